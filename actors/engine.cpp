@@ -1,0 +1,269 @@
+#include "actors/engine.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include "actors/registry.hpp"
+#include "actors/supervisor.hpp"
+#include "hcs/executor.hpp"
+
+namespace uvm {
+
+// A closure for the dispatcher actor; never leaves the process.
+struct dispatch_job {
+  std::function<void(caf::event_based_actor*)> run;
+};
+
+} // namespace uvm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::dispatch_job)
+
+namespace uvm {
+
+namespace {
+
+caf::behavior dispatcher(caf::event_based_actor* self) {
+  return {[=](const dispatch_job& job) { job.run(self); }};
+}
+
+} // namespace
+
+host_info detect_host() {
+  host_info host;
+  auto cpus = std::thread::hardware_concurrency();
+  host.logical_cpus = cpus == 0 ? 1 : static_cast<int32_t>(cpus);
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    host.executable_name = exe.filename().string();
+    host.executable_dir = exe.parent_path().string();
+  }
+  return host;
+}
+
+// ---- utility_vm -----------------------------------------------------------
+
+template <class... Ts>
+error utility_vm::call_ok(std::chrono::milliseconds timeout, Ts&&... xs) {
+  caf::scoped_actor self{engine_->system()};
+  error out;
+  auto t = timeout.count() == 0 ? caf::infinite : caf::duration{timeout};
+  self->request(actor_, t, std::forward<Ts>(xs)...)
+      .receive([](caf::ok_atom) {}, [&](caf::error& e) { out = from_caf_error(e); });
+  return out;
+}
+
+template <class... Ts>
+void utility_vm::call_ok_async(callback done, Ts&&... xs) {
+  auto timeout = caf::duration{engine_->config().call_timeout};
+  engine_->dispatch([actor = actor_, timeout, done = std::move(done),
+                     msg = caf::make_message(std::forward<Ts>(xs)...)](auto* self) {
+    self->request(caf::actor_cast<caf::actor>(actor), timeout, msg)
+        .then([done](caf::ok_atom) { done({}); },
+              [done](caf::error& e) { done(from_caf_error(e)); });
+  });
+}
+
+error utility_vm::start(const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, start_atom_v, activity);
+}
+
+// Wait has no deadline: a VM may run for as long as it likes.
+error utility_vm::wait() {
+  return call_ok(std::chrono::milliseconds{0}, wait_atom_v);
+}
+
+error utility_vm::terminate(const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, terminate_atom_v, activity);
+}
+
+error utility_vm::shutdown(const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, shutdown_atom_v, activity);
+}
+
+error utility_vm::close(const std::string& activity) {
+  auto e = call_ok(engine_->config().call_timeout, close_atom_v, activity);
+  // Close is idempotent: a VM whose actor already ended is closed.
+  if (e.code == errc::invalid_state && e.text == "utility VM is closed") {
+    return {};
+  }
+  return e;
+}
+
+error utility_vm::exit_error() {
+  return call_ok(engine_->config().call_timeout, exit_err_atom_v);
+}
+
+namespace {
+
+template <class T, class Handle, class... Ts>
+result<T> call_value(caf::actor_system& sys, const Handle& h, std::chrono::milliseconds timeout,
+                     Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  std::optional<result<T>> out;
+  self->request(h, caf::duration{timeout}, std::forward<Ts>(xs)...)
+      .receive([&](T& v) { out.emplace(std::move(v)); },
+               [&](caf::error& e) { out.emplace(from_caf_error(e)); });
+  return std::move(*out);
+}
+
+} // namespace
+
+result<vm_stats> utility_vm::stats(const std::string& activity) {
+  return call_value<vm_stats>(engine_->system(), actor_, engine_->config().call_timeout,
+                              stats_atom_v, activity);
+}
+
+result<uint64_t> utility_vm::container_counter() {
+  return call_value<uint64_t>(engine_->system(), actor_, engine_->config().call_timeout,
+                              counter_atom_v, counter_kind::container);
+}
+
+result<uint64_t> utility_vm::uvm_mount_counter() {
+  return call_value<uint64_t>(engine_->system(), actor_, engine_->config().call_timeout,
+                              counter_atom_v, counter_kind::uvm_mount);
+}
+
+result<vm_info> utility_vm::info() {
+  return call_value<vm_info>(engine_->system(), actor_, engine_->config().call_timeout,
+                             info_atom_v);
+}
+
+result<std::string> utility_vm::device_view() {
+  return call_value<std::string>(engine_->system(), actor_, engine_->config().call_timeout,
+                                 view_atom_v);
+}
+
+void utility_vm::start(callback done, const std::string& activity) {
+  call_ok_async(std::move(done), start_atom_v, activity);
+}
+
+void utility_vm::wait(callback done) {
+  engine_->dispatch([actor = actor_, done = std::move(done)](auto* self) {
+    self->request(caf::actor_cast<caf::actor>(actor), caf::infinite, wait_atom_v)
+        .then([done](caf::ok_atom) { done({}); },
+              [done](caf::error& e) { done(from_caf_error(e)); });
+  });
+}
+
+void utility_vm::terminate(callback done, const std::string& activity) {
+  call_ok_async(std::move(done), terminate_atom_v, activity);
+}
+
+void utility_vm::close(callback done, const std::string& activity) {
+  call_ok_async(std::move(done), close_atom_v, activity);
+}
+
+// ---- engine ---------------------------------------------------------------
+
+engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
+  executor_ = hcs::make_thread_executor(cfg_.backend_threads);
+  sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
+  system_config_ = std::make_unique<caf::actor_system_config>();
+  system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
+  register_types(*system_config_);
+  system_ = std::make_unique<caf::actor_system>(*system_config_);
+  bus_ = system_->groups().get_local("uvm.events");
+  supervisor_ = spawn_supervisor(*system_, bus_);
+  vm_env env;
+  env.backend = sim_;
+  env.host = cfg_.host;
+  env.fs = hcs::real_host_fs();
+  env.bus = bus_;
+  env.supervisor = supervisor_;
+  registry_ = spawn_registry(*system_, std::move(env));
+  dispatcher_ = system_->spawn(dispatcher);
+}
+
+engine::~engine() {
+  // The registry takes its VMs (and their children) down with it.
+  caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
+  registry_ = nullptr;
+  supervisor_ = nullptr;
+  dispatcher_ = nullptr;
+  bus_ = caf::group{};
+  system_.reset();
+  // Backend threads stop only after every actor that could call them ended.
+  sim_.reset();
+  executor_.reset();
+}
+
+void engine::dispatch(std::function<void(caf::event_based_actor*)> job) {
+  caf::anon_send(dispatcher_, dispatch_job{std::move(job)});
+}
+
+template <class Options>
+result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
+                                           const std::string& activity) {
+  caf::scoped_actor self{*system_};
+  std::optional<result<utility_vm>> out;
+  self->request(registry_, caf::duration{cfg_.call_timeout}, create_atom_v, std::move(opts), policy,
+                activity)
+      .receive(
+          [&](utility_vm_actor& vm, vm_info& info) {
+            out.emplace(utility_vm{this, std::move(vm), std::move(info)});
+          },
+          [&](caf::error& e) { out.emplace(from_caf_error(e)); });
+  return std::move(*out);
+}
+
+template <class Options>
+void engine::create_async(Options opts, restart_policy policy,
+                          std::function<void(result<utility_vm>)> done) {
+  auto timeout = caf::duration{cfg_.call_timeout};
+  dispatch([this, reg = registry_, timeout, opts = std::move(opts), policy,
+            done = std::move(done)](auto* self) {
+    self->request(caf::actor_cast<caf::actor>(reg), timeout, create_atom_v, opts, policy,
+                  std::string{})
+        .then(
+            [this, done](utility_vm_actor& vm, vm_info& info) {
+              done(utility_vm{this, std::move(vm), std::move(info)});
+            },
+            [done](caf::error& e) { done(from_caf_error(e)); });
+  });
+}
+
+result<utility_vm> engine::create_lcow(options_lcow opts, restart_policy policy,
+                                       const std::string& activity) {
+  return create_blocking(std::move(opts), policy, activity);
+}
+
+result<utility_vm> engine::create_wcow(options_wcow opts, restart_policy policy,
+                                       const std::string& activity) {
+  return create_blocking(std::move(opts), policy, activity);
+}
+
+void engine::create_lcow(options_lcow opts, restart_policy policy,
+                         std::function<void(result<utility_vm>)> done) {
+  create_async(std::move(opts), policy, std::move(done));
+}
+
+void engine::create_wcow(options_wcow opts, restart_policy policy,
+                         std::function<void(result<utility_vm>)> done) {
+  create_async(std::move(opts), policy, std::move(done));
+}
+
+result<utility_vm> engine::find(const std::string& id) {
+  auto vm = call_value<utility_vm_actor>(*system_, registry_, cfg_.call_timeout, find_atom_v, id);
+  if (!vm) {
+    return vm.err();
+  }
+  auto info = call_value<vm_info>(*system_, *vm, cfg_.call_timeout, info_atom_v);
+  if (!info) {
+    return info.err();
+  }
+  return utility_vm{this, std::move(*vm), std::move(*info)};
+}
+
+result<std::vector<vm_info>> engine::list() {
+  return call_value<std::vector<vm_info>>(*system_, registry_, cfg_.call_timeout, list_atom_v);
+}
+
+result<std::vector<exit_record>> engine::exits() {
+  return call_value<std::vector<exit_record>>(*system_, supervisor_, cfg_.call_timeout,
+                                              exits_atom_v);
+}
+
+} // namespace uvm

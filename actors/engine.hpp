@@ -1,0 +1,132 @@
+// Embedding API: the engine a host agent links against. Each call exists in
+// a blocking form (a scoped actor round trip, ~76 µs in CAF 0.17: fine for
+// control paths) and an asynchronous form whose callback runs on the
+// engine's dispatcher actor (a few µs: use it on hot paths), and the typed
+// actor handles are there for code that is itself an actor.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hcs/sim/sim_backend.hpp"
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+struct engine_config {
+  host_info host;            // see detect_host()
+  int scheduler_threads = 2; // CAF defaults to max(cores, 4)
+  int backend_threads = 1;   // the simulator's timer threads
+  uint64_t sim_seed = 1;     // latency and fault randomness
+  std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+};
+
+// The real host's facts: logical CPUs, executable name and folder.
+host_info detect_host();
+
+class engine;
+
+// A handle on one utility VM (hcsshim's *UtilityVM). Cheap to copy; valid
+// while its engine lives.
+class utility_vm {
+public:
+  using callback = std::function<void(const error&)>;
+
+  utility_vm() = default;
+  utility_vm(engine* eng, utility_vm_actor actor, vm_info info)
+      : engine_(eng), actor_(std::move(actor)), info_(std::move(info)) {}
+
+  // Fixed at create (ID(), OS(), IsOCI(), ProcessorCount()).
+  const std::string& id() const { return info_.id; }
+  const std::string& os() const { return info_.os; }
+  const std::string& owner() const { return info_.owner; }
+  bool is_oci() const { return info_.is_oci; }
+  int32_t processor_count() const { return info_.processor_count; }
+  const utility_vm_actor& actor() const { return actor_; }
+
+  // Blocking forms.
+  error start(const std::string& activity = {});
+  error wait();
+  error terminate(const std::string& activity = {});
+  error shutdown(const std::string& activity = {});
+  error close(const std::string& activity = {});
+  error exit_error();
+  result<vm_stats> stats(const std::string& activity = {});
+  result<uint64_t> container_counter();
+  result<uint64_t> uvm_mount_counter();
+  result<vm_info> info();
+  // The children's tables as JSON (the engine's view of its devices).
+  result<std::string> device_view();
+
+  // Asynchronous forms.
+  void start(callback done, const std::string& activity = {});
+  void wait(callback done);
+  void terminate(callback done, const std::string& activity = {});
+  void close(callback done, const std::string& activity = {});
+
+private:
+  template <class... Ts>
+  error call_ok(std::chrono::milliseconds timeout, Ts&&... xs);
+  template <class... Ts>
+  void call_ok_async(callback done, Ts&&... xs);
+
+  engine* engine_ = nullptr;
+  utility_vm_actor actor_;
+  vm_info info_;
+};
+
+class engine {
+public:
+  explicit engine(engine_config cfg = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  caf::actor_system& system() { return *system_; }
+  hcs::sim_backend& sim() { return *sim_; }
+  const registry_actor& registry() const { return registry_; }
+  const supervisor_actor& supervisor() const { return supervisor_; }
+  // The event bus ("uvm.events"); join it with an untyped actor.
+  const caf::group& events() const { return bus_; }
+  const engine_config& config() const { return cfg_; }
+
+  // CreateLCOW / CreateWCOW.
+  result<utility_vm> create_lcow(options_lcow opts, restart_policy policy = {},
+                                 const std::string& activity = {});
+  result<utility_vm> create_wcow(options_wcow opts, restart_policy policy = {},
+                                 const std::string& activity = {});
+  void create_lcow(options_lcow opts, restart_policy policy,
+                   std::function<void(result<utility_vm>)> done);
+  void create_wcow(options_wcow opts, restart_policy policy,
+                   std::function<void(result<utility_vm>)> done);
+
+  result<utility_vm> find(const std::string& id);
+  result<std::vector<vm_info>> list();
+  result<std::vector<exit_record>> exits();
+
+  // Runs `job` on the dispatcher actor: the plumbing of the async forms.
+  void dispatch(std::function<void(caf::event_based_actor*)> job);
+
+private:
+  template <class Options>
+  result<utility_vm> create_blocking(Options opts, restart_policy policy,
+                                     const std::string& activity);
+  template <class Options>
+  void create_async(Options opts, restart_policy policy,
+                    std::function<void(result<utility_vm>)> done);
+
+  engine_config cfg_;
+  std::shared_ptr<hcs::executor> executor_;
+  std::shared_ptr<hcs::sim_backend> sim_;
+  std::unique_ptr<caf::actor_system_config> system_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  caf::group bus_;
+  supervisor_actor supervisor_;
+  registry_actor registry_;
+  caf::actor dispatcher_;
+};
+
+} // namespace uvm

@@ -1,0 +1,133 @@
+#include "actors/registry.hpp"
+
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace uvm {
+
+namespace {
+
+using vm_reply = caf::typed_response_promise<utility_vm_actor, vm_info>;
+
+struct registry_state {
+  vm_env env;
+  std::unordered_map<std::string, utility_vm_actor> vms;
+  std::unordered_set<std::string> creating; // explicit ids of creates in flight
+  static inline const char* name = "uvm_registry";
+};
+
+using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+
+// CreateLCOW/CreateWCOW: spawn the VM actor and let it create its system.
+caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec spec,
+                                                 const std::string& activity) {
+  auto id = spec.lcow ? spec.lcow_options.common.id : spec.wcow_options.common.id;
+  if (!id.empty() && (self->state.vms.count(id) > 0 || self->state.creating.count(id) > 0)) {
+    return to_caf_error(error{errc::already_exists, "utility VM " + id + " already exists"});
+  }
+  if (!id.empty()) {
+    self->state.creating.insert(id);
+  }
+  auto policy = spec.policy;
+  auto vm = spawn_utility_vm(self, self->state.env, std::move(spec));
+  auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
+  self->request(vm, caf::infinite, create_atom_v, activity)
+      .then(
+          [self, rp, vm, id, policy](vm_info& info) mutable {
+            self->state.creating.erase(id);
+            if (self->state.vms.count(info.id) > 0) {
+              caf::anon_send_exit(vm, caf::exit_reason::user_shutdown);
+              rp.deliver(to_caf_error(
+                  error{errc::already_exists, "utility VM " + info.id + " already exists"}));
+              return;
+            }
+            self->state.vms.emplace(info.id, vm);
+            self->send(self->state.env.supervisor, watch_atom_v, vm, info.id, policy);
+            rp.deliver(vm, std::move(info));
+          },
+          [self, rp, id](caf::error& e) mutable {
+            self->state.creating.erase(id);
+            rp.deliver(std::move(e));
+          });
+  return rp;
+}
+
+registry_actor::behavior_type registry(registry_pointer self, vm_env env) {
+  self->state.env = std::move(env);
+  self->state.env.registry = self;
+  // VMs are linked to the registry: when the engine stops it, they stop too.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    auto& vms = self->state.vms;
+    for (auto i = vms.begin(); i != vms.end(); ++i) {
+      if (i->second.address() == em.source) {
+        vms.erase(i);
+        return;
+      }
+    }
+    if (em.reason) {
+      self->quit(std::move(em.reason));
+    }
+  });
+  return {
+      [=](create_atom, options_lcow& opts, restart_policy policy,
+          const std::string& activity) -> caf::result<utility_vm_actor, vm_info> {
+        vm_spec spec;
+        spec.lcow = true;
+        spec.lcow_options = std::move(opts);
+        spec.policy = policy;
+        return create_vm(self, std::move(spec), activity);
+      },
+      [=](create_atom, options_wcow& opts, restart_policy policy,
+          const std::string& activity) -> caf::result<utility_vm_actor, vm_info> {
+        vm_spec spec;
+        spec.lcow = false;
+        spec.wcow_options = std::move(opts);
+        spec.policy = policy;
+        return create_vm(self, std::move(spec), activity);
+      },
+      [=](find_atom, const std::string& id) -> caf::result<utility_vm_actor> {
+        auto i = self->state.vms.find(id);
+        if (i == self->state.vms.end()) {
+          return to_caf_error(error{errc::not_found, "utility VM " + id + " not found"});
+        }
+        return i->second;
+      },
+      [=](list_atom) -> caf::result<std::vector<vm_info>> {
+        auto rp = self->make_response_promise<std::vector<vm_info>>();
+        auto out = std::make_shared<std::vector<vm_info>>();
+        auto left = std::make_shared<size_t>(self->state.vms.size());
+        if (*left == 0) {
+          rp.deliver(*out);
+          return rp;
+        }
+        // A VM that closes meanwhile is simply left out.
+        auto one_done = [rp, out, left]() mutable {
+          if (--*left == 0) {
+            std::sort(out->begin(), out->end(),
+                      [](const vm_info& a, const vm_info& b) { return a.id < b.id; });
+            rp.deliver(*out);
+          }
+        };
+        for (auto& [id, vm] : self->state.vms) {
+          self->request(vm, std::chrono::seconds(30), info_atom_v)
+              .then(
+                  [out, one_done](vm_info& info) mutable {
+                    out->push_back(std::move(info));
+                    one_done();
+                  },
+                  [one_done](caf::error&) mutable { one_done(); });
+        }
+        return rp;
+      },
+      [=](forget_atom, const std::string& id) { self->state.vms.erase(id); },
+  };
+}
+
+} // namespace
+
+registry_actor spawn_registry(caf::actor_system& sys, vm_env env) {
+  return sys.spawn(registry, std::move(env));
+}
+
+} // namespace uvm

@@ -1,0 +1,73 @@
+#include "actors/supervisor.hpp"
+
+#include <unordered_map>
+
+#include "actors/core/logging.hpp"
+#include "actors/core/restart_tracker.hpp"
+
+namespace uvm {
+
+namespace {
+
+struct watched_vm {
+  utility_vm_actor vm;
+  restart_tracker tracker;
+};
+
+struct supervisor_state {
+  caf::group bus;
+  std::unordered_map<std::string, watched_vm> vms;
+  std::vector<exit_record> exits;
+  static inline const char* name = "uvm_supervisor";
+};
+
+supervisor_actor::behavior_type
+supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group bus) {
+  self->state.bus = std::move(bus);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& vms = self->state.vms;
+    for (auto i = vms.begin(); i != vms.end(); ++i) {
+      if (i->second.vm.address() == dm.source) {
+        vms.erase(i);
+        return;
+      }
+    }
+  });
+  return {
+      [=](watch_atom, utility_vm_actor vm, const std::string& id, const restart_policy& policy) {
+        self->monitor(vm);
+        self->state.vms.insert_or_assign(id, watched_vm{vm, restart_tracker{policy}});
+      },
+      [=](vm_exit_atom, const std::string& id, bool unexpected, const std::string& exit_error) {
+        exit_record rec{id, unexpected, exit_error, "none", 0};
+        auto i = self->state.vms.find(id);
+        if (unexpected && i != self->state.vms.end()) {
+          auto d = i->second.tracker.on_failure(restart_tracker::clock::now());
+          vm_restart_event ev{id, d.restart ? "restart" : "gave-up", d.attempt,
+                              static_cast<uint32_t>(d.delay.count())};
+          if (d.restart) {
+            rec.action = "restart";
+            rec.restarts = d.attempt;
+            self->delayed_send(i->second.vm, d.delay, restart_atom_v);
+            logging::warn({id, {}}, "restarting utility VM",
+                          {{"attempt", d.attempt}, {"delay_ms", d.delay.count()}});
+            caf::anon_send(self->state.bus, ev);
+          } else if (i->second.tracker.restarts_enabled()) {
+            rec.action = "gave-up";
+            logging::error({id, {}}, "utility VM exceeded its restart limit");
+            caf::anon_send(self->state.bus, ev);
+          }
+        }
+        self->state.exits.push_back(std::move(rec));
+      },
+      [=](exits_atom) { return self->state.exits; },
+  };
+}
+
+} // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, caf::group bus) {
+  return sys.spawn(supervisor, std::move(bus));
+}
+
+} // namespace uvm

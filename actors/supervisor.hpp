@@ -1,0 +1,11 @@
+// The supervisor: watches every VM, records each exit, and applies the
+// VM's restart policy after an unexpected one.
+#pragma once
+
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, caf::group bus);
+
+} // namespace uvm

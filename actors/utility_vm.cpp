@@ -1,0 +1,501 @@
+#include "actors/utility_vm.hpp"
+
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/core/logging.hpp"
+#include "actors/core/vm_lifecycle.hpp"
+#include "actors/core/vm_stats.hpp"
+#include "actors/device_children.hpp"
+#include "hcs/guid.hpp"
+
+namespace uvm {
+
+namespace {
+
+using ok_promise = caf::typed_response_promise<caf::ok_atom>;
+
+// A backend call in flight: what to do with its result, and how to fail it
+// if the VM exits first.
+struct pending_call {
+  std::function<void(hcs::call_result)> on_done;
+  std::function<void(const error&)> on_abort;
+};
+
+struct utility_vm_state {
+  vm_env env;
+  vm_spec spec;
+  hcs::create_plan plan;
+  vm_lifecycle life{""};
+  std::string runtime_id;
+  // Each created system gets a new generation, so that the callbacks of a
+  // system that was replaced (restart) are recognised and dropped.
+  uint64_t generation = 0;
+  uint64_t next_call = 0;
+  std::unordered_map<uint64_t, pending_call> calls;
+  std::vector<ok_promise> waiters;
+  std::vector<std::function<void()>> on_stopped; // Close waits for the exit
+  std::vector<device_child_actor> children;
+  uint64_t container_counter = 0;
+  uint64_t mount_counter = 0;
+  std::string exit_activity;
+  static inline const char* name = "utility_vm";
+};
+
+using vm_pointer = utility_vm_actor::stateful_pointer<utility_vm_state>;
+
+std::string activity_or_new(const std::string& activity) {
+  return activity.empty() ? hcs::new_guid() : activity;
+}
+
+logging::context log_ctx(vm_pointer self, const std::string& activity) {
+  return {self->state.plan.id, activity};
+}
+
+// hcsshim's SystemError text: "<Op> <ID>: <inner>".
+error hcs_error(const std::string& op, const std::string& id, const hcs::call_result& r,
+                const std::string& extra = {}) {
+  std::string text = "hcsshim::" + op + " " + id + ": " +
+                     (r.message.empty() ? hcs::hresult_text(r.hresult) : r.message);
+  if (!extra.empty()) {
+    text += "\n(extra info: " + extra + ")";
+  }
+  return error{errc::hcs_failure, std::move(text)};
+}
+
+// Terminate and Shutdown treat "already stopped", "does not exist" and
+// "pending" as success (hcs-schema.md §2.4).
+bool stop_result_ok(const hcs::call_result& r) {
+  return r.ok() || r.hresult == hcs::hr::already_stopped ||
+         r.hresult == hcs::hr::system_not_found || r.hresult == hcs::hr::operation_pending;
+}
+
+vm_info make_info(vm_pointer self) {
+  auto& st = self->state;
+  vm_info info;
+  info.id = st.plan.id;
+  info.owner = st.plan.owner;
+  info.os = st.plan.os;
+  info.processor_count = st.plan.processor_count;
+  info.memory_size_in_mb = st.plan.memory_size_in_mb;
+  info.is_oci = false;
+  info.runtime_id = st.runtime_id;
+  info.state = st.life.state();
+  info.restarts = st.life.restarts();
+  return info;
+}
+
+// Issues one backend call whose completion comes back as a message.
+void call_backend(vm_pointer self, std::function<void(hcs::backend&, hcs::completion)> issue,
+                  std::function<void(hcs::call_result)> on_done,
+                  std::function<void(const error&)> on_abort) {
+  auto id = self->state.next_call++;
+  self->state.calls.emplace(id, pending_call{std::move(on_done), std::move(on_abort)});
+  auto addr = self->address();
+  issue(*self->state.env.backend, [addr, id](hcs::call_result r) {
+    if (auto hdl = caf::actor_cast<utility_vm_actor>(addr)) {
+      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
+    }
+  });
+}
+
+void publish(vm_pointer self, caf::message msg) {
+  if (self->state.env.bus) {
+    caf::anon_send(self->state.env.bus, std::move(msg));
+  }
+}
+
+void spawn_children(vm_pointer self) {
+  for (auto kind :
+       {child_kind::scsi, child_kind::vpmem, child_kind::shares, child_kind::gcs_bridge}) {
+    self->state.children.push_back(spawn_device_child(self, kind, self->state.plan));
+  }
+}
+
+void stop_children(vm_pointer self, const error& why) {
+  for (auto& child : self->state.children) {
+    self->send(child, vm_exit_atom_v, to_caf_error(why));
+  }
+  self->state.children.clear();
+}
+
+// The exit of the current system, expected or not.
+void handle_exit(vm_pointer self, const hcs::exit_info& info) {
+  auto& st = self->state;
+  bool unexpected = info.hresult != hcs::hr::ok;
+  auto text = "hcsshim::System::waitBackground " + st.plan.id + ": " +
+              (info.message.empty() ? hcs::hresult_text(info.hresult) : info.message);
+  st.life.on_exit(unexpected, text);
+  bool crashed = st.life.state() == lifecycle_state::exited;
+  auto activity = st.exit_activity.empty() ? hcs::new_guid() : st.exit_activity;
+  error why = crashed ? st.life.exited_error()
+                      : error{errc::invalid_state, "utility VM " + st.plan.id + " stopped"};
+  if (crashed) {
+    logging::error(log_ctx(self, activity), "utility VM exited unexpectedly",
+                   {{"exit_error", text}});
+  } else {
+    logging::info(log_ctx(self, activity), "utility VM stopped");
+  }
+  // Nothing that was waiting on this system can complete any more.
+  auto calls = std::move(st.calls);
+  st.calls.clear();
+  for (auto& [id, call] : calls) {
+    call.on_abort(why);
+  }
+  stop_children(self, why);
+  for (auto& w : st.waiters) {
+    w.deliver(caf::ok_atom_v);
+  }
+  st.waiters.clear();
+  auto stopped = std::move(st.on_stopped);
+  st.on_stopped.clear();
+  for (auto& f : stopped) {
+    f();
+  }
+  publish(self, caf::make_message(vm_exited_event{st.plan.id, activity, crashed,
+                                                  crashed ? text : std::string{}}));
+  self->send(st.env.supervisor, vm_exit_atom_v, st.plan.id, crashed,
+             crashed ? text : std::string{});
+}
+
+// Creates the compute system for the current plan; `done` gets the error
+// or nothing.
+void create_system(vm_pointer self, const std::string& activity,
+                   std::function<void(const error&)> done) {
+  auto& st = self->state;
+  auto id = st.plan.id;
+  auto gen = ++st.generation;
+  auto addr = self->address();
+  hcs::exit_handler on_exit = [addr, gen](hcs::exit_info info) {
+    if (auto hdl = caf::actor_cast<utility_vm_actor>(addr)) {
+      caf::anon_send(hdl, hcs_exit_atom_v, gen, std::move(info));
+    }
+  };
+  auto document = st.plan.document;
+  call_backend(
+      self,
+      [id, document, on_exit](hcs::backend& b, hcs::completion c) {
+        b.create(id, document, on_exit, std::move(c));
+      },
+      [self, id, document, activity, done](hcs::call_result r) {
+        if (!r.ok()) {
+          done(hcs_error("CreateComputeSystem", id, r, document));
+          return;
+        }
+        // The runtime id comes from the v1 properties (uvm-api.md §5.4).
+        call_backend(
+            self,
+            [id](hcs::backend& b, hcs::completion c) { b.properties(id, "{}", std::move(c)); },
+            [self, id, activity, done](hcs::call_result p) {
+              if (!p.ok()) {
+                self->state.env.backend->terminate(id, [](hcs::call_result) {});
+                done(hcs_error("System::Properties", id, p));
+                return;
+              }
+              auto props = nlohmann::json::parse(p.payload, nullptr, false);
+              if (props.is_object() && props.contains("RuntimeId")) {
+                self->state.runtime_id = props["RuntimeId"].get<std::string>();
+              }
+              spawn_children(self);
+              logging::info(log_ctx(self, activity), "utility VM created",
+                            {{"os", self->state.plan.os}});
+              publish(self, caf::make_message(vm_created_event{id, activity, self->state.plan.os,
+                                                               self->state.life.restarts()}));
+              done({});
+            },
+            done);
+      },
+      done);
+}
+
+void start_system(vm_pointer self, const std::string& activity,
+                  std::function<void(const error&)> done) {
+  auto id = self->state.plan.id;
+  call_backend(
+      self, [id](hcs::backend& b, hcs::completion c) { b.start(id, std::move(c)); },
+      [self, id, activity, done](hcs::call_result r) {
+        if (!r.ok()) {
+          self->state.life.start_failed();
+          done(hcs_error("System::Start", id, r));
+          return;
+        }
+        self->state.life.start_succeeded();
+        logging::info(log_ctx(self, activity), "utility VM started");
+        publish(self,
+                caf::make_message(vm_started_event{id, activity, self->state.life.restarts()}));
+        done({});
+      },
+      [self, done](const error& e) {
+        self->state.life.start_failed();
+        done(e);
+      });
+}
+
+// Terminate or Shutdown; does not wait for the exit.
+void stop_system(vm_pointer self, bool forced, const std::string& activity,
+                 std::function<void(const error&)> done) {
+  if (!self->state.life.begin_stop()) {
+    done({});
+    return;
+  }
+  self->state.exit_activity = activity;
+  auto id = self->state.plan.id;
+  call_backend(
+      self,
+      [id, forced](hcs::backend& b, hcs::completion c) {
+        if (forced) {
+          b.terminate(id, std::move(c));
+        } else {
+          b.shutdown(id, std::move(c));
+        }
+      },
+      [id, forced, done](hcs::call_result r) {
+        done(stop_result_ok(r)
+                 ? error{}
+                 : hcs_error(forced ? "System::Terminate" : "System::Shutdown", id, r));
+      },
+      // The system exited while the call was in flight: it is stopped.
+      [done](const error&) { done({}); });
+}
+
+void finish_close(vm_pointer self, const std::string& activity) {
+  auto& st = self->state;
+  st.env.backend->close(st.plan.id);
+  st.life.close();
+  stop_children(self, error{errc::invalid_state, "utility VM " + st.plan.id + " closed"});
+  logging::info(log_ctx(self, activity), "utility VM closed");
+  publish(self, caf::make_message(vm_closed_event{st.plan.id, activity}));
+  self->send(st.env.registry, forget_atom_v, st.plan.id);
+}
+
+// Re-creates the system after an unexpected exit (supervisor restart),
+// and starts it again if it had been started.
+void restart_system(vm_pointer self) {
+  auto& st = self->state;
+  if (st.life.state() != lifecycle_state::exited) {
+    return;
+  }
+  auto activity = hcs::new_guid();
+  st.env.backend->close(st.plan.id);
+  bool start_again = st.life.was_started();
+  st.life.restart();
+  auto failed = [self](const error& e) {
+    logging::error(log_ctx(self, {}), "utility VM restart failed", {{"error", e.text}});
+    self->state.life.on_exit(true, e.text);
+    self->send(self->state.env.supervisor, vm_exit_atom_v, self->state.plan.id, true, e.text);
+  };
+  create_system(self, activity, [self, activity, start_again, failed](const error& e) {
+    if (e) {
+      failed(e);
+      return;
+    }
+    if (!start_again || self->state.life.begin_start()) {
+      return;
+    }
+    start_system(self, activity, [failed](const error& se) {
+      if (se) {
+        failed(se);
+      }
+    });
+  });
+}
+
+// The plan (validation, normalisation, document) for this VM's options.
+result<hcs::create_plan> make_plan(vm_pointer self) {
+  auto& st = self->state;
+  auto plan = st.spec.lcow ? hcs::plan_lcow(st.spec.lcow_options, st.env.host, st.env.fs)
+                           : hcs::plan_wcow(st.spec.wcow_options, st.env.host, st.env.fs);
+  if (plan) {
+    // Like hcsshim, a generated id is written back into the options, so a
+    // re-creation uses the same id.
+    st.spec.lcow_options.common.id = plan->id;
+    st.spec.wcow_options.common.id = plan->id;
+  }
+  return plan;
+}
+
+utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec spec) {
+  self->state.env = std::move(env);
+  self->state.spec = std::move(spec);
+  return {
+      [=](create_atom, const std::string& activity_in) -> caf::result<vm_info> {
+        auto activity = activity_or_new(activity_in);
+        auto plan = make_plan(self);
+        if (!plan) {
+          self->quit();
+          return to_caf_error(plan.err());
+        }
+        self->state.plan = std::move(*plan);
+        self->state.life = vm_lifecycle{self->state.plan.id};
+        for (const auto& w : self->state.plan.warnings) {
+          logging::warn(log_ctx(self, activity), w);
+        }
+        auto rp = self->make_response_promise<vm_info>();
+        create_system(self, activity, [self, rp](const error& e) mutable {
+          if (e) {
+            rp.deliver(to_caf_error(e));
+            self->quit();
+            return;
+          }
+          rp.deliver(make_info(self));
+        });
+        return rp;
+      },
+      [=](start_atom, const std::string& activity_in) -> caf::result<caf::ok_atom> {
+        auto activity = activity_or_new(activity_in);
+        if (auto e = self->state.life.begin_start()) {
+          return to_caf_error(e);
+        }
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        start_system(self, activity, [rp](const error& e) mutable {
+          e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+        });
+        return rp;
+      },
+      [=](wait_atom) -> caf::result<caf::ok_atom> {
+        auto s = self->state.life.state();
+        if (self->state.life.has_exited() || s == lifecycle_state::closed) {
+          return caf::ok_atom_v;
+        }
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        self->state.waiters.push_back(rp);
+        return rp;
+      },
+      [=](terminate_atom, const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        stop_system(self, true, activity_or_new(activity), [rp](const error& e) mutable {
+          e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+        });
+        return rp;
+      },
+      [=](shutdown_atom, const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        stop_system(self, false, activity_or_new(activity), [rp](const error& e) mutable {
+          e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+        });
+        return rp;
+      },
+      [=](close_atom, const std::string& activity_in) -> caf::result<caf::ok_atom> {
+        auto activity = activity_or_new(activity_in);
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        auto done = [self, rp, activity]() mutable {
+          finish_close(self, activity);
+          rp.deliver(caf::ok_atom_v);
+          self->quit();
+        };
+        if (self->state.life.has_exited()) {
+          done();
+          return rp;
+        }
+        // Close = terminate, wait for the exit, release the handle. If the
+        // terminate itself fails there is no exit to wait for.
+        self->state.on_stopped.push_back(done);
+        stop_system(self, true, activity, [self, activity](const error& e) {
+          if (e) {
+            logging::warn(log_ctx(self, activity), "terminate during close failed",
+                          {{"error", e.text}});
+            auto stopped = std::move(self->state.on_stopped);
+            self->state.on_stopped.clear();
+            for (auto& f : stopped) {
+              f();
+            }
+          }
+        });
+        return rp;
+      },
+      [=](exit_err_atom) -> caf::result<caf::ok_atom> {
+        if (auto e = self->state.life.exit_error()) {
+          return to_caf_error(e);
+        }
+        return caf::ok_atom_v;
+      },
+      [=](info_atom) -> vm_info { return make_info(self); },
+      [=](stats_atom, const std::string& activity) -> caf::result<vm_stats> {
+        (void)activity;
+        // After an exit there is no system to ask; say why at once.
+        auto state = self->state.life.state();
+        if (state == lifecycle_state::exited) {
+          return to_caf_error(self->state.life.exited_error());
+        }
+        if (state == lifecycle_state::stopped) {
+          return to_caf_error(self->state.life.check_running("report stats"));
+        }
+        auto id = self->state.plan.id;
+        auto rp = self->make_response_promise<vm_stats>();
+        call_backend(
+            self,
+            [id](hcs::backend& b, hcs::completion c) {
+              b.properties(id, R"({"PropertyTypes":["Statistics","Memory"]})", std::move(c));
+            },
+            [rp, id](hcs::call_result r) mutable {
+              if (!r.ok()) {
+                rp.deliver(to_caf_error(hcs_error("System::PropertiesV2", id, r)));
+                return;
+              }
+              rp.deliver(parse_vm_stats(r.payload));
+            },
+            [rp](const error& e) mutable { rp.deliver(to_caf_error(e)); });
+        return rp;
+      },
+      [=](counter_atom, counter_kind kind) -> uint64_t {
+        return kind == counter_kind::container ? ++self->state.container_counter
+                                               : ++self->state.mount_counter;
+      },
+      [=](children_atom) -> std::vector<caf::actor_addr> {
+        std::vector<caf::actor_addr> out;
+        for (auto& c : self->state.children) {
+          out.push_back(c.address());
+        }
+        return out;
+      },
+      [=](view_atom) -> caf::result<std::string> {
+        auto& children = self->state.children;
+        auto rp = self->make_response_promise<std::string>();
+        auto view = std::make_shared<nlohmann::json>(nlohmann::json::object());
+        auto left = std::make_shared<size_t>(children.size());
+        if (children.empty()) {
+          rp.deliver(view->dump());
+          return rp;
+        }
+        for (size_t i = 0; i < children.size(); ++i) {
+          auto name = to_string(static_cast<child_kind>(i));
+          self->request(children[i], std::chrono::seconds(10), view_atom_v)
+              .then(
+                  [rp, view, left, name](const std::string& part) mutable {
+                    (*view)[name] = nlohmann::json::parse(part);
+                    if (--*left == 0) {
+                      rp.deliver(view->dump());
+                    }
+                  },
+                  [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        }
+        return rp;
+      },
+      [=](restart_atom) { restart_system(self); },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        auto i = self->state.calls.find(id);
+        if (i == self->state.calls.end()) {
+          return; // already failed by an exit
+        }
+        auto call = std::move(i->second);
+        self->state.calls.erase(i);
+        call.on_done(std::move(r));
+      },
+      [=](hcs_exit_atom, uint64_t generation, const hcs::exit_info& info) {
+        if (generation == self->state.generation) {
+          handle_exit(self, info);
+        }
+      },
+  };
+}
+
+} // namespace
+
+utility_vm_actor spawn_utility_vm(caf::local_actor* parent, vm_env env, vm_spec spec) {
+  return parent->spawn<caf::linked>(utility_vm, std::move(env), std::move(spec));
+}
+
+} // namespace uvm

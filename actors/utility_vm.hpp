@@ -1,0 +1,35 @@
+// The utility VM actor: one per VM, the single mailbox through which every
+// call on that VM passes. It owns the lifecycle, the HCS system handle and
+// the child actors (SCSI, VPMEM, shares, GCS bridge).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hcs/backend.hpp"
+#include "hcs/create_plan.hpp"
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+// What every VM actor of an engine shares.
+struct vm_env {
+  std::shared_ptr<hcs::backend> backend;
+  host_info host;
+  hcs::host_fs fs;
+  caf::group bus;
+  supervisor_actor supervisor;
+  registry_actor registry;
+};
+
+// What a VM is created from; kept for re-creation after an exit.
+struct vm_spec {
+  bool lcow = true;
+  options_lcow lcow_options;
+  options_wcow wcow_options;
+  restart_policy policy;
+};
+
+utility_vm_actor spawn_utility_vm(caf::local_actor* parent, vm_env env, vm_spec spec);
+
+} // namespace uvm

@@ -1,0 +1,35 @@
+# Debian's libcaf-dev (0.17.6) ships neither a CMake package nor a .pc file.
+# This module finds the headers and libraries and creates the targets that
+# CAF >= 0.18 exports (CAF::core, CAF::io, CAF::openssl).
+find_path(CAF_INCLUDE_DIR caf/config.hpp)
+foreach(c core io openssl)
+  string(TOUPPER ${c} C)
+  find_library(CAF_${C}_LIBRARY NAMES caf_${c})
+  if(CAF_${C}_LIBRARY AND CAF_INCLUDE_DIR)
+    set(CAF_${c}_FOUND TRUE)
+  endif()
+endforeach()
+if(CAF_INCLUDE_DIR)
+  file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _caf_line REGEX "^#define CAF_VERSION [0-9]+")
+  string(REGEX REPLACE "^#define CAF_VERSION ([0-9]+).*" "\\1" _caf_v "${_caf_line}")
+  math(EXPR _caf_major "${_caf_v} / 10000")
+  math(EXPR _caf_minor "(${_caf_v} / 100) % 100")
+  math(EXPR _caf_patch "${_caf_v} % 100")
+  set(CAF_VERSION "${_caf_major}.${_caf_minor}.${_caf_patch}")
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CAF REQUIRED_VARS CAF_CORE_LIBRARY CAF_INCLUDE_DIR
+                                  VERSION_VAR CAF_VERSION HANDLE_COMPONENTS)
+find_package(Threads REQUIRED)
+set(_caf_dep_core Threads::Threads)
+set(_caf_dep_io CAF::core)
+set(_caf_dep_openssl CAF::io)
+foreach(c core io openssl)
+  string(TOUPPER ${c} C)
+  if(CAF_${c}_FOUND AND NOT TARGET CAF::${c})
+    add_library(CAF::${c} UNKNOWN IMPORTED)
+    set_target_properties(CAF::${c} PROPERTIES IMPORTED_LOCATION "${CAF_${C}_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${_caf_dep_${c}}")
+  endif()
+endforeach()

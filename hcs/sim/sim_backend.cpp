@@ -1,0 +1,289 @@
+#include "hcs/sim/sim_backend.hpp"
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <random>
+#include <utility>
+
+#include "hcs/go_json.hpp"
+#include "hcs/sim/sim_faults.hpp"
+
+namespace uvm::hcs {
+
+namespace {
+
+using std::chrono::microseconds;
+
+// Decorrelates the random streams drawn from one seed.
+constexpr uint64_t fault_salt = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t latency_salt = 0xc2b2ae3d27d4eb4fULL;
+
+const char* payload_member(call_kind kind) {
+  switch (kind) {
+  case call_kind::create:
+    return "document";
+  case call_kind::modify:
+    return "request";
+  case call_kind::properties:
+    return "query";
+  default:
+    return nullptr;
+  }
+}
+
+// Member order of the payload is kept; text that is not JSON is logged as a
+// string so the line stays valid.
+std::string log_line(const char* call, const std::string& id, const char* member,
+                     const std::string& text) {
+  nlohmann::ordered_json line;
+  line["call"] = call;
+  line["id"] = id;
+  if (member != nullptr) {
+    auto body = nlohmann::ordered_json::parse(text, nullptr, false);
+    line[member] = body.is_discarded() ? nlohmann::ordered_json(text) : std::move(body);
+  }
+  return go_dump(line);
+}
+
+exit_info crash_exit() {
+  return {hr::unexpected_exit, hresult_text(hr::unexpected_exit)};
+}
+
+} // namespace
+
+struct sim_backend::state {
+  state(uint64_t seed, sim_model::clock now)
+      : model(seed, std::move(now)), faults(seed ^ fault_salt), latency_rng(seed ^ latency_salt) {}
+
+  mutable std::mutex mutex;
+  sim_model model;
+  sim_faults faults;
+  std::mt19937_64 latency_rng;
+  std::array<std::pair<microseconds, microseconds>, call_kind_count> latency{};
+  std::array<uint64_t, call_kind_count> received{};
+  std::map<std::string, exit_handler> exit_handlers;
+  // How often each id was closed: a call or crash armed for an earlier
+  // incarnation of the id must not touch a re-created system.
+  std::map<std::string, uint64_t> closes;
+  std::function<void(const std::string&)> call_log;
+
+  uint64_t generation(const std::string& id) const {
+    auto it = closes.find(id);
+    return it == closes.end() ? 0 : it->second;
+  }
+
+  exit_handler take_exit_handler(const std::string& id) {
+    auto node = exit_handlers.extract(id);
+    return node.empty() ? exit_handler{} : std::move(node.mapped());
+  }
+
+  // The handler to notify, or empty when nothing crashed.
+  exit_handler crash_locked(const std::string& id) {
+    return model.crash(id) ? take_exit_handler(id) : exit_handler{};
+  }
+
+  microseconds draw_latency(call_kind kind) {
+    auto [min, max] = latency[static_cast<std::size_t>(kind)];
+    if (max <= min) {
+      return min;
+    }
+    return microseconds(
+        std::uniform_int_distribution<int64_t>(min.count(), max.count())(latency_rng));
+  }
+
+  void complete(call_kind kind, const std::string& id, const std::string& text,
+                uint64_t received_in, bool injected_fault, exit_handler on_exit,
+                const completion& done) {
+    call_result result;
+    exit_handler exited;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (generation(id) != received_in) {
+        result = call_result::failure(hr::system_not_found,
+                                      "compute system " + id + " was closed during the call");
+      } else if (injected_fault) {
+        result = call_result::failure(hr::fail, "injected fault");
+      } else {
+        result = model.apply(kind, id, text);
+        if (result.ok() && kind == call_kind::create && on_exit) {
+          exit_handlers[id] = std::move(on_exit);
+        }
+        if (result.ok() && (kind == call_kind::shutdown || kind == call_kind::terminate)) {
+          exited = take_exit_handler(id);
+        }
+      }
+    }
+    if (done) {
+      done(std::move(result));
+    }
+    if (exited) {
+      exited({hr::ok, ""});
+    }
+  }
+};
+
+sim_backend::sim_backend(std::shared_ptr<executor> ex, uint64_t seed, sim_model::clock now)
+    : executor_(std::move(ex)), state_(std::make_shared<state>(seed, std::move(now))) {}
+
+sim_backend::~sim_backend() = default;
+
+void sim_backend::create(const std::string& id, std::string document, exit_handler on_exit,
+                         completion done) {
+  submit(call_kind::create, id, std::move(document), std::move(on_exit), std::move(done));
+}
+
+void sim_backend::start(const std::string& id, completion done) {
+  submit(call_kind::start, id, {}, {}, std::move(done));
+}
+
+void sim_backend::modify(const std::string& id, std::string request, completion done) {
+  submit(call_kind::modify, id, std::move(request), {}, std::move(done));
+}
+
+void sim_backend::shutdown(const std::string& id, completion done) {
+  submit(call_kind::shutdown, id, {}, {}, std::move(done));
+}
+
+void sim_backend::terminate(const std::string& id, completion done) {
+  submit(call_kind::terminate, id, {}, {}, std::move(done));
+}
+
+void sim_backend::properties(const std::string& id, std::string query, completion done) {
+  submit(call_kind::properties, id, std::move(query), {}, std::move(done));
+}
+
+void sim_backend::submit(call_kind kind, const std::string& id, std::string text,
+                         exit_handler on_exit, completion done) {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  ++state_->received[static_cast<std::size_t>(kind)];
+  if (state_->call_log) {
+    state_->call_log(log_line(to_string(kind), id, payload_member(kind), text));
+  }
+  const auto verdict = state_->faults.on_call(kind, id);
+  const auto delay = state_->draw_latency(kind);
+  const auto generation = state_->generation(id);
+  auto crashed = verdict.crash ? state_->crash_locked(id) : exit_handler{};
+  lock.unlock();
+
+  if (crashed) {
+    post_crash_exit(id, generation, std::move(crashed));
+  }
+  executor_->post_after(delay, [weak = std::weak_ptr<state>(state_), kind, id,
+                                text = std::move(text), generation, fail = verdict.fail,
+                                on_exit = std::move(on_exit), done = std::move(done)] {
+    if (auto s = weak.lock()) {
+      s->complete(kind, id, text, generation, fail, on_exit, done);
+    }
+  });
+}
+
+void sim_backend::post_crash_exit(const std::string& id, uint64_t generation,
+                                  exit_handler on_exit) {
+  // A close between the crash and the notification suppresses it.
+  executor_->post_after(microseconds{0}, [weak = std::weak_ptr<state>(state_), id, generation,
+                                          on_exit = std::move(on_exit)] {
+    auto s = weak.lock();
+    if (!s) {
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      if (s->generation(id) != generation) {
+        return;
+      }
+    }
+    on_exit(crash_exit());
+  });
+}
+
+void sim_backend::close(const std::string& id) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->call_log) {
+    state_->call_log(log_line("close", id, nullptr, {}));
+  }
+  state_->model.close(id);
+  state_->exit_handlers.erase(id);
+  state_->faults.forget(id);
+  ++state_->closes[id];
+}
+
+void sim_backend::set_latency(call_kind kind, microseconds min, microseconds max) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->latency[static_cast<std::size_t>(kind)] = {min, std::max(min, max)};
+}
+
+void sim_backend::fail_next(call_kind kind, uint32_t count, std::string id) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->faults.fail_next(kind, count, std::move(id));
+}
+
+void sim_backend::fail_with_probability(call_kind kind, double p) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->faults.fail_with_probability(kind, p);
+}
+
+void sim_backend::crash(const std::string& id) {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  const auto generation = state_->generation(id);
+  auto crashed = state_->crash_locked(id);
+  lock.unlock();
+  if (crashed) {
+    post_crash_exit(id, generation, std::move(crashed));
+  }
+}
+
+void sim_backend::crash_after_calls(const std::string& id, uint32_t n) {
+  if (n == 0) {
+    crash(id);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->faults.crash_after_calls(id, n);
+}
+
+void sim_backend::crash_after(const std::string& id, microseconds delay) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    generation = state_->generation(id);
+  }
+  // Already on the executor when it fires, so the handler runs right there.
+  executor_->post_after(delay, [weak = std::weak_ptr<state>(state_), id, generation] {
+    auto s = weak.lock();
+    if (!s) {
+      return;
+    }
+    exit_handler crashed;
+    {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      if (s->generation(id) == generation) {
+        crashed = s->crash_locked(id);
+      }
+    }
+    if (crashed) {
+      crashed(crash_exit());
+    }
+  });
+}
+
+void sim_backend::set_call_log(std::function<void(const std::string& json_line)> log) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->call_log = std::move(log);
+}
+
+nlohmann::json sim_backend::oracle() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->model.oracle();
+}
+
+std::string sim_backend::oracle_json() const {
+  return oracle().dump();
+}
+
+uint64_t sim_backend::calls_received(call_kind kind) const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->received[static_cast<std::size_t>(kind)];
+}
+
+} // namespace uvm::hcs

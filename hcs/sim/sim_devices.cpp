@@ -1,0 +1,277 @@
+#include "hcs/sim/sim_devices.hpp"
+
+#include <string_view>
+#include <vector>
+
+#include "hcs/backend.hpp"
+#include "hcs/sim/sim_json.hpp"
+#include "hcs/sim/sim_settings.hpp"
+
+namespace uvm::hcs::sim {
+
+namespace {
+
+constexpr uint32_t scsi_luns_per_controller = 64;
+constexpr std::string_view devices_prefix = "VirtualMachine/Devices/";
+
+enum class request_type { add, remove, update };
+
+const char* to_string(request_type type) {
+  switch (type) {
+  case request_type::add:
+    return "Add";
+  case request_type::remove:
+    return "Remove";
+  case request_type::update:
+    return "Update";
+  }
+  return "?";
+}
+
+request_type parse_request_type(const std::string& text) {
+  if (text.empty()) {
+    reject(hr::invalid_arg, "the request has no RequestType");
+  }
+  for (auto type : {request_type::add, request_type::remove, request_type::update}) {
+    if (equal_ci(text, to_string(type))) {
+      return type;
+    }
+  }
+  reject(hr::invalid_arg, "RequestType \"" + text + "\" is not Add, Remove or Update for the host");
+}
+
+[[noreturn]] void unsupported(request_type type, const std::string& what) {
+  reject(hr::invalid_arg, std::string(to_string(type)) + " is not supported for " + what);
+}
+
+const nlohmann::json& need_settings(const nlohmann::json* settings, request_type type,
+                                    const std::string& what) {
+  if (settings == nullptr) {
+    reject(hr::invalid_arg, std::string(to_string(type)) + " of " + what + " needs Settings");
+  }
+  if (!settings->is_object()) {
+    reject(hr::invalid_json, "member Settings is not an object");
+  }
+  return *settings;
+}
+
+std::vector<std::string_view> split(std::string_view text) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto slash = text.find('/', start);
+    parts.push_back(text.substr(start, slash - start));
+    if (slash == std::string_view::npos) {
+      return parts;
+    }
+    start = slash + 1;
+  }
+}
+
+struct request {
+  request_type type;
+  const nlohmann::json* settings;
+};
+
+void modify_scsi(sim_devices& devices, const std::string& controller, std::string_view lun_text,
+                 const request& req) {
+  auto slots = devices.scsi.find(controller);
+  if (slots == devices.scsi.end()) {
+    reject(hr::invalid_arg, "SCSI controller " + controller + " is not in the document");
+  }
+  auto lun = parse_index(lun_text);
+  if (!lun) {
+    reject(hr::invalid_arg, "SCSI LUN \"" + std::string(lun_text) + "\" is not a number");
+  }
+  if (*lun >= scsi_luns_per_controller) {
+    reject(hr::invalid_arg, "SCSI LUN " + std::to_string(*lun) + " is out of range (0-63)");
+  }
+  auto where = "SCSI " + controller + ":" + std::to_string(*lun);
+  auto& luns = slots->second;
+  auto current = luns.find(*lun);
+  switch (req.type) {
+  case request_type::add: {
+    if (current != luns.end()) {
+      reject(hr::invalid_arg, where + " is already attached (" + current->second.path + ")");
+    }
+    luns.emplace(*lun, parse_attachment(need_settings(req.settings, req.type, where), where));
+    return;
+  }
+  case request_type::remove:
+    if (current == luns.end()) {
+      reject(hr::element_not_found, "nothing is attached at " + where);
+    }
+    luns.erase(current);
+    return;
+  default:
+    unsupported(req.type, where);
+  }
+}
+
+void modify_vpmem(sim_devices& devices, std::string_view number_text, const request& req) {
+  auto number = parse_index(number_text);
+  if (!number) {
+    reject(hr::invalid_arg,
+           "VPMEM device number \"" + std::string(number_text) + "\" is not a number");
+  }
+  auto where = "VPMEM device " + std::to_string(*number);
+  if (*number >= devices.vpmem_maximum_count) {
+    reject(hr::invalid_arg, where + " is out of range (MaximumCount " +
+                                std::to_string(devices.vpmem_maximum_count) + ")");
+  }
+  auto current = devices.vpmem.find(*number);
+  switch (req.type) {
+  case request_type::add:
+    if (current != devices.vpmem.end()) {
+      reject(hr::invalid_arg, where + " is already attached (" + current->second.host_path + ")");
+    }
+    devices.vpmem.emplace(*number,
+                          parse_vpmem_device(need_settings(req.settings, req.type, where), where));
+    return;
+  case request_type::remove:
+    if (current == devices.vpmem.end()) {
+      reject(hr::element_not_found, "nothing is attached at " + where);
+    }
+    devices.vpmem.erase(current);
+    return;
+  default:
+    unsupported(req.type, where);
+  }
+}
+
+void modify_vsmb(sim_devices& devices, const request& req) {
+  const auto& settings = need_settings(req.settings, req.type, "VSMB shares");
+  if (req.type == request_type::remove) {
+    auto name = share_name(settings, "VSMB");
+    if (devices.vsmb.erase(name) == 0) {
+      reject(hr::element_not_found, "VSMB share " + name + " does not exist");
+    }
+    return;
+  }
+  auto [name, share] = parse_vsmb_share(settings);
+  auto current = devices.vsmb.find(name);
+  if (req.type == request_type::add) {
+    if (current != devices.vsmb.end()) {
+      reject(hr::invalid_arg, "VSMB share " + name + " already exists");
+    }
+    devices.vsmb.emplace(name, std::move(share));
+    return;
+  }
+  if (current == devices.vsmb.end()) {
+    reject(hr::element_not_found, "VSMB share " + name + " does not exist");
+  }
+  current->second = std::move(share);
+}
+
+void modify_plan9(sim_devices& devices, const request& req) {
+  const auto& settings = need_settings(req.settings, req.type, "Plan9 shares");
+  switch (req.type) {
+  case request_type::add: {
+    auto [name, share] = parse_plan9_share(settings);
+    if (!devices.plan9.emplace(name, std::move(share)).second) {
+      reject(hr::invalid_arg, "Plan9 share " + name + " already exists");
+    }
+    return;
+  }
+  case request_type::remove: {
+    auto name = share_name(settings, "Plan9");
+    if (devices.plan9.erase(name) == 0) {
+      reject(hr::element_not_found, "Plan9 share " + name + " does not exist");
+    }
+    return;
+  }
+  default:
+    unsupported(req.type, "Plan9 shares");
+  }
+}
+
+void modify_pipe(sim_devices& devices, const std::string& pipe, const request& req) {
+  auto where = "mapped pipe " + pipe;
+  switch (req.type) {
+  case request_type::add:
+    if (!devices.mapped_pipes.insert(pipe).second) {
+      reject(hr::invalid_arg, where + " is already mapped");
+    }
+    return;
+  case request_type::remove:
+    if (devices.mapped_pipes.erase(pipe) == 0) {
+      reject(hr::element_not_found, where + " is not mapped");
+    }
+    return;
+  default:
+    unsupported(req.type, where);
+  }
+}
+
+// Network adapters and VPCI devices: keyed by GUID, settings optional.
+template <class Table, class Parse>
+void modify_keyed(Table& table, const std::string& key, const std::string& where,
+                  const request& req, Parse parse) {
+  switch (req.type) {
+  case request_type::add: {
+    if (table.count(key) != 0) {
+      reject(hr::invalid_arg, where + " is already added");
+    }
+    static const nlohmann::json no_settings = nlohmann::json::object();
+    table.emplace(key, parse(req.settings != nullptr ? need_settings(req.settings, req.type, where)
+                                                     : no_settings));
+    return;
+  }
+  case request_type::remove:
+    if (table.erase(key) == 0) {
+      reject(hr::element_not_found, where + " is not added");
+    }
+    return;
+  default:
+    unsupported(req.type, where);
+  }
+}
+
+[[noreturn]] void unknown_path(const std::string& path) {
+  reject(hr::invalid_arg, "unknown ResourcePath \"" + path + "\"");
+}
+
+} // namespace
+
+void apply_modify(sim_devices& devices, const std::string& text) {
+  auto body = parse_object(text, "request");
+  auto path = string_member(body, "ResourcePath");
+  if (path.empty()) {
+    if (find_member(body, "GuestRequest") == nullptr) {
+      reject(hr::invalid_arg, "the request has neither ResourcePath nor GuestRequest");
+    }
+    return;
+  }
+  const request req{parse_request_type(string_member(body, "RequestType")),
+                    find_member(body, "Settings")};
+  if (path.size() <= devices_prefix.size() ||
+      !equal_ci(std::string_view(path).substr(0, devices_prefix.size()), devices_prefix)) {
+    unknown_path(path);
+  }
+  const auto rest = std::string_view(path).substr(devices_prefix.size());
+  const auto parts = split(rest);
+  const auto& device = parts.front();
+  const auto tail = rest.substr(device.size() + (parts.size() > 1 ? 1 : 0));
+  if (equal_ci(device, "Scsi") && parts.size() == 4 && equal_ci(parts[2], "Attachments")) {
+    modify_scsi(devices, std::string(parts[1]), parts[3], req);
+  } else if (equal_ci(device, "VirtualPMem") && parts.size() == 3 &&
+             equal_ci(parts[1], "Devices")) {
+    modify_vpmem(devices, parts[2], req);
+  } else if (equal_ci(device, "VirtualSmb") && parts.size() == 2 && equal_ci(parts[1], "Shares")) {
+    modify_vsmb(devices, req);
+  } else if (equal_ci(device, "Plan9") && parts.size() == 2 && equal_ci(parts[1], "Shares")) {
+    modify_plan9(devices, req);
+  } else if (equal_ci(device, "MappedPipes") && !tail.empty()) {
+    modify_pipe(devices, std::string(tail), req); // the host pipe path, verbatim
+  } else if (equal_ci(device, "NetworkAdapters") && parts.size() == 2 && !tail.empty()) {
+    modify_keyed(devices.network_adapters, std::string(tail),
+                 "network adapter " + std::string(tail), req, parse_network_adapter);
+  } else if (equal_ci(device, "VirtualPci") && parts.size() == 2 && !tail.empty()) {
+    modify_keyed(devices.vpci, std::string(tail), "VPCI device " + std::string(tail), req,
+                 parse_vpci_device);
+  } else {
+    unknown_path(path);
+  }
+}
+
+} // namespace uvm::hcs::sim

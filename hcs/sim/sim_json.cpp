@@ -1,0 +1,143 @@
+#include "hcs/sim/sim_json.hpp"
+
+#include <cctype>
+#include <limits>
+
+#include "hcs/backend.hpp"
+#include "hcs/go_json.hpp"
+
+namespace uvm::hcs::sim {
+
+namespace {
+
+[[noreturn]] void wrong_type(std::string_view name, const char* expected) {
+  reject(hr::invalid_json, "member " + std::string(name) + " is not " + expected);
+}
+
+} // namespace
+
+void reject(uint32_t hresult, const std::string& message) {
+  throw rejection(hresult, message);
+}
+
+nlohmann::json parse_object(const std::string& text, const char* what) {
+  auto value = nlohmann::json::parse(text, nullptr, false);
+  if (value.is_discarded()) {
+    reject(hr::invalid_json, std::string("the ") + what + " is not valid JSON");
+  }
+  if (!value.is_object()) {
+    reject(hr::invalid_json, std::string("the ") + what + " is not a JSON object");
+  }
+  return value;
+}
+
+const nlohmann::json* find_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_ci(obj, name);
+  return member != nullptr && !member->is_null() ? member : nullptr;
+}
+
+const nlohmann::json* object_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_member(obj, name);
+  if (member != nullptr && !member->is_object()) {
+    wrong_type(name, "an object");
+  }
+  return member;
+}
+
+std::string string_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return {};
+  }
+  if (!member->is_string()) {
+    wrong_type(name, "a string");
+  }
+  return member->get<std::string>();
+}
+
+bool bool_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return false;
+  }
+  if (!member->is_boolean()) {
+    wrong_type(name, "a boolean");
+  }
+  return member->get<bool>();
+}
+
+uint64_t uint_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return 0;
+  }
+  if (!member->is_number_unsigned()) {
+    wrong_type(name, "an unsigned integer");
+  }
+  return member->get<uint64_t>();
+}
+
+int64_t int_member(const nlohmann::json& obj, std::string_view name) {
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return 0;
+  }
+  if (!member->is_number_integer() ||
+      (member->is_number_unsigned() &&
+       member->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    wrong_type(name, "an integer");
+  }
+  return member->get<int64_t>();
+}
+
+std::vector<std::string> strings_member(const nlohmann::json& obj, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& item : array_member(obj, name)) {
+    if (!item.is_string()) {
+      wrong_type(name, "an array of strings");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+const nlohmann::json& array_member(const nlohmann::json& obj, std::string_view name) {
+  static const nlohmann::json empty = nlohmann::json::array();
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return empty;
+  }
+  if (!member->is_array()) {
+    wrong_type(name, "an array");
+  }
+  return *member;
+}
+
+std::optional<uint32_t> parse_index(std::string_view text) {
+  if (text.empty() || text.size() > 9) {
+    return std::nullopt;
+  }
+  uint32_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return value;
+}
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace uvm::hcs::sim

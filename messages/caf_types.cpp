@@ -1,0 +1,64 @@
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+caf::error to_caf_error(const error& e) {
+  if (!e) {
+    return caf::none;
+  }
+  return caf::make_error(e.code, e.text);
+}
+
+error from_caf_error(const caf::error& e) {
+  if (!e) {
+    return {};
+  }
+  if (e.category() == caf::atom("uvm")) {
+    auto code = static_cast<errc>(e.code());
+    if (e.context().match_elements<std::string>()) {
+      return error{code, e.context().get_as<std::string>(0)};
+    }
+    return error{code};
+  }
+  if (e.category() == caf::atom("system")) {
+    switch (static_cast<caf::sec>(e.code())) {
+    case caf::sec::request_receiver_down:
+      return error{errc::invalid_state, "utility VM is closed"};
+    case caf::sec::request_timeout:
+      return error{errc::internal, "request timed out"};
+    default:
+      break;
+    }
+  }
+  return error{errc::internal, caf::to_string(e)};
+}
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<options>("uvm::options");
+  cfg.add_message_type<options_lcow>("uvm::options_lcow");
+  cfg.add_message_type<options_wcow>("uvm::options_wcow");
+  cfg.add_message_type<vm_info>("uvm::vm_info");
+  cfg.add_message_type<vm_stats>("uvm::vm_stats");
+  cfg.add_message_type<restart_policy>("uvm::restart_policy");
+  cfg.add_message_type<exit_record>("uvm::exit_record");
+  cfg.add_message_type<counter_kind>("uvm::counter_kind");
+  cfg.add_message_type<lifecycle_state>("uvm::lifecycle_state");
+  cfg.add_message_type<hcs::call_result>("uvm::hcs::call_result");
+  cfg.add_message_type<hcs::exit_info>("uvm::hcs::exit_info");
+  cfg.add_message_type<vm_created_event>("uvm::vm_created_event");
+  cfg.add_message_type<vm_started_event>("uvm::vm_started_event");
+  cfg.add_message_type<vm_exited_event>("uvm::vm_exited_event");
+  cfg.add_message_type<vm_restart_event>("uvm::vm_restart_event");
+  cfg.add_message_type<vm_closed_event>("uvm::vm_closed_event");
+  cfg.add_message_type<device_event>("uvm::device_event");
+  cfg.add_message_type<container_event>("uvm::container_event");
+  cfg.add_error_category(caf::atom("uvm"),
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           if (ctx.match_elements<std::string>()) {
+                             return ctx.get_as<std::string>(0);
+                           }
+                           return std::string{default_text(static_cast<errc>(code))};
+                         });
+}
+
+} // namespace uvm

@@ -1,0 +1,95 @@
+// The CAF side of the vocabulary: atoms, the error category, the typed
+// interfaces of the engine's actors, and type registration for remote nodes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "hcs/backend.hpp"
+#include "messages/errors.hpp"
+#include "messages/events.hpp"
+#include "messages/vm_types.hpp"
+
+CAF_ERROR_CODE_ENUM(uvm::errc, "uvm")
+
+CAF_ADD_ATOM(uvm, uvm, start_atom, "start")
+CAF_ADD_ATOM(uvm, uvm, wait_atom, "wait")
+CAF_ADD_ATOM(uvm, uvm, terminate_atom, "terminate")
+CAF_ADD_ATOM(uvm, uvm, shutdown_atom, "shutdown")
+CAF_ADD_ATOM(uvm, uvm, close_atom, "close")
+CAF_ADD_ATOM(uvm, uvm, exit_err_atom, "exit_err")
+CAF_ADD_ATOM(uvm, uvm, info_atom, "info")
+CAF_ADD_ATOM(uvm, uvm, stats_atom, "stats")
+CAF_ADD_ATOM(uvm, uvm, counter_atom, "counter")
+CAF_ADD_ATOM(uvm, uvm, restart_atom, "restart")
+CAF_ADD_ATOM(uvm, uvm, hcs_done_atom, "hcs_done")
+CAF_ADD_ATOM(uvm, uvm, hcs_exit_atom, "hcs_exit")
+CAF_ADD_ATOM(uvm, uvm, view_atom, "view")
+CAF_ADD_ATOM(uvm, uvm, children_atom, "children")
+CAF_ADD_ATOM(uvm, uvm, vm_exit_atom, "vm_exit")
+CAF_ADD_ATOM(uvm, uvm, create_atom, "create")
+CAF_ADD_ATOM(uvm, uvm, find_atom, "find")
+CAF_ADD_ATOM(uvm, uvm, list_atom, "list")
+CAF_ADD_ATOM(uvm, uvm, forget_atom, "forget")
+CAF_ADD_ATOM(uvm, uvm, watch_atom, "watch")
+CAF_ADD_ATOM(uvm, uvm, exits_atom, "exits")
+
+namespace uvm {
+
+// A child of a utility VM (SCSI, VPMEM, shares, GCS bridge). The VM tells
+// it when the system exited; it fails what it has pending and ends.
+using device_child_actor = caf::typed_actor<
+    // The child's table as JSON (the engine's view, compared with the
+    // simulator's oracle).
+    caf::replies_to<view_atom>::with<std::string>, caf::reacts_to<vm_exit_atom, caf::error>>;
+
+using utility_vm_actor = caf::typed_actor<
+    // Create the compute system (CreateLCOW / CreateWCOW after validation).
+    caf::replies_to<create_atom, std::string>::with<vm_info>,
+    caf::replies_to<start_atom, std::string>::with<caf::ok_atom>,
+    caf::replies_to<wait_atom>::with<caf::ok_atom>,
+    caf::replies_to<terminate_atom, std::string>::with<caf::ok_atom>,
+    caf::replies_to<shutdown_atom, std::string>::with<caf::ok_atom>,
+    caf::replies_to<close_atom, std::string>::with<caf::ok_atom>,
+    // ExitError(): ok, or the exit's error / `container not exited`.
+    caf::replies_to<exit_err_atom>::with<caf::ok_atom>, caf::replies_to<info_atom>::with<vm_info>,
+    caf::replies_to<stats_atom, std::string>::with<vm_stats>,
+    caf::replies_to<counter_atom, counter_kind>::with<uint64_t>,
+    caf::replies_to<children_atom>::with<std::vector<caf::actor_addr>>,
+    caf::replies_to<view_atom>::with<std::string>,
+    // From the supervisor: re-create the system after an unexpected exit.
+    caf::reacts_to<restart_atom>,
+    // From the backend's callbacks, tagged with the system's generation.
+    caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
+    caf::reacts_to<hcs_exit_atom, uint64_t, hcs::exit_info>>;
+
+using supervisor_actor =
+    caf::typed_actor<caf::reacts_to<watch_atom, utility_vm_actor, std::string, restart_policy>,
+                     // From a VM: it exited (id, unexpected, exit error).
+                     caf::reacts_to<vm_exit_atom, std::string, bool, std::string>,
+                     caf::replies_to<exits_atom>::with<std::vector<exit_record>>>;
+
+using registry_actor =
+    caf::typed_actor<caf::replies_to<create_atom, options_lcow, restart_policy,
+                                     std::string>::with<utility_vm_actor, vm_info>,
+                     caf::replies_to<create_atom, options_wcow, restart_policy,
+                                     std::string>::with<utility_vm_actor, vm_info>,
+                     caf::replies_to<find_atom, std::string>::with<utility_vm_actor>,
+                     caf::replies_to<list_atom>::with<std::vector<vm_info>>,
+                     caf::reacts_to<forget_atom, std::string>>;
+
+// uvm::error <-> caf::error. The text travels as the error's context so that
+// a remote node sees the same words.
+caf::error to_caf_error(const error& e);
+inline caf::error to_caf_error(errc code) {
+  return to_caf_error(error{code});
+}
+error from_caf_error(const caf::error& e);
+
+// Registers the message types and the "uvm" error category; call on every
+// node's config before the actor system starts.
+void register_types(caf::actor_system_config& cfg);
+
+} // namespace uvm

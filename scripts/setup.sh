@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian bookworm machine (as root):
+#   scripts/setup.sh demo      install what is missing, build, run `uvmctl demo`
+#   scripts/setup.sh test      install what is missing, build, run every test
+#   scripts/setup.sh sanitize  the test suite again under ASan+UBSan and TSan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(cmake make g++ libcaf-dev nlohmann-json3-dev libspdlog-dev libboost-dev catch2
+          libcli11-dev python3)
+JOBS=${JOBS:-2}
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# build DIR [cmake args...]
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > "$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j"$JOBS"
+}
+
+run_tests() {
+  local dir=$1
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 300)
+}
+
+mode=${1:-demo}
+case "$mode" in
+  demo)
+    install_missing
+    build build
+    ./build/uvmctl demo
+    ;;
+  test)
+    install_missing
+    build build
+    run_tests build
+    ;;
+  sanitize)
+    install_missing
+    build build-asan -DUVM_SANITIZE=address
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    build build-tsan -DUVM_SANITIZE=thread
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_tests build-tsan
+    ;;
+  *)
+    echo "usage: $0 demo|test|sanitize" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,194 @@
+// Orderings on CAF's deterministic test coordinator: actors run only when
+// the test runs the scheduler, and the simulated HCS completes calls only
+// when the test moves its manual clock.
+#include <catch2/catch.hpp>
+
+#include "actors/registry.hpp"
+#include "actors/supervisor.hpp"
+#include "hcs/sim/sim_backend.hpp"
+#include "tests/actors/fixtures.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture {
+  uvm::test::host_dir host;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<uvm::hcs::manual_executor> clock;
+  std::shared_ptr<uvm::hcs::sim_backend> sim;
+  uvm::supervisor_actor supervisor;
+  uvm::registry_actor registry;
+
+  fixture() {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    uvm::register_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    clock = std::make_shared<uvm::hcs::manual_executor>();
+    sim = std::make_shared<uvm::hcs::sim_backend>(clock, 7);
+    auto bus = sys->groups().get_local("uvm.events");
+    supervisor = uvm::spawn_supervisor(*sys, bus);
+    uvm::vm_env env;
+    env.backend = sim;
+    env.host = uvm::test::test_host();
+    env.fs = uvm::hcs::real_host_fs();
+    env.bus = bus;
+    env.supervisor = supervisor;
+    registry = uvm::spawn_registry(*sys, env);
+    settle();
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    settle();
+  }
+
+  // Runs actors and due backend work until neither has anything left.
+  void settle() {
+    for (;;) {
+      auto n = sched->run();
+      auto m = clock->run_ready();
+      if (n + m == 0) {
+        return;
+      }
+    }
+  }
+
+  template <class T, class Handle, class... Ts>
+  std::shared_ptr<std::optional<uvm::result<T>>> ask(Handle h, Ts... xs) {
+    auto out = std::make_shared<std::optional<uvm::result<T>>>();
+    sys->spawn([=](caf::event_based_actor* self) {
+      self->request(h, caf::infinite, xs...)
+          .then([=](T& v) { out->emplace(std::move(v)); },
+                [=](caf::error& e) { out->emplace(uvm::from_caf_error(e)); });
+    });
+    return out;
+  }
+
+  uvm::utility_vm_actor create(uvm::restart_policy policy = {}) {
+    auto vm = std::make_shared<uvm::utility_vm_actor>();
+    sys->spawn([=, reg = registry](caf::event_based_actor* self) {
+      self->request(reg, caf::infinite, uvm::create_atom_v, host.lcow("vm1"), policy, std::string{})
+          .then([=](uvm::utility_vm_actor& a, uvm::vm_info&) { *vm = a; }, [](caf::error&) {});
+    });
+    settle();
+    REQUIRE(*vm);
+    return *vm;
+  }
+
+  uvm::vm_info info(const uvm::utility_vm_actor& vm) {
+    auto r = ask<uvm::vm_info>(vm, uvm::info_atom_v);
+    settle();
+    REQUIRE(*r);
+    return ***r;
+  }
+
+  size_t children(const uvm::utility_vm_actor& vm) {
+    auto r = ask<std::vector<caf::actor_addr>>(vm, uvm::children_atom_v);
+    settle();
+    return (**r)->size();
+  }
+};
+
+} // namespace
+
+TEST_CASE("a start in flight fails with the exit when the guest crashes", "[ordering]") {
+  fixture f;
+  auto vm = f.create();
+  f.sim->set_latency(uvm::hcs::call_kind::start, 1s, 1s);
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  CHECK_FALSE(started->has_value());
+  CHECK(f.info(vm).state == uvm::lifecycle_state::starting);
+
+  f.sim->crash("vm1");
+  f.settle();
+  REQUIRE(started->has_value());
+  CHECK((*started)->err().code == uvm::errc::vm_exited);
+  CHECK(f.info(vm).state == uvm::lifecycle_state::exited);
+  CHECK(f.children(vm) == 0);
+
+  // The start's completion arrives after the exit: it changes nothing.
+  f.clock->advance(1s);
+  f.settle();
+  CHECK(f.info(vm).state == uvm::lifecycle_state::exited);
+}
+
+TEST_CASE("an exit after a terminate is expected: no restart", "[ordering]") {
+  fixture f;
+  uvm::restart_policy policy;
+  policy.kind = uvm::restart_kind::on_failure;
+  auto vm = f.create(policy);
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  REQUIRE(*started);
+  f.sim->set_latency(uvm::hcs::call_kind::terminate, 10ms, 10ms);
+  auto waited = f.ask<caf::ok_atom>(vm, uvm::wait_atom_v);
+  auto terminated = f.ask<caf::ok_atom>(vm, uvm::terminate_atom_v, std::string{});
+  f.settle();
+  CHECK(f.info(vm).state == uvm::lifecycle_state::stopping);
+  CHECK_FALSE(waited->has_value());
+  f.clock->advance(10ms);
+  f.settle();
+  REQUIRE(*terminated);
+  REQUIRE(*waited);
+  CHECK(f.info(vm).state == uvm::lifecycle_state::stopped);
+  auto exits = f.ask<std::vector<uvm::exit_record>>(f.supervisor, uvm::exits_atom_v);
+  f.sched->trigger_timeouts();
+  f.settle();
+  REQUIRE((**exits)->size() == 1);
+  CHECK_FALSE((***exits)[0].unexpected);
+  CHECK((***exits)[0].action == "none");
+  CHECK(f.info(vm).restarts == 0);
+}
+
+TEST_CASE("the supervisor restarts after its back-off, not before", "[ordering]") {
+  fixture f;
+  uvm::restart_policy policy;
+  policy.kind = uvm::restart_kind::on_failure;
+  policy.backoff_initial_ms = 250;
+  auto vm = f.create(policy);
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  REQUIRE(*started);
+  auto waited = f.ask<caf::ok_atom>(vm, uvm::wait_atom_v);
+  f.settle();
+
+  f.sim->crash("vm1");
+  f.settle();
+  REQUIRE(*waited); // Wait returns nil after an unexpected exit
+  CHECK(f.info(vm).state == uvm::lifecycle_state::exited);
+  CHECK(f.sim->oracle()["vm1"]["state"] == "crashed");
+
+  // The restart is a delayed message: it fires only when its time comes.
+  f.sched->trigger_timeouts();
+  f.settle();
+  auto info = f.info(vm);
+  CHECK(info.restarts == 1);
+  CHECK(info.state == uvm::lifecycle_state::running);
+  CHECK(f.children(vm) == 4);
+  CHECK(f.sim->oracle()["vm1"]["state"] == "running");
+}
+
+TEST_CASE("close waits for the exit, then forgets the VM", "[ordering]") {
+  fixture f;
+  auto vm = f.create();
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  f.sim->set_latency(uvm::hcs::call_kind::terminate, 5ms, 5ms);
+  auto closed = f.ask<caf::ok_atom>(vm, uvm::close_atom_v, std::string{});
+  f.settle();
+  CHECK_FALSE(closed->has_value());
+  f.clock->advance(5ms);
+  f.settle();
+  REQUIRE(*closed);
+  auto found = f.ask<uvm::utility_vm_actor>(f.registry, uvm::find_atom_v, std::string{"vm1"});
+  f.settle();
+  REQUIRE(found->has_value());
+  CHECK((*found)->err().code == uvm::errc::not_found);
+  CHECK(f.sim->oracle().empty());
+}

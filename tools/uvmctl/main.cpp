@@ -1,0 +1,64 @@
+// uvmctl: drive the utility-VM engine from the command line.
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/core/logging.hpp"
+#include "actors/engine.hpp"
+#include "tools/uvmctl/demo.hpp"
+#include "tools/uvmctl/scenario.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"uvmctl: utility VMs the way hcsshim's uvm package manages them"};
+  app.require_subcommand(1);
+  std::string log_format = "human";
+  std::string log_level = "warn";
+  app.add_option("--log-format", log_format, "engine log lines: human or json")
+      ->check(CLI::IsMember({"human", "json"}));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
+
+  uvm::cli::demo_options demo;
+  auto* demo_cmd = app.add_subcommand("demo", "create a small fleet on the simulated HCS, crash "
+                                              "one VM, show the supervisor's restart, tear down");
+  demo_cmd->add_option("--lcow", demo.lcow, "number of LCOW VMs")->check(CLI::Range(0, 64));
+  demo_cmd->add_option("--wcow", demo.wcow, "number of WCOW VMs")->check(CLI::Range(0, 64));
+  demo_cmd->add_option("--work-dir", demo.work_dir, "host folder for boot files and layers");
+  demo_cmd->add_flag("--json", demo.json, "print the summary as JSON");
+
+  std::string scenario_file;
+  uvm::cli::scenario_options scenario;
+  auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
+  run_cmd->add_option("file", scenario_file, "scenario file (.jsonl), - for stdin")->required();
+  run_cmd->add_option("--hcs-log", scenario.hcs_log_path,
+                      "write every call the simulated HCS received (JSON lines)");
+  run_cmd->add_option("--bridge-log", scenario.bridge_log_path,
+                      "write every GCS bridge frame (JSON lines)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  uvm::logging::format fmt{};
+  uvm::logging::level lvl{};
+  uvm::logging::parse_format(log_format, fmt);
+  uvm::logging::parse_level(log_level, lvl);
+  uvm::logging::init(fmt, lvl);
+
+  if (*demo_cmd) {
+    return uvm::cli::run_demo(demo, std::cout);
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (scenario_file != "-") {
+    file.open(scenario_file);
+    if (!file) {
+      std::cerr << "uvmctl run: cannot open " << scenario_file << "\n";
+      return 2;
+    }
+    in = &file;
+  }
+  uvm::engine_config cfg;
+  cfg.host = uvm::detect_host();
+  uvm::engine eng{cfg};
+  return uvm::cli::run_scenario(eng, *in, std::cout, scenario);
+}

@@ -1,0 +1,23 @@
+// The scenario runner (`uvmctl run FILE.jsonl`): one JSON object per line,
+// executed in order against an embedded engine; one JSON result line per
+// input line. A public interface: op names, argument names and the output
+// format stay stable.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "actors/engine.hpp"
+
+namespace uvm::cli {
+
+struct scenario_options {
+  std::string hcs_log_path;    // every call the simulated HCS received
+  std::string bridge_log_path; // every bridge frame (written once the bridge exists)
+};
+
+// Returns the process exit code: 0 when the file ran (failed ops are
+// results), non-zero when the file or a log could not be opened/read.
+int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenario_options& opts);
+
+} // namespace uvm::cli
