@@ -38,7 +38,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group
         self->monitor(vm);
         self->state.vms.insert_or_assign(id, watched_vm{vm, restart_tracker{policy}});
       },
-      [=](vm_exit_atom, const std::string& id, bool unexpected, const std::string& exit_error) {
+      [=](vm_exit_atom, const std::string& id, bool unexpected, const std::string& exit_error,
+          const std::string& activity) {
         exit_record rec{id, unexpected, exit_error, "none", 0};
         auto i = self->state.vms.find(id);
         if (unexpected && i != self->state.vms.end()) {
@@ -49,12 +50,12 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group
             rec.action = "restart";
             rec.restarts = d.attempt;
             self->delayed_send(i->second.vm, d.delay, restart_atom_v);
-            logging::warn({id, {}}, "restarting utility VM",
+            logging::warn({id, activity}, "restarting utility VM",
                           {{"attempt", d.attempt}, {"delay_ms", d.delay.count()}});
             caf::anon_send(self->state.bus, ev);
           } else if (i->second.tracker.restarts_enabled()) {
             rec.action = "gave-up";
-            logging::error({id, {}}, "utility VM exceeded its restart limit");
+            logging::error({id, activity}, "utility VM exceeded its restart limit");
             caf::anon_send(self->state.bus, ev);
           }
         }

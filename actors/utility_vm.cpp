@@ -157,8 +157,8 @@ void handle_exit(vm_pointer self, const hcs::exit_info& info) {
   }
   publish(self, caf::make_message(vm_exited_event{st.plan.id, activity, crashed,
                                                   crashed ? text : std::string{}}));
-  self->send(st.env.supervisor, vm_exit_atom_v, st.plan.id, crashed,
-             crashed ? text : std::string{});
+  self->send(st.env.supervisor, vm_exit_atom_v, st.plan.id, crashed, crashed ? text : std::string{},
+             activity);
 }
 
 // Creates the compute system for the current plan; `done` gets the error
@@ -282,10 +282,11 @@ void restart_system(vm_pointer self) {
   st.env.backend->close(st.plan.id);
   bool start_again = st.life.was_started();
   st.life.restart();
-  auto failed = [self](const error& e) {
-    logging::error(log_ctx(self, {}), "utility VM restart failed", {{"error", e.text}});
+  auto failed = [self, activity](const error& e) {
+    logging::error(log_ctx(self, activity), "utility VM restart failed", {{"error", e.text}});
     self->state.life.on_exit(true, e.text);
-    self->send(self->state.env.supervisor, vm_exit_atom_v, self->state.plan.id, true, e.text);
+    self->send(self->state.env.supervisor, vm_exit_atom_v, self->state.plan.id, true, e.text,
+               activity);
   };
   create_system(self, activity, [self, activity, start_again, failed](const error& e) {
     if (e) {

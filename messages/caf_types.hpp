@@ -67,8 +67,8 @@ using utility_vm_actor = caf::typed_actor<
 
 using supervisor_actor =
     caf::typed_actor<caf::reacts_to<watch_atom, utility_vm_actor, std::string, restart_policy>,
-                     // From a VM: it exited (id, unexpected, exit error).
-                     caf::reacts_to<vm_exit_atom, std::string, bool, std::string>,
+                     // From a VM: it exited (id, unexpected, exit error, activity).
+                     caf::reacts_to<vm_exit_atom, std::string, bool, std::string, std::string>,
                      caf::replies_to<exits_atom>::with<std::vector<exit_record>>>;
 
 using registry_actor =

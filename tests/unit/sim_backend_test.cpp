@@ -2,9 +2,14 @@
 // crashes, exits and the call log, all in virtual time.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <future>
 #include <iterator>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "hcs/executor.hpp"
@@ -394,4 +399,78 @@ TEST_CASE("sim_backend destroyed with calls in flight drops them", "[sim]") {
   CHECK_FALSE(called);
   CHECK(ex->pending() == 0);
   CHECK(sentinel.use_count() == 1);
+}
+
+TEST_CASE("sim_backend on the thread executor with concurrent callers", "[sim]") {
+  auto ex = make_thread_executor(2);
+  sim_backend sim(ex, 5);
+  for (int kind = 0; kind < call_kind_count; ++kind) {
+    sim.set_latency(static_cast<call_kind>(kind), 100us, 2ms);
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  int exits = 0;
+  int failures = 0; // Catch2 assertions are not thread-safe: count, check later
+  const auto document = read_vector("lcow-uvm-default.create.json");
+  auto count_failure = [&](call_result r) {
+    if (!r.ok()) {
+      std::lock_guard<std::mutex> lock(mutex);
+      ++failures;
+    }
+  };
+  // Each caller drives its own VMs one step at a time, as an actor would.
+  auto caller = [&](int t) {
+    for (int v = 0; v < 5; ++v) {
+      const auto id = "vm" + std::to_string(t) + "-" + std::to_string(v);
+      std::promise<void> ready;
+      sim.create(
+          id, document,
+          [&](exit_info e) {
+            std::lock_guard<std::mutex> lock(mutex);
+            failures += e.hresult == hr::ok ? 0 : 1;
+            ++exits;
+            cv.notify_all();
+          },
+          [&](call_result r) {
+            count_failure(r);
+            ready.set_value();
+          });
+      ready.get_future().wait();
+      std::promise<void> started;
+      sim.start(id, [&](call_result r) {
+        count_failure(r);
+        started.set_value();
+      });
+      started.get_future().wait();
+      std::atomic<int> pending{8};
+      std::promise<void> modified;
+      for (int lun = 0; lun < 8; ++lun) {
+        sim.modify(id, scsi_add(lun), [&](call_result r) {
+          count_failure(r);
+          if (--pending == 0) {
+            modified.set_value();
+          }
+        });
+      }
+      modified.get_future().wait();
+      sim.terminate(id, count_failure);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back(caller, t);
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  std::unique_lock<std::mutex> lock(mutex);
+  REQUIRE(cv.wait_for(lock, 10s, [&] { return exits == 20; }));
+  CHECK(failures == 0);
+  auto oracle = sim.oracle();
+  CHECK(oracle.size() == 20);
+  for (const auto& [id, system] : oracle.items()) {
+    CHECK(system["state"] == "stopped");
+    CHECK(system["scsi"].size() == 8);
+  }
+  CHECK(sim.calls_received(call_kind::modify) == 160);
 }

@@ -1,0 +1,90 @@
+// Everything that crosses an actor boundary survives CAF's binary
+// serialization (what a remote node would send), errors keep their words.
+#include <catch2/catch.hpp>
+
+#include "messages/caf_types.hpp"
+
+namespace {
+
+template <class T>
+T round_trip(caf::actor_system& sys, T value) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(sink(value));
+  T out;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE_FALSE(source(out));
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("messages survive serialization", "[serialization]") {
+  caf::actor_system_config cfg;
+  uvm::register_types(cfg);
+  caf::actor_system sys{cfg};
+
+  uvm::options_lcow o;
+  o.common.id = "vm1";
+  o.common.memory_size_in_mb = 2048;
+  o.boot_files_path = "C:\\boot";
+  o.vpmem_size_bytes = 1ull << 33;
+  o.preferred_root_fs_type = uvm::preferred_rootfs_type::vhd;
+  auto o2 = round_trip(sys, o);
+  CHECK(o2.common.id == "vm1");
+  CHECK(o2.common.memory_size_in_mb == 2048);
+  CHECK(o2.boot_files_path == "C:\\boot");
+  CHECK(o2.vpmem_size_bytes == (1ull << 33));
+  CHECK(o2.preferred_root_fs_type == uvm::preferred_rootfs_type::vhd);
+
+  uvm::options_wcow w;
+  w.layer_folders = {"a", "b"};
+  CHECK(round_trip(sys, w).layer_folders == w.layer_folders);
+
+  uvm::vm_info info{"id", "owner", "linux", 2, 1024, false, "rt", uvm::lifecycle_state::exited, 3};
+  auto info2 = round_trip(sys, info);
+  CHECK(info2.state == uvm::lifecycle_state::exited);
+  CHECK(info2.restarts == 3);
+  CHECK(info2.runtime_id == "rt");
+
+  uvm::vm_exited_event ev{"vm1", "act", true, "boom"};
+  auto ev2 = round_trip(sys, ev);
+  CHECK(ev2.unexpected);
+  CHECK(ev2.exit_error == "boom");
+
+  uvm::restart_policy p;
+  p.kind = uvm::restart_kind::on_failure;
+  p.max_restarts = 9;
+  auto p2 = round_trip(sys, p);
+  CHECK(p2.kind == uvm::restart_kind::on_failure);
+  CHECK(p2.max_restarts == 9);
+
+  uvm::hcs::call_result r{0xC0370106, "gone", "{}"};
+  auto r2 = round_trip(sys, r);
+  CHECK(r2.hresult == 0xC0370106);
+  CHECK(r2.message == "gone");
+}
+
+TEST_CASE("errors keep the seed's words through CAF", "[serialization]") {
+  caf::actor_system_config cfg;
+  uvm::register_types(cfg);
+  caf::actor_system sys{cfg};
+  auto e = uvm::to_caf_error(uvm::errc::too_many_attachments);
+  CHECK(sys.render(e) == "too many SCSI attachments");
+  auto back = uvm::from_caf_error(round_trip(sys, e));
+  CHECK(back.code == uvm::errc::too_many_attachments);
+  CHECK(back.text == "too many SCSI attachments");
+  auto formatted =
+      uvm::to_caf_error(uvm::error{uvm::errc::invalid_options, "kernel: 'x' not found"});
+  CHECK(uvm::from_caf_error(round_trip(sys, formatted)).text == "kernel: 'x' not found");
+  CHECK_FALSE(uvm::to_caf_error(uvm::error{}));
+  CHECK(uvm::default_text(uvm::errc::max_vpmem_layer_size) ==
+        "layer size is to large for VPMEM max size");
+  CHECK(uvm::default_text(uvm::errc::netns_already_attached) == "network namespace already added");
+  CHECK(uvm::default_text(uvm::errc::netns_not_found) == "network namespace not found");
+  CHECK(uvm::default_text(uvm::errc::no_scsi_controllers) ==
+        "no SCSI controllers configured for this utility VM");
+  CHECK(uvm::default_text(uvm::errc::no_available_location) == "no available location");
+  CHECK(uvm::default_text(uvm::errc::not_attached) == "not attached");
+  CHECK(uvm::default_text(uvm::errc::not_supported) == "not supported");
+}
