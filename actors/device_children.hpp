@@ -1,8 +1,7 @@
-// The children of a utility VM. Each holds one table of the VM's devices
-// (or the guest connection) and is reached only through the VM actor, which
-// serializes allocation and ref-counting by message passing. The device
-// semantics (add/remove, ref-counts) are filled in by the device and bridge
-// work; here each child owns its initial table and ends with the VM.
+// The device children of a utility VM whose semantics are still to come
+// (VPMEM, the VSMB and Plan9 share tables). Each holds its initial table,
+// is reached only through the VM actor, and ends with the VM. SCSI and the
+// GCS bridge have actors of their own (scsi_controller, gcs_bridge).
 #pragma once
 
 #include "hcs/create_plan.hpp"
@@ -10,7 +9,7 @@
 
 namespace uvm {
 
-enum class child_kind { scsi, vpmem, shares, gcs_bridge };
+enum class child_kind { vpmem, shares };
 const char* to_string(child_kind kind);
 
 device_child_actor spawn_device_child(caf::local_actor* parent, child_kind kind,

@@ -134,6 +134,51 @@ result<std::string> utility_vm::device_view() {
                                  view_atom_v);
 }
 
+result<scsi_mount> utility_vm::add_scsi(const std::string& host_path, const std::string& uvm_path,
+                                        bool read_only, vm_access_type vm_access,
+                                        const std::string& activity) {
+  scsi_add_request req{host_path, uvm_path, read_only, vm_access, false, activity};
+  return call_value<scsi_mount>(engine_->system(), actor_, engine_->config().call_timeout,
+                                add_scsi_atom_v, std::move(req));
+}
+
+// AddSCSIPhysicalDisk always grants the VM individual access.
+result<scsi_mount> utility_vm::add_scsi_physical_disk(const std::string& host_path,
+                                                      const std::string& uvm_path, bool read_only,
+                                                      const std::string& activity) {
+  scsi_add_request req{host_path, uvm_path, read_only, vm_access_type::individual, true, activity};
+  return call_value<scsi_mount>(engine_->system(), actor_, engine_->config().call_timeout,
+                                add_scsi_atom_v, std::move(req));
+}
+
+error utility_vm::remove_scsi(const std::string& host_path, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_scsi_atom_v, host_path, activity);
+}
+
+result<std::string> utility_vm::get_scsi_uvm_path(const std::string& host_path) {
+  return call_value<std::string>(engine_->system(), actor_, engine_->config().call_timeout,
+                                 scsi_path_atom_v, host_path);
+}
+
+void utility_vm::guest_fail(uint32_t count) {
+  caf::anon_send(actor_, guest_fail_atom_v, count);
+}
+
+void utility_vm::add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done) {
+  auto timeout = caf::duration{engine_->config().call_timeout};
+  engine_->dispatch(
+      [actor = actor_, timeout, req = std::move(req), done = std::move(done)](auto* self) {
+        self->request(caf::actor_cast<caf::actor>(actor), timeout, add_scsi_atom_v, req)
+            .then([done](scsi_mount& m) { done(std::move(m)); },
+                  [done](caf::error& e) { done(from_caf_error(e)); });
+      });
+}
+
+void utility_vm::remove_scsi(const std::string& host_path, callback done,
+                             const std::string& activity) {
+  call_ok_async(std::move(done), remove_scsi_atom_v, host_path, activity);
+}
+
 void utility_vm::start(callback done, const std::string& activity) {
   call_ok_async(std::move(done), start_atom_v, activity);
 }

@@ -61,11 +61,26 @@ public:
   // The children's tables as JSON (the engine's view of its devices).
   result<std::string> device_view();
 
+  // SCSI (uvm-api.md §7). A mount is released with remove_scsi(host_path).
+  result<scsi_mount> add_scsi(const std::string& host_path, const std::string& uvm_path,
+                              bool read_only, vm_access_type vm_access,
+                              const std::string& activity = {});
+  result<scsi_mount> add_scsi_physical_disk(const std::string& host_path,
+                                            const std::string& uvm_path, bool read_only,
+                                            const std::string& activity = {});
+  error remove_scsi(const std::string& host_path, const std::string& activity = {});
+  result<std::string> get_scsi_uvm_path(const std::string& host_path);
+  // The next `count` guest requests of this VM fail (fault injection for
+  // the in-process guest).
+  void guest_fail(uint32_t count);
+
   // Asynchronous forms.
   void start(callback done, const std::string& activity = {});
   void wait(callback done);
   void terminate(callback done, const std::string& activity = {});
   void close(callback done, const std::string& activity = {});
+  void add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done);
+  void remove_scsi(const std::string& host_path, callback done, const std::string& activity = {});
 
 private:
   template <class... Ts>

@@ -29,12 +29,11 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   if (!id.empty()) {
     self->state.creating.insert(id);
   }
-  auto policy = spec.policy;
   auto vm = spawn_utility_vm(self, self->state.env, std::move(spec));
   auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
   self->request(vm, caf::infinite, create_atom_v, activity)
       .then(
-          [self, rp, vm, id, policy](vm_info& info) mutable {
+          [self, rp, vm, id](vm_info& info) mutable {
             self->state.creating.erase(id);
             if (self->state.vms.count(info.id) > 0) {
               caf::anon_send_exit(vm, caf::exit_reason::user_shutdown);
@@ -43,7 +42,6 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
               return;
             }
             self->state.vms.emplace(info.id, vm);
-            self->send(self->state.env.supervisor, watch_atom_v, vm, info.id, policy);
             rp.deliver(vm, std::move(info));
           },
           [self, rp, id](caf::error& e) mutable {

@@ -6,10 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/core/hcs_errors.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/core/vm_lifecycle.hpp"
 #include "actors/core/vm_stats.hpp"
 #include "actors/device_children.hpp"
+#include "actors/gcs_bridge.hpp"
+#include "actors/scsi_controller.hpp"
 #include "hcs/guid.hpp"
 
 namespace uvm {
@@ -25,6 +28,22 @@ struct pending_call {
   std::function<void(const error&)> on_abort;
 };
 
+// The child actors of a created system.
+struct vm_children {
+  gcs_bridge_actor bridge;
+  scsi_actor scsi;
+  device_child_actor vpmem;
+  device_child_actor shares;
+
+  // Every child as an untyped handle with its name, for what all share.
+  std::vector<std::pair<const char*, caf::actor>> all() const {
+    return {{"gcs_bridge", caf::actor_cast<caf::actor>(bridge)},
+            {"scsi", caf::actor_cast<caf::actor>(scsi)},
+            {"vpmem", caf::actor_cast<caf::actor>(vpmem)},
+            {"shares", caf::actor_cast<caf::actor>(shares)}};
+  }
+};
+
 struct utility_vm_state {
   vm_env env;
   vm_spec spec;
@@ -38,7 +57,7 @@ struct utility_vm_state {
   std::unordered_map<uint64_t, pending_call> calls;
   std::vector<ok_promise> waiters;
   std::vector<std::function<void()>> on_stopped; // Close waits for the exit
-  std::vector<device_child_actor> children;
+  std::optional<vm_children> children;
   uint64_t container_counter = 0;
   uint64_t mount_counter = 0;
   std::string exit_activity;
@@ -53,17 +72,6 @@ std::string activity_or_new(const std::string& activity) {
 
 logging::context log_ctx(vm_pointer self, const std::string& activity) {
   return {self->state.plan.id, activity};
-}
-
-// hcsshim's SystemError text: "<Op> <ID>: <inner>".
-error hcs_error(const std::string& op, const std::string& id, const hcs::call_result& r,
-                const std::string& extra = {}) {
-  std::string text = "hcsshim::" + op + " " + id + ": " +
-                     (r.message.empty() ? hcs::hresult_text(r.hresult) : r.message);
-  if (!extra.empty()) {
-    text += "\n(extra info: " + extra + ")";
-  }
-  return error{errc::hcs_failure, std::move(text)};
 }
 
 // Terminate and Shutdown treat "already stopped", "does not exist" and
@@ -109,17 +117,36 @@ void publish(vm_pointer self, caf::message msg) {
 }
 
 void spawn_children(vm_pointer self) {
-  for (auto kind :
-       {child_kind::scsi, child_kind::vpmem, child_kind::shares, child_kind::gcs_bridge}) {
-    self->state.children.push_back(spawn_device_child(self, kind, self->state.plan));
+  const auto& plan = self->state.plan;
+  vm_children c;
+  c.bridge = spawn_gcs_bridge(self, plan.id, plan.external_guest_connection);
+  scsi_context scsi;
+  scsi.vm_id = plan.id;
+  scsi.lcow = plan.os == "linux";
+  scsi.external_guest = plan.external_guest_connection;
+  scsi.controllers = plan.scsi_controller_count;
+  if (!plan.scratch_disk_path.empty()) {
+    scsi_attachment scratch;
+    scratch.host_path = plan.scratch_disk_path;
+    scsi.scratch = scratch;
   }
+  scsi.backend = self->state.env.backend;
+  scsi.bridge = c.bridge;
+  scsi.bus = self->state.env.bus;
+  c.scsi = spawn_scsi_controller(self, std::move(scsi));
+  c.vpmem = spawn_device_child(self, child_kind::vpmem, plan);
+  c.shares = spawn_device_child(self, child_kind::shares, plan);
+  self->state.children = std::move(c);
 }
 
 void stop_children(vm_pointer self, const error& why) {
-  for (auto& child : self->state.children) {
-    self->send(child, vm_exit_atom_v, to_caf_error(why));
+  if (!self->state.children) {
+    return;
   }
-  self->state.children.clear();
+  for (auto& [name, child] : self->state.children->all()) {
+    caf::anon_send(child, vm_exit_atom_v, to_caf_error(why));
+  }
+  self->state.children.reset();
 }
 
 // The exit of the current system, expected or not.
@@ -341,6 +368,11 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
             self->quit();
             return;
           }
+          // Sent before anyone can see the VM, so the supervisor knows it
+          // before any exit of it (messages from one sender stay in order).
+          self->send(self->state.env.supervisor, watch_atom_v,
+                     caf::actor_cast<utility_vm_actor>(self), self->state.plan.id,
+                     self->state.spec.policy);
           rp.deliver(make_info(self));
         });
         return rp;
@@ -383,7 +415,9 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
         auto activity = activity_or_new(activity_in);
         auto rp = self->make_response_promise<caf::ok_atom>();
         auto done = [self, rp, activity]() mutable {
-          finish_close(self, activity);
+          if (self->state.life.state() != lifecycle_state::closed) {
+            finish_close(self, activity);
+          }
           rp.deliver(caf::ok_atom_v);
           self->quit();
         };
@@ -447,13 +481,16 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
       },
       [=](children_atom) -> std::vector<caf::actor_addr> {
         std::vector<caf::actor_addr> out;
-        for (auto& c : self->state.children) {
-          out.push_back(c.address());
+        if (self->state.children) {
+          for (auto& [name, child] : self->state.children->all()) {
+            out.push_back(child.address());
+          }
         }
         return out;
       },
       [=](view_atom) -> caf::result<std::string> {
-        auto& children = self->state.children;
+        auto children = self->state.children ? self->state.children->all()
+                                             : std::vector<std::pair<const char*, caf::actor>>{};
         auto rp = self->make_response_promise<std::string>();
         auto view = std::make_shared<nlohmann::json>(nlohmann::json::object());
         auto left = std::make_shared<size_t>(children.size());
@@ -461,9 +498,9 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
           rp.deliver(view->dump());
           return rp;
         }
-        for (size_t i = 0; i < children.size(); ++i) {
-          auto name = to_string(static_cast<child_kind>(i));
-          self->request(children[i], std::chrono::seconds(10), view_atom_v)
+        for (auto& [child_name, child] : children) {
+          std::string name = child_name;
+          self->request(child, std::chrono::seconds(10), view_atom_v)
               .then(
                   [rp, view, left, name](const std::string& part) mutable {
                     (*view)[name] = nlohmann::json::parse(part);
@@ -474,6 +511,30 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         }
         return rp;
+      },
+      [=](add_scsi_atom add, scsi_add_request& req) -> caf::result<scsi_mount> {
+        if (auto e = self->state.life.check_running("add a SCSI disk")) {
+          return to_caf_error(e);
+        }
+        return self->delegate(self->state.children->scsi, add, std::move(req));
+      },
+      [=](remove_scsi_atom rm, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        if (auto e = self->state.life.check_running("remove a SCSI disk")) {
+          return to_caf_error(e);
+        }
+        return self->delegate(self->state.children->scsi, rm, host_path, activity);
+      },
+      [=](scsi_path_atom get, const std::string& host_path) -> caf::result<std::string> {
+        if (auto e = self->state.life.check_running("look up a SCSI disk")) {
+          return to_caf_error(e);
+        }
+        return self->delegate(self->state.children->scsi, get, host_path);
+      },
+      [=](guest_fail_atom, uint32_t count) {
+        if (self->state.children) {
+          self->send(self->state.children->bridge, guest_fail_atom_v, count);
+        }
       },
       [=](restart_atom) { restart_system(self); },
       [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {

@@ -43,6 +43,9 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<exit_record>("uvm::exit_record");
   cfg.add_message_type<counter_kind>("uvm::counter_kind");
   cfg.add_message_type<lifecycle_state>("uvm::lifecycle_state");
+  cfg.add_message_type<scsi_add_request>("uvm::scsi_add_request");
+  cfg.add_message_type<scsi_mount>("uvm::scsi_mount");
+  cfg.add_message_type<vm_access_type>("uvm::vm_access_type");
   cfg.add_message_type<hcs::call_result>("uvm::hcs::call_result");
   cfg.add_message_type<hcs::exit_info>("uvm::hcs::exit_info");
   cfg.add_message_type<vm_created_event>("uvm::vm_created_event");

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "hcs/backend.hpp"
+#include "messages/device_types.hpp"
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
 #include "messages/vm_types.hpp"
@@ -35,6 +36,12 @@ CAF_ADD_ATOM(uvm, uvm, list_atom, "list")
 CAF_ADD_ATOM(uvm, uvm, forget_atom, "forget")
 CAF_ADD_ATOM(uvm, uvm, watch_atom, "watch")
 CAF_ADD_ATOM(uvm, uvm, exits_atom, "exits")
+CAF_ADD_ATOM(uvm, uvm, add_scsi_atom, "add_scsi")
+CAF_ADD_ATOM(uvm, uvm, remove_scsi_atom, "rm_scsi")
+CAF_ADD_ATOM(uvm, uvm, scsi_path_atom, "scsi_path")
+CAF_ADD_ATOM(uvm, uvm, guest_modify_atom, "guest_mod")
+CAF_ADD_ATOM(uvm, uvm, guest_fail_atom, "guest_fail")
+CAF_ADD_ATOM(uvm, uvm, rollback_atom, "rollback")
 
 namespace uvm {
 
@@ -44,6 +51,27 @@ using device_child_actor = caf::typed_actor<
     // The child's table as JSON (the engine's view, compared with the
     // simulator's oracle).
     caf::replies_to<view_atom>::with<std::string>, caf::reacts_to<vm_exit_atom, caf::error>>;
+
+// The GCS bridge child: the guest half of every modify. Until the bridge
+// protocol lands it is served by the in-process guest stub.
+using gcs_bridge_actor = caf::typed_actor<
+    // A GuestRequest for the null container (bridge ModifySettings).
+    caf::replies_to<guest_modify_atom, std::string, std::string>::with<caf::ok_atom>,
+    // Fault injection: the next N guest requests fail.
+    caf::reacts_to<guest_fail_atom, uint32_t>, caf::replies_to<view_atom>::with<std::string>,
+    caf::reacts_to<vm_exit_atom, caf::error>>;
+
+// The SCSI child: slot table, ref-counts, two-phase attach and detach.
+using scsi_actor = caf::typed_actor<
+    caf::replies_to<add_scsi_atom, scsi_add_request>::with<scsi_mount>,
+    // RemoveSCSI(host path, activity).
+    caf::replies_to<remove_scsi_atom, std::string, std::string>::with<caf::ok_atom>,
+    // GetScsiUvmPath(host path).
+    caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
+    caf::replies_to<view_atom>::with<std::string>, caf::reacts_to<vm_exit_atom, caf::error>,
+    caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
+    // Retry of the rollback of a host add (host path, attempt).
+    caf::reacts_to<rollback_atom, std::string, uint32_t>>;
 
 using utility_vm_actor = caf::typed_actor<
     // Create the compute system (CreateLCOW / CreateWCOW after validation).
@@ -59,6 +87,10 @@ using utility_vm_actor = caf::typed_actor<
     caf::replies_to<counter_atom, counter_kind>::with<uint64_t>,
     caf::replies_to<children_atom>::with<std::vector<caf::actor_addr>>,
     caf::replies_to<view_atom>::with<std::string>,
+    caf::replies_to<add_scsi_atom, scsi_add_request>::with<scsi_mount>,
+    caf::replies_to<remove_scsi_atom, std::string, std::string>::with<caf::ok_atom>,
+    caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
+    caf::reacts_to<guest_fail_atom, uint32_t>,
     // From the supervisor: re-create the system after an unexpected exit.
     caf::reacts_to<restart_atom>,
     // From the backend's callbacks, tagged with the system's generation.

@@ -1,5 +1,6 @@
 #include "hcs/sim/sim_backend.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>

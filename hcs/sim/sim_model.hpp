@@ -55,6 +55,7 @@ public:
   // Every system by id: {"state", "owner", "runtime_os", "runtime_id",
   // "processor_count", "memory_mb", "scsi_controllers": [names],
   // "scsi": {"C:L": {"Path","Type","ReadOnly"}}, "vpmem_maximum_count",
+  // "vpmem_maximum_size_bytes",
   // "vpmem": {"N": {"HostPath","ReadOnly","ImageFormat"}},
   // "plan9": {name: {"AccessName","Path","Port","Flags","AllowedFiles"}},
   // "vsmb": {name: {"Path","Options": {option: true},"AllowedFiles"}},

@@ -17,9 +17,9 @@ using ticks = std::chrono::duration<int64_t, std::ratio<1, 10000000>>; // 100 ns
 constexpr uint64_t mib = 1024 * 1024;
 
 // Known property types (v1 and v2) the simulator accepts but has nothing for.
-constexpr std::array<const char*, 8> unmodelled_types = {
+constexpr std::array<const char*, 7> unmodelled_types = {
     "GuestMemory",     "ProcessList",       "TerminateOnLastHandleClosed", "SharedMemoryRegion",
-    "GuestConnection", "ICHeartbeatStatus", "MappedVirtualDisk",           "GuestConnectionInfo",
+    "GuestConnection", "ICHeartbeatStatus", "MappedVirtualDisk",
 };
 
 // RFC 3339 in UTC with 100 ns precision, as HCS writes timestamps.

@@ -102,6 +102,7 @@ nlohmann::json to_oracle(const sim_system& system) {
       {"scsi_controllers", controllers},
       {"scsi", scsi_oracle(devices)},
       {"vpmem_maximum_count", devices.vpmem_maximum_count},
+      {"vpmem_maximum_size_bytes", devices.vpmem_maximum_size_bytes},
       {"vpmem", vpmem_oracle(devices)},
       {"plan9", plan9_oracle(devices)},
       {"vsmb", vsmb_oracle(devices)},

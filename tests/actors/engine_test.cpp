@@ -147,7 +147,7 @@ TEST_CASE("the simulator receives the documents the plan built", "[engine]") {
   // The scratch disk the document put at SCSI 0:0 is in the simulator's
   // model, and in the engine's SCSI table.
   auto view = nlohmann::json::parse(*vm->device_view());
-  CHECK(view["scsi"]["attachments"]["0:0"]["host_path"] == host.path("scratch") + "/sandbox.vhdx");
+  CHECK(view["scsi"]["0:0"]["host_path"] == host.path("scratch") + "/sandbox.vhdx");
   REQUIRE_FALSE(vm->close());
   eng.sim().set_call_log(nullptr);
   std::lock_guard<std::mutex> lock{m};

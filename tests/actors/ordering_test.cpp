@@ -3,98 +3,10 @@
 // when the test moves its manual clock.
 #include <catch2/catch.hpp>
 
-#include "actors/registry.hpp"
-#include "actors/supervisor.hpp"
-#include "hcs/sim/sim_backend.hpp"
-#include "tests/actors/fixtures.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-
-struct fixture {
-  uvm::test::host_dir host;
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
-  std::shared_ptr<uvm::hcs::manual_executor> clock;
-  std::shared_ptr<uvm::hcs::sim_backend> sim;
-  uvm::supervisor_actor supervisor;
-  uvm::registry_actor registry;
-
-  fixture() {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    uvm::register_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    clock = std::make_shared<uvm::hcs::manual_executor>();
-    sim = std::make_shared<uvm::hcs::sim_backend>(clock, 7);
-    auto bus = sys->groups().get_local("uvm.events");
-    supervisor = uvm::spawn_supervisor(*sys, bus);
-    uvm::vm_env env;
-    env.backend = sim;
-    env.host = uvm::test::test_host();
-    env.fs = uvm::hcs::real_host_fs();
-    env.bus = bus;
-    env.supervisor = supervisor;
-    registry = uvm::spawn_registry(*sys, env);
-    settle();
-  }
-
-  ~fixture() {
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-    settle();
-  }
-
-  // Runs actors and due backend work until neither has anything left.
-  void settle() {
-    for (;;) {
-      auto n = sched->run();
-      auto m = clock->run_ready();
-      if (n + m == 0) {
-        return;
-      }
-    }
-  }
-
-  template <class T, class Handle, class... Ts>
-  std::shared_ptr<std::optional<uvm::result<T>>> ask(Handle h, Ts... xs) {
-    auto out = std::make_shared<std::optional<uvm::result<T>>>();
-    sys->spawn([=](caf::event_based_actor* self) {
-      self->request(h, caf::infinite, xs...)
-          .then([=](T& v) { out->emplace(std::move(v)); },
-                [=](caf::error& e) { out->emplace(uvm::from_caf_error(e)); });
-    });
-    return out;
-  }
-
-  uvm::utility_vm_actor create(uvm::restart_policy policy = {}) {
-    auto vm = std::make_shared<uvm::utility_vm_actor>();
-    sys->spawn([=, reg = registry](caf::event_based_actor* self) {
-      self->request(reg, caf::infinite, uvm::create_atom_v, host.lcow("vm1"), policy, std::string{})
-          .then([=](uvm::utility_vm_actor& a, uvm::vm_info&) { *vm = a; }, [](caf::error&) {});
-    });
-    settle();
-    REQUIRE(*vm);
-    return *vm;
-  }
-
-  uvm::vm_info info(const uvm::utility_vm_actor& vm) {
-    auto r = ask<uvm::vm_info>(vm, uvm::info_atom_v);
-    settle();
-    REQUIRE(*r);
-    return ***r;
-  }
-
-  size_t children(const uvm::utility_vm_actor& vm) {
-    auto r = ask<std::vector<caf::actor_addr>>(vm, uvm::children_atom_v);
-    settle();
-    return (**r)->size();
-  }
-};
-
-} // namespace
+using uvm::test::fixture;
 
 TEST_CASE("a start in flight fails with the exit when the guest crashes", "[ordering]") {
   fixture f;

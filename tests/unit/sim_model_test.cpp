@@ -192,6 +192,7 @@ TEST_CASE("sim_model reads the LCOW document", "[sim]") {
   CHECK(l["scsi_controllers"] == nlohmann::json::array({"0"}));
   CHECK(l["scsi"].empty());
   CHECK(l["vpmem_maximum_count"] == 64);
+  CHECK(l["vpmem_maximum_size_bytes"] == 4294967296ULL);
   CHECK(l["vpmem"].empty());
   CHECK(l["plan9"].empty());
   CHECK(l["mapped_pipes"].empty());

@@ -146,6 +146,68 @@ result<std::string> sim_target(runner& r, const json& line, bool required) {
   return i->second.id();
 }
 
+// A required string argument.
+result<std::string> string_arg(const json& line, const char* name) {
+  auto i = line.find(name);
+  if (i == line.end() || !i->is_string()) {
+    return bad(std::string{"missing string argument \""} + name + "\"");
+  }
+  return i->get<std::string>();
+}
+
+// VMAccessType: 0/1/2 or noop/group/individual.
+result<vm_access_type> vm_access_of(const json& line) {
+  auto i = line.find("vm_access");
+  if (i == line.end() || i->is_null()) {
+    return vm_access_type::noop;
+  }
+  if (i->is_number_integer() && i->get<int>() >= 0 && i->get<int>() <= 2) {
+    return static_cast<vm_access_type>(i->get<int>());
+  }
+  if (i->is_string()) {
+    auto s = i->get<std::string>();
+    if (s == "noop") {
+      return vm_access_type::noop;
+    }
+    if (s == "group") {
+      return vm_access_type::group;
+    }
+    if (s == "individual") {
+      return vm_access_type::individual;
+    }
+  }
+  return bad("vm_access must be 0/1/2 or \"noop\"/\"group\"/\"individual\"");
+}
+
+json mount_json(const scsi_mount& m) {
+  return {{"HostPath", m.host_path},
+          {"UVMPath", m.uvm_path},
+          {"Controller", m.controller},
+          {"LUN", m.lun}};
+}
+
+op_result add_scsi_op(runner& r, const json& line, bool physical) {
+  return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+    auto host_path = string_arg(line, "host_path");
+    if (!host_path) {
+      return host_path.err();
+    }
+    auto access = vm_access_of(line);
+    if (!access) {
+      return access.err();
+    }
+    auto uvm_path = line.value("uvm_path", std::string{});
+    auto read_only = line.value("read_only", false);
+    auto m = physical
+                 ? vm.add_scsi_physical_disk(*host_path, uvm_path, read_only, activity_of(line))
+                 : vm.add_scsi(*host_path, uvm_path, read_only, *access, activity_of(line));
+    if (!m) {
+      return m.err();
+    }
+    return mount_json(*m);
+  });
+}
+
 std::chrono::microseconds ms_of(const json& line, const char* name, int64_t fallback) {
   return std::chrono::microseconds{line.value(name, fallback) * 1000};
 }
@@ -252,6 +314,46 @@ const std::map<std::string, op_fn>& ops() {
                           {"restarts", e.restarts}});
          }
          return out;
+       }},
+      {"add_scsi", [](runner& r, const json& line) { return add_scsi_op(r, line, false); }},
+      {"add_scsi_physical_disk",
+       [](runner& r, const json& line) { return add_scsi_op(r, line, true); }},
+      {"remove_scsi",
+       [](runner& r, const json& line) {
+         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+           auto host_path = string_arg(line, "host_path");
+           if (!host_path) {
+             return host_path.err();
+           }
+           return from(vm.remove_scsi(*host_path, activity_of(line)));
+         });
+       }},
+      {"get_scsi_uvm_path",
+       [](runner& r, const json& line) {
+         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+           auto host_path = string_arg(line, "host_path");
+           if (!host_path) {
+             return host_path.err();
+           }
+           return from(vm.get_scsi_uvm_path(*host_path));
+         });
+       }},
+      {"device_view",
+       [](runner& r, const json& line) {
+         return with_vm(r, line, [](utility_vm& vm) -> op_result {
+           auto v = vm.device_view();
+           if (!v) {
+             return v.err();
+           }
+           return json::parse(*v);
+         });
+       }},
+      {"guest_fail",
+       [](runner& r, const json& line) {
+         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+           vm.guest_fail(line.value("count", 1u));
+           return json(nullptr);
+         });
        }},
       {"sim_fail",
        [](runner& r, const json& line) -> op_result {

@@ -1,0 +1,389 @@
+#include "actors/scsi_controller.hpp"
+
+#include <functional>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/core/hcs_errors.hpp"
+#include "actors/core/logging.hpp"
+#include "hcs/device_requests.hpp"
+#include "hcs/go_json.hpp"
+
+namespace uvm {
+
+namespace {
+
+using mount_promise = caf::typed_response_promise<scsi_mount>;
+using ok_promise = caf::typed_response_promise<caf::ok_atom>;
+
+struct parked_add {
+  scsi_add_request req;
+  mount_promise rp;
+};
+
+struct parked_remove {
+  std::string activity;
+  ok_promise rp;
+};
+
+struct scsi_controller_state {
+  scsi_context ctx;
+  std::optional<scsi_slot_table> table;
+  // Per host path: the callers of an attach in flight (the first caller and
+  // every waiter), the caller of a detach in flight, and the calls parked
+  // until that detach is over.
+  std::map<std::string, std::vector<mount_promise>> attaching;
+  std::map<std::string, ok_promise> detaching;
+  std::map<std::string, std::vector<parked_add>> parked_adds;
+  std::map<std::string, std::vector<parked_remove>> parked_removes;
+  // Host adds being undone: the request that undoes it, and what follows.
+  std::map<std::string, std::pair<std::string, std::function<void()>>> rollbacks;
+  std::unordered_map<uint64_t, std::function<void(hcs::call_result)>> calls;
+  uint64_t next_call = 0;
+  static inline const char* name = "uvm_scsi";
+};
+
+using scsi_pointer = scsi_actor::stateful_pointer<scsi_controller_state>;
+
+// A failed rollback is retried after this, doubling up to the maximum.
+constexpr auto rollback_retry_first = std::chrono::milliseconds(10);
+constexpr auto rollback_retry_max = std::chrono::seconds(5);
+
+scsi_mount mount_of(const scsi_attachment& a) {
+  return {a.host_path, a.uvm_path, a.slot.controller, static_cast<int32_t>(a.slot.lun),
+          a.read_only};
+}
+
+hcs::scsi_disk disk_of(const scsi_attachment& a) {
+  return {a.slot.controller, a.slot.lun, a.host_path, a.uvm_path, a.type, a.read_only};
+}
+
+std::string slot_name(const scsi_attachment& a) {
+  return std::to_string(a.slot.controller) + ":" + std::to_string(a.slot.lun);
+}
+
+template <class T>
+T take(std::map<std::string, T>& m, const std::string& key) {
+  auto node = m.extract(key);
+  return node.empty() ? T{} : std::move(node.mapped());
+}
+
+void modify(scsi_pointer self, std::string request, std::function<void(hcs::call_result)> done) {
+  auto id = self->state.next_call++;
+  self->state.calls.emplace(id, std::move(done));
+  auto addr = self->address();
+  self->state.ctx.backend->modify(self->state.ctx.vm_id, std::move(request),
+                                  [addr, id](hcs::call_result r) {
+                                    if (auto hdl = caf::actor_cast<scsi_actor>(addr)) {
+                                      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
+                                    }
+                                  });
+}
+
+void guest_modify(scsi_pointer self, const std::string& guest, const std::string& activity,
+                  std::function<void(const error&)> done) {
+  self->request(self->state.ctx.bridge, std::chrono::minutes(5), guest_modify_atom_v, guest,
+                activity)
+      .then([done](caf::ok_atom) { done({}); }, [done](caf::error& e) { done(from_caf_error(e)); });
+}
+
+void publish(scsi_pointer self, const std::string& activity, const char* action,
+             const scsi_attachment& a) {
+  if (self->state.ctx.bus) {
+    caf::anon_send(self->state.ctx.bus, device_event{self->state.ctx.vm_id, activity, "scsi",
+                                                     action, a.host_path, slot_name(a)});
+  }
+}
+
+void handle_add(scsi_pointer self, scsi_add_request req, mount_promise rp);
+void handle_remove(scsi_pointer self, const std::string& host_path, const std::string& activity,
+                   ok_promise rp);
+
+// A detach is over: what waited for it asks again.
+void retry_parked(scsi_pointer self, const std::string& path) {
+  for (auto& p : take(self->state.parked_adds, path)) {
+    handle_add(self, std::move(p.req), std::move(p.rp));
+  }
+  for (auto& p : take(self->state.parked_removes, path)) {
+    handle_remove(self, path, p.activity, std::move(p.rp));
+  }
+}
+
+void finish_attach(scsi_pointer self, const std::string& path, const std::string& activity,
+                   const error& e) {
+  auto callers = take(self->state.attaching, path);
+  auto& table = *self->state.table;
+  if (e) {
+    table.attach_failed(path);
+    logging::warn({self->state.ctx.vm_id, activity}, "SCSI attach failed",
+                  {{"host_path", path}, {"error", e.text}});
+    for (auto& rp : callers) {
+      rp.deliver(to_caf_error(e));
+    }
+    return;
+  }
+  table.attach_succeeded(path);
+  auto a = table.find(path);
+  publish(self, activity, "added", *a);
+  for (auto& rp : callers) {
+    rp.deliver(mount_of(*a));
+  }
+}
+
+void attempt_rollback(scsi_pointer self, const std::string& path, uint32_t attempt) {
+  auto i = self->state.rollbacks.find(path);
+  if (i == self->state.rollbacks.end()) {
+    return;
+  }
+  modify(self, i->second.first, [self, path, attempt](hcs::call_result r) {
+    if (r.ok()) {
+      auto done = take(self->state.rollbacks, path).second;
+      done();
+      return;
+    }
+    logging::warn({self->state.ctx.vm_id, {}}, "failed to roll back resource add",
+                  {{"host_path", path}, {"attempt", attempt + 1}, {"error", r.message}});
+    auto delay = rollback_retry_first * (1u << std::min(attempt, 9u));
+    self->delayed_send(self, std::min<caf::timespan>(delay, rollback_retry_max), rollback_atom_v,
+                       path, attempt + 1);
+  });
+}
+
+// Undoes a host add whose guest step failed. The slot stays taken (and its
+// callers wait) until HCS has let go of the disk: the engine's view and the
+// host's never disagree.
+void roll_back(scsi_pointer self, const std::string& path, std::string undo,
+               std::function<void()> done) {
+  self->state.rollbacks[path] = {std::move(undo), std::move(done)};
+  attempt_rollback(self, path, 0);
+}
+
+void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& activity) {
+  const auto& ctx = self->state.ctx;
+  auto req = hcs::scsi_add(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
+  auto path = a.host_path;
+  auto vm_id = ctx.vm_id;
+  auto fail = [self, path, activity](const error& e) {
+    finish_attach(self, path, activity, wrap("failed to modify UVM with new SCSI mount", e));
+  };
+  // Without a guest step, or when HCS forwards it, one modify does it all.
+  if (!req.guest || !ctx.external_guest) {
+    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
+    modify(self, body, [=](hcs::call_result r) {
+      if (!r.ok()) {
+        fail(hcs_error("System::Modify", vm_id, r, body));
+        return;
+      }
+      finish_attach(self, path, activity, {});
+    });
+    return;
+  }
+  auto host = hcs::go_dump(*req.host);
+  auto guest = hcs::go_dump(*req.guest);
+  auto undo_request = *req.host;
+  undo_request["RequestType"] = "Remove";
+  auto undo = hcs::go_dump(undo_request);
+  modify(self, host, [=](hcs::call_result r) {
+    if (!r.ok()) {
+      fail(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
+      return;
+    }
+    guest_modify(self, guest, activity, [=](const error& ge) {
+      if (!ge) {
+        finish_attach(self, path, activity, {});
+        return;
+      }
+      roll_back(self, path, undo, [=] { fail(wrap("guest modify", ge)); });
+    });
+  });
+}
+
+void finish_detach(scsi_pointer self, const std::string& path, const std::string& activity,
+                   const scsi_attachment& a, const error& e) {
+  auto rp = take(self->state.detaching, path);
+  auto& table = *self->state.table;
+  if (e) {
+    table.detach_failed(path);
+    rp.deliver(to_caf_error(wrap(
+        "failed to remove SCSI disk " + path + " from container " + self->state.ctx.vm_id, e)));
+  } else {
+    table.detach_succeeded(path);
+    publish(self, activity, "removed", a);
+    rp.deliver(caf::ok_atom_v);
+  }
+  retry_parked(self, path);
+}
+
+// Guest first (the guest unmounts and lets go of the disk), then the host.
+void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& activity) {
+  const auto& ctx = self->state.ctx;
+  auto req = hcs::scsi_remove(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
+  auto path = a.host_path;
+  auto vm_id = ctx.vm_id;
+  if (!ctx.external_guest) {
+    auto body = hcs::go_dump(hcs::combined_request(req));
+    modify(self, body, [=](hcs::call_result r) {
+      finish_detach(self, path, activity, a,
+                    r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
+    });
+    return;
+  }
+  auto host = hcs::go_dump(*req.host);
+  auto remount = hcs::scsi_add(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
+  auto detach_host = [=] {
+    modify(self, host, [=](hcs::call_result r) {
+      if (r.ok()) {
+        finish_detach(self, path, activity, a, {});
+        return;
+      }
+      auto e = wrap("removing VM resources", hcs_error("System::Modify", vm_id, r, host));
+      if (!req.guest || !remount.guest) {
+        finish_detach(self, path, activity, a, e);
+        return;
+      }
+      // The disk stays attached: mount it in the guest again, so that the
+      // guest agrees with the table (the seed left it unmounted).
+      guest_modify(self, hcs::go_dump(*remount.guest), activity, [=](const error& ge) {
+        if (ge) {
+          logging::error({vm_id, activity}, "failed to mount the disk again after a failed removal",
+                         {{"host_path", path}, {"error", ge.text}});
+        }
+        finish_detach(self, path, activity, a, e);
+      });
+    });
+  };
+  if (!req.guest) {
+    detach_host();
+    return;
+  }
+  guest_modify(self, hcs::go_dump(*req.guest), activity, [=](const error& ge) {
+    if (ge) {
+      finish_detach(self, path, activity, a, wrap("guest modify", ge));
+      return;
+    }
+    detach_host();
+  });
+}
+
+void handle_add(scsi_pointer self, scsi_add_request req, mount_promise rp) {
+  auto path = req.host_path;
+  auto d = self->state.table->begin_add(path, req.uvm_path, req.read_only,
+                                        req.physical ? "PassThru" : "VirtualDisk");
+  if (!d) {
+    rp.deliver(to_caf_error(d.err()));
+    return;
+  }
+  switch (d->action) {
+  case scsi_add_decision::shared:
+    rp.deliver(mount_of(d->attachment));
+    break;
+  case scsi_add_decision::wait_attach:
+    self->state.attaching[path].push_back(std::move(rp));
+    break;
+  case scsi_add_decision::wait_detach:
+    self->state.parked_adds[path].push_back({std::move(req), std::move(rp)});
+    break;
+  case scsi_add_decision::attach:
+    self->state.attaching[path].push_back(std::move(rp));
+    run_attach(self, d->attachment, req.activity_id);
+    break;
+  }
+}
+
+void handle_remove(scsi_pointer self, const std::string& host_path, const std::string& activity,
+                   ok_promise rp) {
+  auto d = self->state.table->begin_remove(host_path);
+  if (!d) {
+    rp.deliver(to_caf_error(d.err()));
+    return;
+  }
+  switch (d->action) {
+  case scsi_remove_decision::released:
+    rp.deliver(caf::ok_atom_v);
+    break;
+  case scsi_remove_decision::wait_detach:
+    self->state.parked_removes[host_path].push_back({activity, std::move(rp)});
+    break;
+  case scsi_remove_decision::detach:
+    self->state.detaching.emplace(host_path, std::move(rp));
+    run_detach(self, d->attachment, activity);
+    break;
+  }
+}
+
+// The VM is gone: every caller still waiting learns why.
+void fail_everything(scsi_pointer self, const caf::error& why) {
+  auto& st = self->state;
+  for (auto& [path, callers] : st.attaching) {
+    for (auto& rp : callers) {
+      rp.deliver(why);
+    }
+  }
+  for (auto& [path, rp] : st.detaching) {
+    rp.deliver(why);
+  }
+  for (auto& [path, parked] : st.parked_adds) {
+    for (auto& p : parked) {
+      p.rp.deliver(why);
+    }
+  }
+  for (auto& [path, parked] : st.parked_removes) {
+    for (auto& p : parked) {
+      p.rp.deliver(why);
+    }
+  }
+  st.attaching.clear();
+  st.detaching.clear();
+  st.parked_adds.clear();
+  st.parked_removes.clear();
+  st.rollbacks.clear();
+  st.calls.clear();
+}
+
+scsi_actor::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {
+  self->state.table.emplace(ctx.controllers, ctx.scratch);
+  self->state.ctx = std::move(ctx);
+  return {
+      [=](add_scsi_atom, scsi_add_request& req) -> caf::result<scsi_mount> {
+        auto rp = self->make_response_promise<scsi_mount>();
+        handle_add(self, std::move(req), rp);
+        return rp;
+      },
+      [=](remove_scsi_atom, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        handle_remove(self, host_path, activity, rp);
+        return rp;
+      },
+      [=](scsi_path_atom, const std::string& host_path) -> caf::result<std::string> {
+        auto a = self->state.table->find(host_path);
+        if (!a) {
+          return to_caf_error(a.err());
+        }
+        return a->uvm_path;
+      },
+      [=](view_atom) -> std::string { return self->state.table->to_json().dump(); },
+      [=](vm_exit_atom, const caf::error& why) {
+        fail_everything(self, why);
+        self->quit();
+      },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        auto node = self->state.calls.extract(id);
+        if (!node.empty()) {
+          node.mapped()(std::move(r));
+        }
+      },
+      [=](rollback_atom, const std::string& path, uint32_t attempt) {
+        attempt_rollback(self, path, attempt);
+      },
+  };
+}
+
+} // namespace
+
+scsi_actor spawn_scsi_controller(caf::local_actor* parent, scsi_context ctx) {
+  return parent->spawn<caf::linked>(scsi_controller, std::move(ctx));
+}
+
+} // namespace uvm

@@ -1,0 +1,95 @@
+#include "bridge/guest_stub.hpp"
+
+#include "hcs/go_json.hpp"
+
+namespace uvm::bridge {
+
+namespace {
+
+hcs::call_result fail(std::string message) {
+  return hcs::call_result::failure(hcs::hr::fail, std::move(message));
+}
+
+std::string string_member(const nlohmann::json& obj, std::string_view name) {
+  auto* v = obj.is_object() ? hcs::find_ci(obj, name) : nullptr;
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string{};
+}
+
+// What identifies a guest resource: its mount path, or its id for the
+// kinds that have no path.
+std::string resource_key(const std::string& type, const nlohmann::json& settings) {
+  if (type == "MappedVirtualDisk") {
+    auto path = string_member(settings, "MountPath");
+    return path.empty() ? string_member(settings, "ContainerPath") : path;
+  }
+  if (type == "VPMemDevice" || type == "MappedDirectory") {
+    return string_member(settings, "MountPath");
+  }
+  if (type == "CombinedLayers") {
+    return string_member(settings, "ContainerRootPath");
+  }
+  if (type == "VPCIDevice") {
+    return string_member(settings, "VMBusGUID");
+  }
+  if (type == "Network") {
+    return string_member(settings, "ID") + string_member(settings, "AdapterId");
+  }
+  return {};
+}
+
+bool known_type(const std::string& type) {
+  return type == "MappedVirtualDisk" || type == "VPMemDevice" || type == "MappedDirectory" ||
+         type == "CombinedLayers" || type == "Network" || type == "VPCIDevice";
+}
+
+} // namespace
+
+hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
+  if (fail_next_ > 0) {
+    --fail_next_;
+    return fail("injected guest fault");
+  }
+  auto req = nlohmann::json::parse(guest_request, nullptr, false);
+  if (!req.is_object()) {
+    return hcs::call_result::failure(hcs::hr::invalid_json, "invalid guest request JSON");
+  }
+  auto type = string_member(req, "ResourceType");
+  auto request_type = string_member(req, "RequestType");
+  if (request_type.empty()) {
+    request_type = "Add";
+  }
+  if (!known_type(type)) {
+    return fail("invalid ResourceType '" + type + "'");
+  }
+  auto* settings = hcs::find_ci(req, "Settings");
+  auto key = resource_key(type, settings != nullptr ? *settings : nlohmann::json::object());
+  // A disk attached without a mount path asks nothing of the guest.
+  if (key.empty() && type == "MappedVirtualDisk") {
+    return hcs::call_result::success();
+  }
+  auto full_key = type + " " + key;
+  if (request_type == "Add") {
+    if (mounts_.count(full_key) > 0) {
+      return fail(type + " " + key + " is already present in the guest");
+    }
+    mounts_[full_key] = settings != nullptr ? *settings : nlohmann::json::object();
+    return hcs::call_result::success();
+  }
+  if (request_type == "Remove") {
+    if (mounts_.erase(full_key) == 0) {
+      return fail(type + " " + key + " is not present in the guest");
+    }
+    return hcs::call_result::success();
+  }
+  return fail("the RequestType \"" + request_type + "\" is not supported");
+}
+
+nlohmann::json guest_stub::mounts() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, settings] : mounts_) {
+    out[key] = settings;
+  }
+  return out;
+}
+
+} // namespace uvm::bridge

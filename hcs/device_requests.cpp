@@ -1,0 +1,254 @@
+#include "hcs/device_requests.hpp"
+
+#include "hcs/go_json.hpp"
+
+namespace uvm::hcs {
+
+namespace {
+
+constexpr const char* null_container_id = "00000000-0000-0000-0000-000000000000";
+
+ojson host_part(const std::string& path, const char* type, ojson settings = nullptr) {
+  return modify_setting_request{path, type, std::move(settings), std::nullopt}.to_json();
+}
+
+ojson guest_part(const char* resource, const char* type, ojson settings) {
+  return guest_request{type, resource, std::move(settings)}.to_json();
+}
+
+ojson net_mod(const std::string& nic_id, const char* type, bool rs4, ojson settings = nullptr) {
+  return network_modify_request{nic_id, type, std::move(settings), rs4}.to_json();
+}
+
+ojson adapter_settings(const network_endpoint& endpoint) {
+  return network_adapter{endpoint.id, endpoint.mac_address}.to_json();
+}
+
+std::string without_pipe_prefix(const std::string& path) {
+  return is_pipe(path) ? path.substr(std::char_traits<char>::length(pipe_prefix)) : path;
+}
+
+} // namespace
+
+ojson combined_request(const device_request& request) {
+  ojson out = request.host.value_or(ojson::object());
+  if (request.guest) {
+    out["GuestRequest"] = *request.guest;
+  }
+  return out;
+}
+
+std::string bridge_modify_body(const ojson& guest, const std::string& activity_id) {
+  ojson body = ojson::object();
+  body["ContainerId"] = null_container_id;
+  body["ActivityId"] = activity_id;
+  body["Request"] = guest;
+  return go_dump(body) + "\n";
+}
+
+device_request scsi_add(guest_os os, const scsi_disk& disk) {
+  attachment settings;
+  settings.type = disk.type;
+  settings.path = disk.host_path;
+  settings.read_only = disk.read_only;
+  device_request out{host_part(scsi_attachment_path(disk.controller, disk.lun), request_type::add,
+                               settings.to_json()),
+                     std::nullopt};
+  if (disk.uvm_path.empty()) {
+    return out;
+  }
+  ojson guest;
+  if (os == guest_os::lcow) {
+    guest = lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                     static_cast<uint8_t>(disk.controller), disk.read_only}
+                .to_json();
+  } else {
+    // WCOW does not send the read-only flag to the guest.
+    guest = wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)}.to_json();
+  }
+  out.guest = guest_part(resource_type::mapped_virtual_disk, request_type::add, guest);
+  return out;
+}
+
+device_request scsi_remove(guest_os os, const scsi_disk& disk) {
+  ojson guest;
+  if (os == guest_os::wcow && !disk.uvm_path.empty()) {
+    guest = wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)}.to_json();
+  } else {
+    // LCOW always tells the guest, so it ejects the device before the LUN
+    // can be reused.
+    guest = lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                     static_cast<uint8_t>(disk.controller), false}
+                .to_json();
+  }
+  return {host_part(scsi_attachment_path(disk.controller, disk.lun), request_type::remove),
+          guest_part(resource_type::mapped_virtual_disk, request_type::remove, guest)};
+}
+
+device_request vpmem_add(uint32_t device_number, const std::string& host_path,
+                         const std::string& uvm_path) {
+  // Hot-added layers are always announced as Vhd1.
+  virtual_pmem_device settings{host_path, true, "Vhd1"};
+  return {host_part(vpmem_device_path(device_number), request_type::add, settings.to_json()),
+          guest_part(resource_type::vpmem_device, request_type::add,
+                     lcow_mapped_vpmem_device{device_number, uvm_path}.to_json())};
+}
+
+device_request vpmem_remove(uint32_t device_number, const std::string& uvm_path) {
+  return {host_part(vpmem_device_path(device_number), request_type::remove),
+          guest_part(resource_type::vpmem_device, request_type::remove,
+                     lcow_mapped_vpmem_device{device_number, uvm_path}.to_json())};
+}
+
+device_request plan9_add(const plan9_mount& mount) {
+  plan9_share settings;
+  settings.name = mount.name;
+  settings.access_name = mount.name;
+  settings.path = mount.host_path;
+  settings.port = plan9_port;
+  settings.flags = mount.flags;
+  settings.allowed_files = mount.allowed_files;
+  return {host_part(plan9_shares_path, request_type::add, settings.to_json()),
+          guest_part(resource_type::mapped_directory, request_type::add,
+                     lcow_mapped_directory{mount.uvm_path, plan9_port, mount.name, mount.read_only}
+                         .to_json())};
+}
+
+device_request plan9_remove(const std::string& name, const std::string& uvm_path) {
+  plan9_share settings;
+  settings.name = name;
+  settings.access_name = name;
+  settings.port = plan9_port;
+  return {host_part(plan9_shares_path, request_type::remove, settings.to_json()),
+          guest_part(resource_type::mapped_directory, request_type::remove,
+                     lcow_mapped_directory{uvm_path, plan9_port, name, false}.to_json())};
+}
+
+device_request vsmb_add(const virtual_smb_share& share) {
+  return {host_part(vsmb_shares_path, request_type::add, share.to_json()), std::nullopt};
+}
+
+device_request vsmb_update(const virtual_smb_share& share) {
+  return {host_part(vsmb_shares_path, request_type::update, share.to_json()), std::nullopt};
+}
+
+device_request vsmb_remove(const std::string& name) {
+  virtual_smb_share settings;
+  settings.name = name;
+  return {host_part(vsmb_shares_path, request_type::remove, settings.to_json()), std::nullopt};
+}
+
+device_request pipe_add(const std::string& host_pipe) {
+  return {host_part(mapped_pipe_path(host_pipe), request_type::add), std::nullopt};
+}
+
+device_request pipe_remove(const std::string& host_pipe) {
+  return {host_part(mapped_pipe_path(host_pipe), request_type::remove), std::nullopt};
+}
+
+bool is_pipe(const std::string& path) {
+  return path.rfind(pipe_prefix, 0) == 0;
+}
+
+pipe_mapping container_pipe_mapping(bool in_uvm, const std::string& source,
+                                    const std::string& destination) {
+  std::string src =
+      in_uvm ? std::string{vsmb_share_prefix} + "IPC$\\" + without_pipe_prefix(source) : source;
+  return {std::move(src), without_pipe_prefix(destination)};
+}
+
+device_request vpci_add(const std::string& device_id, const virtual_pci_device& device) {
+  return {host_part(virtual_pci_path(device_id), request_type::add, device.to_json()),
+          guest_part(resource_type::vpci_device, request_type::add,
+                     lcow_mapped_vpci_device{device_id}.to_json())};
+}
+
+device_request vpci_remove(const std::string& device_id) {
+  return {host_part(virtual_pci_path(device_id), request_type::remove), std::nullopt};
+}
+
+device_request combine_layers_lcow(const std::vector<std::string>& layer_paths,
+                                   const std::string& scratch_path,
+                                   const std::string& rootfs_path) {
+  combined_layers settings;
+  settings.container_root_path = rootfs_path;
+  for (const auto& path : layer_paths) {
+    layer l;
+    l.path = path;
+    settings.layers.push_back(std::move(l));
+  }
+  settings.scratch_path = scratch_path;
+  return {std::nullopt,
+          guest_part(resource_type::combined_layers, request_type::add, settings.to_json())};
+}
+
+device_request combine_layers_wcow(const std::vector<layer>& layers,
+                                   const std::string& container_root_path) {
+  combined_layers settings{container_root_path, layers, ""};
+  return {std::nullopt,
+          guest_part(resource_type::combined_layers, request_type::add, settings.to_json())};
+}
+
+device_request remove_combined_layers(const std::string& rootfs_path) {
+  combined_layers settings{rootfs_path, {}, ""};
+  return {std::nullopt,
+          guest_part(resource_type::combined_layers, request_type::remove, settings.to_json())};
+}
+
+device_request network_adapter_add_lcow(const std::string& nic_id, const network_endpoint& endpoint,
+                                        bool namespace_supported) {
+  device_request out{
+      host_part(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint)),
+      std::nullopt};
+  if (namespace_supported) {
+    lcow_network_adapter settings{
+        endpoint.namespace_id,      nic_id,
+        endpoint.mac_address,       endpoint.ip_address.empty() ? "<nil>" : endpoint.ip_address,
+        endpoint.prefix_length,     endpoint.gateway_address,
+        endpoint.dns_suffix,        endpoint.dns_server_list,
+        endpoint.enable_low_metric, endpoint.encap_overhead};
+    out.guest = guest_part(resource_type::network, request_type::add, settings.to_json());
+  }
+  return out;
+}
+
+device_request network_adapter_remove_lcow(const std::string& nic_id,
+                                           const network_endpoint& endpoint,
+                                           bool namespace_supported) {
+  device_request out{
+      host_part(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint)),
+      std::nullopt};
+  if (namespace_supported) {
+    lcow_network_adapter settings;
+    settings.namespace_id = endpoint.namespace_id;
+    settings.id = endpoint.id;
+    out.guest = guest_part(resource_type::network, request_type::remove, settings.to_json());
+  }
+  return out;
+}
+
+device_request network_adapter_preadd_wcow(const std::string& nic_id, const ojson& hns_endpoint,
+                                           bool rs4) {
+  return {std::nullopt, guest_part(resource_type::network, request_type::add,
+                                   net_mod(nic_id, request_type::pre_add, rs4, hns_endpoint))};
+}
+
+device_request network_adapter_add_wcow(const std::string& nic_id, const network_endpoint& endpoint,
+                                        bool rs4) {
+  return {host_part(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint)),
+          guest_part(resource_type::network, request_type::add,
+                     net_mod(nic_id, request_type::add, rs4))};
+}
+
+device_request network_adapter_remove_wcow(const std::string& nic_id,
+                                           const network_endpoint& endpoint, bool rs4) {
+  return {host_part(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint)),
+          host_part("", request_type::remove, net_mod(nic_id, request_type::remove, rs4))};
+}
+
+device_request network_namespace_wcow(const std::string& type, const ojson& hns_namespace) {
+  return {std::nullopt,
+          guest_request{type, resource_type::network_namespace, hns_namespace}.to_json()};
+}
+
+} // namespace uvm::hcs
