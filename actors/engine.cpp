@@ -206,6 +206,8 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
   system_config_ = std::make_unique<caf::actor_system_config>();
   system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
+  system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
+  system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
   register_types(*system_config_);
   system_ = std::make_unique<caf::actor_system>(*system_config_);
   bus_ = system_->groups().get_local("uvm.events");

@@ -17,10 +17,14 @@
 namespace uvm {
 
 struct engine_config {
-  host_info host;            // see detect_host()
-  int scheduler_threads = 2; // CAF defaults to max(cores, 4)
-  int backend_threads = 1;   // the simulator's timer threads
-  uint64_t sim_seed = 1;     // latency and fault randomness
+  host_info host;                            // see detect_host()
+  int scheduler_threads = 2;                 // CAF defaults to max(cores, 4)
+  std::string scheduler_policy = "stealing"; // or "sharing"
+  // Work stealing: how long an idle worker sleeps between polls once its
+  // aggressive polling is over (CAF's default is 50 µs).
+  std::chrono::microseconds moderate_sleep{50};
+  int backend_threads = 1; // the simulator's timer threads
+  uint64_t sim_seed = 1;   // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
 };
 

@@ -2,6 +2,9 @@
 //   uvm-bench lifecycle --vms N --latency-us L [--json]
 //     N LCOW VMs created, started and closed concurrently through the async
 //     API, every backend call taking L µs.
+//   uvm-bench hotplug --latency-us L --callers G --seconds S [--json]
+//     one VM; G callers, each adding then removing its own SCSI disk in a
+//     loop, every backend call taking L µs.
 //   uvm-bench roundtrip --calls N [--json]
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
@@ -151,6 +154,115 @@ int lifecycle(int vms, int latency_us, bool json) {
   return errors == 0 ? 0 : 1;
 }
 
+struct hotplug_stats {
+  std::mutex m;
+  std::vector<double> add_us;
+  uint64_t ops = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+};
+
+// One caller: add its disk, remove it, again, until the deadline.
+caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor vm,
+                             std::string disk, clock_type::time_point deadline,
+                             std::shared_ptr<hotplug_stats> stats, latch* done) {
+  auto record = [stats](double add_us, bool ok, const caf::error* e) {
+    std::lock_guard<std::mutex> lock{stats->m};
+    if (add_us >= 0) {
+      stats->add_us.push_back(add_us);
+    }
+    if (ok) {
+      ++stats->ops;
+    } else {
+      ++stats->errors;
+      if (stats->first_error.empty() && e != nullptr) {
+        stats->first_error = uvm::from_caf_error(*e).text;
+      }
+    }
+  };
+  auto step = std::make_shared<std::function<void()>>();
+  *step = [=] {
+    if (clock_type::now() >= deadline) {
+      done->count_down();
+      self->quit();
+      return;
+    }
+    uvm::scsi_add_request req;
+    req.host_path = disk;
+    auto t0 = clock_type::now();
+    self->request(vm, caf::infinite, uvm::add_scsi_atom_v, req)
+        .then(
+            [=](uvm::scsi_mount&) {
+              record(seconds_since(t0) * 1e6, true, nullptr);
+              self->request(vm, caf::infinite, uvm::remove_scsi_atom_v, disk, std::string{})
+                  .then(
+                      [=](caf::ok_atom) {
+                        record(-1, true, nullptr);
+                        (*step)();
+                      },
+                      [=](caf::error& e) {
+                        record(-1, false, &e);
+                        (*step)();
+                      });
+            },
+            [=](caf::error& e) {
+              record(-1, false, &e);
+              (*step)();
+            });
+  };
+  (*step)();
+  return {[](caf::ok_atom) {}};
+}
+
+int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
+            int moderate_sleep_us) {
+  boot_files boot;
+  uvm::engine_config cfg;
+  cfg.host = uvm::detect_host();
+  cfg.scheduler_policy = policy;
+  cfg.moderate_sleep = std::chrono::microseconds{moderate_sleep_us};
+  uvm::engine eng{cfg};
+  auto o = uvm::new_default_options_lcow("hotplug", "uvm-bench", cfg.host,
+                                         [](const std::string& p) { return fs::exists(p); });
+  o.boot_files_path = boot.dir.string();
+  // Up to 4 controllers so that 256 callers fit.
+  o.scsi_controller_count = static_cast<uint32_t>(std::min(4, (callers + 63) / 64));
+  auto vm = eng.create_lcow(o);
+  if (!vm || vm->start()) {
+    std::cerr << "hotplug: could not create and start the VM\n";
+    return 1;
+  }
+  auto lat = std::chrono::microseconds{latency_us};
+  eng.sim().set_latency(uvm::hcs::call_kind::modify, lat, lat);
+  auto stats = std::make_shared<hotplug_stats>();
+  latch done(static_cast<size_t>(callers));
+  auto t0 = clock_type::now();
+  auto deadline =
+      t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
+  for (int i = 0; i < callers; ++i) {
+    eng.system().spawn(hotplug_caller, vm->actor(), "/bench/disk-" + std::to_string(i) + ".vhdx",
+                       deadline, stats, &done);
+  }
+  done.wait();
+  auto elapsed = seconds_since(t0);
+  (void)vm->close();
+  std::lock_guard<std::mutex> lock{stats->m};
+  nlohmann::json out = {{"bench", "hotplug"},
+                        {"latency_us", latency_us},
+                        {"callers", callers},
+                        {"seconds", elapsed},
+                        {"ops", stats->ops},
+                        {"errors", stats->errors},
+                        {"ops_per_s", static_cast<double>(stats->ops) / elapsed},
+                        {"add_p50_us", percentile(stats->add_us, 0.5)},
+                        {"add_p99_us", percentile(stats->add_us, 0.99)}};
+  if (!stats->first_error.empty()) {
+    out["first_error"] = stats->first_error;
+  }
+  std::cout << (json ? out.dump() : out.dump(2)) << std::endl;
+  return stats->errors == 0 ? 0 : 1;
+}
+
 int roundtrip(int calls, bool json) {
   boot_files boot;
   uvm::engine_config cfg;
@@ -223,9 +335,30 @@ int main(int argc, char** argv) {
   rt->add_option("--calls", calls, "number of calls")->check(CLI::Range(1, 100000000));
   rt->add_flag("--json", json, "one JSON object on one line");
 
+  int callers = 64;
+  double seconds = 5;
+  int hp_latency_us = 1000;
+  auto* hp = app.add_subcommand("hotplug", "SCSI add/remove loops of G callers on one VM");
+  hp->add_option("--latency-us", hp_latency_us, "latency of every backend call")
+      ->check(CLI::Range(0, 10000000));
+  hp->add_option("--callers", callers, "concurrent callers (each its own disk)")
+      ->check(CLI::Range(1, 256));
+  hp->add_option("--seconds", seconds, "how long to run")->check(CLI::Range(0.1, 3600.0));
+  hp->add_flag("--json", json, "one JSON object on one line");
+  std::string policy = "stealing";
+  int moderate_sleep_us = 50;
+  hp->add_option("--scheduler", policy, "CAF scheduler policy")
+      ->check(CLI::IsMember({"stealing", "sharing"}));
+  hp->add_option("--moderate-sleep-us", moderate_sleep_us,
+                 "work stealing: idle worker sleep between polls")
+      ->check(CLI::Range(0, 100000));
+
   CLI11_PARSE(app, argc, argv);
   if (*lc) {
     return lifecycle(vms, latency_us, json);
+  }
+  if (*hp) {
+    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us);
   }
   return roundtrip(calls, json);
 }
