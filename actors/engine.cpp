@@ -22,9 +22,17 @@ namespace uvm {
 
 namespace {
 
-caf::behavior dispatcher(caf::event_based_actor* self) {
-  return {[=](const dispatch_job& job) { job.run(self); }};
-}
+// A class rather than a function: CAF 0.17 binds a reference to a null
+// argument tuple when it spawns a function actor without arguments, which
+// UBSan rightly rejects.
+class dispatcher : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+
+  caf::behavior make_behavior() override {
+    return {[this](const dispatch_job& job) { job.run(this); }};
+  }
+};
 
 } // namespace
 
@@ -219,7 +227,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.bus = bus_;
   env.supervisor = supervisor_;
   registry_ = spawn_registry(*system_, std::move(env));
-  dispatcher_ = system_->spawn(dispatcher);
+  dispatcher_ = system_->spawn<dispatcher>();
 }
 
 engine::~engine() {

@@ -69,20 +69,26 @@ struct fixture {
   template <class T, class Handle, class... Ts>
   std::shared_ptr<std::optional<uvm::result<T>>> ask(Handle h, Ts... xs) {
     auto out = std::make_shared<std::optional<uvm::result<T>>>();
-    sys->spawn([=](caf::event_based_actor* self) {
-      self->request(h, caf::infinite, xs...)
-          .then([=](T& v) { out->emplace(std::move(v)); },
-                [=](caf::error& e) { out->emplace(uvm::from_caf_error(e)); });
-    });
+    // The target travels as a spawn argument: CAF 0.17 spawning a function
+    // actor without arguments is undefined behaviour (UBSan).
+    sys->spawn(
+        [=](caf::event_based_actor* self, Handle target) {
+          self->request(target, caf::infinite, xs...)
+              .then([=](T& v) { out->emplace(std::move(v)); },
+                    [=](caf::error& e) { out->emplace(uvm::from_caf_error(e)); });
+        },
+        h);
     return out;
   }
 
   uvm::utility_vm_actor create(uvm::restart_policy policy = {}, std::string id = "vm1") {
     auto vm = std::make_shared<uvm::utility_vm_actor>();
-    sys->spawn([=, reg = registry, opts = host.lcow(id)](caf::event_based_actor* self) {
-      self->request(reg, caf::infinite, uvm::create_atom_v, opts, policy, std::string{})
-          .then([=](uvm::utility_vm_actor& a, uvm::vm_info&) { *vm = a; }, [](caf::error&) {});
-    });
+    sys->spawn(
+        [=, opts = host.lcow(id)](caf::event_based_actor* self, uvm::registry_actor reg) {
+          self->request(reg, caf::infinite, uvm::create_atom_v, opts, policy, std::string{})
+              .then([=](uvm::utility_vm_actor& a, uvm::vm_info&) { *vm = a; }, [](caf::error&) {});
+        },
+        registry);
     settle();
     REQUIRE(*vm);
     return *vm;
