@@ -2,7 +2,8 @@
 # One entry point for a fresh Debian bookworm machine (as root):
 #   scripts/setup.sh demo      install what is missing, build, run `uvmctl demo`
 #   scripts/setup.sh test      install what is missing, build, run every test
-#   scripts/setup.sh sanitize  the test suite again under ASan+UBSan and TSan
+#   scripts/setup.sh sanitize  the test suite again under ASan+UBSan, and
+#                              under TSan what TSan can judge (see below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +55,14 @@ case "$mode" in
     build build-asan -DUVM_SANITIZE=address
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     build build-tsan -DUVM_SANITIZE=thread
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_tests build-tsan
+    # Debian's libcaf_core is not built with TSan, so the hand-offs between
+    # its worker threads are invisible to TSan and every actor test on the
+    # threaded scheduler reports CAF-internal "races". TSan runs what it can
+    # judge: the pure cores, the simulator and executors with their own
+    # threads, and the actor tests on CAF's single-threaded test coordinator.
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+    ./build-tsan/tests/unit_tests
+    ./build-tsan/tests/actor_tests "~[engine]~[pipelining]~[serialization]"
     ;;
   *)
     echo "usage: $0 demo|test|sanitize" >&2
