@@ -104,6 +104,8 @@ public:
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
+  // Actors an embedder spawns here must end before the engine does: the
+  // actor system waits for every actor when it shuts down.
   caf::actor_system& system() { return *system_; }
   hcs::sim_backend& sim() { return *sim_; }
   const registry_actor& registry() const { return registry_; }

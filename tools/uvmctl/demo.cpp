@@ -30,7 +30,7 @@ public:
   void say(const std::string& text) {
     std::lock_guard<std::mutex> lock{m_};
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0_);
-    out_ << "[" << std::setw(6) << ms.count() << " ms] " << text << std::endl;
+    out_ << "[" << std::right << std::setw(6) << ms.count() << " ms] " << text << std::endl;
   }
 
   void name(const std::string& id, const std::string& name) {
@@ -234,10 +234,10 @@ int run_demo(const demo_options& opts, std::ostream& out) {
         }
       });
 
-  // One unexpected exit: the supervisor's policy brings the VM back.
-  auto victim = std::find_if(fleet.begin(), fleet.end(), [](const fleet_member& m) {
-    return m.name == "lcow-2" || m.name == "lcow-1";
-  });
+  // One unexpected exit (the first LCOW VM): the supervisor's policy brings
+  // the VM back.
+  auto victim = std::find_if(fleet.begin(), fleet.end(),
+                             [](const fleet_member& m) { return m.vm.os() == "linux"; });
   if (victim != fleet.end() && victim->ok) {
     p.say("injecting an unexpected exit into " + victim->name + " (restart policy on-failure)");
     eng.sim().crash(victim->vm.id());
