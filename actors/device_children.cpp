@@ -4,10 +4,6 @@
 
 namespace uvm {
 
-const char* to_string(child_kind kind) {
-  return kind == child_kind::vpmem ? "vpmem" : "shares";
-}
-
 namespace {
 
 // The table a child starts with: what the create document already put in

@@ -10,7 +10,6 @@
 namespace uvm {
 
 enum class child_kind { vpmem, shares };
-const char* to_string(child_kind kind);
 
 device_child_actor spawn_device_child(caf::local_actor* parent, child_kind kind,
                                       const hcs::create_plan& plan);

@@ -46,9 +46,6 @@ struct create_plan {
   std::vector<std::string> warnings; // normalization notices
 };
 
-// The team allows up to this many SCSI controllers (v0.8.8 allowed 0 or 1).
-constexpr uint32_t max_scsi_controllers = 4;
-
 // Validation and merge failures are errc::invalid_options with the seed's
 // texts, reported in the seed's order.
 uvm::result<create_plan> plan_lcow(options_lcow opts, const host_info& host, const host_fs& fs);

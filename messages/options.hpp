@@ -36,6 +36,8 @@ constexpr const char* kernel_file = "kernel";
 constexpr const char* uncompressed_kernel_file = "vmlinux";
 constexpr uint32_t kernel_direct_min_build = 18286;
 constexpr uint32_t cold_discard_min_build = 18967;
+// SCSI controllers a VM may have (v0.8.8 allowed 0 or 1; the team allows 4).
+constexpr uint32_t max_scsi_controllers = 4;
 
 // Options common to both OSes (Go: uvm.Options).
 struct options {

@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "messages/errors.hpp"
+#include "messages/options.hpp"
 
 namespace uvm {
 
-constexpr uint32_t max_scsi_controllers = 4;
 constexpr uint32_t scsi_luns_per_controller = 64;
 
 struct scsi_slot {
