@@ -92,7 +92,7 @@ error utility_vm::shutdown(const std::string& activity) {
 error utility_vm::close(const std::string& activity) {
   auto e = call_ok(engine_->config().call_timeout, close_atom_v, activity);
   // Close is idempotent: a VM whose actor already ended is closed.
-  if (e.code == errc::invalid_state && e.text == "utility VM is closed") {
+  if (e.code == errc::closed) {
     return {};
   }
   return e;

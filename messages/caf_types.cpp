@@ -23,7 +23,7 @@ error from_caf_error(const caf::error& e) {
   if (e.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(e.code())) {
     case caf::sec::request_receiver_down:
-      return error{errc::invalid_state, "utility VM is closed"};
+      return error{errc::closed, "utility VM is closed"};
     case caf::sec::request_timeout:
       return error{errc::internal, "request timed out"};
     default:

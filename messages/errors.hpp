@@ -30,6 +30,7 @@ enum class errc : uint8_t {
   hcs_failure,     // the HCS backend refused or failed a call
   vm_exited,       // the VM exited unexpectedly; names the exit
   invalid_state,   // a call that the VM's lifecycle state forbids
+  closed,          // the VM was closed: its actor is gone
   not_found,       // unknown VM id or name
   already_exists,  // a VM with that id exists
   bad_request,     // malformed input (scenario lines, arguments)
