@@ -172,6 +172,113 @@ void utility_vm::guest_fail(uint32_t count) {
   caf::anon_send(actor_, guest_fail_atom_v, count);
 }
 
+template <class T, class... Ts>
+result<T> utility_vm::call(Ts&&... xs) {
+  return call_value<T>(engine_->system(), actor_, engine_->config().call_timeout,
+                       std::forward<Ts>(xs)...);
+}
+
+result<std::string> utility_vm::add_vpmem(const std::string& host_path,
+                                          const std::string& activity) {
+  return call<std::string>(add_vpmem_atom_v, host_path, activity);
+}
+
+error utility_vm::remove_vpmem(const std::string& host_path, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_vpmem_atom_v, host_path, activity);
+}
+
+result<vsmb_share_handle> utility_vm::add_vsmb(const std::string& host_path,
+                                               const hcs::virtual_smb_share_options& options,
+                                               const std::string& activity) {
+  return call<vsmb_share_handle>(add_vsmb_atom_v, vsmb_add_request{host_path, options, activity});
+}
+
+error utility_vm::remove_vsmb(const std::string& host_path, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_vsmb_atom_v, host_path, activity);
+}
+
+result<std::string> utility_vm::get_vsmb_uvm_path(const std::string& host_path) {
+  return call<std::string>(vsmb_path_atom_v, host_path);
+}
+
+result<plan9_share_handle> utility_vm::add_plan9(const std::string& host_path,
+                                                 const std::string& uvm_path, bool read_only,
+                                                 bool restrict_access,
+                                                 const std::vector<std::string>& allowed_names,
+                                                 const std::string& activity) {
+  return call<plan9_share_handle>(
+      add_plan9_atom_v,
+      plan9_add_request{host_path, uvm_path, read_only, restrict_access, allowed_names, activity});
+}
+
+error utility_vm::remove_plan9(const plan9_share_handle& share, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_plan9_atom_v, share.name, activity);
+}
+
+error utility_vm::add_pipe(const std::string& host_path, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, add_pipe_atom_v, host_path, activity);
+}
+
+error utility_vm::remove_pipe(const std::string& host_path, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_pipe_atom_v, host_path, activity);
+}
+
+error utility_vm::add_net_ns(const std::string& id, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, add_netns_atom_v, id, activity);
+}
+
+error utility_vm::remove_net_ns(const std::string& id, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_netns_atom_v, id, activity);
+}
+
+error utility_vm::add_endpoints_to_ns(const std::string& id,
+                                      const std::vector<hcs::network_endpoint>& endpoints,
+                                      const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, add_endpoints_atom_v, id, endpoints, activity);
+}
+
+error utility_vm::remove_endpoints_from_ns(const std::string& id,
+                                           const std::vector<hcs::network_endpoint>& endpoints,
+                                           const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_endpoints_atom_v, id, endpoints, activity);
+}
+
+result<std::string> utility_vm::assign_device(const hcs::virtual_pci_device& device,
+                                              const std::string& activity) {
+  return call<std::string>(assign_device_atom_v, device, activity);
+}
+
+error utility_vm::remove_device(const std::string& id, const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_device_atom_v, id, activity);
+}
+
+error utility_vm::combine_layers_lcow(const std::vector<std::string>& layer_paths,
+                                      const std::string& scratch_path,
+                                      const std::string& rootfs_path, const std::string& activity) {
+  combine_layers_request req;
+  req.layer_paths = layer_paths;
+  req.scratch_path = scratch_path;
+  req.root_path = rootfs_path;
+  req.activity_id = activity;
+  return call_ok(engine_->config().call_timeout, combine_layers_atom_v, std::move(req));
+}
+
+error utility_vm::combine_layers_wcow(const std::vector<hcs::layer>& layers,
+                                      const std::string& container_root_path,
+                                      const std::string& activity) {
+  combine_layers_request req;
+  req.lcow = false;
+  req.layers = layers;
+  req.root_path = container_root_path;
+  req.activity_id = activity;
+  return call_ok(engine_->config().call_timeout, combine_layers_atom_v, std::move(req));
+}
+
+error utility_vm::remove_combined_layers(const std::string& rootfs_path,
+                                         const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, remove_layers_atom_v, rootfs_path, activity);
+}
+
 void utility_vm::add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done) {
   auto timeout = caf::duration{engine_->config().call_timeout};
   engine_->dispatch(
@@ -226,6 +333,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.fs = hcs::real_host_fs();
   env.bus = bus_;
   env.supervisor = supervisor_;
+  env.bridge_log = bridge_log_;
   registry_ = spawn_registry(*system_, std::move(env));
   dispatcher_ = system_->spawn<dispatcher>();
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/frame_log.hpp"
 #include "hcs/sim/sim_backend.hpp"
 #include "messages/caf_types.hpp"
 
@@ -78,6 +79,53 @@ public:
   // the in-process guest).
   void guest_fail(uint32_t count);
 
+  // VPMEM (§8, LCOW): the guest path /run/layers/p<N>; released with
+  // remove_vpmem(host_path).
+  result<std::string> add_vpmem(const std::string& host_path, const std::string& activity = {});
+  error remove_vpmem(const std::string& host_path, const std::string& activity = {});
+
+  // VSMB (§9, WCOW). A share is released with remove_vsmb(share.host_path).
+  result<vsmb_share_handle> add_vsmb(const std::string& host_path,
+                                     const hcs::virtual_smb_share_options& options,
+                                     const std::string& activity = {});
+  error remove_vsmb(const std::string& host_path, const std::string& activity = {});
+  result<std::string> get_vsmb_uvm_path(const std::string& host_path);
+
+  // Plan9 (§10, LCOW), ref-counted per identical share.
+  result<plan9_share_handle> add_plan9(const std::string& host_path, const std::string& uvm_path,
+                                       bool read_only, bool restrict_access,
+                                       const std::vector<std::string>& allowed_names,
+                                       const std::string& activity = {});
+  error remove_plan9(const plan9_share_handle& share, const std::string& activity = {});
+
+  // Named pipes (§12); is_pipe and the container mapping need no VM.
+  error add_pipe(const std::string& host_path, const std::string& activity = {});
+  error remove_pipe(const std::string& host_path, const std::string& activity = {});
+
+  // Network namespaces and endpoints (§11).
+  error add_net_ns(const std::string& id, const std::string& activity = {});
+  error remove_net_ns(const std::string& id, const std::string& activity = {});
+  error add_endpoints_to_ns(const std::string& id,
+                            const std::vector<hcs::network_endpoint>& endpoints,
+                            const std::string& activity = {});
+  error remove_endpoints_from_ns(const std::string& id,
+                                 const std::vector<hcs::network_endpoint>& endpoints,
+                                 const std::string& activity = {});
+
+  // VPCI (§13): the device's GUID, released with remove_device(id).
+  result<std::string> assign_device(const hcs::virtual_pci_device& device,
+                                    const std::string& activity = {});
+  error remove_device(const std::string& id, const std::string& activity = {});
+
+  // Combined layers (§13).
+  error combine_layers_lcow(const std::vector<std::string>& layer_paths,
+                            const std::string& scratch_path, const std::string& rootfs_path,
+                            const std::string& activity = {});
+  error combine_layers_wcow(const std::vector<hcs::layer>& layers,
+                            const std::string& container_root_path,
+                            const std::string& activity = {});
+  error remove_combined_layers(const std::string& rootfs_path, const std::string& activity = {});
+
   // Asynchronous forms.
   void start(callback done, const std::string& activity = {});
   void wait(callback done);
@@ -87,6 +135,8 @@ public:
   void remove_scsi(const std::string& host_path, callback done, const std::string& activity = {});
 
 private:
+  template <class T, class... Ts>
+  result<T> call(Ts&&... xs);
   template <class... Ts>
   error call_ok(std::chrono::milliseconds timeout, Ts&&... xs);
   template <class... Ts>
@@ -108,6 +158,9 @@ public:
   // actor system waits for every actor when it shuts down.
   caf::actor_system& system() { return *system_; }
   hcs::sim_backend& sim() { return *sim_; }
+  // Every bridge message of every VM, as JSON lines (uvmctl --bridge-log);
+  // an empty function stops it.
+  void set_bridge_log(bridge::frame_log::sink sink) { bridge_log_->set(std::move(sink)); }
   const registry_actor& registry() const { return registry_; }
   const supervisor_actor& supervisor() const { return supervisor_; }
   // The event bus ("uvm.events"); join it with an untyped actor.
@@ -142,6 +195,7 @@ private:
   engine_config cfg_;
   std::shared_ptr<hcs::executor> executor_;
   std::shared_ptr<hcs::sim_backend> sim_;
+  std::shared_ptr<bridge::frame_log> bridge_log_ = std::make_shared<bridge::frame_log>();
   std::unique_ptr<caf::actor_system_config> system_config_;
   std::unique_ptr<caf::actor_system> system_;
   caf::group bus_;

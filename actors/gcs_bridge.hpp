@@ -4,10 +4,15 @@
 // the device actors see only this typed interface.
 #pragma once
 
+#include <memory>
+
+#include "bridge/frame_log.hpp"
 #include "messages/caf_types.hpp"
 
 namespace uvm {
 
-gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, std::string vm_id, bool external);
+// `log` (may be null) hears every ModifySettings and its response.
+gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, std::string vm_id, bool external,
+                                  std::shared_ptr<bridge::frame_log> log);
 
 } // namespace uvm

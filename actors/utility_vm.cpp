@@ -10,9 +10,13 @@
 #include "actors/core/logging.hpp"
 #include "actors/core/vm_lifecycle.hpp"
 #include "actors/core/vm_stats.hpp"
-#include "actors/device_children.hpp"
 #include "actors/gcs_bridge.hpp"
+#include "actors/layer_controller.hpp"
+#include "actors/network_controller.hpp"
 #include "actors/scsi_controller.hpp"
+#include "actors/share_controller.hpp"
+#include "actors/vpci_controller.hpp"
+#include "actors/vpmem_controller.hpp"
 #include "hcs/guid.hpp"
 
 namespace uvm {
@@ -32,15 +36,21 @@ struct pending_call {
 struct vm_children {
   gcs_bridge_actor bridge;
   scsi_actor scsi;
-  device_child_actor vpmem;
-  device_child_actor shares;
+  vpmem_actor vpmem;
+  share_actor shares;
+  network_actor network;
+  vpci_actor vpci;
+  layer_actor layers;
 
   // Every child as an untyped handle with its name, for what all share.
   std::vector<std::pair<const char*, caf::actor>> all() const {
     return {{"gcs_bridge", caf::actor_cast<caf::actor>(bridge)},
             {"scsi", caf::actor_cast<caf::actor>(scsi)},
             {"vpmem", caf::actor_cast<caf::actor>(vpmem)},
-            {"shares", caf::actor_cast<caf::actor>(shares)}};
+            {"shares", caf::actor_cast<caf::actor>(shares)},
+            {"network", caf::actor_cast<caf::actor>(network)},
+            {"vpci", caf::actor_cast<caf::actor>(vpci)},
+            {"combined_layers", caf::actor_cast<caf::actor>(layers)}};
   }
 };
 
@@ -116,10 +126,20 @@ void publish(vm_pointer self, caf::message msg) {
   }
 }
 
+// A device call goes to the child that owns it, if the VM is running.
+template <class R, class Child, class... Ts>
+caf::result<R> route(vm_pointer self, const char* what, Child vm_children::*child, Ts&&... xs) {
+  if (auto e = self->state.life.check_running(what)) {
+    return to_caf_error(e);
+  }
+  return self->delegate((*self->state.children).*child, std::forward<Ts>(xs)...);
+}
+
 void spawn_children(vm_pointer self) {
   const auto& plan = self->state.plan;
   vm_children c;
-  c.bridge = spawn_gcs_bridge(self, plan.id, plan.external_guest_connection);
+  c.bridge =
+      spawn_gcs_bridge(self, plan.id, plan.external_guest_connection, self->state.env.bridge_log);
   scsi_context scsi;
   scsi.vm_id = plan.id;
   scsi.lcow = plan.os == "linux";
@@ -134,8 +154,19 @@ void spawn_children(vm_pointer self) {
   scsi.bridge = c.bridge;
   scsi.bus = self->state.env.bus;
   c.scsi = spawn_scsi_controller(self, std::move(scsi));
-  c.vpmem = spawn_device_child(self, child_kind::vpmem, plan);
-  c.shares = spawn_device_child(self, child_kind::shares, plan);
+  device_env env{
+      plan.id,  scsi.lcow,          plan.external_guest_connection, self->state.env.backend,
+      c.bridge, self->state.env.bus};
+  vpmem_context vpmem{env, plan.vpmem_max_count, plan.vpmem_max_size_bytes, std::nullopt};
+  if (!plan.vpmem_slot0_key.empty()) {
+    vpmem.rootfs_file = plan.vpmem_slot0_key;
+  }
+  c.vpmem = spawn_vpmem_controller(self, std::move(vpmem));
+  c.shares = spawn_share_controller(self, share_context{env, self->state.env.host.os_build});
+  c.network =
+      spawn_network_controller(self, network_context{env, self->state.env.host.os_build, true});
+  c.vpci = spawn_vpci_controller(self, env);
+  c.layers = spawn_layer_controller(self, env);
   self->state.children = std::move(c);
 }
 
@@ -513,23 +544,96 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
         return rp;
       },
       [=](add_scsi_atom add, scsi_add_request& req) -> caf::result<scsi_mount> {
-        if (auto e = self->state.life.check_running("add a SCSI disk")) {
-          return to_caf_error(e);
-        }
-        return self->delegate(self->state.children->scsi, add, std::move(req));
+        return route<scsi_mount>(self, "add a SCSI disk", &vm_children::scsi, add, std::move(req));
       },
       [=](remove_scsi_atom rm, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        if (auto e = self->state.life.check_running("remove a SCSI disk")) {
-          return to_caf_error(e);
-        }
-        return self->delegate(self->state.children->scsi, rm, host_path, activity);
+        return route<caf::ok_atom>(self, "remove a SCSI disk", &vm_children::scsi, rm, host_path,
+                                   activity);
       },
       [=](scsi_path_atom get, const std::string& host_path) -> caf::result<std::string> {
-        if (auto e = self->state.life.check_running("look up a SCSI disk")) {
-          return to_caf_error(e);
-        }
-        return self->delegate(self->state.children->scsi, get, host_path);
+        return route<std::string>(self, "look up a SCSI disk", &vm_children::scsi, get, host_path);
+      },
+      [=](add_vpmem_atom a, const std::string& host_path,
+          const std::string& activity) -> caf::result<std::string> {
+        return route<std::string>(self, "add a VPMEM device", &vm_children::vpmem, a, host_path,
+                                  activity);
+      },
+      [=](remove_vpmem_atom a, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a VPMEM device", &vm_children::vpmem, a, host_path,
+                                   activity);
+      },
+      [=](add_vsmb_atom a, vsmb_add_request& req) -> caf::result<vsmb_share_handle> {
+        return route<vsmb_share_handle>(self, "add a VSMB share", &vm_children::shares, a,
+                                        std::move(req));
+      },
+      [=](remove_vsmb_atom a, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a VSMB share", &vm_children::shares, a, host_path,
+                                   activity);
+      },
+      [=](vsmb_path_atom a, const std::string& host_path) -> caf::result<std::string> {
+        return route<std::string>(self, "look up a VSMB share", &vm_children::shares, a, host_path);
+      },
+      [=](add_plan9_atom a, plan9_add_request& req) -> caf::result<plan9_share_handle> {
+        return route<plan9_share_handle>(self, "add a Plan9 share", &vm_children::shares, a,
+                                         std::move(req));
+      },
+      [=](remove_plan9_atom a, const std::string& name,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a Plan9 share", &vm_children::shares, a, name,
+                                   activity);
+      },
+      [=](add_pipe_atom a, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "add a named pipe", &vm_children::shares, a, host_path,
+                                   activity);
+      },
+      [=](remove_pipe_atom a, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a named pipe", &vm_children::shares, a, host_path,
+                                   activity);
+      },
+      [=](add_netns_atom a, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "add a network namespace", &vm_children::network, a, id,
+                                   activity);
+      },
+      [=](remove_netns_atom a, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a network namespace", &vm_children::network, a, id,
+                                   activity);
+      },
+      [=](add_endpoints_atom a, const std::string& id,
+          const std::vector<hcs::network_endpoint>& endpoints,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "add network endpoints", &vm_children::network, a, id,
+                                   endpoints, activity);
+      },
+      [=](remove_endpoints_atom a, const std::string& id,
+          const std::vector<hcs::network_endpoint>& endpoints,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove network endpoints", &vm_children::network, a, id,
+                                   endpoints, activity);
+      },
+      [=](assign_device_atom a, const hcs::virtual_pci_device& device,
+          const std::string& activity) -> caf::result<std::string> {
+        return route<std::string>(self, "assign a VPCI device", &vm_children::vpci, a, device,
+                                  activity);
+      },
+      [=](remove_device_atom a, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove a VPCI device", &vm_children::vpci, a, id,
+                                   activity);
+      },
+      [=](combine_layers_atom a, combine_layers_request& req) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "combine layers", &vm_children::layers, a, std::move(req));
+      },
+      [=](remove_layers_atom a, const std::string& root_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "remove combined layers", &vm_children::layers, a,
+                                   root_path, activity);
       },
       [=](guest_fail_atom, uint32_t count) {
         if (self->state.children) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "bridge/frame_log.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
 #include "messages/caf_types.hpp"
@@ -20,6 +21,7 @@ struct vm_env {
   caf::group bus;
   supervisor_actor supervisor;
   registry_actor registry;
+  std::shared_ptr<bridge::frame_log> bridge_log;
 };
 
 // What a VM is created from; kept for re-creation after an exit.

@@ -76,7 +76,9 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
     return hcs::call_result::success();
   }
   if (request_type == "Remove") {
-    if (mounts_.erase(full_key) == 0) {
+    // The Linux guest ignores the removal of an adapter it does not have
+    // (gcs-bridge.md §7.10), which the seed's LCOW removal relies on.
+    if (mounts_.erase(full_key) == 0 && type != "Network") {
       return fail(type + " " + key + " is not present in the guest");
     }
     return hcs::call_result::success();

@@ -6,8 +6,6 @@ namespace uvm::hcs {
 
 namespace {
 
-constexpr const char* null_container_id = "00000000-0000-0000-0000-000000000000";
-
 ojson host_part(const std::string& path, const char* type, ojson settings = nullptr) {
   return modify_setting_request{path, type, std::move(settings), std::nullopt}.to_json();
 }
@@ -124,6 +122,16 @@ device_request plan9_remove(const std::string& name, const std::string& uvm_path
                      lcow_mapped_directory{uvm_path, plan9_port, name, false}.to_json())};
 }
 
+std::string describe_plan9_remove(const std::string& name, const std::string& uvm_path) {
+  return "&{ResourcePath:" + std::string{plan9_shares_path} +
+         " RequestType:Remove Settings:{Name:" + name + " AccessName:" + name +
+         " Path: Port:" + std::to_string(plan9_port) +
+         " Flags:0 ReadOnly:false UseShareRootIdentity:false AllowedFiles:[]} "
+         "GuestRequest:{ResourceType:MappedDirectory RequestType:Remove Settings:{MountPath:" +
+         uvm_path + " Port:" + std::to_string(plan9_port) + " ShareName:" + name +
+         " ReadOnly:false}}}";
+}
+
 device_request vsmb_add(const virtual_smb_share& share) {
   return {host_part(vsmb_shares_path, request_type::add, share.to_json()), std::nullopt};
 }
@@ -136,6 +144,12 @@ device_request vsmb_remove(const std::string& name) {
   virtual_smb_share settings;
   settings.name = name;
   return {host_part(vsmb_shares_path, request_type::remove, settings.to_json()), std::nullopt};
+}
+
+std::string describe_vsmb_remove(const std::string& name) {
+  return "&{ResourcePath:" + std::string{vsmb_shares_path} +
+         " RequestType:Remove Settings:{Name:" + name +
+         " Path: AllowedFiles:[] Options:<nil>} GuestRequest:<nil>}";
 }
 
 device_request pipe_add(const std::string& host_pipe) {
@@ -225,6 +239,38 @@ device_request network_adapter_remove_lcow(const std::string& nic_id,
     out.guest = guest_part(resource_type::network, request_type::remove, settings.to_json());
   }
   return out;
+}
+
+ojson hns_endpoint_json(const network_endpoint& e) {
+  ojson out = ojson::object();
+  auto put = [&out](const char* name, const std::string& value) {
+    if (!value.empty()) {
+      out[name] = value;
+    }
+  };
+  put("ID", e.id);
+  put("MacAddress", e.mac_address);
+  put("IPAddress", e.ip_address);
+  put("DNSSuffix", e.dns_suffix);
+  put("DNSServerList", e.dns_server_list);
+  put("GatewayAddress", e.gateway_address);
+  if (e.prefix_length != 0) {
+    out["PrefixLength"] = e.prefix_length;
+  }
+  if (e.enable_low_metric) {
+    out["EnableLowMetric"] = true;
+  }
+  if (!e.namespace_id.empty()) {
+    out["Namespace"] = ojson{{"ID", e.namespace_id}};
+  }
+  if (e.encap_overhead != 0) {
+    out["EncapOverhead"] = e.encap_overhead;
+  }
+  return out;
+}
+
+ojson hns_namespace_json(const std::string& id) {
+  return ojson{{"ID", id}, {"SchemaVersion", ojson{{"Major", 2}, {"Minor", 0}}}};
 }
 
 device_request network_adapter_preadd_wcow(const std::string& nic_id, const ojson& hns_endpoint,

@@ -25,6 +25,10 @@ struct device_request {
 // host + "GuestRequest"; a guest-only request is {"GuestRequest":...}.
 ojson combined_request(const device_request& request);
 
+// The container id of requests to the guest itself, and the ActivityId
+// v0.8.8 always sends.
+constexpr const char* null_container_id = "00000000-0000-0000-0000-000000000000";
+
 // The body of a bridge ModifySettings to the null container, with the
 // newline Go's stream encoder ends it with (gcs-bridge.md §7.10).
 std::string bridge_modify_body(const ojson& guest, const std::string& activity_id);
@@ -73,12 +77,16 @@ struct plan9_mount {
 
 device_request plan9_add(const plan9_mount& mount);
 device_request plan9_remove(const std::string& name, const std::string& uvm_path);
+// Go's %+v of the RemovePlan9 request, as its error text quotes it.
+std::string describe_plan9_remove(const std::string& name, const std::string& uvm_path);
 
 // --- VSMB (§9): host only ---
 
 device_request vsmb_add(const virtual_smb_share& share);
 device_request vsmb_update(const virtual_smb_share& share);
 device_request vsmb_remove(const std::string& name);
+// Go's %+v of the RemoveVSMB request, as its error text quotes it.
+std::string describe_vsmb_remove(const std::string& name);
 
 // --- Named pipes (§12): host only ---
 
@@ -126,6 +134,11 @@ struct network_endpoint {
   bool enable_low_metric = false;
   uint16_t encap_overhead = 0;
 };
+
+// The HNS objects the WCOW guest requests carry: the endpoint (hns.HNSEndpoint,
+// empty members omitted) and the namespace (hcn.HostComputeNamespace).
+ojson hns_endpoint_json(const network_endpoint& endpoint);
+ojson hns_namespace_json(const std::string& id);
 
 // `namespace_supported` = the guest's NamespaceAddRequestSupported; without
 // it no guest request is sent.

@@ -46,6 +46,15 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<scsi_add_request>("uvm::scsi_add_request");
   cfg.add_message_type<scsi_mount>("uvm::scsi_mount");
   cfg.add_message_type<vm_access_type>("uvm::vm_access_type");
+  cfg.add_message_type<vsmb_add_request>("uvm::vsmb_add_request");
+  cfg.add_message_type<vsmb_share_handle>("uvm::vsmb_share_handle");
+  cfg.add_message_type<plan9_add_request>("uvm::plan9_add_request");
+  cfg.add_message_type<plan9_share_handle>("uvm::plan9_share_handle");
+  cfg.add_message_type<combine_layers_request>("uvm::combine_layers_request");
+  cfg.add_message_type<hcs::virtual_smb_share_options>("uvm::hcs::virtual_smb_share_options");
+  cfg.add_message_type<hcs::virtual_pci_device>("uvm::hcs::virtual_pci_device");
+  cfg.add_message_type<hcs::network_endpoint>("uvm::hcs::network_endpoint");
+  cfg.add_message_type<std::vector<hcs::network_endpoint>>("uvm::hcs::network_endpoints");
   cfg.add_message_type<hcs::call_result>("uvm::hcs::call_result");
   cfg.add_message_type<hcs::exit_info>("uvm::hcs::exit_info");
   cfg.add_message_type<vm_created_event>("uvm::vm_created_event");

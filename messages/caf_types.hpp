@@ -42,6 +42,23 @@ CAF_ADD_ATOM(uvm, uvm, scsi_path_atom, "scsi_path")
 CAF_ADD_ATOM(uvm, uvm, guest_modify_atom, "guest_mod")
 CAF_ADD_ATOM(uvm, uvm, guest_fail_atom, "guest_fail")
 CAF_ADD_ATOM(uvm, uvm, rollback_atom, "rollback")
+CAF_ADD_ATOM(uvm, uvm, add_vpmem_atom, "add_vpmem")
+CAF_ADD_ATOM(uvm, uvm, remove_vpmem_atom, "rm_vpmem")
+CAF_ADD_ATOM(uvm, uvm, add_vsmb_atom, "add_vsmb")
+CAF_ADD_ATOM(uvm, uvm, remove_vsmb_atom, "rm_vsmb")
+CAF_ADD_ATOM(uvm, uvm, vsmb_path_atom, "vsmb_path")
+CAF_ADD_ATOM(uvm, uvm, add_plan9_atom, "add_plan9")
+CAF_ADD_ATOM(uvm, uvm, remove_plan9_atom, "rm_plan9")
+CAF_ADD_ATOM(uvm, uvm, add_pipe_atom, "add_pipe")
+CAF_ADD_ATOM(uvm, uvm, remove_pipe_atom, "rm_pipe")
+CAF_ADD_ATOM(uvm, uvm, add_netns_atom, "add_netns")
+CAF_ADD_ATOM(uvm, uvm, remove_netns_atom, "rm_netns")
+CAF_ADD_ATOM(uvm, uvm, add_endpoints_atom, "add_ep")
+CAF_ADD_ATOM(uvm, uvm, remove_endpoints_atom, "rm_ep")
+CAF_ADD_ATOM(uvm, uvm, assign_device_atom, "assign_dev")
+CAF_ADD_ATOM(uvm, uvm, remove_device_atom, "rm_dev")
+CAF_ADD_ATOM(uvm, uvm, combine_layers_atom, "combine")
+CAF_ADD_ATOM(uvm, uvm, remove_layers_atom, "rm_combine")
 
 namespace uvm {
 
@@ -73,6 +90,59 @@ using scsi_actor = caf::typed_actor<
     // Retry of the rollback of a host add (host path, attempt).
     caf::reacts_to<rollback_atom, std::string, uint32_t>>;
 
+// The device calls of a utility VM besides SCSI, as its children answer
+// them and as the VM routes them. Every call ends with the activity id.
+using vpmem_calls = caf::typed_actor<
+    // AddVPMEM(host path) -> uvm path; RemoveVPMEM(host path).
+    caf::replies_to<add_vpmem_atom, std::string, std::string>::with<std::string>,
+    caf::replies_to<remove_vpmem_atom, std::string, std::string>::with<caf::ok_atom>>;
+
+using share_calls = caf::typed_actor<
+    caf::replies_to<add_vsmb_atom, vsmb_add_request>::with<vsmb_share_handle>,
+    // RemoveVSMB(host path), GetVSMBUvmPath(host path).
+    caf::replies_to<remove_vsmb_atom, std::string, std::string>::with<caf::ok_atom>,
+    caf::replies_to<vsmb_path_atom, std::string>::with<std::string>,
+    caf::replies_to<add_plan9_atom, plan9_add_request>::with<plan9_share_handle>,
+    // RemovePlan9(share name).
+    caf::replies_to<remove_plan9_atom, std::string, std::string>::with<caf::ok_atom>,
+    // AddPipe(host path), RemovePipe(host path).
+    caf::replies_to<add_pipe_atom, std::string, std::string>::with<caf::ok_atom>,
+    caf::replies_to<remove_pipe_atom, std::string, std::string>::with<caf::ok_atom>>;
+
+using network_calls = caf::typed_actor<
+    // AddNetNS(id), RemoveNetNS(id).
+    caf::replies_to<add_netns_atom, std::string, std::string>::with<caf::ok_atom>,
+    caf::replies_to<remove_netns_atom, std::string, std::string>::with<caf::ok_atom>,
+    // AddEndpointsToNS(id, endpoints), RemoveEndpointsFromNS(id, endpoints).
+    caf::replies_to<add_endpoints_atom, std::string, std::vector<hcs::network_endpoint>,
+                    std::string>::with<caf::ok_atom>,
+    caf::replies_to<remove_endpoints_atom, std::string, std::vector<hcs::network_endpoint>,
+                    std::string>::with<caf::ok_atom>>;
+
+using vpci_calls = caf::typed_actor<
+    // AssignDevice(device) -> the device's GUID; RemoveDevice(GUID).
+    caf::replies_to<assign_device_atom, hcs::virtual_pci_device, std::string>::with<std::string>,
+    caf::replies_to<remove_device_atom, std::string, std::string>::with<caf::ok_atom>>;
+
+using layer_calls = caf::typed_actor<
+    caf::replies_to<combine_layers_atom, combine_layers_request>::with<caf::ok_atom>,
+    // RemoveCombinedLayers(root path).
+    caf::replies_to<remove_layers_atom, std::string, std::string>::with<caf::ok_atom>>;
+
+// What every device child answers besides its calls: its table, the VM's
+// exit, its HCS completions and the retries of a rollback (by its token).
+using device_child_base =
+    caf::typed_actor<caf::replies_to<view_atom>::with<std::string>,
+                     caf::reacts_to<vm_exit_atom, caf::error>,
+                     caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
+                     caf::reacts_to<rollback_atom, uint64_t, uint32_t>>;
+
+using vpmem_actor = device_child_base::extend_with<vpmem_calls>;
+using share_actor = device_child_base::extend_with<share_calls>;
+using network_actor = device_child_base::extend_with<network_calls>;
+using vpci_actor = device_child_base::extend_with<vpci_calls>;
+using layer_actor = device_child_base::extend_with<layer_calls>;
+
 using utility_vm_actor = caf::typed_actor<
     // Create the compute system (CreateLCOW / CreateWCOW after validation).
     caf::replies_to<create_atom, std::string>::with<vm_info>,
@@ -95,8 +165,9 @@ using utility_vm_actor = caf::typed_actor<
     caf::reacts_to<restart_atom>,
     // From the backend's callbacks, tagged with the system's generation.
     caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
-    caf::reacts_to<hcs_exit_atom, uint64_t, hcs::exit_info>>;
-
+    caf::reacts_to<hcs_exit_atom, uint64_t, hcs::exit_info>>::extend_with<vpmem_calls>::
+    extend_with<share_calls>::extend_with<network_calls>::extend_with<vpci_calls>::extend_with<
+        layer_calls>;
 using supervisor_actor =
     caf::typed_actor<caf::reacts_to<watch_atom, utility_vm_actor, std::string, restart_policy>,
                      // From a VM: it exited (id, unexpected, exit error, activity).

@@ -3,7 +3,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "hcs/device_requests.hpp"
+#include "hcs/schema.hpp"
 #include "messages/options.hpp"
 
 namespace uvm {
@@ -37,4 +40,108 @@ typename Inspector::result_type inspect(Inspector& f, scsi_mount& x) {
   return f(x.host_path, x.uvm_path, x.controller, x.lun, x.read_only);
 }
 
+// AddVSMB (uvm-api.md §9.1). The guest request of the seed is never sent,
+// so it is not carried.
+struct vsmb_add_request {
+  std::string host_path;
+  hcs::virtual_smb_share_options options;
+  std::string activity_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, vsmb_add_request& x) {
+  return f(x.host_path, x.options, x.activity_id);
+}
+
+// VSMBShare: `host_path` is the path as passed to AddVSMB (so that a
+// release finds the file or directory table it came from).
+struct vsmb_share_handle {
+  std::string host_path;
+  std::string name;
+  std::string guest_path;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, vsmb_share_handle& x) {
+  return f(x.host_path, x.name, x.guest_path);
+}
+
+// AddPlan9 (uvm-api.md §10.1).
+struct plan9_add_request {
+  std::string host_path;
+  std::string uvm_path;
+  bool read_only = false;
+  bool restrict_access = false;
+  std::vector<std::string> allowed_names;
+  std::string activity_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan9_add_request& x) {
+  return f(x.host_path, x.uvm_path, x.read_only, x.restrict_access, x.allowed_names, x.activity_id);
+}
+
+// Plan9Share: released with RemovePlan9 by name.
+struct plan9_share_handle {
+  std::string name;
+  std::string host_path;
+  std::string uvm_path;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan9_share_handle& x) {
+  return f(x.name, x.host_path, x.uvm_path);
+}
+
+// CombineLayersLCOW (layer_paths, scratch_path) or CombineLayersWCOW
+// (layers) at `root_path` (uvm-api.md §13).
+struct combine_layers_request {
+  bool lcow = true;
+  std::vector<std::string> layer_paths;
+  std::string scratch_path;
+  std::vector<hcs::layer> layers;
+  std::string root_path;
+  std::string activity_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, combine_layers_request& x) {
+  return f(x.lcow, x.layer_paths, x.scratch_path, x.layers, x.root_path, x.activity_id);
+}
+
 } // namespace uvm
+
+// The schema types that travel in messages.
+namespace uvm::hcs {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, virtual_smb_share_options& x) {
+  return f(x.read_only, x.share_read, x.cache_io, x.no_oplocks, x.take_backup_privilege,
+           x.use_share_root_identity, x.no_directmap, x.no_locks, x.no_dirnotify,
+           x.vm_shared_memory, x.restrict_file_access, x.force_level_ii_oplocks,
+           x.reparse_base_layer, x.pseudo_oplocks, x.non_cache_io, x.pseudo_dirnotify,
+           x.single_file_mapping);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, virtual_pci_function& x) {
+  return f(x.device_instance_path, x.virtual_function);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, virtual_pci_device& x) {
+  return f(x.functions);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, layer& x) {
+  return f(x.id, x.path, x.path_type, x.cache);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, network_endpoint& x) {
+  return f(x.id, x.mac_address, x.namespace_id, x.ip_address, x.prefix_length, x.gateway_address,
+           x.dns_suffix, x.dns_server_list, x.enable_low_metric, x.encap_overhead);
+}
+
+} // namespace uvm::hcs

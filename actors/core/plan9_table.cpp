@@ -35,47 +35,80 @@ int32_t plan9_table::flags_for(bool read_only, bool restrict_access) {
   return flags;
 }
 
-result<plan9_record> plan9_table::begin_add(const std::string& host_path,
-                                            const std::string& uvm_path, bool read_only,
-                                            bool restrict_access,
-                                            std::vector<std::string> allowed_files) {
+result<plan9_add_decision> plan9_table::begin_add(const std::string& host_path,
+                                                  const std::string& uvm_path, bool read_only,
+                                                  bool restrict_access,
+                                                  std::vector<std::string> allowed_files) {
   if (uvm_path.empty()) {
     return error{errc::bad_request, "uvmPath must be passed to AddPlan9"};
+  }
+  const int32_t flags = flags_for(read_only, restrict_access);
+  // At most one share per identity exists: a match is never added twice. A
+  // linear scan is enough for the handful of shares a VM has.
+  auto same = std::find_if(by_name_.begin(), by_name_.end(), [&](const auto& entry) {
+    const auto& m = entry.second.mount;
+    return m.host_path == host_path && m.uvm_path == uvm_path && m.flags == flags &&
+           m.read_only == read_only && m.allowed_files == allowed_files;
+  });
+  if (same != by_name_.end()) {
+    auto& existing = same->second;
+    switch (existing.state) {
+    case plan9_state::live:
+      ++existing.refs;
+      return plan9_add_decision{plan9_add_decision::shared, existing};
+    case plan9_state::adding:
+      ++existing.waiters;
+      return plan9_add_decision{plan9_add_decision::wait_attach, existing};
+    case plan9_state::removing:
+      return plan9_add_decision{plan9_add_decision::wait, existing};
+    }
   }
   plan9_record record;
   record.mount.name = std::to_string(counter_++);
   record.mount.host_path = host_path;
   record.mount.uvm_path = uvm_path;
-  record.mount.flags = flags_for(read_only, restrict_access);
+  record.mount.flags = flags;
   record.mount.read_only = read_only;
   record.mount.allowed_files = std::move(allowed_files);
-  return by_name_.emplace(record.mount.name, std::move(record)).first->second;
+  auto& entry = by_name_.emplace(record.mount.name, std::move(record)).first->second;
+  return plan9_add_decision{plan9_add_decision::add, entry};
 }
 
-error plan9_table::add_succeeded(const std::string& name) {
+result<uint32_t> plan9_table::add_succeeded(const std::string& name) {
   auto* record = in_state(name, plan9_state::adding);
   if (record == nullptr) {
     return not_in_state("add", name);
   }
+  record->refs = 1 + record->waiters;
+  record->waiters = 0;
   record->state = plan9_state::live;
-  return {};
+  return record->refs;
 }
 
-error plan9_table::add_failed(const std::string& name) {
-  if (in_state(name, plan9_state::adding) == nullptr) {
+result<uint32_t> plan9_table::add_failed(const std::string& name) {
+  auto* record = in_state(name, plan9_state::adding);
+  if (record == nullptr) {
     return not_in_state("add", name);
   }
+  uint32_t waiters = record->waiters;
   by_name_.erase(name);
-  return {};
+  return waiters;
 }
 
-result<plan9_record> plan9_table::begin_remove(const std::string& name) {
-  auto* record = in_state(name, plan9_state::live);
-  if (record == nullptr) {
+result<plan9_remove_decision> plan9_table::begin_remove(const std::string& name) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || it->second.state == plan9_state::adding) {
     return error{errc::not_attached};
   }
-  record->state = plan9_state::removing;
-  return *record;
+  auto& record = it->second;
+  if (record.state == plan9_state::removing) {
+    return plan9_remove_decision{plan9_remove_decision::wait, record};
+  }
+  if (--record.refs > 0) {
+    return plan9_remove_decision{plan9_remove_decision::released, record};
+  }
+  record.state = plan9_state::removing;
+  return plan9_remove_decision{plan9_remove_decision::remove, record};
 }
 
 error plan9_table::remove_succeeded(const std::string& name) {
@@ -91,8 +124,17 @@ error plan9_table::remove_failed(const std::string& name) {
   if (record == nullptr) {
     return not_in_state("remove", name);
   }
+  record->refs = 1;
   record->state = plan9_state::live;
   return {};
+}
+
+result<plan9_record> plan9_table::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || it->second.state != plan9_state::live) {
+    return error{errc::not_attached};
+  }
+  return it->second;
 }
 
 std::vector<plan9_record> plan9_table::entries() const {
@@ -114,12 +156,10 @@ nlohmann::json plan9_table::to_json() const {
   auto out = nlohmann::json::object();
   for (const auto& [name, record] : by_name_) {
     const auto& m = record.mount;
-    out[name] = {{"host_path", m.host_path},
-                 {"uvm_path", m.uvm_path},
-                 {"flags", m.flags},
-                 {"read_only", m.read_only},
-                 {"allowed_files", m.allowed_files},
-                 {"state", to_string(record.state)}};
+    out[name] = {
+        {"host_path", m.host_path},  {"uvm_path", m.uvm_path},           {"flags", m.flags},
+        {"read_only", m.read_only},  {"allowed_files", m.allowed_files}, {"refs", record.refs},
+        {"waiters", record.waiters}, {"state", to_string(record.state)}};
   }
   return out;
 }

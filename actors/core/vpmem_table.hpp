@@ -74,6 +74,10 @@ public:
   error detach_succeeded(const std::string& host_path);
   error detach_failed(const std::string& host_path);
 
+  uint32_t max_count() const { return static_cast<uint32_t>(used_.size()); }
+  uint64_t max_size_bytes() const { return max_size_bytes_; }
+  // Whether the path has a device in any state (an add of it needs no stat).
+  bool contains(const std::string& host_path) const { return by_path_.count(host_path) != 0; }
   // Only attached devices are found.
   result<vpmem_device> find(const std::string& host_path) const;
   // Every device in device-number order.

@@ -12,20 +12,9 @@
 
 #include "hcs/go_json.hpp"
 #include "tools/uvmctl/options_json.hpp"
+#include "tools/uvmctl/scenario_ops.hpp"
 
 namespace uvm::cli {
-
-namespace {
-
-using json = nlohmann::json;
-using op_result = result<json>;
-
-struct runner {
-  engine& eng;
-  std::map<std::string, utility_vm> vms; // scenario name -> VM
-};
-
-using op_fn = std::function<op_result(runner&, const json&)>;
 
 error bad(std::string text) {
   return error{errc::bad_request, std::move(text)};
@@ -38,20 +27,15 @@ op_result from(const error& e) {
   return json(nullptr);
 }
 
-template <class T>
-op_result from(const result<T>& r) {
-  if (!r) {
-    return r.err();
-  }
-  return json(*r);
-}
+namespace {
 
 std::string vm_name(const json& line) {
   auto i = line.find("vm");
   return i != line.end() && i->is_string() ? i->get<std::string>() : std::string{};
 }
 
-// Runs `fn` on the VM the line names.
+} // namespace
+
 op_result with_vm(runner& r, const json& line, const std::function<op_result(utility_vm&)>& fn) {
   auto name = vm_name(line);
   if (name.empty()) {
@@ -68,6 +52,16 @@ std::string activity_of(const json& line) {
   auto i = line.find("activity_id");
   return i != line.end() && i->is_string() ? i->get<std::string>() : std::string{};
 }
+
+result<std::string> string_arg(const json& line, const char* name) {
+  auto i = line.find(name);
+  if (i == line.end() || !i->is_string()) {
+    return bad(std::string{"missing string argument \""} + name + "\"");
+  }
+  return i->get<std::string>();
+}
+
+namespace {
 
 template <class Parse, class Create>
 op_result create_op(runner& r, const json& line, Parse parse, Create create) {
@@ -146,15 +140,6 @@ result<std::string> sim_target(runner& r, const json& line, bool required) {
   return i->second.id();
 }
 
-// A required string argument.
-result<std::string> string_arg(const json& line, const char* name) {
-  auto i = line.find(name);
-  if (i == line.end() || !i->is_string()) {
-    return bad(std::string{"missing string argument \""} + name + "\"");
-  }
-  return i->get<std::string>();
-}
-
 // VMAccessType: 0/1/2 or noop/group/individual.
 result<vm_access_type> vm_access_of(const json& line) {
   auto i = line.find("vm_access");
@@ -212,8 +197,8 @@ std::chrono::microseconds ms_of(const json& line, const char* name, int64_t fall
   return std::chrono::microseconds{line.value(name, fallback) * 1000};
 }
 
-const std::map<std::string, op_fn>& ops() {
-  static const std::map<std::string, op_fn> table = {
+op_table base_ops() {
+  return {
       {"create_lcow",
        [](runner& r, const json& line) {
          return create_op(r, line, lcow_options_from_json,
@@ -413,6 +398,14 @@ const std::map<std::string, op_fn>& ops() {
          return json(nullptr);
        }},
   };
+}
+
+const op_table& ops() {
+  static const op_table table = [] {
+    auto t = base_ops();
+    add_device_ops(t);
+    return t;
+  }();
   return table;
 }
 
@@ -459,14 +452,19 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
     });
   }
   std::ofstream bridge_log;
+  std::mutex bridge_log_mutex;
   if (!opts.bridge_log_path.empty()) {
-    // No bridge frames exist yet: the file is created so callers can rely on it.
     bridge_log.open(opts.bridge_log_path, std::ios::trunc);
     if (!bridge_log) {
       out << json{{"error", "cannot open --bridge-log file " + opts.bridge_log_path}}.dump()
           << "\n";
       return 2;
     }
+    eng.set_bridge_log([&](const std::string& line) {
+      std::lock_guard<std::mutex> lock{bridge_log_mutex};
+      bridge_log << line << "\n";
+      bridge_log.flush();
+    });
   }
   runner r{eng, {}};
   std::string text;
@@ -480,6 +478,7 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
   }
   // Later calls (engine teardown) must not write into a closed log.
   eng.sim().set_call_log(nullptr);
+  eng.set_bridge_log(nullptr);
   return in.bad() ? 2 : 0;
 }
 

@@ -1,0 +1,286 @@
+// The modify dispatcher (uvm-api.md §4) for the device children of a
+// utility VM: the host part of a request goes to HCS, the guest part over
+// the GCS bridge child; a guest step that fails after its host step undoes
+// the host step, and a removal runs guest first. Also the bookkeeping every
+// child needs for it: its HCS calls in flight, the callers it still owes a
+// reply (failed at once when the VM exits), and rollbacks being retried.
+//
+// A child's state has a member `dispatch` of type device_dispatch; its
+// behaviour forwards hcs_done_atom and rollback_atom to on_hcs_done and
+// on_rollback, and vm_exit_atom to on_vm_exit.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "actors/core/hcs_errors.hpp"
+#include "actors/core/logging.hpp"
+#include "hcs/device_requests.hpp"
+#include "hcs/go_json.hpp"
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+// What a device child knows of its VM.
+struct device_env {
+  std::string vm_id;
+  bool lcow = true;
+  // True when the engine runs the GCS bridge itself (LCOW default): guest
+  // requests go over the bridge; otherwise HCS forwards them.
+  bool external_guest = true;
+  std::shared_ptr<hcs::backend> backend;
+  gcs_bridge_actor bridge;
+  caf::group bus;
+};
+
+class device_dispatch {
+public:
+  using hcs_done = std::function<void(hcs::call_result)>;
+  using fail_fn = std::function<void(const caf::error&)>;
+
+  explicit device_dispatch(device_env env) : env_(std::move(env)) {}
+
+  const device_env& env() const { return env_; }
+
+  uint64_t expect_hcs(hcs_done done) {
+    auto id = next_++;
+    calls_.emplace(id, std::move(done));
+    return id;
+  }
+  void hcs_completed(uint64_t id, hcs::call_result r) {
+    auto node = calls_.extract(id);
+    if (!node.empty()) {
+      node.mapped()(std::move(r));
+    }
+  }
+
+  // A caller waits for a reply; `fail` answers it if the VM exits first.
+  uint64_t owe(fail_fn fail) {
+    auto id = next_++;
+    owed_.emplace(id, std::move(fail));
+    return id;
+  }
+  void paid(uint64_t id) { owed_.erase(id); }
+
+  // A host add to undo: the request, and what follows once HCS let go.
+  uint64_t hold_rollback(std::string request, std::function<void()> after) {
+    auto id = next_++;
+    rollbacks_.emplace(id, std::make_pair(std::move(request), std::move(after)));
+    return id;
+  }
+  const std::string* rollback_request(uint64_t id) const {
+    auto i = rollbacks_.find(id);
+    return i == rollbacks_.end() ? nullptr : &i->second.first;
+  }
+  std::function<void()> rollback_done(uint64_t id) {
+    auto node = rollbacks_.extract(id);
+    return node.empty() ? std::function<void()>{} : std::move(node.mapped().second);
+  }
+
+  // The VM is gone: every caller still waiting learns why; nothing in
+  // flight will be heard of again.
+  void fail_all(const caf::error& why) {
+    auto owed = std::move(owed_);
+    owed_.clear();
+    for (auto& [id, fail] : owed) {
+      fail(why);
+    }
+    calls_.clear();
+    rollbacks_.clear();
+  }
+
+private:
+  device_env env_;
+  uint64_t next_ = 0;
+  std::unordered_map<uint64_t, hcs_done> calls_;
+  std::unordered_map<uint64_t, fail_fn> owed_;
+  std::unordered_map<uint64_t, std::pair<std::string, std::function<void()>>> rollbacks_;
+};
+
+// A failed rollback is retried after this, doubling up to the maximum.
+constexpr auto device_rollback_first = std::chrono::milliseconds(10);
+constexpr auto device_rollback_max = std::chrono::seconds(5);
+
+// Answers a caller once: with a value or an error. Registered as owed, so a
+// VM exit answers it first.
+template <class T, class Self>
+std::function<void(result<T>)> reply_to(Self self, caf::typed_response_promise<T> rp) {
+  auto id = self->state.dispatch.owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  return [self, rp, id](result<T> r) mutable {
+    self->state.dispatch.paid(id);
+    if (r) {
+      rp.deliver(std::move(*r));
+    } else {
+      rp.deliver(to_caf_error(r.err()));
+    }
+  };
+}
+
+template <class Self>
+std::function<void(const error&)> reply_ok(Self self,
+                                           caf::typed_response_promise<caf::ok_atom> rp) {
+  auto id = self->state.dispatch.owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  return [self, rp, id](const error& e) mutable {
+    self->state.dispatch.paid(id);
+    if (e) {
+      rp.deliver(to_caf_error(e));
+    } else {
+      rp.deliver(caf::ok_atom_v);
+    }
+  };
+}
+
+template <class Self>
+void send_host(Self self, std::string body, device_dispatch::hcs_done done) {
+  auto& d = self->state.dispatch;
+  auto id = d.expect_hcs(std::move(done));
+  auto addr = self->address();
+  d.env().backend->modify(d.env().vm_id, std::move(body), [addr, id](hcs::call_result r) {
+    if (auto hdl = caf::actor_cast<caf::actor>(addr)) {
+      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
+    }
+  });
+}
+
+template <class Self>
+void send_guest(Self self, std::string guest, const std::string& activity,
+                std::function<void(const error&)> done) {
+  self->request(self->state.dispatch.env().bridge, std::chrono::minutes(5), guest_modify_atom_v,
+                std::move(guest), activity)
+      .then([done](caf::ok_atom) { done({}); }, [done](caf::error& e) { done(from_caf_error(e)); });
+}
+
+template <class Self>
+void try_rollback(Self self, uint64_t token, uint32_t attempt) {
+  auto& d = self->state.dispatch;
+  const auto* request = d.rollback_request(token);
+  if (request == nullptr) {
+    return;
+  }
+  send_host(self, *request, [self, token, attempt](hcs::call_result r) {
+    auto& d = self->state.dispatch;
+    if (r.ok()) {
+      if (auto after = d.rollback_done(token)) {
+        after();
+      }
+      return;
+    }
+    logging::warn({d.env().vm_id, {}}, "failed to roll back resource add",
+                  {{"attempt", attempt + 1}, {"error", r.message}});
+    auto delay = device_rollback_first * (1u << std::min(attempt, 9u));
+    self->delayed_send(self, std::min<caf::timespan>(delay, device_rollback_max), rollback_atom_v,
+                       token, attempt + 1);
+  });
+}
+
+// Sends an Add (or any request that is not a Remove) the §4 way. A guest
+// failure after a host add waits until HCS has let go of the resource again
+// (retrying the undo), so that the engine's view and the host's agree when
+// `done` runs.
+template <class Self>
+void modify_add(Self self, const hcs::device_request& req, const std::string& activity,
+                std::function<void(const error&)> done) {
+  const auto& env = self->state.dispatch.env();
+  auto vm_id = env.vm_id;
+  if (!req.guest || !env.external_guest) {
+    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
+    send_host(self, body, [vm_id, body, done](hcs::call_result r) {
+      done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
+    });
+    return;
+  }
+  auto guest = hcs::go_dump(*req.guest);
+  bool host_add = req.host && req.host->value("RequestType", "") == "Add" &&
+                  !req.host->value("ResourcePath", "").empty();
+  if (!host_add) {
+    send_guest(self, guest, activity,
+               [done](const error& ge) { done(ge ? wrap("guest modify", ge) : error{}); });
+    return;
+  }
+  auto host = hcs::go_dump(*req.host);
+  auto undo_request = *req.host;
+  undo_request["RequestType"] = "Remove";
+  auto undo = hcs::go_dump(undo_request);
+  send_host(self, host, [=](hcs::call_result r) {
+    if (!r.ok()) {
+      done(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
+      return;
+    }
+    send_guest(self, guest, activity, [=](const error& ge) {
+      if (!ge) {
+        done({});
+        return;
+      }
+      auto token =
+          self->state.dispatch.hold_rollback(undo, [=] { done(wrap("guest modify", ge)); });
+      try_rollback(self, token, 0);
+    });
+  });
+}
+
+// Sends a Remove the §4 way: the guest lets go first, then the host. When
+// the host step fails the resource is still attached, so the guest gets
+// `restore` (the guest part of the add) again and agrees with the table.
+template <class Self>
+void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs::ojson> restore,
+                   const std::string& activity, std::function<void(const error&)> done) {
+  const auto& env = self->state.dispatch.env();
+  auto vm_id = env.vm_id;
+  if (!req.guest || !env.external_guest) {
+    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
+    send_host(self, body, [vm_id, body, done](hcs::call_result r) {
+      done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
+    });
+    return;
+  }
+  bool host_remove = req.host && !req.host->value("ResourcePath", "").empty();
+  std::optional<std::string> host;
+  if (host_remove) {
+    host = hcs::go_dump(*req.host);
+  }
+  send_guest(self, hcs::go_dump(*req.guest), activity, [=](const error& ge) {
+    if (ge) {
+      done(wrap("guest modify", ge));
+      return;
+    }
+    if (!host) {
+      done({});
+      return;
+    }
+    send_host(self, *host, [=](hcs::call_result r) {
+      if (r.ok()) {
+        done({});
+        return;
+      }
+      auto e = wrap("removing VM resources", hcs_error("System::Modify", vm_id, r, *host));
+      if (!restore) {
+        done(e);
+        return;
+      }
+      send_guest(self, hcs::go_dump(*restore), activity, [=](const error& re) {
+        if (re) {
+          logging::error({vm_id, activity}, "failed to restore the guest after a failed removal",
+                         {{"error", re.text}});
+        }
+        done(e);
+      });
+    });
+  });
+}
+
+template <class Self>
+void publish_device(Self self, const std::string& activity, const char* kind, const char* action,
+                    const std::string& host_path, const std::string& where) {
+  const auto& env = self->state.dispatch.env();
+  if (env.bus) {
+    caf::anon_send(env.bus, device_event{env.vm_id, activity, kind, action, host_path, where});
+  }
+}
+
+} // namespace uvm

@@ -1,0 +1,12 @@
+// The combined-layers child of a utility VM (uvm-api.md §13): overlay roots
+// the guest builds from layers it already has (guest-only requests), and
+// the record of which roots exist, for the engine's view.
+#pragma once
+
+#include "actors/device_modify.hpp"
+
+namespace uvm {
+
+layer_actor spawn_layer_controller(caf::local_actor* parent, device_env env);
+
+} // namespace uvm

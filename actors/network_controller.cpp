@@ -1,0 +1,205 @@
+#include "actors/network_controller.hpp"
+
+#include "actors/core/netns_table.hpp"
+#include "hcs/guid.hpp"
+
+namespace uvm {
+
+namespace {
+
+constexpr uint32_t rs5_build = 17763;
+
+struct network_state {
+  device_dispatch dispatch{device_env{}};
+  bool rs4 = false;
+  bool namespace_supported = true;
+  netns_table table;
+  static inline const char* name = "uvm_network";
+};
+
+using network_pointer = network_actor::stateful_pointer<network_state>;
+using ok_reply = std::function<void(const error&)>;
+using nics = std::vector<netns_nic>;
+
+bool lcow(network_pointer self) {
+  return self->state.dispatch.env().lcow;
+}
+
+// addNIC (§11.2): WCOW announces the endpoint to the guest first.
+void add_nic(network_pointer self, const netns_nic& nic, const std::string& activity,
+             ok_reply done) {
+  auto& st = self->state;
+  if (lcow(self)) {
+    modify_add(self,
+               hcs::network_adapter_add_lcow(nic.nic_id, nic.endpoint, st.namespace_supported),
+               activity, done);
+    return;
+  }
+  auto add = hcs::network_adapter_add_wcow(nic.nic_id, nic.endpoint, st.rs4);
+  auto preadd =
+      hcs::network_adapter_preadd_wcow(nic.nic_id, hcs::hns_endpoint_json(nic.endpoint), st.rs4);
+  modify_add(self, preadd, activity, [self, add, activity, done](const error& e) {
+    if (e) {
+      done(e);
+      return;
+    }
+    modify_add(self, add, activity, done);
+  });
+}
+
+void remove_nic(network_pointer self, const netns_nic& nic, const std::string& activity,
+                ok_reply done) {
+  auto& st = self->state;
+  auto req = lcow(self) ? hcs::network_adapter_remove_lcow(nic.nic_id, nic.endpoint,
+                                                           st.namespace_supported)
+                        : hcs::network_adapter_remove_wcow(nic.nic_id, nic.endpoint, st.rs4);
+  modify_remove(self, req, std::nullopt, activity, done);
+}
+
+// Adds the NICs in order and stops at the first failure; the NICs not
+// added are taken back out of the table (the seed kept no record of them
+// either). Earlier NICs stay, as in the seed.
+void add_nics(network_pointer self, std::string ns, nics todo, size_t next, std::string activity,
+              ok_reply reply) {
+  if (next == todo.size()) {
+    reply({});
+    return;
+  }
+  add_nic(self, todo[next], activity, [=](const error& e) {
+    if (!e) {
+      publish_device(self, activity, "network", "added", todo[next].endpoint.id, todo[next].nic_id);
+      add_nics(self, ns, todo, next + 1, activity, reply);
+      return;
+    }
+    std::vector<std::string> undone;
+    for (size_t i = next; i < todo.size(); ++i) {
+      undone.push_back(todo[i].endpoint.id);
+    }
+    self->state.table.remove_endpoints(ns, undone);
+    reply(e);
+  });
+}
+
+// Removes the NICs in order; the first failure is the answer, the rest
+// are still tried (the table has already forgotten them all).
+void remove_nics(network_pointer self, nics todo, size_t next, std::string activity, error first,
+                 std::function<void(const error&)> reply) {
+  if (next == todo.size()) {
+    reply(first);
+    return;
+  }
+  remove_nic(self, todo[next], activity, [=](const error& e) {
+    if (!e) {
+      publish_device(self, activity, "network", "removed", todo[next].endpoint.id,
+                     todo[next].nic_id);
+    }
+    remove_nics(self, todo, next + 1, activity, first ? first : e, reply);
+  });
+}
+
+void add_namespace(network_pointer self, const std::string& id, const std::string& activity,
+                   ok_reply reply) {
+  auto& st = self->state;
+  if (auto e = st.table.add_namespace(id)) {
+    reply(e);
+    return;
+  }
+  if (lcow(self) || !st.namespace_supported) {
+    reply({});
+    return;
+  }
+  modify_add(self, hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id)), activity,
+             [self, id, reply](const error& e) {
+               if (e) {
+                 self->state.table.remove_namespace(id);
+               }
+               reply(e);
+             });
+}
+
+void remove_namespace(network_pointer self, const std::string& id, const std::string& activity,
+                      ok_reply reply) {
+  auto& st = self->state;
+  auto removed = st.table.remove_namespace(id);
+  if (!removed) {
+    reply({});
+    return;
+  }
+  bool guest_namespace = !lcow(self) && st.namespace_supported;
+  remove_nics(self, *removed, 0, activity, {}, [=](const error& e) {
+    if (e || !guest_namespace) {
+      reply(e);
+      return;
+    }
+    modify_remove(self, hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)),
+                  std::nullopt, activity, reply);
+  });
+}
+
+std::vector<std::string> ids_of(const std::vector<hcs::network_endpoint>& endpoints) {
+  std::vector<std::string> out;
+  out.reserve(endpoints.size());
+  for (const auto& e : endpoints) {
+    out.push_back(e.id);
+  }
+  return out;
+}
+
+network_actor::behavior_type network_controller(network_pointer self, network_context ctx) {
+  self->state.rs4 = ctx.host_build < rs5_build;
+  self->state.namespace_supported = ctx.namespace_supported;
+  self->state.dispatch = device_dispatch{std::move(ctx.env)};
+  return {
+      [=](add_netns_atom, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        add_namespace(self, id, activity, reply_ok(self, rp));
+        return rp;
+      },
+      [=](remove_netns_atom, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        remove_namespace(self, id, activity, reply_ok(self, rp));
+        return rp;
+      },
+      [=](add_endpoints_atom, const std::string& id,
+          const std::vector<hcs::network_endpoint>& endpoints,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto todo = self->state.table.add_endpoints(id, endpoints, hcs::new_guid);
+        if (!todo) {
+          return to_caf_error(todo.err());
+        }
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        add_nics(self, id, std::move(*todo), 0, activity, reply_ok(self, rp));
+        return rp;
+      },
+      [=](remove_endpoints_atom, const std::string& id,
+          const std::vector<hcs::network_endpoint>& endpoints,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto todo = self->state.table.remove_endpoints(id, ids_of(endpoints));
+        if (!todo) {
+          return to_caf_error(todo.err());
+        }
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        remove_nics(self, std::move(*todo), 0, activity, {}, reply_ok(self, rp));
+        return rp;
+      },
+      [=](view_atom) -> std::string { return self->state.table.to_json().dump(); },
+      [=](vm_exit_atom, const caf::error& why) {
+        self->state.dispatch.fail_all(why);
+        self->quit();
+      },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        self->state.dispatch.hcs_completed(id, std::move(r));
+      },
+      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
+  };
+}
+
+} // namespace
+
+network_actor spawn_network_controller(caf::local_actor* parent, network_context ctx) {
+  return parent->spawn<caf::linked>(network_controller, std::move(ctx));
+}
+
+} // namespace uvm

@@ -1,0 +1,84 @@
+#include "actors/vpci_controller.hpp"
+
+#include <map>
+
+#include "hcs/guid.hpp"
+
+namespace uvm {
+
+namespace {
+
+struct vpci_state {
+  device_dispatch dispatch{device_env{}};
+  std::map<std::string, hcs::virtual_pci_device> devices; // by GUID, once assigned
+  static inline const char* name = "uvm_vpci";
+};
+
+using vpci_pointer = vpci_actor::stateful_pointer<vpci_state>;
+
+nlohmann::json view_of(const std::map<std::string, hcs::virtual_pci_device>& devices) {
+  auto out = nlohmann::json::object();
+  for (const auto& [id, device] : devices) {
+    auto functions = nlohmann::json::array();
+    for (const auto& f : device.functions) {
+      functions.push_back({{"DeviceInstancePath", f.device_instance_path},
+                           {"VirtualFunction", f.virtual_function}});
+    }
+    out[id] = {{"Functions", functions}};
+  }
+  return out;
+}
+
+vpci_actor::behavior_type vpci_controller(vpci_pointer self, device_env env) {
+  self->state.dispatch = device_dispatch{std::move(env)};
+  return {
+      [=](assign_device_atom, const hcs::virtual_pci_device& device,
+          const std::string& activity) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        auto reply = reply_to(self, rp);
+        auto id = hcs::new_guid();
+        modify_add(self, hcs::vpci_add(id, device), activity,
+                   [self, id, device, activity, reply](const error& e) {
+                     if (e) {
+                       reply(e);
+                       return;
+                     }
+                     self->state.devices.emplace(id, device);
+                     publish_device(self, activity, "vpci", "added", id, id);
+                     reply(id);
+                   });
+        return rp;
+      },
+      [=](remove_device_atom, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        auto reply = reply_ok(self, rp);
+        // Unknown ids go to HCS too, as in the seed: its answer is the error.
+        modify_remove(self, hcs::vpci_remove(id), std::nullopt, activity,
+                      [self, id, activity, reply](const error& e) {
+                        if (!e && self->state.devices.erase(id) > 0) {
+                          publish_device(self, activity, "vpci", "removed", id, id);
+                        }
+                        reply(e);
+                      });
+        return rp;
+      },
+      [=](view_atom) -> std::string { return view_of(self->state.devices).dump(); },
+      [=](vm_exit_atom, const caf::error& why) {
+        self->state.dispatch.fail_all(why);
+        self->quit();
+      },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        self->state.dispatch.hcs_completed(id, std::move(r));
+      },
+      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
+  };
+}
+
+} // namespace
+
+vpci_actor spawn_vpci_controller(caf::local_actor* parent, device_env env) {
+  return parent->spawn<caf::linked>(vpci_controller, std::move(env));
+}
+
+} // namespace uvm

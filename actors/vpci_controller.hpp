@@ -1,0 +1,12 @@
+// The VPCI child of a utility VM (uvm-api.md §13): devices assigned to the
+// VM under a fresh GUID each, not ref-counted, with the §4 dispatcher. The
+// record of assigned devices is the engine's view of them.
+#pragma once
+
+#include "actors/device_modify.hpp"
+
+namespace uvm {
+
+vpci_actor spawn_vpci_controller(caf::local_actor* parent, device_env env);
+
+} // namespace uvm

@@ -1,0 +1,173 @@
+#include "actors/vpmem_controller.hpp"
+
+#include "actors/core/host_files.hpp"
+#include "actors/core/key_waits.hpp"
+#include "actors/core/vpmem_table.hpp"
+
+namespace uvm {
+
+namespace {
+
+struct vpmem_state {
+  device_dispatch dispatch{device_env{}};
+  std::optional<vpmem_table> table;
+  key_waits waits;
+  static inline const char* name = "uvm_vpmem";
+};
+
+using vpmem_pointer = vpmem_actor::stateful_pointer<vpmem_state>;
+using path_reply = std::function<void(result<std::string>)>;
+using ok_reply = std::function<void(const error&)>;
+
+void handle_remove(vpmem_pointer self, const std::string& host_path, const std::string& activity,
+                   ok_reply reply);
+
+// The outcome of an attach, for its first caller or a waiter.
+void answer_add(vpmem_pointer self, const std::string& host_path, const error& e,
+                const path_reply& reply) {
+  if (e) {
+    reply(wrap("uvm::AddVPMEM: failed to modify utility VM configuration", e));
+    return;
+  }
+  auto device = self->state.table->find(host_path);
+  reply(device ? result<std::string>{device->uvm_path} : result<std::string>{device.err()});
+}
+
+void handle_add(vpmem_pointer self, const std::string& host_path, const std::string& activity,
+                path_reply reply) {
+  auto& st = self->state;
+  if (!st.dispatch.env().lcow) {
+    reply(error{errc::not_supported});
+    return;
+  }
+  uint64_t size = 0;
+  if (!st.table->contains(host_path)) {
+    auto info = stat_host_path(host_path);
+    if (!info) {
+      reply(info.err());
+      return;
+    }
+    size = info->size_bytes;
+  }
+  auto d = st.table->begin_add(host_path, size);
+  if (!d) {
+    reply(d.err());
+    return;
+  }
+  switch (d->action) {
+  case vpmem_add_decision::shared:
+    reply(d->device.uvm_path);
+    return;
+  case vpmem_add_decision::wait_attach:
+    st.waits.join(host_path, [self, host_path, reply](const error& e) {
+      answer_add(self, host_path, e, reply);
+    });
+    return;
+  case vpmem_add_decision::wait_detach:
+    st.waits.park(host_path, [=] { handle_add(self, host_path, activity, reply); });
+    return;
+  case vpmem_add_decision::attach:
+    break;
+  }
+  auto device = d->device;
+  st.waits.join(host_path, [self, host_path, reply](const error& e) {
+    answer_add(self, host_path, e, reply);
+  });
+  auto req = hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
+  modify_add(self, req, activity, [self, device, activity](const error& e) {
+    auto& st = self->state;
+    if (e) {
+      st.table->attach_failed(device.host_path);
+    } else {
+      st.table->attach_succeeded(device.host_path);
+      publish_device(self, activity, "vpmem", "added", device.host_path,
+                     std::to_string(device.device_number));
+    }
+    st.waits.settle(device.host_path, e);
+  });
+}
+
+void handle_remove(vpmem_pointer self, const std::string& host_path, const std::string& activity,
+                   ok_reply reply) {
+  auto& st = self->state;
+  if (!st.dispatch.env().lcow) {
+    reply(error{errc::not_supported});
+    return;
+  }
+  auto d = st.table->begin_remove(host_path);
+  if (!d) {
+    reply(d.err());
+    return;
+  }
+  switch (d->action) {
+  case vpmem_remove_decision::released:
+    reply({});
+    return;
+  case vpmem_remove_decision::wait_detach:
+    st.waits.park(host_path, [=] { handle_remove(self, host_path, activity, reply); });
+    return;
+  case vpmem_remove_decision::detach:
+    break;
+  }
+  auto device = d->device;
+  auto req = hcs::vpmem_remove(device.device_number, device.uvm_path);
+  auto restore = hcs::vpmem_add(device.device_number, host_path, device.uvm_path).guest;
+  modify_remove(self, req, restore, activity, [self, device, activity, reply](const error& e) {
+    auto& st = self->state;
+    if (e) {
+      st.table->detach_failed(device.host_path);
+      reply(wrap("failed to remove VPMEM " + device.host_path + " from utility VM " +
+                     st.dispatch.env().vm_id,
+                 e));
+    } else {
+      st.table->detach_succeeded(device.host_path);
+      publish_device(self, activity, "vpmem", "removed", device.host_path,
+                     std::to_string(device.device_number));
+      reply({});
+    }
+    st.waits.retry(device.host_path);
+  });
+}
+
+vpmem_actor::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
+  self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
+  self->state.dispatch = device_dispatch{std::move(ctx.env)};
+  return {
+      [=](add_vpmem_atom, const std::string& host_path,
+          const std::string& activity) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        handle_add(self, host_path, activity, reply_to(self, rp));
+        return rp;
+      },
+      [=](remove_vpmem_atom, const std::string& host_path,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        handle_remove(self, host_path, activity, reply_ok(self, rp));
+        return rp;
+      },
+      [=](view_atom) -> std::string {
+        auto& t = *self->state.table;
+        nlohmann::json view = {{"max_count", t.max_count()},
+                               {"max_size_bytes", t.max_size_bytes()},
+                               {"devices", t.to_json()}};
+        return view.dump();
+      },
+      [=](vm_exit_atom, const caf::error& why) {
+        self->state.dispatch.fail_all(why);
+        self->state.waits.clear();
+        self->quit();
+      },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        self->state.dispatch.hcs_completed(id, std::move(r));
+      },
+      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
+  };
+}
+
+} // namespace
+
+vpmem_actor spawn_vpmem_controller(caf::local_actor* parent, vpmem_context ctx) {
+  return parent->spawn<caf::linked>(vpmem_controller, std::move(ctx));
+}
+
+} // namespace uvm

@@ -1,0 +1,755 @@
+// The device children through the embedding API: VPMEM, VSMB, Plan9, named
+// pipes, network namespaces, VPCI and combined layers, checked against the
+// engine's view, the simulated HCS's oracle and the in-process guest's mount
+// table; and device calls in flight when the VM exits.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "actors/engine.hpp"
+#include "tests/actors/deterministic.hpp"
+
+using namespace std::chrono_literals;
+using uvm::test::host_dir;
+
+namespace {
+
+const std::string vsmb_prefix = R"(\\?\VMSMB\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\)";
+
+uvm::engine_config test_config() {
+  uvm::engine_config cfg;
+  cfg.host = uvm::test::test_host();
+  cfg.call_timeout = std::chrono::seconds(20);
+  return cfg;
+}
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+// A file of `size` bytes under the test's host folder.
+std::string make_file(const host_dir& host, const std::string& rel, size_t size = 16) {
+  auto path = host.path(rel);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << std::string(size, 'x');
+  return path;
+}
+
+std::string make_dir(const host_dir& host, const std::string& rel) {
+  auto path = host.path(rel);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+uvm::utility_vm start_lcow(uvm::engine& eng, uvm::options_lcow opts) {
+  auto vm = eng.create_lcow(std::move(opts));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  return *vm;
+}
+
+uvm::utility_vm start_wcow(uvm::engine& eng, uvm::options_wcow opts) {
+  auto vm = eng.create_wcow(std::move(opts));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  return *vm;
+}
+
+nlohmann::json view_of(uvm::utility_vm& vm) {
+  auto v = vm.device_view();
+  REQUIRE(v);
+  return nlohmann::json::parse(*v);
+}
+
+nlohmann::json guest_mounts(uvm::utility_vm& vm) {
+  return view_of(vm)["gcs_bridge"]["mounts"];
+}
+
+nlohmann::json oracle_of(uvm::engine& eng, const std::string& id) {
+  return eng.sim().oracle()[id];
+}
+
+bool is_guid(const std::string& s) {
+  static const std::regex guid{"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"};
+  return std::regex_match(s, guid);
+}
+
+uvm::hcs::network_endpoint endpoint(const std::string& id, const std::string& mac,
+                                    const std::string& ns) {
+  uvm::hcs::network_endpoint e;
+  e.id = id;
+  e.mac_address = mac;
+  e.namespace_id = ns;
+  e.ip_address = "10.0.0.2";
+  e.prefix_length = 24;
+  e.gateway_address = "10.0.0.1";
+  return e;
+}
+
+uvm::hcs::virtual_pci_device gpu() {
+  uvm::hcs::virtual_pci_device d;
+  d.functions.push_back({R"(PCIP\VEN_10DE&DEV_1EB8&SUBSYS_12A210DE&REV_A1\6&1)", 0});
+  return d;
+}
+
+// The endpoint ids the simulated HCS has NICs for.
+std::multiset<std::string> adapter_endpoints(const nlohmann::json& oracle) {
+  std::multiset<std::string> out;
+  for (const auto& nic : oracle["network_adapters"]) {
+    out.insert(nic["EndpointId"].get<std::string>());
+  }
+  return out;
+}
+
+} // namespace
+
+// ---- VPMEM ----------------------------------------------------------------
+
+TEST_CASE("VPMEM devices get /run/layers/p<n> and are ref-counted per host path",
+          "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("vpmem-refs"));
+  auto a = make_file(host, "layers/a/layer.vhd");
+  auto b = make_file(host, "layers/b/layer.vhd");
+
+  auto pa = vm.add_vpmem(a);
+  REQUIRE(pa);
+  CHECK(*pa == "/run/layers/p0");
+  auto pb = vm.add_vpmem(b);
+  REQUIRE(pb);
+  CHECK(*pb == "/run/layers/p1");
+
+  auto oracle = oracle_of(eng, "vpmem-refs");
+  REQUIRE(oracle["vpmem"].size() == 2);
+  CHECK(oracle["vpmem"]["0"]["HostPath"] == a);
+  CHECK(oracle["vpmem"]["0"]["ReadOnly"] == true);
+  CHECK(oracle["vpmem"]["1"]["HostPath"] == b);
+  auto mounts = guest_mounts(vm);
+  CHECK(mounts.contains("VPMemDevice /run/layers/p0"));
+  CHECK(mounts.contains("VPMemDevice /run/layers/p1"));
+
+  // A second add of the same file takes a ref on the same device.
+  auto again = vm.add_vpmem(a);
+  REQUIRE(again);
+  CHECK(*again == "/run/layers/p0");
+  CHECK(oracle_of(eng, "vpmem-refs")["vpmem"].size() == 2);
+  CHECK(view_of(vm)["vpmem"]["devices"]["0"]["refs"] == 2);
+
+  // The first remove drops a ref only; the second detaches.
+  REQUIRE_FALSE(vm.remove_vpmem(a));
+  CHECK(oracle_of(eng, "vpmem-refs")["vpmem"].contains("0"));
+  CHECK(view_of(vm)["vpmem"]["devices"]["0"]["refs"] == 1);
+  CHECK(guest_mounts(vm).contains("VPMemDevice /run/layers/p0"));
+  REQUIRE_FALSE(vm.remove_vpmem(a));
+  oracle = oracle_of(eng, "vpmem-refs");
+  CHECK_FALSE(oracle["vpmem"].contains("0"));
+  CHECK(oracle["vpmem"].contains("1"));
+  CHECK_FALSE(guest_mounts(vm).contains("VPMemDevice /run/layers/p0"));
+  CHECK_FALSE(view_of(vm)["vpmem"]["devices"].contains("0"));
+  auto third = vm.remove_vpmem(a);
+  CHECK(third.code == uvm::errc::not_attached);
+  CHECK(third.text == "not attached");
+
+  // The freed slot is the first free one again.
+  auto c = make_file(host, "layers/c/layer.vhd");
+  auto pc = vm.add_vpmem(c);
+  REQUIRE(pc);
+  CHECK(*pc == "/run/layers/p0");
+  CHECK(oracle_of(eng, "vpmem-refs")["vpmem"]["0"]["HostPath"] == c);
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("VPMEM adds respect the VM's size and count limits and stat the file",
+          "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto opts = host.lcow("vpmem-limits");
+  opts.vpmem_device_count = 1;
+  opts.vpmem_size_bytes = 4096;
+  auto vm = start_lcow(eng, opts);
+  CHECK(oracle_of(eng, "vpmem-limits")["vpmem_maximum_count"] == 1);
+
+  auto big = make_file(host, "big.vhd", 4097);
+  auto too_big = vm.add_vpmem(big);
+  REQUIRE_FALSE(too_big);
+  CHECK(too_big.err().code == uvm::errc::max_vpmem_layer_size);
+  CHECK(too_big.err().text == "layer size is to large for VPMEM max size");
+
+  auto missing = vm.add_vpmem(host.path("nope.vhd"));
+  REQUIRE_FALSE(missing);
+  CHECK(starts_with(missing.err().text, "stat " + host.path("nope.vhd") + ": "));
+  CHECK(missing.err().text == "stat " + host.path("nope.vhd") + ": no such file or directory");
+
+  // Exactly the maximum size fits; the one slot is then taken.
+  auto fits = make_file(host, "fits.vhd", 4096);
+  auto p = vm.add_vpmem(fits);
+  REQUIRE(p);
+  CHECK(*p == "/run/layers/p0");
+  auto other = make_file(host, "other.vhd", 10);
+  auto full = vm.add_vpmem(other);
+  REQUIRE_FALSE(full);
+  CHECK(full.err().code == uvm::errc::no_available_location);
+  CHECK(full.err().text == "no available location");
+  // A shared device needs no slot.
+  CHECK(*vm.add_vpmem(fits) == "/run/layers/p0");
+  CHECK(oracle_of(eng, "vpmem-limits")["vpmem"].size() == 1);
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("VPMEM is not supported on WCOW", "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_wcow(eng, host.wcow("vpmem-wcow"));
+  auto f = make_file(host, "layer.vhd");
+  auto r = vm.add_vpmem(f);
+  REQUIRE_FALSE(r);
+  CHECK(r.err().text == "not supported");
+  CHECK(vm.remove_vpmem(f).text == "not supported");
+  CHECK(oracle_of(eng, "vpmem-wcow")["vpmem"].empty());
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("a VPMEM add whose guest step fails is rolled back on the host", "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("vpmem-guest-fail"));
+  auto a = make_file(host, "a.vhd");
+  vm.guest_fail(1);
+  auto r = vm.add_vpmem(a);
+  REQUIRE_FALSE(r);
+  INFO(r.err().text);
+  CHECK(starts_with(r.err().text,
+                    "uvm::AddVPMEM: failed to modify utility VM configuration: guest modify:"));
+  CHECK(r.err().text.find("injected guest fault") != std::string::npos);
+  // The host add was undone before the caller heard of the failure.
+  CHECK(oracle_of(eng, "vpmem-guest-fail")["vpmem"].empty());
+  CHECK(view_of(vm)["vpmem"]["devices"].empty());
+  CHECK_FALSE(guest_mounts(vm).contains("VPMemDevice /run/layers/p0"));
+  // Nothing leaked: the next add gets slot 0.
+  auto again = vm.add_vpmem(a);
+  REQUIRE(again);
+  CHECK(*again == "/run/layers/p0");
+  CHECK(oracle_of(eng, "vpmem-guest-fail")["vpmem"]["0"]["HostPath"] == a);
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("a VPMEM add whose host step fails records nothing", "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("vpmem-host-fail"));
+  auto a = make_file(host, "a.vhd");
+  eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "vpmem-host-fail");
+  auto r = vm.add_vpmem(a);
+  REQUIRE_FALSE(r);
+  INFO(r.err().text);
+  CHECK(starts_with(r.err().text, "uvm::AddVPMEM: failed to modify utility VM configuration: "
+                                  "adding VM resources: "));
+  CHECK(r.err().text.find("injected fault") != std::string::npos);
+  CHECK(oracle_of(eng, "vpmem-host-fail")["vpmem"].empty());
+  CHECK(view_of(vm)["vpmem"]["devices"].empty());
+  CHECK(guest_mounts(vm).empty());
+  auto again = vm.add_vpmem(a);
+  REQUIRE(again);
+  CHECK(*again == "/run/layers/p0");
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("a failed VPMEM removal leaves the device attached and usable", "[devices][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("vpmem-rm-fail"));
+  auto a = make_file(host, "a.vhd");
+  REQUIRE(vm.add_vpmem(a));
+  const std::string prefix = "failed to remove VPMEM " + a + " from utility VM vpmem-rm-fail: ";
+
+  SECTION("the guest refuses") {
+    vm.guest_fail(1);
+    auto e = vm.remove_vpmem(a);
+    INFO(e.text);
+    CHECK(starts_with(e.text, prefix + "guest modify: "));
+  }
+  SECTION("the host refuses: the guest gets the device back") {
+    eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "vpmem-rm-fail");
+    auto e = vm.remove_vpmem(a);
+    INFO(e.text);
+    CHECK(starts_with(e.text, prefix + "removing VM resources: "));
+  }
+  CHECK(oracle_of(eng, "vpmem-rm-fail")["vpmem"]["0"]["HostPath"] == a);
+  CHECK(guest_mounts(vm).contains("VPMemDevice /run/layers/p0"));
+  CHECK(view_of(vm)["vpmem"]["devices"]["0"]["refs"] == 1);
+  REQUIRE_FALSE(vm.remove_vpmem(a));
+  CHECK(oracle_of(eng, "vpmem-rm-fail")["vpmem"].empty());
+  CHECK(guest_mounts(vm).empty());
+  CHECK_FALSE(vm.close());
+}
+
+// ---- VSMB -----------------------------------------------------------------
+
+TEST_CASE("VSMB directory shares are named s<n> and ref-counted", "[devices][vsmb]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_wcow(eng, host.wcow("vsmb-dir"));
+  auto dir = make_dir(host, "share");
+  uvm::hcs::virtual_smb_share_options opts;
+  opts.read_only = true;
+  opts.cache_io = true;
+  opts.share_read = true;
+
+  auto s = vm.add_vsmb(dir, opts);
+  REQUIRE(s);
+  CHECK(s->name == "s1");
+  CHECK(s->guest_path == vsmb_prefix + "s1");
+  CHECK(s->guest_path == R"(\\?\VMSMB\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\s1)");
+  CHECK(s->host_path == dir);
+  auto oracle = oracle_of(eng, "vsmb-dir");
+  REQUIRE(oracle["vsmb"].contains("s1"));
+  CHECK(oracle["vsmb"]["s1"]["Path"] == dir);
+  CHECK(oracle["vsmb"]["s1"]["Options"]["ReadOnly"] == true);
+  auto path = vm.get_vsmb_uvm_path(dir);
+  REQUIRE(path);
+  CHECK(*path == vsmb_prefix + "s1");
+
+  auto again = vm.add_vsmb(dir, opts);
+  REQUIRE(again);
+  CHECK(again->name == "s1");
+  CHECK(again->guest_path == s->guest_path);
+  CHECK(view_of(vm)["shares"]["vsmb"]["s1"]["refs"] == 2);
+
+  REQUIRE_FALSE(vm.remove_vsmb(dir));
+  CHECK(oracle_of(eng, "vsmb-dir")["vsmb"].contains("s1"));
+  CHECK(view_of(vm)["shares"]["vsmb"]["s1"]["refs"] == 1);
+  REQUIRE_FALSE(vm.remove_vsmb(dir));
+  CHECK_FALSE(oracle_of(eng, "vsmb-dir")["vsmb"].contains("s1"));
+  CHECK_FALSE(view_of(vm)["shares"]["vsmb"].contains("s1"));
+  CHECK(vm.get_vsmb_uvm_path(dir).err().text == "not attached");
+  auto third = vm.remove_vsmb(dir);
+  CHECK(third.text == dir + " is not present as a VSMB share in vsmb-dir, cannot remove");
+
+  // The counter moves on: a new share of the same directory is s2.
+  auto fresh = vm.add_vsmb(dir, opts);
+  REQUIRE(fresh);
+  CHECK(fresh->name == "s2");
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("a VSMB file share maps the file under its directory's share", "[devices][vsmb]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_wcow(eng, host.wcow("vsmb-file"));
+  auto file = make_file(host, "files/config.json");
+  auto dir = host.path("files");
+  uvm::hcs::virtual_smb_share_options opts;
+  opts.read_only = true;
+
+  auto s = vm.add_vsmb(file, opts);
+  REQUIRE(s);
+  CHECK(s->name == "s1");
+  CHECK(s->host_path == file);
+  auto share = oracle_of(eng, "vsmb-file")["vsmb"]["s1"];
+  CHECK(share["Path"] == dir);
+  CHECK(share["Options"]["RestrictFileAccess"] == true);
+  CHECK(share["Options"]["SingleFileMapping"] == true);
+  CHECK(share["AllowedFiles"] == nlohmann::json::array({file}));
+
+  auto path = vm.get_vsmb_uvm_path(file);
+  REQUIRE(path);
+  CHECK(*path == vsmb_prefix + "s1" + R"(\config.json)");
+  // The directory itself is not shared (file shares are a separate table).
+  CHECK(vm.get_vsmb_uvm_path(dir).err().text == "not attached");
+  CHECK(vm.remove_vsmb(dir).text == dir + " is not present as a VSMB share in vsmb-file, "
+                                          "cannot remove");
+
+  REQUIRE_FALSE(vm.remove_vsmb(file));
+  CHECK(oracle_of(eng, "vsmb-file")["vsmb"].count("s1") == 0);
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("VSMB errors: an unshared directory, a missing path, LCOW", "[devices][vsmb]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto dir = make_dir(host, "unshared");
+  {
+    auto vm = start_wcow(eng, host.wcow("vsmb-errors"));
+    auto e = vm.remove_vsmb(dir);
+    CHECK(e.text == dir + " is not present as a VSMB share in vsmb-errors, cannot remove");
+    auto missing = vm.add_vsmb(host.path("missing"), {});
+    REQUIRE_FALSE(missing);
+    CHECK(starts_with(missing.err().text, "stat " + host.path("missing") + ": "));
+    CHECK(vm.get_vsmb_uvm_path("").err().text == "no hostPath passed to GetVSMBUvmPath");
+    CHECK_FALSE(vm.close());
+  }
+  auto lcow = start_lcow(eng, host.lcow("vsmb-lcow"));
+  auto r = lcow.add_vsmb(dir, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.err().code == uvm::errc::not_supported);
+  CHECK(r.err().text == "not supported");
+  CHECK(lcow.remove_vsmb(dir).text == "not supported");
+  CHECK(lcow.get_vsmb_uvm_path(dir).err().text == "not supported");
+  CHECK(oracle_of(eng, "vsmb-lcow")["vsmb"].empty());
+  CHECK_FALSE(lcow.close());
+}
+
+// ---- Plan9 ----------------------------------------------------------------
+
+TEST_CASE("Plan9 shares are ref-counted per identical share", "[devices][plan9]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("plan9"));
+  auto dir = make_dir(host, "src");
+
+  auto s = vm.add_plan9(dir, "/run/mounts/a", true, false, {});
+  REQUIRE(s);
+  CHECK(s->name == "0");
+  CHECK(s->host_path == dir);
+  CHECK(s->uvm_path == "/run/mounts/a");
+  auto oracle = oracle_of(eng, "plan9");
+  REQUIRE(oracle["plan9"].size() == 1);
+  CHECK(oracle["plan9"]["0"]["Path"] == dir);
+  CHECK(oracle["plan9"]["0"]["AccessName"] == "0");
+  CHECK(oracle["plan9"]["0"]["Port"] == 564);
+  CHECK(oracle["plan9"]["0"]["Flags"] == 5); // LinuxMetadata | ReadOnly
+  auto mounts = guest_mounts(vm);
+  REQUIRE(mounts.contains("MappedDirectory /run/mounts/a"));
+  CHECK(mounts["MappedDirectory /run/mounts/a"]["ShareName"] == "0");
+
+  // The identical share again: the same name, still one HCS share.
+  auto same = vm.add_plan9(dir, "/run/mounts/a", true, false, {});
+  REQUIRE(same);
+  CHECK(same->name == "0");
+  CHECK(oracle_of(eng, "plan9")["plan9"].size() == 1);
+
+  // Another guest path is another share.
+  auto other = vm.add_plan9(dir, "/run/mounts/b", true, false, {});
+  REQUIRE(other);
+  CHECK(other->name == "1");
+  oracle = oracle_of(eng, "plan9");
+  CHECK(oracle["plan9"].size() == 2);
+  CHECK(oracle["plan9"]["1"]["Path"] == dir);
+  CHECK(guest_mounts(vm).contains("MappedDirectory /run/mounts/b"));
+
+  REQUIRE_FALSE(vm.remove_plan9(*s));
+  CHECK(oracle_of(eng, "plan9")["plan9"].contains("0"));
+  CHECK(guest_mounts(vm).contains("MappedDirectory /run/mounts/a"));
+  REQUIRE_FALSE(vm.remove_plan9(*same));
+  CHECK_FALSE(oracle_of(eng, "plan9")["plan9"].contains("0"));
+  CHECK_FALSE(guest_mounts(vm).contains("MappedDirectory /run/mounts/a"));
+  auto gone = vm.remove_plan9(*s);
+  CHECK(gone.code == uvm::errc::not_attached);
+  CHECK(gone.text == "not attached");
+
+  REQUIRE_FALSE(vm.remove_plan9(*other));
+  CHECK(oracle_of(eng, "plan9")["plan9"].empty());
+  CHECK(guest_mounts(vm).empty());
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("Plan9 errors: no guest path, unknown share, WCOW", "[devices][plan9]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto dir = make_dir(host, "src");
+  auto vm = start_lcow(eng, host.lcow("plan9-errors"));
+  auto no_path = vm.add_plan9(dir, "", false, false, {});
+  REQUIRE_FALSE(no_path);
+  CHECK(no_path.err().text == "uvmPath must be passed to AddPlan9");
+  auto unknown = vm.remove_plan9(uvm::plan9_share_handle{"42", dir, "/x"});
+  CHECK(unknown.text == "not attached");
+  CHECK(oracle_of(eng, "plan9-errors")["plan9"].empty());
+  // The refused add consumed no name.
+  auto first = vm.add_plan9(dir, "/run/mounts/a", false, false, {});
+  REQUIRE(first);
+  CHECK(first->name == "0");
+  CHECK(oracle_of(eng, "plan9-errors")["plan9"]["0"]["Flags"] == 4);
+  CHECK_FALSE(vm.close());
+
+  auto wcow = start_wcow(eng, host.wcow("plan9-wcow"));
+  auto r = wcow.add_plan9(dir, "/run/mounts/a", false, false, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.err().text == "not supported");
+  CHECK(wcow.remove_plan9(uvm::plan9_share_handle{"0", dir, "/run/mounts/a"}).text ==
+        "not supported");
+  CHECK_FALSE(wcow.close());
+}
+
+// ---- Named pipes ----------------------------------------------------------
+
+TEST_CASE("named pipes are mapped and unmapped", "[devices][pipes]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_wcow(eng, host.wcow("pipes"));
+  const std::string pipe = R"(\\.\pipe\docker_engine)";
+  REQUIRE_FALSE(vm.add_pipe(pipe));
+  auto pipes = oracle_of(eng, "pipes")["mapped_pipes"];
+  CHECK(pipes == nlohmann::json::array({pipe}));
+  CHECK(view_of(vm)["shares"]["pipes"] == nlohmann::json::array({pipe}));
+  REQUIRE_FALSE(vm.remove_pipe(pipe));
+  CHECK(oracle_of(eng, "pipes")["mapped_pipes"].empty());
+  CHECK(view_of(vm)["shares"]["pipes"].empty());
+  // Removing it again is HCS's error, and the engine forwards it.
+  CHECK(vm.remove_pipe(pipe));
+  CHECK_FALSE(vm.close());
+}
+
+// ---- Network --------------------------------------------------------------
+
+TEST_CASE("network namespaces carry one NIC per endpoint", "[devices][network]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("net"));
+  CHECK(oracle_of(eng, "net")["network_adapters"].empty());
+
+  REQUIRE_FALSE(vm.add_net_ns("ns1"));
+  auto dup = vm.add_net_ns("ns1");
+  CHECK(dup.code == uvm::errc::netns_already_attached);
+  CHECK(dup.text == "network namespace already added");
+
+  auto ep1 = endpoint("ep-1", "00-15-5D-00-00-01", "ns1");
+  auto ep2 = endpoint("ep-2", "00-15-5D-00-00-02", "ns1");
+  auto unknown = vm.add_endpoints_to_ns("ns-nope", {ep1});
+  CHECK(unknown.code == uvm::errc::netns_not_found);
+  CHECK(unknown.text == "network namespace not found");
+  CHECK(vm.remove_endpoints_from_ns("ns-nope", {ep1}).text == "network namespace not found");
+  CHECK(oracle_of(eng, "net")["network_adapters"].empty());
+
+  // A duplicate endpoint id is added once.
+  REQUIRE_FALSE(vm.add_endpoints_to_ns("ns1", {ep1, ep2, ep1}));
+  auto adapters = oracle_of(eng, "net")["network_adapters"];
+  REQUIRE(adapters.size() == 2);
+  CHECK(adapter_endpoints(oracle_of(eng, "net")) == std::multiset<std::string>{"ep-1", "ep-2"});
+  auto table = view_of(vm)["network"]["ns1"];
+  REQUIRE(table.size() == 2);
+  for (const auto& [ep, mac] :
+       {std::pair{"ep-1", "00-15-5D-00-00-01"}, std::pair{"ep-2", "00-15-5D-00-00-02"}}) {
+    INFO(ep);
+    std::string nic = table[ep]["nic_id"];
+    CHECK(is_guid(nic));
+    REQUIRE(adapters.contains(nic));
+    CHECK(adapters[nic]["EndpointId"] == ep);
+    CHECK(adapters[nic]["MacAddress"] == mac);
+    // The guest brought the adapter into the namespace.
+    auto mounts = guest_mounts(vm);
+    REQUIRE(mounts.contains("Network " + nic));
+    CHECK(mounts["Network " + nic]["NamespaceID"] == "ns1");
+  }
+  // Adding known endpoints again adds nothing.
+  REQUIRE_FALSE(vm.add_endpoints_to_ns("ns1", {ep2}));
+  CHECK(oracle_of(eng, "net")["network_adapters"].size() == 2);
+
+  REQUIRE_FALSE(vm.remove_endpoints_from_ns("ns1", {ep1}));
+  CHECK(adapter_endpoints(oracle_of(eng, "net")) == std::multiset<std::string>{"ep-2"});
+  CHECK_FALSE(view_of(vm)["network"]["ns1"].contains("ep-1"));
+  // An endpoint the namespace does not hold is ignored.
+  REQUIRE_FALSE(vm.remove_endpoints_from_ns("ns1", {ep1}));
+
+  REQUIRE_FALSE(vm.remove_net_ns("ns1"));
+  CHECK(oracle_of(eng, "net")["network_adapters"].empty());
+  CHECK_FALSE(view_of(vm)["network"].contains("ns1"));
+  CHECK_FALSE(vm.remove_net_ns("ns1"));
+  CHECK_FALSE(vm.remove_net_ns("never-added"));
+  // The namespace can come back.
+  REQUIRE_FALSE(vm.add_net_ns("ns1"));
+  REQUIRE_FALSE(vm.add_endpoints_to_ns("ns1", {ep1}));
+  CHECK(adapter_endpoints(oracle_of(eng, "net")) == std::multiset<std::string>{"ep-1"});
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("WCOW network endpoints are added and removed through HCS", "[devices][network]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_wcow(eng, host.wcow("net-wcow"));
+  REQUIRE_FALSE(vm.add_net_ns("ns1"));
+  CHECK(vm.add_net_ns("ns1").text == "network namespace already added");
+  auto ep1 = endpoint("ep-1", "00-15-5D-00-00-01", "ns1");
+  auto ep2 = endpoint("ep-2", "00-15-5D-00-00-02", "ns1");
+  REQUIRE_FALSE(vm.add_endpoints_to_ns("ns1", {ep1, ep2}));
+  CHECK(adapter_endpoints(oracle_of(eng, "net-wcow")) ==
+        std::multiset<std::string>{"ep-1", "ep-2"});
+  REQUIRE_FALSE(vm.remove_endpoints_from_ns("ns1", {ep2}));
+  CHECK(adapter_endpoints(oracle_of(eng, "net-wcow")) == std::multiset<std::string>{"ep-1"});
+  REQUIRE_FALSE(vm.remove_net_ns("ns1"));
+  CHECK(oracle_of(eng, "net-wcow")["network_adapters"].empty());
+  CHECK_FALSE(vm.close());
+}
+
+// ---- VPCI -----------------------------------------------------------------
+
+TEST_CASE("an assigned VPCI device is in HCS until it is removed", "[devices][vpci]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("vpci"));
+  auto id = vm.assign_device(gpu());
+  REQUIRE(id);
+  CHECK(is_guid(*id));
+  auto vpci = oracle_of(eng, "vpci")["vpci"];
+  REQUIRE(vpci.contains(*id));
+  CHECK(vpci[*id]["Functions"][0]["DeviceInstancePath"] == gpu().functions[0].device_instance_path);
+  CHECK(view_of(vm)["vpci"].contains(*id));
+  CHECK(guest_mounts(vm).contains("VPCIDevice " + *id));
+
+  // No ref-counting: a second assignment is a second device.
+  auto second = vm.assign_device(gpu());
+  REQUIRE(second);
+  CHECK(*second != *id);
+  CHECK(oracle_of(eng, "vpci")["vpci"].size() == 2);
+
+  REQUIRE_FALSE(vm.remove_device(*id));
+  vpci = oracle_of(eng, "vpci")["vpci"];
+  CHECK_FALSE(vpci.contains(*id));
+  CHECK(vpci.contains(*second));
+  CHECK_FALSE(view_of(vm)["vpci"].contains(*id));
+  // An unknown id goes to HCS, whose refusal is the answer.
+  auto again = vm.remove_device(*id);
+  CHECK(again.code == uvm::errc::hcs_failure);
+  CHECK_FALSE(again.text.empty());
+  REQUIRE_FALSE(vm.remove_device(*second));
+  CHECK(oracle_of(eng, "vpci")["vpci"].empty());
+  CHECK(view_of(vm)["vpci"].empty());
+  CHECK_FALSE(vm.close());
+}
+
+// ---- Combined layers ------------------------------------------------------
+
+TEST_CASE("combined layers on LCOW, and the wrong OS's form", "[devices][layers]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("layers"));
+  const std::string root = "/run/gcs/c/c1/rootfs";
+  const std::vector<std::string> layers{"/run/layers/p0", "/run/layers/p1"};
+  REQUIRE_FALSE(vm.combine_layers_lcow(layers, "/run/gcs/c/c1/scratch", root));
+  auto combined = view_of(vm)["combined_layers"];
+  REQUIRE(combined.contains(root));
+  CHECK(combined[root]["layers"] == nlohmann::json(layers));
+  CHECK(combined[root]["scratch"] == "/run/gcs/c/c1/scratch");
+  auto mounts = guest_mounts(vm);
+  REQUIRE(mounts.contains("CombinedLayers " + root));
+  CHECK(mounts["CombinedLayers " + root]["ScratchPath"] == "/run/gcs/c/c1/scratch");
+
+  uvm::hcs::layer l;
+  l.id = "8d1b5c55-6c09-4e4b-a5b9-9e4b9c0c1e11";
+  l.path = R"(C:\layers\l1)";
+  auto wrong = vm.combine_layers_wcow({l}, R"(C:\c\1)");
+  CHECK(wrong.code == uvm::errc::not_supported);
+  CHECK(wrong.text == "not supported");
+
+  REQUIRE_FALSE(vm.remove_combined_layers(root));
+  CHECK(view_of(vm)["combined_layers"].empty());
+  CHECK_FALSE(guest_mounts(vm).contains("CombinedLayers " + root));
+  CHECK_FALSE(vm.close());
+
+  auto wcow = start_wcow(eng, host.wcow("layers-wcow"));
+  CHECK(wcow.combine_layers_lcow(layers, "", root).text == "not supported");
+  REQUIRE_FALSE(wcow.combine_layers_wcow({l}, R"(C:\c\1)"));
+  CHECK(view_of(wcow)["combined_layers"].contains(R"(C:\c\1)"));
+  REQUIRE_FALSE(wcow.remove_combined_layers(R"(C:\c\1)"));
+  CHECK(view_of(wcow)["combined_layers"].empty());
+  CHECK_FALSE(wcow.close());
+}
+
+// ---- Exits ----------------------------------------------------------------
+
+TEST_CASE("device calls in flight fail with the exit error when the VM exits", "[devices][exit]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = start_lcow(eng, host.lcow("doomed"));
+  auto a = make_file(host, "a.vhd");
+  auto b = make_file(host, "b.vhd");
+  auto dir = make_dir(host, "src");
+  REQUIRE(vm.add_vpmem(b));
+  REQUIRE_FALSE(vm.add_net_ns("ns1"));
+  auto before = eng.sim().calls_received(uvm::hcs::call_kind::modify);
+  // Every HCS modify now takes 2 s: long after the crash below.
+  eng.sim().set_latency(uvm::hcs::call_kind::modify, 2s, 2s);
+
+  std::mutex m;
+  std::vector<std::pair<std::string, uvm::error>> outcomes;
+  auto record = [&](const char* what, uvm::error e) {
+    std::lock_guard<std::mutex> lock{m};
+    outcomes.emplace_back(what, std::move(e));
+  };
+  auto err_of = [](auto r) { return r ? uvm::error{} : r.err(); };
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { record("add_vpmem", err_of(vm.add_vpmem(a))); });
+  threads.emplace_back([&] { record("remove_vpmem", vm.remove_vpmem(b)); });
+  threads.emplace_back(
+      [&] { record("add_plan9", err_of(vm.add_plan9(dir, "/run/mounts/m", false, false, {}))); });
+  threads.emplace_back([&] { record("add_pipe", vm.add_pipe(R"(\\.\pipe\p)")); });
+  threads.emplace_back([&] { record("assign_device", err_of(vm.assign_device(gpu()))); });
+  threads.emplace_back([&] {
+    record("add_endpoints", vm.add_endpoints_to_ns("ns1", {endpoint("ep", "00-11", "ns1")}));
+  });
+  // Six HCS modifies are in flight once every call has reached HCS.
+  auto deadline = std::chrono::steady_clock::now() + 1500ms;
+  while (eng.sim().calls_received(uvm::hcs::call_kind::modify) < before + 6 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(eng.sim().calls_received(uvm::hcs::call_kind::modify) == before + 6);
+  // A second adder of the same file joins the attach in flight.
+  threads.emplace_back([&] { record("add_vpmem (waiter)", err_of(vm.add_vpmem(a))); });
+  std::this_thread::sleep_for(20ms);
+  CHECK(eng.sim().calls_received(uvm::hcs::call_kind::modify) == before + 6);
+
+  auto crash_at = std::chrono::steady_clock::now();
+  eng.sim().crash("doomed");
+  for (auto& t : threads) {
+    t.join();
+  }
+  auto took = std::chrono::steady_clock::now() - crash_at;
+  CHECK(took < 1s); // well before the 2 s modifies would have completed
+  const std::string exit_text =
+      "utility VM doomed exited unexpectedly: hcsshim::System::waitBackground doomed: The "
+      "virtual machine or container exited unexpectedly.";
+  REQUIRE(outcomes.size() == 7);
+  for (const auto& [what, e] : outcomes) {
+    INFO(what << ": " << e.text);
+    CHECK(e.code == uvm::errc::vm_exited);
+    CHECK(e.text == exit_text);
+  }
+  // Later calls fail at once with the same error.
+  auto late = vm.add_vpmem(a);
+  CHECK(late.err().code == uvm::errc::vm_exited);
+  CHECK(vm.add_vsmb(dir, {}).err().code == uvm::errc::vm_exited);
+  CHECK(vm.remove_plan9(uvm::plan9_share_handle{"0", dir, "/run/mounts/m"}).code ==
+        uvm::errc::vm_exited);
+  CHECK(vm.combine_layers_lcow({"/run/layers/p0"}, "", "/r").code == uvm::errc::vm_exited);
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("an exit during a VPMEM rollback fails the adder and its waiter",
+          "[devices][exit][vpmem]") {
+  uvm::test::fixture f;
+  auto vm = f.running("rolling");
+  auto a = f.host.path("a.vhd");
+  std::ofstream(a) << "vhd";
+  f.sim->set_latency(uvm::hcs::call_kind::modify, 10ms, 10ms);
+  caf::anon_send(vm, uvm::guest_fail_atom_v, uint32_t{1});
+  auto first = f.ask<std::string>(vm, uvm::add_vpmem_atom_v, a, std::string{});
+  auto waiter = f.ask<std::string>(vm, uvm::add_vpmem_atom_v, a, std::string{});
+  f.settle();
+  CHECK(f.sim->oracle()["rolling"]["vpmem"].empty());
+  // The host add lands, the guest refuses, and the undo is sent.
+  f.clock->advance(10ms);
+  f.settle();
+  CHECK(f.sim->oracle()["rolling"]["vpmem"].size() == 1);
+  CHECK_FALSE(first->has_value());
+  CHECK_FALSE(waiter->has_value());
+  f.sim->crash("rolling");
+  f.settle();
+  REQUIRE(first->has_value());
+  REQUIRE(waiter->has_value());
+  CHECK((*first)->err().code == uvm::errc::vm_exited);
+  CHECK((*waiter)->err().code == uvm::errc::vm_exited);
+  // The undo that was in flight completes into nothing.
+  f.clock->advance(10ms);
+  f.settle_all();
+  auto late = f.ask<std::string>(vm, uvm::add_vpmem_atom_v, a, std::string{});
+  f.settle();
+  REQUIRE(late->has_value());
+  CHECK((*late)->err().code == uvm::errc::vm_exited);
+}

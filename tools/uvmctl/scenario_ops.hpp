@@ -1,0 +1,49 @@
+// The scenario runner's op table and the helpers the ops share: each op
+// takes the runner and its input line and returns a JSON result or an error.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/engine.hpp"
+
+namespace uvm::cli {
+
+using json = nlohmann::json;
+using op_result = result<json>;
+
+struct runner {
+  engine& eng;
+  std::map<std::string, utility_vm> vms; // scenario name -> VM
+};
+
+using op_fn = std::function<op_result(runner&, const json&)>;
+using op_table = std::map<std::string, op_fn>;
+
+// A malformed line (errc::bad_request).
+error bad(std::string text);
+// null on success.
+op_result from(const error& e);
+
+template <class T>
+op_result from(const result<T>& r) {
+  if (!r) {
+    return r.err();
+  }
+  return json(*r);
+}
+
+// Runs `fn` on the VM the line's "vm" names.
+op_result with_vm(runner& r, const json& line, const std::function<op_result(utility_vm&)>& fn);
+// The line's "activity_id", or "".
+std::string activity_of(const json& line);
+// A required string argument.
+result<std::string> string_arg(const json& line, const char* name);
+
+// The device ops besides SCSI (uvm-api.md §8-§13).
+void add_device_ops(op_table& table);
+
+} // namespace uvm::cli
