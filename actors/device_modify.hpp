@@ -151,7 +151,10 @@ void send_host(Self self, std::string body, device_dispatch::hcs_done done) {
 template <class Self>
 void send_guest(Self self, std::string guest, const std::string& activity,
                 std::function<void(const error&)> done) {
-  self->request(self->state.dispatch.env().bridge, std::chrono::minutes(5), guest_modify_atom_v,
+  // No deadline here: the bridge child answers or ends (which fails the
+  // request), RPC deadlines belong to the bridge, and a timeout would cost
+  // a wakeup of CAF's clock thread per request.
+  self->request(self->state.dispatch.env().bridge, caf::infinite, guest_modify_atom_v,
                 std::move(guest), activity)
       .then([done](caf::ok_atom) { done({}); }, [done](caf::error& e) { done(from_caf_error(e)); });
 }
@@ -184,7 +187,7 @@ void try_rollback(Self self, uint64_t token, uint32_t attempt) {
 // (retrying the undo), so that the engine's view and the host's agree when
 // `done` runs.
 template <class Self>
-void modify_add(Self self, const hcs::device_request& req, const std::string& activity,
+void modify_add(Self self, hcs::device_request req, const std::string& activity,
                 std::function<void(const error&)> done) {
   const auto& env = self->state.dispatch.env();
   auto vm_id = env.vm_id;
@@ -199,14 +202,14 @@ void modify_add(Self self, const hcs::device_request& req, const std::string& ac
   bool host_add = req.host && req.host->value("RequestType", "") == "Add" &&
                   !req.host->value("ResourcePath", "").empty();
   if (!host_add) {
-    send_guest(self, guest, activity,
-               [done](const error& ge) { done(ge ? wrap("guest modify", ge) : error{}); });
+    send_guest(self, guest, activity, [done](const error& ge) {
+      done(ge ? wrap("guest modify", ge) : error{});
+    });
     return;
   }
   auto host = hcs::go_dump(*req.host);
-  auto undo_request = *req.host;
-  undo_request["RequestType"] = "Remove";
-  auto undo = hcs::go_dump(undo_request);
+  // Kept for the undo, which is built only when a guest step fails.
+  auto host_request = std::make_shared<const hcs::ojson>(std::move(*req.host));
   send_host(self, host, [=](hcs::call_result r) {
     if (!r.ok()) {
       done(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
@@ -217,8 +220,10 @@ void modify_add(Self self, const hcs::device_request& req, const std::string& ac
         done({});
         return;
       }
-      auto token =
-          self->state.dispatch.hold_rollback(undo, [=] { done(wrap("guest modify", ge)); });
+      auto undo = *host_request;
+      undo["RequestType"] = "Remove";
+      auto token = self->state.dispatch.hold_rollback(hcs::go_dump(undo),
+                                                      [=] { done(wrap("guest modify", ge)); });
       try_rollback(self, token, 0);
     });
   });

@@ -319,6 +319,7 @@ void utility_vm::close(callback done, const std::string& activity) {
 engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   executor_ = hcs::make_thread_executor(cfg_.backend_threads);
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
+  sim_->set_inline_completions(cfg_.sim_inline_completions);
   system_config_ = std::make_unique<caf::actor_system_config>();
   system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
   system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));

@@ -1,5 +1,7 @@
 #include "actors/network_controller.hpp"
 
+#include <deque>
+
 #include "actors/core/netns_table.hpp"
 #include "hcs/guid.hpp"
 
@@ -14,6 +16,9 @@ struct network_state {
   bool rs4 = false;
   bool namespace_supported = true;
   netns_table table;
+  // Calls wait here while one runs (see serialized).
+  std::deque<std::function<void()>> queue;
+  bool busy = false;
   static inline const char* name = "uvm_network";
 };
 
@@ -75,25 +80,29 @@ void add_nics(network_pointer self, std::string ns, nics todo, size_t next, std:
     for (size_t i = next; i < todo.size(); ++i) {
       undone.push_back(todo[i].endpoint.id);
     }
-    self->state.table.remove_endpoints(ns, undone);
+    self->state.table.forget_endpoints(ns, undone);
     reply(e);
   });
 }
 
 // Removes the NICs in order; the first failure is the answer, the rest
-// are still tried (the table has already forgotten them all).
-void remove_nics(network_pointer self, nics todo, size_t next, std::string activity, error first,
-                 std::function<void(const error&)> reply) {
+// are still tried. A NIC whose removal failed stays recorded, so that a
+// retry removes it.
+void remove_nics(network_pointer self, std::string ns, nics todo, size_t next, std::string activity,
+                 error first, std::function<void(const error&)> reply) {
   if (next == todo.size()) {
     reply(first);
     return;
   }
   remove_nic(self, todo[next], activity, [=](const error& e) {
-    if (!e) {
-      publish_device(self, activity, "network", "removed", todo[next].endpoint.id,
-                     todo[next].nic_id);
+    const auto& nic = todo[next];
+    if (e) {
+      self->state.table.nic_remove_failed(ns, nic.endpoint.id);
+    } else {
+      self->state.table.nic_removed(ns, nic.endpoint.id);
+      publish_device(self, activity, "network", "removed", nic.endpoint.id, nic.nic_id);
     }
-    remove_nics(self, todo, next + 1, activity, first ? first : e, reply);
+    remove_nics(self, ns, todo, next + 1, activity, first ? first : e, reply);
   });
 }
 
@@ -111,29 +120,60 @@ void add_namespace(network_pointer self, const std::string& id, const std::strin
   modify_add(self, hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id)), activity,
              [self, id, reply](const error& e) {
                if (e) {
-                 self->state.table.remove_namespace(id);
+                 self->state.table.forget_namespace(id);
                }
                reply(e);
              });
 }
 
+// The NICs first (a failure keeps the namespace with what is left, for a
+// retry), then the guest's namespace (WCOW), then the record.
 void remove_namespace(network_pointer self, const std::string& id, const std::string& activity,
                       ok_reply reply) {
   auto& st = self->state;
-  auto removed = st.table.remove_namespace(id);
-  if (!removed) {
+  auto removing = st.table.remove_namespace(id);
+  if (!removing) {
     reply({});
     return;
   }
   bool guest_namespace = !lcow(self) && st.namespace_supported;
-  remove_nics(self, *removed, 0, activity, {}, [=](const error& e) {
+  auto finish = [self, id, reply](const error& e) {
+    self->state.table.namespace_removed(id, !e);
+    reply(e);
+  };
+  remove_nics(self, id, *removing, 0, activity, {}, [=](const error& e) {
     if (e || !guest_namespace) {
-      reply(e);
+      finish(e);
       return;
     }
     modify_remove(self, hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)),
-                  std::nullopt, activity, reply);
+                  std::nullopt, activity, finish);
   });
+}
+
+void run_next(network_pointer self) {
+  auto& st = self->state;
+  if (st.busy || st.queue.empty()) {
+    return;
+  }
+  st.busy = true;
+  auto job = std::move(st.queue.front());
+  st.queue.pop_front();
+  job();
+}
+
+// Network calls run one at a time, as under the seed's lock (uvm-api.md
+// §16): a removal never meets a NIC whose add is still in flight, nor a
+// namespace removal a NIC removal of an earlier call.
+void serialized(network_pointer self, std::function<void(ok_reply)> job, ok_reply reply) {
+  self->state.queue.push_back([self, job = std::move(job), reply = std::move(reply)] {
+    job([self, reply](const error& e) {
+      reply(e);
+      self->state.busy = false;
+      run_next(self);
+    });
+  });
+  run_next(self);
 }
 
 std::vector<std::string> ids_of(const std::vector<hcs::network_endpoint>& endpoints) {
@@ -153,40 +193,57 @@ network_actor::behavior_type network_controller(network_pointer self, network_co
       [=](add_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         auto rp = self->make_response_promise<caf::ok_atom>();
-        add_namespace(self, id, activity, reply_ok(self, rp));
+        serialized(
+            self, [=](ok_reply done) { add_namespace(self, id, activity, done); },
+            reply_ok(self, rp));
         return rp;
       },
       [=](remove_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         auto rp = self->make_response_promise<caf::ok_atom>();
-        remove_namespace(self, id, activity, reply_ok(self, rp));
+        serialized(
+            self, [=](ok_reply done) { remove_namespace(self, id, activity, done); },
+            reply_ok(self, rp));
         return rp;
       },
       [=](add_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto todo = self->state.table.add_endpoints(id, endpoints, hcs::new_guid);
-        if (!todo) {
-          return to_caf_error(todo.err());
-        }
         auto rp = self->make_response_promise<caf::ok_atom>();
-        add_nics(self, id, std::move(*todo), 0, activity, reply_ok(self, rp));
+        serialized(
+            self,
+            [=](ok_reply done) {
+              auto todo = self->state.table.add_endpoints(id, endpoints, hcs::new_guid);
+              if (!todo) {
+                done(todo.err());
+                return;
+              }
+              add_nics(self, id, std::move(*todo), 0, activity, done);
+            },
+            reply_ok(self, rp));
         return rp;
       },
       [=](remove_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto todo = self->state.table.remove_endpoints(id, ids_of(endpoints));
-        if (!todo) {
-          return to_caf_error(todo.err());
-        }
         auto rp = self->make_response_promise<caf::ok_atom>();
-        remove_nics(self, std::move(*todo), 0, activity, {}, reply_ok(self, rp));
+        serialized(
+            self,
+            [=](ok_reply done) {
+              auto todo = self->state.table.remove_endpoints(id, ids_of(endpoints));
+              if (!todo) {
+                done(todo.err());
+                return;
+              }
+              remove_nics(self, id, std::move(*todo), 0, activity, {}, done);
+            },
+            reply_ok(self, rp));
         return rp;
       },
       [=](view_atom) -> std::string { return self->state.table.to_json().dump(); },
       [=](vm_exit_atom, const caf::error& why) {
         self->state.dispatch.fail_all(why);
+        self->state.queue.clear();
         self->quit();
       },
       [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {

@@ -1,7 +1,8 @@
 // The network child of a utility VM (uvm-api.md §11): network namespaces
 // and the NICs that bring their endpoints into the VM, over the pure
-// netns_table, with the §4 dispatcher for each NIC. The table records at
-// once, so concurrent calls for one namespace cannot add an endpoint twice.
+// netns_table, with the §4 dispatcher for each NIC. Its calls run one at a
+// time, as under the seed's lock; a NIC whose removal fails stays recorded
+// so that a retry removes it.
 #pragma once
 
 #include <cstdint>

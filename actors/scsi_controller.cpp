@@ -83,8 +83,10 @@ void modify(scsi_pointer self, std::string request, std::function<void(hcs::call
 
 void guest_modify(scsi_pointer self, const std::string& guest, const std::string& activity,
                   std::function<void(const error&)> done) {
-  self->request(self->state.ctx.bridge, std::chrono::minutes(5), guest_modify_atom_v, guest,
-                activity)
+  // No deadline here: the bridge child answers or ends (which fails the
+  // request), RPC deadlines belong to the bridge, and a timeout would cost
+  // a wakeup of CAF's clock thread per request.
+  self->request(self->state.ctx.bridge, caf::infinite, guest_modify_atom_v, guest, activity)
       .then([done](caf::ok_atom) { done({}); }, [done](caf::error& e) { done(from_caf_error(e)); });
 }
 
@@ -181,9 +183,8 @@ void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& 
   }
   auto host = hcs::go_dump(*req.host);
   auto guest = hcs::go_dump(*req.guest);
-  auto undo_request = *req.host;
-  undo_request["RequestType"] = "Remove";
-  auto undo = hcs::go_dump(undo_request);
+  // Kept for the undo, which is built only when the guest step fails.
+  auto host_request = std::make_shared<const hcs::ojson>(std::move(*req.host));
   modify(self, host, [=](hcs::call_result r) {
     if (!r.ok()) {
       fail(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
@@ -194,7 +195,9 @@ void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& 
         finish_attach(self, path, activity, {});
         return;
       }
-      roll_back(self, path, undo, [=] { fail(wrap("guest modify", ge)); });
+      auto undo = *host_request;
+      undo["RequestType"] = "Remove";
+      roll_back(self, path, hcs::go_dump(undo), [=] { fail(wrap("guest modify", ge)); });
     });
   });
 }
@@ -230,7 +233,8 @@ void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& 
     return;
   }
   auto host = hcs::go_dump(*req.host);
-  auto remount = hcs::scsi_add(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
+  auto os = ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow;
+  bool guest_step = req.guest.has_value();
   auto detach_host = [=] {
     modify(self, host, [=](hcs::call_result r) {
       if (r.ok()) {
@@ -238,7 +242,8 @@ void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& 
         return;
       }
       auto e = wrap("removing VM resources", hcs_error("System::Modify", vm_id, r, host));
-      if (!req.guest || !remount.guest) {
+      auto remount = hcs::scsi_add(os, disk_of(a));
+      if (!guest_step || !remount.guest) {
         finish_detach(self, path, activity, a, e);
         return;
       }

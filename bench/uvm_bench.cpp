@@ -215,12 +215,14 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor
 }
 
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us) {
+            int moderate_sleep_us, int threads) {
   boot_files boot;
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
   cfg.scheduler_policy = policy;
   cfg.moderate_sleep = std::chrono::microseconds{moderate_sleep_us};
+  cfg.scheduler_threads = threads;
+  cfg.sim_inline_completions = true;
   uvm::engine eng{cfg};
   auto o = uvm::new_default_options_lcow("hotplug", "uvm-bench", cfg.host,
                                          [](const std::string& p) { return fs::exists(p); });
@@ -250,6 +252,8 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   nlohmann::json out = {{"bench", "hotplug"},
                         {"latency_us", latency_us},
                         {"callers", callers},
+                        {"scheduler_threads", threads},
+                        {"sim_inline_completions", cfg.sim_inline_completions},
                         {"seconds", elapsed},
                         {"ops", stats->ops},
                         {"errors", stats->errors},
@@ -347,8 +351,11 @@ int main(int argc, char** argv) {
   hp->add_flag("--json", json, "one JSON object on one line");
   std::string policy = "stealing";
   int moderate_sleep_us = 50;
+  int threads = 2;
   hp->add_option("--scheduler", policy, "CAF scheduler policy")
       ->check(CLI::IsMember({"stealing", "sharing"}));
+  hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")
+      ->check(CLI::Range(1, 64));
   hp->add_option("--moderate-sleep-us", moderate_sleep_us,
                  "work stealing: idle worker sleep between polls")
       ->check(CLI::Range(0, 100000));
@@ -358,7 +365,7 @@ int main(int argc, char** argv) {
     return lifecycle(vms, latency_us, json);
   }
   if (*hp) {
-    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us);
+    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads);
   }
   return roundtrip(calls, json);
 }

@@ -70,17 +70,27 @@ bool put_short_escape(std::string& out, unsigned char c, std::string_view chars,
   return true;
 }
 
+// Printable ASCII that json.Marshal writes as it is.
+bool plain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
 void put_string(std::string& out, const std::string& s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) {
+      ++run;
+    }
+    out.append(s, i, run - i);
+    i = run;
+    if (i == s.size()) {
+      break;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if (!put_short_escape(out, c, "\"\\\n\r\t", "\"\\nrt")) {
-        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-          put_unicode_escape(out, c); // HTML-safe, as json.Marshal does
-        } else {
-          out += static_cast<char>(c);
-        }
+        put_unicode_escape(out, c); // HTML-safe, as json.Marshal does
       }
       ++i;
       continue;
@@ -449,6 +459,7 @@ bool equal_fold_ascii(std::string_view a, std::string_view b) {
 
 std::string go_dump(const nlohmann::ordered_json& value) {
   std::string out;
+  out.reserve(256);
   put_value(out, value);
   return out;
 }

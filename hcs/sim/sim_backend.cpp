@@ -167,8 +167,13 @@ void sim_backend::submit(call_kind kind, const std::string& id, std::string text
   auto crashed = verdict.crash ? state_->crash_locked(id) : exit_handler{};
   lock.unlock();
 
+  const bool crashing = static_cast<bool>(crashed);
   if (crashed) {
     post_crash_exit(id, generation, std::move(crashed));
+  }
+  if (delay.count() == 0 && inline_completions_ && !crashing) {
+    state_->complete(kind, id, text, generation, verdict.fail, std::move(on_exit), done);
+    return;
   }
   executor_->post_after(delay, [weak = std::weak_ptr<state>(state_), kind, id,
                                 text = std::move(text), generation, fail = verdict.fail,
@@ -207,6 +212,10 @@ void sim_backend::close(const std::string& id) {
   state_->exit_handlers.erase(id);
   state_->faults.forget(id);
   ++state_->closes[id];
+}
+
+void sim_backend::set_inline_completions(bool on) {
+  inline_completions_ = on;
 }
 
 void sim_backend::set_latency(call_kind kind, microseconds min, microseconds max) {

@@ -2,8 +2,8 @@
 // injection, guest crashes and a call log. Each call is logged and counted
 // when it is received, then applied to the model and completed after its
 // latency on the executor; calls overlap (it models HCS, not a lock).
-// Completions and exit handlers always run on the executor, never inside the
-// caller's call.
+// Completions and exit handlers run on the executor, never inside the
+// caller's call, unless set_inline_completions(true) was asked for.
 //
 // A call that falls due after its system crashed or was closed completes with
 // the error the model gives then (e.g. 0xC0370105, or 0xC037010E once
@@ -11,6 +11,7 @@
 // flight.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,11 @@ public:
   // The next `count` calls of `kind` (for `id`, or any system when empty)
   // fail with 0x80004005 "injected fault" and leave the model unchanged.
   void fail_next(call_kind kind, uint32_t count, std::string id = "");
+  // Calls with no latency complete inside the call, after the backend's
+  // lock is released, instead of on the executor. For callers whose
+  // completions only post a message (the engine's actors) this saves a
+  // thread hop per call; crash notifications still go through the executor.
+  void set_inline_completions(bool on);
   void fail_with_probability(call_kind kind, double p);
   // The guest crashes now: the system's exit handler gets 0xC0370106.
   void crash(const std::string& id);
@@ -76,6 +82,7 @@ private:
   std::shared_ptr<executor> executor_;
   // Shared with the tasks in flight (they hold it weakly).
   std::shared_ptr<state> state_;
+  std::atomic<bool> inline_completions_{false};
 };
 
 } // namespace uvm::hcs

@@ -209,7 +209,7 @@ TEST_CASE("an unexpected exit fails every pending call at once and publishes one
   std::vector<caf::actor_addr> kids;
   self->request(vm->actor(), caf::infinite, uvm::children_atom_v)
       .receive([&](std::vector<caf::actor_addr>& v) { kids = std::move(v); }, [](caf::error&) {});
-  REQUIRE(kids.size() == 4);
+  REQUIRE(kids.size() == 7);
   for (auto& k : kids) {
     self->monitor(k);
   }
@@ -299,7 +299,7 @@ TEST_CASE("restart policy on-failure re-creates and restarts the VM", "[engine][
     CHECK(eng.sim().oracle()["phoenix"]["state"] == "running");
     caf::scoped_actor self{eng.system()};
     self->request(vm->actor(), caf::infinite, uvm::children_atom_v)
-        .receive([](std::vector<caf::actor_addr>& v) { CHECK(v.size() == 4); },
+        .receive([](std::vector<caf::actor_addr>& v) { CHECK(v.size() == 7); },
                  [](caf::error&) { FAIL("no children"); });
   }
   {

@@ -82,7 +82,7 @@ TEST_CASE("the supervisor restarts after its back-off, not before", "[ordering]"
   auto info = f.info(vm);
   CHECK(info.restarts == 1);
   CHECK(info.state == uvm::lifecycle_state::running);
-  CHECK(f.children(vm) == 4);
+  CHECK(f.children(vm) == 7);
   CHECK(f.sim->oracle()["vm1"]["state"] == "running");
 }
 

@@ -65,6 +65,56 @@ TEST_CASE("messages survive serialization", "[serialization]") {
   CHECK(r2.message == "gone");
 }
 
+TEST_CASE("device requests and handles survive serialization", "[serialization]") {
+  caf::actor_system_config cfg;
+  uvm::register_types(cfg);
+  caf::actor_system sys{cfg};
+
+  uvm::vsmb_add_request v{"C:\\layers\\l1", {}, "act"};
+  v.options.read_only = true;
+  v.options.single_file_mapping = true;
+  auto v2 = round_trip(sys, v);
+  CHECK(v2.host_path == v.host_path);
+  CHECK(v2.options.read_only);
+  CHECK(v2.options.single_file_mapping);
+  CHECK_FALSE(v2.options.cache_io);
+  CHECK(v2.activity_id == "act");
+
+  uvm::plan9_add_request p{"/srv", "/m", true, true, {"a", "b"}, "act"};
+  auto p2 = round_trip(sys, p);
+  CHECK(p2.allowed_names == p.allowed_names);
+  CHECK(p2.restrict_access);
+
+  uvm::combine_layers_request c;
+  c.lcow = false;
+  c.layers = {{"id1", "C:\\l1", "AbsolutePath", ""}};
+  c.root_path = "C:\\c\\1";
+  auto c2 = round_trip(sys, c);
+  CHECK_FALSE(c2.lcow);
+  REQUIRE(c2.layers.size() == 1);
+  CHECK(c2.layers[0].path_type == "AbsolutePath");
+
+  uvm::hcs::network_endpoint e;
+  e.id = "ep1";
+  e.namespace_id = "ns1";
+  e.prefix_length = 24;
+  e.encap_overhead = 50;
+  auto e2 = round_trip(sys, std::vector<uvm::hcs::network_endpoint>{e});
+  REQUIRE(e2.size() == 1);
+  CHECK(e2[0].namespace_id == "ns1");
+  CHECK(e2[0].prefix_length == 24);
+  CHECK(e2[0].encap_overhead == 50);
+
+  uvm::hcs::virtual_pci_device d;
+  d.functions = {{"PCIP\\VEN_10DE", 3}};
+  auto d2 = round_trip(sys, d);
+  REQUIRE(d2.functions.size() == 1);
+  CHECK(d2.functions[0].virtual_function == 3);
+
+  auto share = round_trip(sys, uvm::plan9_share_handle{"0", "/srv", "/m"});
+  CHECK(share.uvm_path == "/m");
+}
+
 TEST_CASE("errors keep the seed's words through CAF", "[serialization]") {
   caf::actor_system_config cfg;
   uvm::register_types(cfg);
