@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake make g++ libcaf-dev nlohmann-json3-dev libspdlog-dev libboost-dev catch2
-          libcli11-dev python3)
+          libcli11-dev python3 clang libclang-rt-14-dev)
 JOBS=${JOBS:-2}
 
 install_missing() {

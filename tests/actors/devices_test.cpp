@@ -112,7 +112,7 @@ std::multiset<std::string> adapter_endpoints(const nlohmann::json& oracle) {
 // ---- VPMEM ----------------------------------------------------------------
 
 TEST_CASE("VPMEM devices get /run/layers/p<n> and are ref-counted per host path",
-          "[devices][vpmem]") {
+          "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpmem-refs"));
@@ -167,7 +167,7 @@ TEST_CASE("VPMEM devices get /run/layers/p<n> and are ref-counted per host path"
 }
 
 TEST_CASE("VPMEM adds respect the VM's size and count limits and stat the file",
-          "[devices][vpmem]") {
+          "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto opts = host.lcow("vpmem-limits");
@@ -203,7 +203,7 @@ TEST_CASE("VPMEM adds respect the VM's size and count limits and stat the file",
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("VPMEM is not supported on WCOW", "[devices][vpmem]") {
+TEST_CASE("VPMEM is not supported on WCOW", "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("vpmem-wcow"));
@@ -216,7 +216,8 @@ TEST_CASE("VPMEM is not supported on WCOW", "[devices][vpmem]") {
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("a VPMEM add whose guest step fails is rolled back on the host", "[devices][vpmem]") {
+TEST_CASE("a VPMEM add whose guest step fails is rolled back on the host",
+          "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpmem-guest-fail"));
@@ -241,7 +242,7 @@ TEST_CASE("a VPMEM add whose guest step fails is rolled back on the host", "[dev
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("a VPMEM add whose host step fails records nothing", "[devices][vpmem]") {
+TEST_CASE("a VPMEM add whose host step fails records nothing", "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpmem-host-fail"));
@@ -262,7 +263,8 @@ TEST_CASE("a VPMEM add whose host step fails records nothing", "[devices][vpmem]
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("a failed VPMEM removal leaves the device attached and usable", "[devices][vpmem]") {
+TEST_CASE("a failed VPMEM removal leaves the device attached and usable",
+          "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpmem-rm-fail"));
@@ -292,7 +294,7 @@ TEST_CASE("a failed VPMEM removal leaves the device attached and usable", "[devi
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("with VHD boot the root file system holds VPMEM device 0", "[devices][vpmem]") {
+TEST_CASE("with VHD boot the root file system holds VPMEM device 0", "[devices][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   make_file(host, "LinuxBootFiles/rootfs.vhd");
@@ -344,7 +346,7 @@ TEST_CASE("concurrent adds of one VPMEM file share a single attach", "[devices][
 
 // ---- VSMB -----------------------------------------------------------------
 
-TEST_CASE("VSMB directory shares are named s<n> and ref-counted", "[devices][vsmb]") {
+TEST_CASE("VSMB directory shares are named s<n> and ref-counted", "[devices][vsmb][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("vsmb-dir"));
@@ -391,7 +393,8 @@ TEST_CASE("VSMB directory shares are named s<n> and ref-counted", "[devices][vsm
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("a VSMB file share maps the file under its directory's share", "[devices][vsmb]") {
+TEST_CASE("a VSMB file share maps the file under its directory's share",
+          "[devices][vsmb][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("vsmb-file"));
@@ -423,7 +426,8 @@ TEST_CASE("a VSMB file share maps the file under its directory's share", "[devic
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("files of one directory share one VSMB share, updated per file", "[devices][vsmb]") {
+TEST_CASE("files of one directory share one VSMB share, updated per file",
+          "[devices][vsmb][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("vsmb-files"));
@@ -446,7 +450,8 @@ TEST_CASE("files of one directory share one VSMB share, updated per file", "[dev
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("VSMB share names count in hex and paths are compared cleaned", "[devices][vsmb]") {
+TEST_CASE("VSMB share names count in hex and paths are compared cleaned",
+          "[devices][vsmb][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("vsmb-names"));
@@ -471,7 +476,7 @@ TEST_CASE("VSMB share names count in hex and paths are compared cleaned", "[devi
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("VSMB errors: an unshared directory, a missing path, LCOW", "[devices][vsmb]") {
+TEST_CASE("VSMB errors: an unshared directory, a missing path, LCOW", "[devices][vsmb][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto dir = make_dir(host, "unshared");
@@ -498,7 +503,7 @@ TEST_CASE("VSMB errors: an unshared directory, a missing path, LCOW", "[devices]
 
 // ---- Plan9 ----------------------------------------------------------------
 
-TEST_CASE("Plan9 shares are ref-counted per identical share", "[devices][plan9]") {
+TEST_CASE("Plan9 shares are ref-counted per identical share", "[devices][plan9][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("plan9"));
@@ -550,7 +555,7 @@ TEST_CASE("Plan9 shares are ref-counted per identical share", "[devices][plan9]"
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("Plan9 options make different shares", "[devices][plan9]") {
+TEST_CASE("Plan9 options make different shares", "[devices][plan9][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("plan9-opts"));
@@ -575,7 +580,7 @@ TEST_CASE("Plan9 options make different shares", "[devices][plan9]") {
   CHECK_FALSE(vm.close());
 }
 
-TEST_CASE("Plan9 errors: no guest path, unknown share, WCOW", "[devices][plan9]") {
+TEST_CASE("Plan9 errors: no guest path, unknown share, WCOW", "[devices][plan9][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto dir = make_dir(host, "src");
@@ -604,7 +609,7 @@ TEST_CASE("Plan9 errors: no guest path, unknown share, WCOW", "[devices][plan9]"
 
 // ---- Named pipes ----------------------------------------------------------
 
-TEST_CASE("named pipes are mapped and unmapped", "[devices][pipes]") {
+TEST_CASE("named pipes are mapped and unmapped", "[devices][pipes][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("pipes"));
@@ -625,7 +630,7 @@ TEST_CASE("named pipes are mapped and unmapped", "[devices][pipes]") {
 
 // ---- Network --------------------------------------------------------------
 
-TEST_CASE("network namespaces carry one NIC per endpoint", "[devices][network]") {
+TEST_CASE("network namespaces carry one NIC per endpoint", "[devices][network][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("net"));
@@ -735,7 +740,8 @@ TEST_CASE("a failed endpoint add keeps the NICs added before it", "[devices][net
   CHECK(f.sim->oracle()["net-fail"]["network_adapters"].empty());
 }
 
-TEST_CASE("WCOW network endpoints are added and removed through HCS", "[devices][network]") {
+TEST_CASE("WCOW network endpoints are added and removed through HCS",
+          "[devices][network][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("net-wcow"));
@@ -755,7 +761,7 @@ TEST_CASE("WCOW network endpoints are added and removed through HCS", "[devices]
 
 // ---- VPCI -----------------------------------------------------------------
 
-TEST_CASE("an assigned VPCI device is in HCS until it is removed", "[devices][vpci]") {
+TEST_CASE("an assigned VPCI device is in HCS until it is removed", "[devices][vpci][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpci"));
@@ -791,7 +797,7 @@ TEST_CASE("an assigned VPCI device is in HCS until it is removed", "[devices][vp
 
 // ---- Combined layers ------------------------------------------------------
 
-TEST_CASE("combined layers on LCOW, and the wrong OS's form", "[devices][layers]") {
+TEST_CASE("combined layers on LCOW, and the wrong OS's form", "[devices][layers][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("layers"));
@@ -829,7 +835,8 @@ TEST_CASE("combined layers on LCOW, and the wrong OS's form", "[devices][layers]
 
 // ---- Exits ----------------------------------------------------------------
 
-TEST_CASE("device calls in flight fail with the exit error when the VM exits", "[devices][exit]") {
+TEST_CASE("device calls in flight fail with the exit error when the VM exits",
+          "[devices][exit][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("doomed"));

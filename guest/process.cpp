@@ -1,0 +1,304 @@
+#include "guest/process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace uvm::guest {
+
+namespace {
+
+std::string errno_text(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty()) {
+    s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  }
+  return s;
+}
+
+bool write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    auto n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Copies until EOF or an error on either side.
+void copy(int from, int to) {
+  char buf[16384];
+  for (;;) {
+    auto n = ::read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0 || !write_all(to, buf, static_cast<size_t>(n))) {
+      return;
+    }
+  }
+}
+
+// Process output -> host: at EOF half-close, then wait for the host to
+// close its end (it has read everything). The socket is the process's to
+// close.
+void relay_out(int pipe_read, int socket) {
+  copy(pipe_read, socket);
+  ::close(pipe_read);
+  ::shutdown(socket, SHUT_WR);
+  char sink[256];
+  while (::read(socket, sink, sizeof sink) > 0) {
+  }
+}
+
+// Host -> process stdin: at EOF (the host's CloseStdin) the pipe closes.
+void relay_in(int socket, int pipe_write) {
+  copy(socket, pipe_write);
+  ::close(pipe_write);
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) {
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+} // namespace
+
+result<std::vector<std::string>> split_command_line(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) {
+        words.push_back(std::move(word));
+        word.clear();
+        in_word = false;
+      }
+      continue;
+    }
+    in_word = true;
+    if (c == '\\') {
+      if (++i == line.size()) {
+        return error{errc::bad_request, "command line ends with a backslash"};
+      }
+      word += line[i];
+    } else if (c == '\'') {
+      auto end = line.find('\'', i + 1);
+      if (end == std::string::npos) {
+        return error{errc::bad_request, "unterminated single quote in command line"};
+      }
+      word.append(line, i + 1, end - i - 1);
+      i = end;
+    } else if (c == '"') {
+      for (++i;; ++i) {
+        if (i == line.size()) {
+          return error{errc::bad_request, "unterminated double quote in command line"};
+        }
+        if (line[i] == '"') {
+          break;
+        }
+        if (line[i] == '\\' && i + 1 < line.size() &&
+            std::strchr("\"\\$`", line[i + 1]) != nullptr) {
+          ++i;
+        }
+        word += line[i];
+      }
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) {
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_sockets stdio) {
+  auto fail = [&](const std::string& why) {
+    close_fd(stdio.in);
+    close_fd(stdio.out);
+    close_fd(stdio.err);
+    return error{errc::io_failure, why};
+  };
+  if (spec.args.empty()) {
+    return fail("no command to run");
+  }
+  // Pipes for the requested streams, and one that reports an exec failure
+  // (close-on-exec: it reads EOF when the exec succeeded).
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
+  if ((stdio.in >= 0 && ::pipe2(in, O_CLOEXEC) != 0) ||
+      (stdio.out >= 0 && ::pipe2(out, O_CLOEXEC) != 0) ||
+      (stdio.err >= 0 && ::pipe2(err, O_CLOEXEC) != 0) || ::pipe2(status, O_CLOEXEC) != 0) {
+    auto why = errno_text(errno);
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], status[0], status[1]}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+    return fail("pipe: " + why);
+  }
+  // Everything the child needs, prepared before fork (no allocation after).
+  std::vector<char*> argv;
+  for (const auto& a : spec.args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  for (const auto& [k, v] : spec.env) {
+    env_strings.push_back(k + "=" + v);
+  }
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(stdio.in >= 0 ? in[0] : devnull, 0);
+    ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
+    ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
+    ::setsid();
+    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
+      int e = errno;
+      (void)!::write(status[1], &e, sizeof e);
+      ::_exit(127);
+    }
+    if (spec.env.empty()) {
+      ::execvp(argv[0], argv.data());
+    } else {
+      ::execvpe(argv[0], argv.data(), envp.data());
+    }
+    int e = errno;
+    (void)!::write(status[1], &e, sizeof e);
+    ::_exit(127);
+  }
+  int fork_errno = errno;
+  ::close(devnull);
+  for (int fd : {in[0], out[1], err[1], status[1]}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  if (pid < 0) {
+    for (int fd : {in[1], out[0], err[0], status[0]}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+    return fail("fork: " + errno_text(fork_errno));
+  }
+  int child_errno = 0;
+  auto n = ::read(status[0], &child_errno, sizeof child_errno);
+  ::close(status[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    ::waitpid(pid, nullptr, 0);
+    for (int fd : {in[1], out[0], err[0]}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+    return fail(
+        (spec.cwd.empty() || child_errno != ENOENT ? "exec " + spec.args[0] : "chdir " + spec.cwd) +
+        ": " + errno_text(child_errno));
+  }
+
+  std::shared_ptr<process> p{new process};
+  p->pid_ = static_cast<uint32_t>(pid);
+  for (int fd : {stdio.in, stdio.out, stdio.err}) {
+    if (fd >= 0) {
+      p->sockets_.push_back(fd);
+    }
+  }
+  if (stdio.in >= 0) {
+    p->stdin_socket_ = stdio.in;
+    p->relays_.emplace_back(relay_in, stdio.in, in[1]);
+  }
+  std::vector<std::thread> outputs;
+  if (stdio.out >= 0) {
+    outputs.emplace_back(relay_out, out[0], stdio.out);
+  }
+  if (stdio.err >= 0) {
+    outputs.emplace_back(relay_out, err[0], stdio.err);
+  }
+  p->reaper_ = std::thread([raw = p.get(), outputs = std::move(outputs)]() mutable {
+    int status_code = 0;
+    while (::waitpid(static_cast<pid_t>(raw->pid_), &status_code, 0) < 0 && errno == EINTR) {
+    }
+    for (auto& t : outputs) {
+      t.join();
+    }
+    uint32_t code = WIFEXITED(status_code)     ? static_cast<uint32_t>(WEXITSTATUS(status_code))
+                    : WIFSIGNALED(status_code) ? 128u + static_cast<uint32_t>(WTERMSIG(status_code))
+                                               : 255u;
+    // Nobody writes to a process that is gone: end the stdin relay.
+    if (raw->stdin_socket_ >= 0) {
+      ::shutdown(raw->stdin_socket_, SHUT_RDWR);
+    }
+    std::lock_guard<std::mutex> lock{raw->mutex_};
+    raw->exit_code_ = code;
+    raw->cv_.notify_all();
+  });
+  return p;
+}
+
+process::~process() {
+  if (reaper_.joinable()) {
+    reaper_.join();
+  }
+  for (auto& t : relays_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  for (int fd : sockets_) {
+    ::close(fd);
+  }
+}
+
+void process::abandon() {
+  ::kill(-static_cast<pid_t>(pid_), SIGKILL);
+  for (int fd : sockets_) {
+    ::shutdown(fd, SHUT_RDWR);
+  }
+}
+
+std::optional<uint32_t> process::wait_for(std::optional<std::chrono::milliseconds> timeout) {
+  std::unique_lock<std::mutex> lock{mutex_};
+  if (!timeout) {
+    cv_.wait(lock, [&] { return exit_code_.has_value(); });
+  } else {
+    cv_.wait_for(lock, *timeout, [&] { return exit_code_.has_value(); });
+  }
+  return exit_code_;
+}
+
+bool process::exited() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return exit_code_.has_value();
+}
+
+bool process::signal(int signo) {
+  if (exited()) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(pid_), signo) == 0;
+}
+
+} // namespace uvm::guest

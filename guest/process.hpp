@@ -1,0 +1,75 @@
+// A real process started by our guest agent (gcs-bridge.md §7.5, §9): it
+// forks and execs, relays stdio between the process's pipes and the host's
+// relay sockets, and reports the exit code only once the output relays are
+// done — after the clean close handshake: the guest half-closes each output
+// stream and waits until the host closes its end.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "messages/errors.hpp"
+
+namespace uvm::guest {
+
+struct process_spec {
+  std::vector<std::string> args;          // argv; args[0] is looked up in PATH
+  std::map<std::string, std::string> env; // empty: the agent's environment
+  std::string cwd;
+};
+
+// Connected relay sockets, owned by the process from start(); -1 = none
+// (the stream is /dev/null).
+struct stdio_sockets {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+};
+
+// Shell-word splitting of a CommandLine: blanks separate words, single
+// quotes keep everything, double quotes and backslashes escape.
+result<std::vector<std::string>> split_command_line(const std::string& line);
+
+class process {
+public:
+  // Forks and execs `spec`; an exec failure is reported as the start's
+  // error ("exec <arg0>: <reason>"), not as an exit code.
+  static result<std::shared_ptr<process>> start(const process_spec& spec, stdio_sockets stdio);
+  ~process();
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  uint32_t pid() const { return pid_; }
+  // The exit code (128 + signal for a signalled process) once the process
+  // exited and its output relays are done; std::nullopt on timeout.
+  std::optional<uint32_t> wait_for(std::optional<std::chrono::milliseconds> timeout);
+  bool exited() const;
+  // kill(2); false when the process is gone.
+  bool signal(int signo);
+  // The agent is stopping: kill the process's group and cut its relays, so
+  // that its threads end without the host.
+  void abandon();
+
+private:
+  process() = default;
+  void reap();
+
+  uint32_t pid_ = 0;
+  std::vector<std::thread> relays_;
+  std::thread reaper_;
+  std::vector<int> sockets_; // the relay sockets, closed last
+  int stdin_socket_ = -1;    // to stop the stdin relay when the process ends
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<uint32_t> exit_code_;
+};
+
+} // namespace uvm::guest

@@ -1,0 +1,89 @@
+// gcs: our guest agent. Serves the GCS bridge protocol on stdin/stdout
+// (--stdio, as hcsshim's guest does with -use-inouterr), or on a unix
+// socket it dials (--connect unix:PATH) or listens on (--listen unix:PATH,
+// one connection). Stdio relays dial "<stdio-dir>/port-<P>.sock".
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "guest/connection.hpp"
+
+namespace {
+
+bool unix_address(const std::string& spec, sockaddr_un& addr) {
+  const std::string prefix = "unix:";
+  if (spec.rfind(prefix, 0) != 0 || spec.size() - prefix.size() >= sizeof addr.sun_path) {
+    return false;
+  }
+  addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, spec.c_str() + prefix.size());
+  return true;
+}
+
+int fail(const std::string& why) {
+  std::cerr << "gcs: " << why << "\n";
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gcs: guest compute service (GCS bridge protocol v4)"};
+  bool use_stdio = false;
+  std::string connect_to, listen_on;
+  uvm::guest::service_options opts;
+  opts.stdio_dir = ".";
+  auto* mode = app.add_option_group("transport");
+  mode->add_flag("--stdio", use_stdio, "the bridge is stdin/stdout");
+  mode->add_option("--connect", connect_to, "dial the host: unix:PATH");
+  mode->add_option("--listen", listen_on, "accept one host connection: unix:PATH");
+  mode->require_option(1);
+  app.add_option("--stdio-dir", opts.stdio_dir, "where the host's port-<P>.sock relays live");
+  CLI11_PARSE(app, argc, argv);
+  // A host that goes away must not kill the agent mid-write.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  int in_fd = 0, out_fd = 1;
+  if (!use_stdio) {
+    sockaddr_un addr{};
+    const auto& spec = connect_to.empty() ? listen_on : connect_to;
+    if (!unix_address(spec, addr)) {
+      return fail("expected unix:PATH, got '" + spec + "'");
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return fail(std::string{"socket: "} + std::strerror(errno));
+    }
+    if (!connect_to.empty()) {
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        return fail("connect " + spec + ": " + std::strerror(errno));
+      }
+      in_fd = out_fd = fd;
+    } else {
+      ::unlink(addr.sun_path);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+          ::listen(fd, 1) != 0) {
+        return fail("listen " + spec + ": " + std::strerror(errno));
+      }
+      int conn = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      ::close(fd);
+      if (conn < 0) {
+        return fail(std::string{"accept: "} + std::strerror(errno));
+      }
+      in_fd = out_fd = conn;
+    }
+  }
+  auto why = uvm::guest::serve_connection(in_fd, out_fd, opts);
+  if (!why.empty()) {
+    return fail(why);
+  }
+  return 0;
+}
