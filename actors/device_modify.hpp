@@ -202,9 +202,8 @@ void modify_add(Self self, hcs::device_request req, const std::string& activity,
   bool host_add = req.host && req.host->value("RequestType", "") == "Add" &&
                   !req.host->value("ResourcePath", "").empty();
   if (!host_add) {
-    send_guest(self, guest, activity, [done](const error& ge) {
-      done(ge ? wrap("guest modify", ge) : error{});
-    });
+    send_guest(self, guest, activity,
+               [done](const error& ge) { done(ge ? wrap("guest modify", ge) : error{}); });
     return;
   }
   auto host = hcs::go_dump(*req.host);

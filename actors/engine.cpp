@@ -335,6 +335,8 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.bus = bus_;
   env.supervisor = supervisor_;
   env.bridge_log = bridge_log_;
+  env.guest = cfg_.guest;
+  env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
   registry_ = spawn_registry(*system_, std::move(env));
   dispatcher_ = system_->spawn<dispatcher>();
 }

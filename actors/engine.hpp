@@ -28,8 +28,12 @@ struct engine_config {
   // Zero-latency simulator calls complete inside the call instead of on a
   // timer thread (see sim_backend::set_inline_completions).
   bool sim_inline_completions = false;
-  uint64_t sim_seed = 1;   // latency and fault randomness
+  uint64_t sim_seed = 1; // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+  // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of
+  // each bridge RPC.
+  std::string guest = "in-process";
+  std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
 };
 
 // The real host's facts: logical CPUs, executable name and folder.

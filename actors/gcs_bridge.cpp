@@ -1,74 +1,389 @@
 #include "actors/gcs_bridge.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "actors/core/logging.hpp"
 #include "bridge/guest_stub.hpp"
+#include "bridge/protocol.hpp"
+#include "bridge/rpc_messages.hpp"
+#include "guest/link.hpp"
 #include "hcs/device_requests.hpp"
-#include "hcs/go_json.hpp"
 
 namespace uvm {
 
 namespace {
 
-struct gcs_bridge_state {
-  std::string vm_id;
-  bool external = true;
-  bridge::guest_stub guest;
-  std::shared_ptr<bridge::frame_log> log;
-  uint64_t next_id = 1;
-  static inline const char* name = "uvm_gcs_bridge";
+using rpc_done = std::function<void(result<bridge::response>)>;
+
+struct pending_rpc {
+  uint32_t type = 0;
+  rpc_done done;
 };
 
-gcs_bridge_actor::behavior_type
-gcs_bridge(gcs_bridge_actor::stateful_pointer<gcs_bridge_state> self, std::string vm_id,
-           bool external, std::shared_ptr<bridge::frame_log> log) {
-  self->state.vm_id = std::move(vm_id);
-  self->state.external = external;
-  self->state.log = std::move(log);
+struct gcs_bridge_state {
+  bridge_context ctx;
+  std::optional<bridge::guest_stub> stub; // guest "stub"
+  std::unique_ptr<guest::link> link;
+  std::thread reader;
+  uint64_t next_id = 0;
+  std::map<uint64_t, pending_rpc> pending;
+  std::set<uint64_t> abandoned; // timed out: a late response is dropped
+  bool negotiated = false;
+  std::vector<std::function<void()>> after_negotiation;
+  std::optional<std::string> closed; // the cause, once the connection is gone
+  std::string capabilities;          // as the guest sent them
+  static inline const char* name = "uvm_gcs_bridge";
+
+  ~gcs_bridge_state() {
+    if (link) {
+      link->shut();
+    }
+    if (reader.joinable()) {
+      reader.join();
+    }
+  }
+};
+
+using bridge_pointer = gcs_bridge_actor::stateful_pointer<gcs_bridge_state>;
+
+error closed_error(const std::string& cause) {
+  return error{errc::hcs_failure, "bridge closed: " + cause};
+}
+
+// The reader: frames and the end of the stream become messages.
+void read_loop(int fd, caf::actor_addr addr) {
+  bridge::frame_decoder decoder;
+  char buf[65536];
+  auto tell = [&addr](auto... xs) {
+    if (auto hdl = caf::actor_cast<caf::actor>(addr)) {
+      caf::anon_send(hdl, xs...);
+    }
+  };
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == ECONNRESET) {
+      tell(bridge_closed_atom_v, std::string{"the guest closed the connection (reset)"});
+      return;
+    }
+    if (n < 0) {
+      tell(bridge_closed_atom_v, std::string{"bridge read failed: "} + std::strerror(errno));
+      return;
+    }
+    if (n == 0) {
+      auto why = decoder.at_eof();
+      tell(bridge_closed_atom_v,
+           why.empty() ? std::string{"the guest closed the connection"} : why);
+      return;
+    }
+    decoder.feed(buf, static_cast<size_t>(n));
+    while (auto f = decoder.next()) {
+      tell(bridge_frame_atom_v, f->type, f->id, std::move(f->body));
+    }
+    if (decoder.failed()) {
+      tell(bridge_closed_atom_v, decoder.error());
+      return;
+    }
+  }
+}
+
+void log_frame(bridge_pointer self, const char* direction, uint32_t type, uint64_t id,
+               const std::string& body) {
+  auto& log = self->state.ctx.log;
+  if (log && log->active()) {
+    log->write(self->state.ctx.vm_id, direction, bridge::type_name(type).c_str(), id, body);
+  }
+}
+
+// The connection is gone: every caller learns why, the VM hears of it.
+void close_bridge(bridge_pointer self, const std::string& cause, bool tell_vm) {
+  auto& st = self->state;
+  if (st.closed) {
+    return;
+  }
+  st.closed = cause;
+  logging::error({st.ctx.vm_id, {}}, "GCS bridge closed", {{"cause", cause}});
+  if (st.link) {
+    st.link->shut();
+  }
+  auto pending = std::move(st.pending);
+  st.pending.clear();
+  for (auto& [id, call] : pending) {
+    call.done(closed_error(cause));
+  }
+  auto waiting = std::move(st.after_negotiation);
+  st.after_negotiation.clear();
+  for (auto& run : waiting) {
+    run(); // each sees `closed` and fails
+  }
+  if (tell_vm && st.ctx.vm) {
+    caf::anon_send(st.ctx.vm, bridge_closed_atom_v, cause);
+  }
+}
+
+bool write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_done done) {
+  auto& st = self->state;
+  if (st.closed) {
+    done(closed_error(*st.closed));
+    return;
+  }
+  auto id = st.next_id++;
+  auto type = bridge::request_type(r);
+  log_frame(self, "send", type, id, body);
+  st.pending.emplace(id, pending_rpc{type, std::move(done)});
+  if (!write_all(st.link->fd(), bridge::encode_frame(type, id, body))) {
+    close_bridge(self, std::string{"bridge write: "} + std::strerror(errno), true);
+    return;
+  }
+  self->delayed_send(self, st.ctx.rpc_timeout, rpc_timeout_atom_v, id);
+}
+
+// Calls before the negotiation wait for it.
+void when_negotiated(bridge_pointer self, std::function<void()> run) {
+  auto& st = self->state;
+  if (st.negotiated || st.closed) {
+    run();
+    return;
+  }
+  st.after_negotiation.push_back(std::move(run));
+}
+
+void negotiate(bridge_pointer self) {
+  send_rpc(self, bridge::rpc::negotiate_protocol, bridge::encode(bridge::negotiate_request{}),
+           [self](result<bridge::response> r) {
+             auto& st = self->state;
+             if (!r) {
+               close_bridge(self, r.err().text, true);
+               return;
+             }
+             if (!r->ok() || r->version.value_or(0) != bridge::protocol_version) {
+               close_bridge(self,
+                            r->ok() ? "unexpected version " +
+                                          std::to_string(r->version.value_or(0)) + " returned"
+                                    : "negotiation failed: " + r->error_message,
+                            true);
+               return;
+             }
+             st.negotiated = true;
+             st.capabilities = r->capabilities.value_or("{}");
+             auto waiting = std::move(st.after_negotiation);
+             st.after_negotiation.clear();
+             for (auto& run : waiting) {
+               run();
+             }
+           });
+}
+
+void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body) {
+  auto& st = self->state;
+  if (st.closed) {
+    return;
+  }
+  log_frame(self, "recv", type, id, body);
+  if (bridge::is_notification(type)) {
+    if (type != bridge::notify_container) {
+      close_bridge(
+          self, "bridge received unknown unknown notification message " + bridge::type_name(type),
+          true);
+      return;
+    }
+    auto n = bridge::parse_notification(body);
+    if (!n) {
+      close_bridge(self, n.err().text, true);
+      return;
+    }
+    logging::info({st.ctx.vm_id, n->activity_id}, "container exited",
+                  {{"container", n->container_id}, {"type", n->type}});
+    return;
+  }
+  if (!bridge::is_response(type)) {
+    close_bridge(self, "bridge received unknown unknown message type " + bridge::type_name(type),
+                 true);
+    return;
+  }
+  auto call = st.pending.extract(id);
+  if (call.empty()) {
+    if (st.abandoned.erase(id) > 0) {
+      return; // its caller gave up
+    }
+    close_bridge(self,
+                 "bridge received unknown rpc response for id " + std::to_string(id) + ", type " +
+                     bridge::type_name(type),
+                 true);
+    return;
+  }
+  auto r = bridge::parse_response(body);
+  if (!r) {
+    call.mapped().done(r.err());
+    close_bridge(self, r.err().text, true);
+    return;
+  }
+  call.mapped().done(std::move(*r));
+}
+
+std::string view_of(bridge_pointer self) {
+  auto& st = self->state;
+  nlohmann::json view = {{"external", st.ctx.external}, {"guest", st.ctx.guest}};
+  if (st.stub) {
+    view["mounts"] = st.stub->mounts();
+    return view.dump();
+  }
+  view["negotiated"] = st.negotiated;
+  view["pending"] = st.pending.size();
+  view["capabilities"] =
+      nlohmann::json::parse(st.capabilities.empty() ? "{}" : st.capabilities, nullptr, false);
+  if (st.closed) {
+    view["closed"] = *st.closed;
+  }
+  if (st.link && st.link->mounts()) {
+    view["mounts"] = st.link->mounts()->mounts();
+  }
+  return view.dump();
+}
+
+gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  if (st.ctx.guest == "stub") {
+    st.stub.emplace();
+  } else {
+    guest::service_options opts;
+    opts.stdio_dir = st.ctx.stdio_dir;
+    auto l = guest::link::open(st.ctx.guest, opts);
+    if (!l) {
+      st.closed = "cannot reach the guest: " + l.err().text;
+      logging::error({st.ctx.vm_id, {}}, "GCS bridge not connected", {{"cause", *st.closed}});
+    } else {
+      st.link = std::move(*l);
+      st.reader = std::thread(read_loop, st.link->fd(), self->address());
+      negotiate(self);
+    }
+  }
   return {
       [=](guest_modify_atom, const std::string& request,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         auto& st = self->state;
-        auto id = st.next_id++;
-        bool logging = st.log && st.log->active();
         // v0.8.8 sends the zero GUID when there is no activity.
-        auto activity_id = activity.empty() ? std::string{hcs::null_container_id} : activity;
-        if (logging) {
-          auto guest = hcs::ojson::parse(request, nullptr, false);
-          st.log->write(st.vm_id, "send", "ModifySettings", id,
-                        hcs::bridge_modify_body(guest, activity_id));
-        }
-        auto r = st.guest.modify_settings(request);
-        if (logging) {
-          hcs::ojson response = {{"Result", static_cast<int32_t>(r.hresult)},
-                                 {"ActivityId", activity_id}};
-          if (!r.ok()) {
-            response["ErrorMessage"] = r.message;
+        auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
+        if (st.stub) {
+          auto id = st.next_id++;
+          bool logging = st.ctx.log && st.ctx.log->active();
+          if (logging) {
+            auto guest = hcs::ojson::parse(request, nullptr, false);
+            st.ctx.log->write(st.ctx.vm_id, "send", "Request(ModifySettings)", id,
+                              hcs::bridge_modify_body(guest, activity_id));
           }
-          st.log->write(st.vm_id, "recv", "ModifySettingsResponse", id, hcs::go_dump(response));
+          auto r = st.stub->modify_settings(request);
+          if (logging) {
+            auto response =
+                r.ok() ? bridge::response{} : bridge::failure(r.hresult, r.message, activity_id);
+            response.activity_id = activity_id;
+            st.ctx.log->write(st.ctx.vm_id, "recv", "Response(ModifySettings)", id,
+                              bridge::encode(response));
+          }
+          if (!r.ok()) {
+            // The host bridge's wording for a failed guest RPC (§6.2).
+            return to_caf_error(error{errc::hcs_failure, "guest RPC failure: " + r.message});
+          }
+          return caf::ok_atom_v;
         }
-        if (!r.ok()) {
-          // The host bridge's wording for a failed guest RPC (gcs-bridge.md §6.2).
-          return to_caf_error(error{errc::hcs_failure, "guest RPC failure: " + r.message});
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        bridge::modify_settings_request req;
+        req.base = {bridge::zero_guid, activity_id};
+        req.request = request;
+        auto body = bridge::encode(req);
+        when_negotiated(self, [self, rp, body]() mutable {
+          send_rpc(
+              self, bridge::rpc::modify_settings, body, [rp](result<bridge::response> r) mutable {
+                if (!r) {
+                  rp.deliver(to_caf_error(r.err()));
+                } else if (!r->ok()) {
+                  auto why =
+                      r->error_message.empty() ? hcs::hresult_text(r->result) : r->error_message;
+                  rp.deliver(to_caf_error(error{errc::hcs_failure, "guest RPC failure: " + why}));
+                } else {
+                  rp.deliver(caf::ok_atom_v);
+                }
+              });
+        });
+        return rp;
+      },
+      [=](guest_fail_atom, uint32_t count) {
+        auto& st = self->state;
+        if (st.stub) {
+          st.stub->fail_next(count);
+        } else if (!st.link || !st.link->fail_next_modify(count)) {
+          logging::warn({st.ctx.vm_id, {}}, "guest faults can only be injected in-process",
+                        {{"guest", st.ctx.guest}});
         }
-        return caf::ok_atom_v;
       },
-      [=](guest_fail_atom, uint32_t count) { self->state.guest.fail_next(count); },
-      [=](view_atom) -> std::string {
-        nlohmann::json view = {{"external", self->state.external},
-                               {"guest", "in-process stub"},
-                               {"mounts", self->state.guest.mounts()}};
-        return view.dump();
+      [=](view_atom) -> std::string { return view_of(self); },
+      [=](bridge_frame_atom, uint32_t type, uint64_t id, std::string& body) {
+        on_frame(self, type, id, body);
       },
-      [=](vm_exit_atom, const caf::error&) { self->quit(); },
+      [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause, true); },
+      [=](rpc_timeout_atom, uint64_t id) {
+        auto& st = self->state;
+        auto call = st.pending.extract(id);
+        if (call.empty()) {
+          return;
+        }
+        st.abandoned.insert(id);
+        call.mapped().done(
+            error{errc::hcs_failure, "bridge " + bridge::type_name(call.mapped().type) +
+                                         " timed out after " +
+                                         std::to_string(st.ctx.rpc_timeout.count()) + " ms"});
+      },
+      [=](vm_exit_atom, const caf::error& why) {
+        auto& st = self->state;
+        auto pending = std::move(st.pending);
+        st.pending.clear();
+        for (auto& [id, call] : pending) {
+          call.done(from_caf_error(why));
+        }
+        st.closed = "the utility VM exited";
+        auto waiting = std::move(st.after_negotiation);
+        st.after_negotiation.clear();
+        for (auto& run : waiting) {
+          run(); // each sees `closed` and fails
+        }
+        if (st.link) {
+          st.link->shut();
+        }
+        self->quit();
+      },
   };
 }
 
 } // namespace
 
-gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, std::string vm_id, bool external,
-                                  std::shared_ptr<bridge::frame_log> log) {
-  return parent->spawn<caf::linked>(gcs_bridge, std::move(vm_id), external, std::move(log));
+gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx) {
+  return parent->spawn<caf::linked>(gcs_bridge, std::move(ctx));
 }
 
 } // namespace uvm

@@ -1,18 +1,32 @@
-// The GCS bridge child of a utility VM: the guest half of every modify
-// (a ModifySettings RPC to the null container). Until the bridge protocol
-// lands, it is served by the in-process guest stub (bridge/guest_stub);
-// the device actors see only this typed interface.
+// The GCS bridge child of a utility VM: the host side of the bridge
+// protocol (gcs-bridge.md). It owns the connection to the VM's guest agent
+// (guest/link: in-process, exec:CMD or unix:PATH), negotiates protocol v4
+// first, keeps the table of RPCs in flight with a deadline on each, matches
+// responses in any order, and on connection loss fails every pending call
+// at once with "bridge closed: <cause>" and tells its VM. The guest "stub"
+// answers ModifySettings from the mount table directly, without the
+// protocol: the deterministic tests use it.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <string>
 
 #include "bridge/frame_log.hpp"
 #include "messages/caf_types.hpp"
 
 namespace uvm {
 
-// `log` (may be null) hears every ModifySettings and its response.
-gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, std::string vm_id, bool external,
-                                  std::shared_ptr<bridge::frame_log> log);
+struct bridge_context {
+  std::string vm_id;
+  bool external = true;
+  std::string guest = "in-process"; // or "stub", "exec:CMD", "unix:PATH"
+  std::string stdio_dir;            // the in-process agent's relay sockets
+  std::chrono::milliseconds rpc_timeout{std::chrono::minutes(5)};
+  std::shared_ptr<bridge::frame_log> log; // may be null
+  caf::actor vm;                          // hears bridge_closed_atom
+};
+
+gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);
 
 } // namespace uvm

@@ -1,5 +1,6 @@
 #include "actors/utility_vm.hpp"
 
+#include <filesystem>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +72,7 @@ struct utility_vm_state {
   uint64_t container_counter = 0;
   uint64_t mount_counter = 0;
   std::string exit_activity;
+  std::string bridge_lost; // why the guest connection ended, while stopping for it
   static inline const char* name = "utility_vm";
 };
 
@@ -138,8 +140,16 @@ caf::result<R> route(vm_pointer self, const char* what, Child vm_children::*chil
 void spawn_children(vm_pointer self) {
   const auto& plan = self->state.plan;
   vm_children c;
-  c.bridge =
-      spawn_gcs_bridge(self, plan.id, plan.external_guest_connection, self->state.env.bridge_log);
+  bridge_context bc;
+  bc.vm_id = plan.id;
+  bc.external = plan.external_guest_connection;
+  // Without an external connection HCS talks to the guest: no agent here.
+  bc.guest = plan.external_guest_connection ? self->state.env.guest : "stub";
+  bc.stdio_dir = (std::filesystem::temp_directory_path() / ("uvm-stdio-" + plan.id)).string();
+  bc.rpc_timeout = self->state.env.bridge_rpc_timeout;
+  bc.log = self->state.env.bridge_log;
+  bc.vm = caf::actor_cast<caf::actor>(self);
+  c.bridge = spawn_gcs_bridge(self, std::move(bc));
   scsi_context scsi;
   scsi.vm_id = plan.id;
   scsi.lcow = plan.os == "linux";
@@ -183,9 +193,12 @@ void stop_children(vm_pointer self, const error& why) {
 // The exit of the current system, expected or not.
 void handle_exit(vm_pointer self, const hcs::exit_info& info) {
   auto& st = self->state;
-  bool unexpected = info.hresult != hcs::hr::ok;
+  bool unexpected = info.hresult != hcs::hr::ok || !st.bridge_lost.empty();
   auto text = "hcsshim::System::waitBackground " + st.plan.id + ": " +
-              (info.message.empty() ? hcs::hresult_text(info.hresult) : info.message);
+              (!st.bridge_lost.empty() ? "bridge closed: " + st.bridge_lost
+               : info.message.empty()  ? hcs::hresult_text(info.hresult)
+                                       : info.message);
+  st.bridge_lost.clear();
   st.life.on_exit(unexpected, text);
   bool crashed = st.life.state() == lifecycle_state::exited;
   auto activity = st.exit_activity.empty() ? hcs::new_guid() : st.exit_activity;
@@ -639,6 +652,19 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
         if (self->state.children) {
           self->send(self->state.children->bridge, guest_fail_atom_v, count);
         }
+      },
+      [=](bridge_closed_atom, const std::string& cause) {
+        auto& st = self->state;
+        if (st.life.state() != lifecycle_state::running || !st.bridge_lost.empty()) {
+          return;
+        }
+        // Without its guest the VM can do nothing more: it is stopped, and
+        // its exit is reported as unexpected, naming the cause.
+        st.bridge_lost = cause;
+        auto id = st.plan.id;
+        call_backend(
+            self, [id](hcs::backend& b, hcs::completion c) { b.terminate(id, std::move(c)); },
+            [](hcs::call_result) {}, [](const error&) {});
       },
       [=](restart_atom) { restart_system(self); },
       [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {

@@ -3,6 +3,7 @@
 // the child actors (SCSI, VPMEM, shares, GCS bridge).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,10 @@ struct vm_env {
   supervisor_actor supervisor;
   registry_actor registry;
   std::shared_ptr<bridge::frame_log> bridge_log;
+  // The guest agent of LCOW VMs: "in-process" (default), "exec:CMD",
+  // "unix:PATH", or "stub" (no protocol; deterministic tests).
+  std::string guest = "in-process";
+  std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
 };
 
 // What a VM is created from; kept for re-creation after an exit.

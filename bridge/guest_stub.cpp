@@ -45,6 +45,7 @@ bool known_type(const std::string& type) {
 } // namespace
 
 hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
+  std::lock_guard<std::mutex> lock{mutex_};
   if (fail_next_ > 0) {
     --fail_next_;
     return fail("injected guest fault");
@@ -87,6 +88,7 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
 }
 
 nlohmann::json guest_stub::mounts() const {
+  std::lock_guard<std::mutex> lock{mutex_};
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, settings] : mounts_) {
     out[key] = settings;

@@ -1,13 +1,15 @@
-// The in-process stand-in for the guest's half of a modify: what our guest
-// agent will do with a ModifySettings request to the null container
-// (gcs-bridge.md §7.10), kept as a mount table. It validates requests the
-// way the Linux GCS does (unknown resource or request types, mounting twice
-// at one path, removing what is not there) and can be told to fail. The GCS
-// bridge replaces it; the seam is the same request JSON.
+// The guest's mount table: what a ModifySettings request to the null
+// container (gcs-bridge.md §7.10) asks of the guest, kept as a table. Our
+// guest agent (guest/service) keeps its mounts here, and the engine's
+// "stub" guest uses it directly, without the bridge protocol, for
+// deterministic tests. It validates requests the way the Linux GCS does
+// (unknown resource or request types, mounting twice at one path, removing
+// what is not there) and can be told to fail.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,12 +25,17 @@ public:
   hcs::call_result modify_settings(const std::string& guest_request);
 
   // The next `count` requests fail with E_FAIL "injected guest fault".
-  void fail_next(uint32_t count) { fail_next_ = count; }
+  void fail_next(uint32_t count) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    fail_next_ = count;
+  }
 
   // What the guest has mounted where: mount path -> the request's settings.
   nlohmann::json mounts() const;
 
 private:
+  // The agent's handlers and a host's view may use one table at once.
+  mutable std::mutex mutex_;
   uint32_t fail_next_ = 0;
   // Keyed by "<ResourceType> <mount path or id>".
   std::map<std::string, nlohmann::json> mounts_;

@@ -37,7 +37,8 @@ bridge::response bad_body(const error& e) {
 } // namespace
 
 service::service(service_options opts, send_fn send)
-    : opts_(std::move(opts)), send_(std::move(send)) {}
+    : opts_(std::move(opts)), send_(std::move(send)),
+      mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::guest_stub>()) {}
 
 service::~service() {
   std::vector<std::shared_ptr<process>> all;
@@ -511,8 +512,15 @@ bridge::response service::modify_settings(const std::string& body) {
   if (req->base.container_id != bridge::zero_guid) {
     return bridge::failure(fail, "only the utility VM's settings can be modified", act);
   }
-  std::lock_guard<std::mutex> lock{mutex_};
-  auto r = mounts_.modify_settings(req->request);
+  if (auto& faults = opts_.modify_faults; faults) {
+    auto left = faults->load();
+    while (left > 0 && !faults->compare_exchange_weak(left, left - 1)) {
+    }
+    if (left > 0) {
+      return bridge::failure(fail, "injected guest fault", act);
+    }
+  }
+  auto r = mounts_->modify_settings(req->request);
   if (!r.ok()) {
     return bridge::failure(r.hresult, r.message, act);
   }

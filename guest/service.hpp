@@ -34,6 +34,12 @@ struct service_options {
   // the host listens on before ExecuteProcess (the vsock model over unix
   // sockets).
   std::string stdio_dir;
+  // Fault injection for tests: while positive, each ModifySettings takes
+  // one and fails with E_FAIL "injected guest fault".
+  std::shared_ptr<std::atomic<uint32_t>> modify_faults;
+  // The mount table, shared so that an in-process host can show it; made
+  // by the service when absent.
+  std::shared_ptr<bridge::guest_stub> mounts;
 };
 
 class service {
@@ -86,7 +92,7 @@ private:
   mutable std::mutex mutex_;
   bool negotiated_ = false;
   bool stopping_ = false;
-  bridge::guest_stub mounts_;
+  std::shared_ptr<bridge::guest_stub> mounts_;
   std::map<uint32_t, std::shared_ptr<process>> uvm_processes_;
   std::map<std::string, container> containers_;
   // Handler threads; finished ones are joined when the next one starts.

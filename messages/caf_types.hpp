@@ -42,6 +42,9 @@ CAF_ADD_ATOM(uvm, uvm, scsi_path_atom, "scsi_path")
 CAF_ADD_ATOM(uvm, uvm, guest_modify_atom, "guest_mod")
 CAF_ADD_ATOM(uvm, uvm, guest_fail_atom, "guest_fail")
 CAF_ADD_ATOM(uvm, uvm, rollback_atom, "rollback")
+CAF_ADD_ATOM(uvm, uvm, bridge_frame_atom, "br_frame")
+CAF_ADD_ATOM(uvm, uvm, bridge_closed_atom, "br_closed")
+CAF_ADD_ATOM(uvm, uvm, rpc_timeout_atom, "rpc_tmo")
 CAF_ADD_ATOM(uvm, uvm, add_vpmem_atom, "add_vpmem")
 CAF_ADD_ATOM(uvm, uvm, remove_vpmem_atom, "rm_vpmem")
 CAF_ADD_ATOM(uvm, uvm, add_vsmb_atom, "add_vsmb")
@@ -76,7 +79,13 @@ using gcs_bridge_actor = caf::typed_actor<
     caf::replies_to<guest_modify_atom, std::string, std::string>::with<caf::ok_atom>,
     // Fault injection: the next N guest requests fail.
     caf::reacts_to<guest_fail_atom, uint32_t>, caf::replies_to<view_atom>::with<std::string>,
-    caf::reacts_to<vm_exit_atom, caf::error>>;
+    caf::reacts_to<vm_exit_atom, caf::error>,
+    // From the connection's reader: a frame (type, id, body), or the end
+    // of the connection with its cause ("" = the guest closed it).
+    caf::reacts_to<bridge_frame_atom, uint32_t, uint64_t, std::string>,
+    caf::reacts_to<bridge_closed_atom, std::string>,
+    // An RPC's deadline passed (its id).
+    caf::reacts_to<rpc_timeout_atom, uint64_t>>;
 
 // The SCSI child: slot table, ref-counts, two-phase attach and detach.
 using scsi_actor = caf::typed_actor<
@@ -161,6 +170,8 @@ using utility_vm_actor = caf::typed_actor<
     caf::replies_to<remove_scsi_atom, std::string, std::string>::with<caf::ok_atom>,
     caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
     caf::reacts_to<guest_fail_atom, uint32_t>,
+    // From the GCS bridge child: the guest connection is gone (cause).
+    caf::reacts_to<bridge_closed_atom, std::string>,
     // From the supervisor: re-create the system after an unexpected exit.
     caf::reacts_to<restart_atom>,
     // From the backend's callbacks, tagged with the system's generation.

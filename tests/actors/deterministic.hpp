@@ -37,6 +37,8 @@ struct fixture {
     env.fs = uvm::hcs::real_host_fs();
     env.bus = bus;
     env.supervisor = supervisor;
+    // Guest steps answered inside the actor system: settle() sees them.
+    env.guest = "stub";
     registry = uvm::spawn_registry(*sys, env);
     settle();
   }

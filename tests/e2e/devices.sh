@@ -124,13 +124,16 @@ assert reqs[1] == vector("plan9-add-lcow.hcs.json"), reqs[1]
 vsmb = [r for r in reqs if "VirtualSmb/Shares" in r]
 assert vsmb[0] == vector("vsmb-add-wcow.modify.json"), vsmb[0]
 # The guest part went over the bridge, byte for byte the vector's body.
-sent = [json.loads(l) for l in open(bridge_log)]
-sent = [f for f in sent if f["direction"] == "send"]
+frames = [json.loads(l) for l in open(bridge_log)]
+# The connection starts with the negotiation, as hcsshim's does.
+assert frames[0]["type"] == "Request(NegotiateProtocol)" and frames[0]["id"] == 0, frames[0]
+assert frames[0]["body"] == vector("negotiate-protocol-request.body.json"), frames[0]
+sent = [f for f in frames if f["vm"] == "uvm-a" and f["type"] == "Request(ModifySettings)"]
 assert sent[0]["body"] == vector("vpmem-add-lcow.bridge-body.json"), sent[0]
 assert sent[1]["body"] == vector("plan9-add-lcow.bridge-body.json"), sent[1]
-assert all(f["type"] == "ModifySettings" for f in sent)
-# Each send has its response, with the same id.
-recv = [json.loads(l) for l in open(bridge_log) if json.loads(l)["direction"] == "recv"]
+# Each request has its response, with the same id.
+recv = [f for f in frames if f["vm"] == "uvm-a" and f["type"] == "Response(ModifySettings)"]
 assert sorted(f["id"] for f in recv) == sorted(f["id"] for f in sent)
+assert any(f["type"] == "Response(NegotiateProtocol)" and json.loads(f["body"])["Version"] == 4 for f in frames)
 PY
 echo "devices scenario: ok"

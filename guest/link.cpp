@@ -1,0 +1,139 @@
+#include "guest/link.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest/connection.hpp"
+
+namespace uvm::guest {
+
+namespace {
+
+error io(const std::string& what) {
+  return error{errc::io_failure, what + ": " + std::strerror(errno)};
+}
+
+} // namespace
+
+result<std::unique_ptr<link>> link::open(const std::string& spec,
+                                         const service_options& in_process_options) {
+  std::unique_ptr<link> l{new link};
+  l->spec_ = spec;
+  if (spec == "in-process") {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return io("socketpair");
+    }
+    l->fd_ = pair[0];
+    auto opts = in_process_options;
+    if (!opts.modify_faults) {
+      opts.modify_faults = std::make_shared<std::atomic<uint32_t>>(0);
+    }
+    if (!opts.mounts) {
+      opts.mounts = std::make_shared<bridge::guest_stub>();
+    }
+    l->faults_ = opts.modify_faults;
+    l->mounts_ = opts.mounts;
+    l->agent_ = std::thread([fd = pair[1], opts] {
+      serve_connection(fd, fd, opts);
+      ::close(fd);
+    });
+    return l;
+  }
+  if (spec.rfind("unix:", 0) == 0) {
+    auto path = spec.substr(5);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path) {
+      return error{errc::bad_request, "bad guest socket path '" + path + "'"};
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    l->fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l->fd_ < 0) {
+      return io("socket");
+    }
+    if (::connect(l->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return io("connect " + path);
+    }
+    return l;
+  }
+  if (spec.rfind("exec:", 0) == 0) {
+    auto words = split_command_line(spec.substr(5));
+    if (!words) {
+      return words.err();
+    }
+    if (words->empty()) {
+      return error{errc::bad_request, "exec: needs a command"};
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return io("socketpair");
+    }
+    std::vector<char*> argv;
+    for (auto& w : *words) {
+      argv.push_back(w.data());
+    }
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(pair[1], 0);
+      ::dup2(pair[1], 1);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(pair[1]);
+    if (pid < 0) {
+      ::close(pair[0]);
+      return io("fork");
+    }
+    l->fd_ = pair[0];
+    l->child_pid_ = pid;
+    return l;
+  }
+  return error{errc::bad_request,
+               "unknown guest '" + spec + "' (in-process, exec:CMD or unix:PATH)"};
+}
+
+void link::shut() {
+  if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+}
+
+bool link::fail_next_modify(uint32_t count) {
+  if (!faults_) {
+    return false;
+  }
+  faults_->store(count);
+  return true;
+}
+
+link::~link() {
+  shut();
+  if (agent_.joinable()) {
+    agent_.join();
+  }
+  if (child_pid_ > 0) {
+    // The agent saw end of stream; one that lingers is stopped.
+    int status = 0;
+    for (int i = 0; i < 50 && ::waitpid(child_pid_, &status, WNOHANG) == 0; ++i) {
+      ::usleep(10000);
+    }
+    if (::waitpid(child_pid_, &status, WNOHANG) == 0) {
+      ::kill(child_pid_, SIGKILL);
+      ::waitpid(child_pid_, &status, 0);
+    }
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+} // namespace uvm::guest

@@ -1,0 +1,53 @@
+// How the host reaches a guest agent (issue: GCS bridge, transports): one
+// bridge connection as a socket, made one of three ways:
+//   "in-process"  our agent on a thread of this process, over a socketpair
+//                 (the embedded default);
+//   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
+//                 bridge, as hcsshim's guest runs with -use-inouterr;
+//   "unix:PATH"   dial an agent listening on a unix socket.
+// Pure (no actors): the host bridge actor reads and writes the socket.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "guest/service.hpp"
+
+namespace uvm::guest {
+
+class link {
+public:
+  ~link();
+  link(const link&) = delete;
+  link& operator=(const link&) = delete;
+
+  // Read and write end of the bridge.
+  int fd() const { return fd_; }
+  const std::string& spec() const { return spec_; }
+  // Ends the connection: the agent sees end of stream, a reader on fd()
+  // wakes up.
+  void shut();
+  // In-process agents only: the next `count` ModifySettings fail (fault
+  // injection); false for other agents.
+  bool fail_next_modify(uint32_t count);
+  // In-process agents only: the agent's mount table; null otherwise.
+  const std::shared_ptr<bridge::guest_stub>& mounts() const { return mounts_; }
+
+  static result<std::unique_ptr<link>> open(const std::string& spec,
+                                            const service_options& in_process_options);
+
+private:
+  link() = default;
+
+  std::string spec_;
+  int fd_ = -1;
+  int child_pid_ = -1;
+  std::thread agent_;
+  std::shared_ptr<std::atomic<uint32_t>> faults_;
+  std::shared_ptr<bridge::guest_stub> mounts_;
+};
+
+} // namespace uvm::guest

@@ -1,0 +1,148 @@
+// The host bridge with real guest agents: our `gcs` binary over its stdio,
+// a guest that never answers (RPC deadline), and a guest killed while
+// calls are pending (every call fails at once, the VM is reported exited).
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "actors/engine.hpp"
+#include "tests/actors/fixtures.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+uvm::engine_config with_guest(const std::string& guest) {
+  uvm::engine_config cfg;
+  cfg.host = uvm::test::test_host();
+  cfg.call_timeout = 20s;
+  cfg.guest = guest;
+  return cfg;
+}
+
+std::string layer_file(const uvm::test::host_dir& host) {
+  auto path = host.path("layer.vhd");
+  std::ofstream(path) << "layer";
+  return path;
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) {
+      return false;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("device requests travel the bridge to the gcs binary", "[bridge][engine]") {
+  uvm::test::host_dir host;
+  uvm::engine eng{with_guest(std::string{"exec:"} + UVM_GCS_BINARY + " --stdio")};
+  auto vm = eng.create_lcow(host.lcow("real-guest"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  auto layer = layer_file(host);
+  auto path = vm->add_vpmem(layer);
+  REQUIRE(path);
+  CHECK(*path == "/run/layers/p0");
+  // The agent refuses a second mount at one guest path: its answer comes
+  // back as the guest's error, and the host step is undone.
+  auto first = vm->add_plan9(host.path("LinuxBootFiles"), "/run/mounts/m1", true, false, {});
+  REQUIRE(first);
+  auto second = vm->add_plan9(host.path("layers"), "/run/mounts/m1", true, false, {});
+  REQUIRE_FALSE(second);
+  CHECK(second.err().text ==
+        "guest modify: guest RPC failure: MappedDirectory /run/mounts/m1 is already present in "
+        "the guest");
+  CHECK(eng.sim().oracle()["real-guest"]["plan9"].size() == 1);
+  auto view = nlohmann::json::parse(*vm->device_view());
+  CHECK(view["gcs_bridge"]["negotiated"] == true);
+  CHECK(view["gcs_bridge"]["capabilities"]["RuntimeOsType"] == "Linux");
+  CHECK_FALSE(vm->remove_vpmem(layer));
+  CHECK_FALSE(vm->close());
+}
+
+TEST_CASE("a guest that never answers fails the call at the RPC deadline", "[bridge][engine]") {
+  uvm::test::host_dir host;
+  auto cfg = with_guest("exec:sleep 600");
+  cfg.bridge_rpc_timeout = 200ms;
+  uvm::engine eng{cfg};
+  auto vm = eng.create_lcow(host.lcow("silent"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  auto t0 = std::chrono::steady_clock::now();
+  auto path = vm->add_vpmem(layer_file(host));
+  auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(path);
+  CHECK(path.err().text.find("bridge Request(NegotiateProtocol) timed out after 200 ms") !=
+        std::string::npos);
+  CHECK(took < 2s);
+  // Without a guest the VM is of no use: it is reported exited.
+  CHECK(eventually([&] { return vm->info()->state == uvm::lifecycle_state::exited; }));
+  CHECK(vm->exit_error().text.find("bridge closed") != std::string::npos);
+}
+
+TEST_CASE("killing the guest fails every pending call at once and the VM exits",
+          "[bridge][engine]") {
+  uvm::test::host_dir host;
+  auto pid_file = host.path("guest.pid");
+  uvm::engine eng{with_guest("exec:sh -c 'echo $$ > " + pid_file + "; exec sleep 600'")};
+  auto vm = eng.create_lcow(host.lcow("doomed"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  REQUIRE(eventually([&] {
+    std::error_code ec;
+    return std::filesystem::file_size(pid_file, ec) > 0 && !ec;
+  }));
+  pid_t pid = 0;
+  std::ifstream(pid_file) >> pid;
+  REQUIRE(pid > 0);
+
+  // Five guest requests wait on the negotiation the silent guest never
+  // answers.
+  std::vector<std::string> layers;
+  for (int i = 0; i < 5; ++i) {
+    layers.push_back(host.path("l" + std::to_string(i) + ".vhd"));
+    std::ofstream(layers.back()) << "layer";
+  }
+  std::mutex m;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> failures;
+  std::vector<std::thread> callers;
+  for (const auto& l : layers) {
+    callers.emplace_back([&, l] {
+      auto r = vm->add_vpmem(l);
+      std::lock_guard<std::mutex> lock{m};
+      failures.emplace_back(r ? std::string{"ok"} : r.err().text, std::chrono::steady_clock::now());
+    });
+  }
+  std::this_thread::sleep_for(200ms);
+  {
+    std::lock_guard<std::mutex> lock{m};
+    REQUIRE(failures.empty()); // all pending
+  }
+  auto killed = std::chrono::steady_clock::now();
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  for (auto& t : callers) {
+    t.join();
+  }
+  REQUIRE(failures.size() == 5);
+  for (const auto& [text, when] : failures) {
+    INFO(text);
+    CHECK(text.find("bridge closed: the guest closed the connection") != std::string::npos);
+    CHECK(when - killed < 50ms);
+  }
+  CHECK(eventually([&] { return vm->info()->state == uvm::lifecycle_state::exited; }));
+  CHECK(
+      vm->exit_error().text.rfind(
+          "hcsshim::System::waitBackground doomed: bridge closed: the guest closed the connection",
+          0) == 0);
+}
