@@ -1,5 +1,6 @@
 #include "actors/gcs_bridge.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -25,6 +26,7 @@ using rpc_done = std::function<void(result<bridge::response>)>;
 
 struct pending_rpc {
   uint32_t type = 0;
+  std::chrono::steady_clock::time_point deadline;
   rpc_done done;
 };
 
@@ -36,6 +38,7 @@ struct gcs_bridge_state {
   uint64_t next_id = 0;
   std::map<uint64_t, pending_rpc> pending;
   std::set<uint64_t> abandoned; // timed out: a late response is dropped
+  bool sweep_scheduled = false;
   bool negotiated = false;
   std::vector<std::function<void()>> after_negotiation;
   std::optional<std::string> closed; // the cause, once the connection is gone
@@ -146,6 +149,45 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
+// Deadlines are checked by one periodic sweep while calls are pending, not
+// by a timer per call: a timer costs a wakeup of CAF's clock thread.
+std::chrono::milliseconds sweep_interval(const bridge_context& ctx) {
+  return std::clamp(ctx.rpc_timeout / 4, std::chrono::milliseconds(1),
+                    std::chrono::milliseconds(100));
+}
+
+void schedule_sweep(bridge_pointer self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled || st.pending.empty()) {
+    return;
+  }
+  st.sweep_scheduled = true;
+  self->delayed_send(self, sweep_interval(st.ctx), rpc_timeout_atom_v);
+}
+
+// Fails the calls past their deadline; a late response to one is dropped.
+void sweep(bridge_pointer self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  auto now = std::chrono::steady_clock::now();
+  std::vector<pending_rpc> expired;
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (i->second.deadline <= now) {
+      st.abandoned.insert(i->first);
+      expired.push_back(std::move(i->second));
+      i = st.pending.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& call : expired) {
+    call.done(error{errc::hcs_failure, "bridge " + bridge::type_name(call.type) +
+                                           " timed out after " +
+                                           std::to_string(st.ctx.rpc_timeout.count()) + " ms"});
+  }
+  schedule_sweep(self);
+}
+
 void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_done done) {
   auto& st = self->state;
   if (st.closed) {
@@ -155,12 +197,13 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   auto id = st.next_id++;
   auto type = bridge::request_type(r);
   log_frame(self, "send", type, id, body);
-  st.pending.emplace(id, pending_rpc{type, std::move(done)});
+  st.pending.emplace(id, pending_rpc{type, std::chrono::steady_clock::now() + st.ctx.rpc_timeout,
+                                     std::move(done)});
   if (!write_all(st.link->fd(), bridge::encode_frame(type, id, body))) {
     close_bridge(self, std::string{"bridge write: "} + std::strerror(errno), true);
     return;
   }
-  self->delayed_send(self, st.ctx.rpc_timeout, rpc_timeout_atom_v, id);
+  schedule_sweep(self);
 }
 
 // Calls before the negotiation wait for it.
@@ -347,18 +390,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
         on_frame(self, type, id, body);
       },
       [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause, true); },
-      [=](rpc_timeout_atom, uint64_t id) {
-        auto& st = self->state;
-        auto call = st.pending.extract(id);
-        if (call.empty()) {
-          return;
-        }
-        st.abandoned.insert(id);
-        call.mapped().done(
-            error{errc::hcs_failure, "bridge " + bridge::type_name(call.mapped().type) +
-                                         " timed out after " +
-                                         std::to_string(st.ctx.rpc_timeout.count()) + " ms"});
-      },
+      [=](rpc_timeout_atom) { sweep(self); },
       [=](vm_exit_atom, const caf::error& why) {
         auto& st = self->state;
         auto pending = std::move(st.pending);

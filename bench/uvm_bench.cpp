@@ -215,7 +215,7 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor
 }
 
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads) {
+            int moderate_sleep_us, int threads, const std::string& guest) {
   boot_files boot;
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
@@ -223,6 +223,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   cfg.moderate_sleep = std::chrono::microseconds{moderate_sleep_us};
   cfg.scheduler_threads = threads;
   cfg.sim_inline_completions = true;
+  cfg.guest = guest;
   uvm::engine eng{cfg};
   auto o = uvm::new_default_options_lcow("hotplug", "uvm-bench", cfg.host,
                                          [](const std::string& p) { return fs::exists(p); });
@@ -253,6 +254,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"latency_us", latency_us},
                         {"callers", callers},
                         {"scheduler_threads", threads},
+                        {"guest", guest},
                         {"sim_inline_completions", cfg.sim_inline_completions},
                         {"seconds", elapsed},
                         {"ops", stats->ops},
@@ -352,10 +354,13 @@ int main(int argc, char** argv) {
   std::string policy = "stealing";
   int moderate_sleep_us = 50;
   int threads = 2;
+  std::string guest = "in-process";
   hp->add_option("--scheduler", policy, "CAF scheduler policy")
       ->check(CLI::IsMember({"stealing", "sharing"}));
-  hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")
-      ->check(CLI::Range(1, 64));
+  hp->add_option("--guest", guest,
+                 "the VM's guest agent: in-process (the bridge protocol over a socketpair), "
+                 "stub (no protocol), exec:CMD, unix:PATH");
+  hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
   hp->add_option("--moderate-sleep-us", moderate_sleep_us,
                  "work stealing: idle worker sleep between polls")
       ->check(CLI::Range(0, 100000));
@@ -365,7 +370,8 @@ int main(int argc, char** argv) {
     return lifecycle(vms, latency_us, json);
   }
   if (*hp) {
-    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads);
+    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads,
+                   guest);
   }
   return roundtrip(calls, json);
 }

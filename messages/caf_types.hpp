@@ -84,8 +84,8 @@ using gcs_bridge_actor = caf::typed_actor<
     // of the connection with its cause ("" = the guest closed it).
     caf::reacts_to<bridge_frame_atom, uint32_t, uint64_t, std::string>,
     caf::reacts_to<bridge_closed_atom, std::string>,
-    // An RPC's deadline passed (its id).
-    caf::reacts_to<rpc_timeout_atom, uint64_t>>;
+    // Time to fail the RPCs past their deadline.
+    caf::reacts_to<rpc_timeout_atom>>;
 
 // The SCSI child: slot table, ref-counts, two-phase attach and detach.
 using scsi_actor = caf::typed_actor<
