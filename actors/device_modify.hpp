@@ -6,8 +6,8 @@
 // reply (failed at once when the VM exits), and rollbacks being retried.
 //
 // A child's state has a member `dispatch` of type device_dispatch; its
-// behaviour forwards hcs_done_atom and rollback_atom to on_hcs_done and
-// on_rollback, and vm_exit_atom to on_vm_exit.
+// behaviour comes from device_behavior, which adds what every child
+// answers to the child's own calls.
 #pragma once
 
 #include <algorithm>
@@ -276,6 +276,25 @@ void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs:
       });
     });
   });
+}
+
+// A device child's behaviour: its own calls, plus what every child answers:
+// its table as JSON (`view`), the VM's exit (every caller still owed a
+// reply learns why; `forget` drops the child's own waiting work), HCS
+// completions and rollback retries.
+template <class Behavior, class Self, class View, class Forget, class... Calls>
+Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
+  return Behavior{
+      calls..., [=](view_atom) -> std::string { return view(); },
+      [=](vm_exit_atom, const caf::error& why) {
+        self->state.dispatch.fail_all(why);
+        forget();
+        self->quit();
+      },
+      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
+        self->state.dispatch.hcs_completed(id, std::move(r));
+      },
+      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); }};
 }
 
 template <class Self>

@@ -15,6 +15,7 @@
 #include "bridge/guest_stub.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
+#include "guest/io.hpp"
 #include "guest/link.hpp"
 #include "hcs/device_requests.hpp"
 
@@ -109,7 +110,7 @@ void log_frame(bridge_pointer self, const char* direction, uint32_t type, uint64
 }
 
 // The connection is gone: every caller learns why, the VM hears of it.
-void close_bridge(bridge_pointer self, const std::string& cause, bool tell_vm) {
+void close_bridge(bridge_pointer self, const std::string& cause) {
   auto& st = self->state;
   if (st.closed) {
     return;
@@ -129,24 +130,9 @@ void close_bridge(bridge_pointer self, const std::string& cause, bool tell_vm) {
   for (auto& run : waiting) {
     run(); // each sees `closed` and fails
   }
-  if (tell_vm && st.ctx.vm) {
+  if (st.ctx.vm) {
     caf::anon_send(st.ctx.vm, bridge_closed_atom_v, cause);
   }
-}
-
-bool write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 // Deadlines are checked by one periodic sweep while calls are pending, not
@@ -199,8 +185,8 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   log_frame(self, "send", type, id, body);
   st.pending.emplace(id, pending_rpc{type, std::chrono::steady_clock::now() + st.ctx.rpc_timeout,
                                      std::move(done)});
-  if (!write_all(st.link->fd(), bridge::encode_frame(type, id, body))) {
-    close_bridge(self, std::string{"bridge write: "} + std::strerror(errno), true);
+  if (!guest::write_fully(st.link->fd(), bridge::encode_frame(type, id, body))) {
+    close_bridge(self, std::string{"bridge write: "} + std::strerror(errno));
     return;
   }
   schedule_sweep(self);
@@ -221,15 +207,13 @@ void negotiate(bridge_pointer self) {
            [self](result<bridge::response> r) {
              auto& st = self->state;
              if (!r) {
-               close_bridge(self, r.err().text, true);
+               close_bridge(self, r.err().text);
                return;
              }
              if (!r->ok() || r->version.value_or(0) != bridge::protocol_version) {
-               close_bridge(self,
-                            r->ok() ? "unexpected version " +
-                                          std::to_string(r->version.value_or(0)) + " returned"
-                                    : "negotiation failed: " + r->error_message,
-                            true);
+               close_bridge(self, r->ok() ? "unexpected version " +
+                                                std::to_string(r->version.value_or(0)) + " returned"
+                                          : "negotiation failed: " + r->error_message);
                return;
              }
              st.negotiated = true;
@@ -250,14 +234,13 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
   log_frame(self, "recv", type, id, body);
   if (bridge::is_notification(type)) {
     if (type != bridge::notify_container) {
-      close_bridge(
-          self, "bridge received unknown unknown notification message " + bridge::type_name(type),
-          true);
+      close_bridge(self, "bridge received unknown unknown notification message " +
+                             bridge::type_name(type));
       return;
     }
     auto n = bridge::parse_notification(body);
     if (!n) {
-      close_bridge(self, n.err().text, true);
+      close_bridge(self, n.err().text);
       return;
     }
     logging::info({st.ctx.vm_id, n->activity_id}, "container exited",
@@ -265,8 +248,7 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
     return;
   }
   if (!bridge::is_response(type)) {
-    close_bridge(self, "bridge received unknown unknown message type " + bridge::type_name(type),
-                 true);
+    close_bridge(self, "bridge received unknown unknown message type " + bridge::type_name(type));
     return;
   }
   auto call = st.pending.extract(id);
@@ -274,16 +256,14 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
     if (st.abandoned.erase(id) > 0) {
       return; // its caller gave up
     }
-    close_bridge(self,
-                 "bridge received unknown rpc response for id " + std::to_string(id) + ", type " +
-                     bridge::type_name(type),
-                 true);
+    close_bridge(self, "bridge received unknown rpc response for id " + std::to_string(id) +
+                           ", type " + bridge::type_name(type));
     return;
   }
   auto r = bridge::parse_response(body);
   if (!r) {
     call.mapped().done(r.err());
-    close_bridge(self, r.err().text, true);
+    close_bridge(self, r.err().text);
     return;
   }
   call.mapped().done(std::move(*r));
@@ -389,7 +369,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
       [=](bridge_frame_atom, uint32_t type, uint64_t id, std::string& body) {
         on_frame(self, type, id, body);
       },
-      [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause, true); },
+      [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause); },
       [=](rpc_timeout_atom) { sweep(self); },
       [=](vm_exit_atom, const caf::error& why) {
         auto& st = self->state;

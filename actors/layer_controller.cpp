@@ -27,7 +27,8 @@ nlohmann::json describe(const combine_layers_request& req) {
 
 layer_actor::behavior_type layer_controller(layer_pointer self, device_env env) {
   self->state.dispatch = device_dispatch{std::move(env)};
-  return {
+  return device_behavior<layer_actor::behavior_type>(
+      self, [=] { return nlohmann::json(self->state.roots).dump(); }, [] {},
       [=](combine_layers_atom, const combine_layers_request& req) -> caf::result<caf::ok_atom> {
         if (req.lcow != self->state.dispatch.env().lcow) {
           return to_caf_error(errc::not_supported);
@@ -60,17 +61,7 @@ layer_actor::behavior_type layer_controller(layer_pointer self, device_env env) 
                         reply(e);
                       });
         return rp;
-      },
-      [=](view_atom) -> std::string { return nlohmann::json(self->state.roots).dump(); },
-      [=](vm_exit_atom, const caf::error& why) {
-        self->state.dispatch.fail_all(why);
-        self->quit();
-      },
-      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
-        self->state.dispatch.hcs_completed(id, std::move(r));
-      },
-      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
-  };
+      });
 }
 
 } // namespace

@@ -189,7 +189,8 @@ network_actor::behavior_type network_controller(network_pointer self, network_co
   self->state.rs4 = ctx.host_build < rs5_build;
   self->state.namespace_supported = ctx.namespace_supported;
   self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return {
+  return device_behavior<network_actor::behavior_type>(
+      self, [=] { return self->state.table.to_json().dump(); }, [=] { self->state.queue.clear(); },
       [=](add_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         auto rp = self->make_response_promise<caf::ok_atom>();
@@ -239,18 +240,7 @@ network_actor::behavior_type network_controller(network_pointer self, network_co
             },
             reply_ok(self, rp));
         return rp;
-      },
-      [=](view_atom) -> std::string { return self->state.table.to_json().dump(); },
-      [=](vm_exit_atom, const caf::error& why) {
-        self->state.dispatch.fail_all(why);
-        self->state.queue.clear();
-        self->quit();
-      },
-      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
-        self->state.dispatch.hcs_completed(id, std::move(r));
-      },
-      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
-  };
+      });
 }
 
 } // namespace

@@ -332,7 +332,8 @@ share_actor::behavior_type share_controller(share_pointer self, share_context ct
   self->state.vsmb.emplace(ctx.env.vm_id);
   self->state.host_build = ctx.host_build;
   self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return {
+  return device_behavior<share_actor::behavior_type>(
+      self, [=] { return view_of(self); }, [=] { self->state.waits.clear(); },
       [=](add_vsmb_atom, vsmb_add_request& req) -> caf::result<vsmb_share_handle> {
         auto rp = self->make_response_promise<vsmb_share_handle>();
         add_vsmb(self, std::move(req), reply_to(self, rp));
@@ -373,18 +374,7 @@ share_actor::behavior_type share_controller(share_pointer self, share_context ct
         auto rp = self->make_response_promise<caf::ok_atom>();
         modify_pipe(self, host_path, false, activity, reply_ok(self, rp));
         return rp;
-      },
-      [=](view_atom) -> std::string { return view_of(self); },
-      [=](vm_exit_atom, const caf::error& why) {
-        self->state.dispatch.fail_all(why);
-        self->state.waits.clear();
-        self->quit();
-      },
-      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
-        self->state.dispatch.hcs_completed(id, std::move(r));
-      },
-      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
-  };
+      });
 }
 
 } // namespace

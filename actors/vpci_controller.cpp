@@ -31,7 +31,8 @@ nlohmann::json view_of(const std::map<std::string, hcs::virtual_pci_device>& dev
 
 vpci_actor::behavior_type vpci_controller(vpci_pointer self, device_env env) {
   self->state.dispatch = device_dispatch{std::move(env)};
-  return {
+  return device_behavior<vpci_actor::behavior_type>(
+      self, [=] { return view_of(self->state.devices).dump(); }, [] {},
       [=](assign_device_atom, const hcs::virtual_pci_device& device,
           const std::string& activity) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();
@@ -62,17 +63,7 @@ vpci_actor::behavior_type vpci_controller(vpci_pointer self, device_env env) {
                         reply(e);
                       });
         return rp;
-      },
-      [=](view_atom) -> std::string { return view_of(self->state.devices).dump(); },
-      [=](vm_exit_atom, const caf::error& why) {
-        self->state.dispatch.fail_all(why);
-        self->quit();
-      },
-      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
-        self->state.dispatch.hcs_completed(id, std::move(r));
-      },
-      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
-  };
+      });
 }
 
 } // namespace

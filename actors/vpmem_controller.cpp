@@ -132,7 +132,16 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
 vpmem_actor::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
   self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
   self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return {
+  return device_behavior<vpmem_actor::behavior_type>(
+      self,
+      [=] {
+        auto& t = *self->state.table;
+        nlohmann::json view = {{"max_count", t.max_count()},
+                               {"max_size_bytes", t.max_size_bytes()},
+                               {"devices", t.to_json()}};
+        return view.dump();
+      },
+      [=] { self->state.waits.clear(); },
       [=](add_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();
@@ -144,24 +153,7 @@ vpmem_actor::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
         auto rp = self->make_response_promise<caf::ok_atom>();
         handle_remove(self, host_path, activity, reply_ok(self, rp));
         return rp;
-      },
-      [=](view_atom) -> std::string {
-        auto& t = *self->state.table;
-        nlohmann::json view = {{"max_count", t.max_count()},
-                               {"max_size_bytes", t.max_size_bytes()},
-                               {"devices", t.to_json()}};
-        return view.dump();
-      },
-      [=](vm_exit_atom, const caf::error& why) {
-        self->state.dispatch.fail_all(why);
-        self->state.waits.clear();
-        self->quit();
-      },
-      [=](hcs_done_atom, uint64_t id, hcs::call_result& r) {
-        self->state.dispatch.hcs_completed(id, std::move(r));
-      },
-      [=](rollback_atom, uint64_t token, uint32_t attempt) { try_rollback(self, token, attempt); },
-  };
+      });
 }
 
 } // namespace

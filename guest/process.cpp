@@ -1,5 +1,7 @@
 #include "guest/process.hpp"
 
+#include "guest/io.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -21,21 +23,6 @@ std::string errno_text(int err) {
   return s;
 }
 
-bool write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    auto n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Copies until EOF or an error on either side.
 void copy(int from, int to) {
   char buf[16384];
@@ -44,7 +31,7 @@ void copy(int from, int to) {
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n <= 0 || !write_all(to, buf, static_cast<size_t>(n))) {
+    if (n <= 0 || !write_fully(to, buf, static_cast<size_t>(n))) {
       return;
     }
   }
@@ -64,6 +51,7 @@ void relay_out(int pipe_read, int socket) {
 
 // Host -> process stdin: at EOF (the host's CloseStdin) the pipe closes.
 void relay_in(int socket, int pipe_write) {
+  block_sigpipe_on_this_thread();
   copy(socket, pipe_write);
   ::close(pipe_write);
 }
