@@ -1,5 +1,5 @@
-# VPMEM, Plan9, VSMB, pipes, network, VPCI and combined layers through the
-# scenario runner: ref-counting, the seed's errors, and the HCS requests and
+# VPMEM, Plan9, VSMB, pipes, network, VPCI, combined layers and one SCSI
+# disk through the scenario runner: ref-counting, the seed's errors, and the HCS requests and
 # bridge bodies equal to hcsshim's vectors. The vectors' host paths are
 # Windows paths; on Linux they are ordinary file names, so the scenario runs
 # in a folder that holds files and folders named exactly like them.
@@ -60,6 +60,7 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"remove_combined_layers","vm":"a","rootfs_path":"/run/gcs/c/1/rootfs"}
 {"op":"remove_pipe","vm":"w","host_path":"\\\\\\\\.\\\\pipe\\\\foo"}
 {"op":"sim_oracle"}
+{"op":"add_scsi","vm":"a","host_path":"C:\\\\ContainerData\\\\ctr1\\\\sandbox.vhdx","uvm_path":"/run/gcs/c/ctr1","read_only":false,"vm_access":"individual"}
 JSONL
 run_scenario "$WORK/s.jsonl" --hcs-log "$WORK/hcs.jsonl" --bridge-log "$WORK/bridge.jsonl"
 expect 3 'r["ok"] and r["result"] == "/run/layers/p0"'
@@ -106,6 +107,7 @@ expect 46 'r["ok"]'
 expect 47 'r["ok"]'
 expect 48 'r["ok"]'
 expect 49 'r["result"]["uvm-a"]["network_adapters"] == {} and r["result"]["uvm-w"]["mapped_pipes"] == []'
+expect 50 'r["ok"] and r["result"]["LUN"] == 0'
 check_expectations
 
 "$PY" - "$WORK/hcs.jsonl" "$WORK/bridge.jsonl" "$VECTORS" <<'PY' || fail "logs vs vectors"
@@ -123,6 +125,9 @@ assert reqs[1] == vector("plan9-add-lcow.hcs.json"), reqs[1]
 # ... and HCS-forwarded WCOW shares are host-only requests.
 vsmb = [r for r in reqs if "VirtualSmb/Shares" in r]
 assert vsmb[0] == vector("vsmb-add-wcow.modify.json"), vsmb[0]
+# The one SCSI disk of this scenario, with the same host part.
+scsi = [r for r in reqs if "Devices/Scsi/" in r]
+assert scsi == [vector("scsi-add-lcow.hcs.json")], scsi
 # The guest part went over the bridge, byte for byte the vector's body.
 frames = [json.loads(l) for l in open(bridge_log)]
 # The connection starts with the negotiation, as hcsshim's does.
@@ -131,6 +136,7 @@ assert frames[0]["body"] == vector("negotiate-protocol-request.body.json"), fram
 sent = [f for f in frames if f["vm"] == "uvm-a" and f["type"] == "Request(ModifySettings)"]
 assert sent[0]["body"] == vector("vpmem-add-lcow.bridge-body.json"), sent[0]
 assert sent[1]["body"] == vector("plan9-add-lcow.bridge-body.json"), sent[1]
+assert sent[-1]["body"] == vector("scsi-add-lcow.bridge-body.json"), sent[-1]
 # Each request has its response, with the same id.
 recv = [f for f in frames if f["vm"] == "uvm-a" and f["type"] == "Response(ModifySettings)"]
 assert sorted(f["id"] for f in recv) == sorted(f["id"] for f in sent)
