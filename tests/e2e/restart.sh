@@ -6,11 +6,11 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"create_lcow","vm":"r","options":{"ID":"uvm-r","BootFilesPath":"$WORK/boot"},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
 {"op":"start","vm":"r"}
 {"op":"sim_crash","vm":"r"}
-{"op":"sleep","ms":300}
+{"op":"sleep","ms":1000}
 {"op":"info","vm":"r"}
 {"op":"exit_error","vm":"r"}
 {"op":"sim_crash","vm":"r"}
-{"op":"sleep","ms":300}
+{"op":"sleep","ms":1000}
 {"op":"info","vm":"r"}
 {"op":"exits"}
 {"op":"close","vm":"r"}
