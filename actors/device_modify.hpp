@@ -182,6 +182,17 @@ void try_rollback(Self self, uint64_t token, uint32_t attempt) {
   });
 }
 
+// §4 step 1: no guest part, or HCS owns the guest connection: the request
+// goes to HCS whole, and HCS's error is the answer.
+template <class Self>
+void send_whole(Self self, const hcs::device_request& req, std::function<void(const error&)> done) {
+  auto vm_id = self->state.dispatch.env().vm_id;
+  auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
+  send_host(self, body, [vm_id, body, done](hcs::call_result r) {
+    done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
+  });
+}
+
 // Sends an Add (or any request that is not a Remove) the §4 way. A guest
 // failure after a host add waits until HCS has let go of the resource again
 // (retrying the undo), so that the engine's view and the host's agree when
@@ -192,10 +203,7 @@ void modify_add(Self self, hcs::device_request req, const std::string& activity,
   const auto& env = self->state.dispatch.env();
   auto vm_id = env.vm_id;
   if (!req.guest || !env.external_guest) {
-    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
-    send_host(self, body, [vm_id, body, done](hcs::call_result r) {
-      done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
-    });
+    send_whole(self, req, done);
     return;
   }
   auto guest = hcs::go_dump(*req.guest);
@@ -237,10 +245,7 @@ void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs:
   const auto& env = self->state.dispatch.env();
   auto vm_id = env.vm_id;
   if (!req.guest || !env.external_guest) {
-    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
-    send_host(self, body, [vm_id, body, done](hcs::call_result r) {
-      done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
-    });
+    send_whole(self, req, done);
     return;
   }
   bool host_remove = req.host && !req.host->value("ResourcePath", "").empty();
