@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "actors/blocking_call.hpp"
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "hcs/executor.hpp"
@@ -102,21 +103,6 @@ error utility_vm::exit_error() {
   return call_ok(engine_->config().call_timeout, exit_err_atom_v);
 }
 
-namespace {
-
-template <class T, class Handle, class... Ts>
-result<T> call_value(caf::actor_system& sys, const Handle& h, std::chrono::milliseconds timeout,
-                     Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  std::optional<result<T>> out;
-  self->request(h, caf::duration{timeout}, std::forward<Ts>(xs)...)
-      .receive([&](T& v) { out.emplace(std::move(v)); },
-               [&](caf::error& e) { out.emplace(from_caf_error(e)); });
-  return std::move(*out);
-}
-
-} // namespace
-
 result<vm_stats> utility_vm::stats(const std::string& activity) {
   return call_value<vm_stats>(engine_->system(), actor_, engine_->config().call_timeout,
                               stats_atom_v, activity);
@@ -130,6 +116,48 @@ result<uint64_t> utility_vm::container_counter() {
 result<uint64_t> utility_vm::uvm_mount_counter() {
   return call_value<uint64_t>(engine_->system(), actor_, engine_->config().call_timeout,
                               counter_atom_v, counter_kind::uvm_mount);
+}
+
+result<guest_process> utility_vm::create_process(const std::string& parameters,
+                                                 const std::string& activity) {
+  return start_guest_process(engine_->system(), actor_, engine_->config().call_timeout,
+                             process_request{{}, parameters, activity});
+}
+
+result<guest_container> utility_vm::create_container(const std::string& id,
+                                                     const std::string& config,
+                                                     const std::string& activity) {
+  auto timeout = engine_->config().call_timeout;
+  if (auto e = uvm::call_ok(engine_->system(), actor_, timeout, create_container_atom_v, id, config,
+                            activity)) {
+    return e;
+  }
+  return guest_container{&engine_->system(), actor_, id, timeout};
+}
+
+result<std::string> utility_vm::dump_stacks(const std::string& activity) {
+  return call_value<std::string>(engine_->system(), actor_, engine_->config().call_timeout,
+                                 dump_stacks_atom_v, activity);
+}
+
+error utility_vm::delete_container_state(const std::string& container_id,
+                                         const std::string& activity) {
+  return call_ok(engine_->config().call_timeout, delete_state_atom_v, container_id, activity);
+}
+
+result<guest_capabilities_info> utility_vm::capabilities() {
+  return call_value<guest_capabilities_info>(engine_->system(), actor_,
+                                             engine_->config().call_timeout, capabilities_atom_v);
+}
+
+bool utility_vm::signal_process_supported() {
+  auto caps = capabilities();
+  return caps && caps->signal_process_supported;
+}
+
+bool utility_vm::delete_container_state_supported() {
+  auto caps = capabilities();
+  return caps && caps->delete_container_state_supported;
 }
 
 result<vm_info> utility_vm::info() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/guest_handles.hpp"
 #include "bridge/frame_log.hpp"
 #include "hcs/sim/sim_backend.hpp"
 #include "messages/caf_types.hpp"
@@ -132,6 +133,21 @@ public:
                             const std::string& container_root_path,
                             const std::string& activity = {});
   error remove_combined_layers(const std::string& rootfs_path, const std::string& activity = {});
+
+  // Containers and processes in the guest (§6), through the GCS bridge.
+  // `parameters` is the ProcessParameters JSON object (see
+  // process_parameters::to_json); its Create*Pipe members open stdio.
+  result<guest_process> create_process(const std::string& parameters,
+                                       const std::string& activity = {});
+  result<guest_container> create_container(const std::string& id, const std::string& config,
+                                           const std::string& activity = {});
+  // The guest's stacks; empty when the guest cannot dump them.
+  result<std::string> dump_stacks(const std::string& activity = {});
+  error delete_container_state(const std::string& container_id, const std::string& activity = {});
+  // Capabilities() and what follows from them (§15).
+  result<guest_capabilities_info> capabilities();
+  bool signal_process_supported();
+  bool delete_container_state_supported();
 
   // Asynchronous forms.
   void start(callback done, const std::string& activity = {});

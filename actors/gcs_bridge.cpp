@@ -3,64 +3,42 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
-#include <set>
-#include <thread>
+#include <filesystem>
 
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/core/logging.hpp"
-#include "bridge/guest_stub.hpp"
-#include "bridge/protocol.hpp"
-#include "bridge/rpc_messages.hpp"
+#include "actors/gcs_bridge_state.hpp"
 #include "guest/io.hpp"
-#include "guest/link.hpp"
 #include "hcs/device_requests.hpp"
 
 namespace uvm {
 
-namespace {
-
-using rpc_done = std::function<void(result<bridge::response>)>;
-
-struct pending_rpc {
-  uint32_t type = 0;
-  std::chrono::steady_clock::time_point deadline;
-  rpc_done done;
-};
-
-struct gcs_bridge_state {
-  bridge_context ctx;
-  std::optional<bridge::guest_stub> stub; // guest "stub"
-  std::unique_ptr<guest::link> link;
-  std::thread reader;
-  uint64_t next_id = 0;
-  std::map<uint64_t, pending_rpc> pending;
-  std::set<uint64_t> abandoned; // timed out: a late response is dropped
-  bool sweep_scheduled = false;
-  bool negotiated = false;
-  std::vector<std::function<void()>> after_negotiation;
-  std::optional<std::string> closed; // the cause, once the connection is gone
-  std::string capabilities;          // as the guest sent them
-  static inline const char* name = "uvm_gcs_bridge";
-
-  ~gcs_bridge_state() {
-    if (link) {
-      link->shut();
-    }
-    if (reader.joinable()) {
-      reader.join();
-    }
+gcs_bridge_state::~gcs_bridge_state() {
+  if (link) {
+    link->shut();
   }
-};
-
-using bridge_pointer = gcs_bridge_actor::stateful_pointer<gcs_bridge_state>;
+  if (reader.joinable()) {
+    reader.join();
+  }
+  if (stdio_dir_made) {
+    std::error_code ignored;
+    std::filesystem::remove_all(ctx.stdio_dir, ignored);
+  }
+}
 
 error closed_error(const std::string& cause) {
   return error{errc::hcs_failure, "bridge closed: " + cause};
 }
+
+error rpc_failure(const bridge::response& r) {
+  auto why = r.error_message.empty() ? hcs::hresult_text(r.result) : r.error_message;
+  return error{errc::hcs_failure, "guest RPC failure: " + why};
+}
+
+namespace {
 
 // The reader: frames and the end of the stream become messages.
 void read_loop(int fd, caf::actor_addr addr) {
@@ -109,6 +87,8 @@ void log_frame(bridge_pointer self, const char* direction, uint32_t type, uint64
   }
 }
 
+} // namespace
+
 // The connection is gone: every caller learns why, the VM hears of it.
 void close_bridge(bridge_pointer self, const std::string& cause) {
   auto& st = self->state;
@@ -130,10 +110,13 @@ void close_bridge(bridge_pointer self, const std::string& cause) {
   for (auto& run : waiting) {
     run(); // each sees `closed` and fails
   }
+  release_guest_waiters(self, closed_error(cause));
   if (st.ctx.vm) {
     caf::anon_send(st.ctx.vm, bridge_closed_atom_v, cause);
   }
 }
+
+namespace {
 
 // Deadlines are checked by one periodic sweep while calls are pending, not
 // by a timer per call: a timer costs a wakeup of CAF's clock thread.
@@ -144,8 +127,11 @@ std::chrono::milliseconds sweep_interval(const bridge_context& ctx) {
 
 void schedule_sweep(bridge_pointer self) {
   auto& st = self->state;
-  if (st.sweep_scheduled || st.pending.empty()) {
-    return;
+  if (st.sweep_scheduled ||
+      std::none_of(st.pending.begin(), st.pending.end(), [](const auto& call) {
+        return call.second.deadline != std::chrono::steady_clock::time_point::max();
+      })) {
+    return; // nothing with a deadline (WaitForProcess has none)
   }
   st.sweep_scheduled = true;
   self->delayed_send(self, sweep_interval(st.ctx), rpc_timeout_atom_v);
@@ -174,7 +160,10 @@ void sweep(bridge_pointer self) {
   schedule_sweep(self);
 }
 
-void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_done done) {
+} // namespace
+
+void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_done done,
+              std::optional<std::chrono::milliseconds> deadline) {
   auto& st = self->state;
   if (st.closed) {
     done(closed_error(*st.closed));
@@ -183,8 +172,9 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   auto id = st.next_id++;
   auto type = bridge::request_type(r);
   log_frame(self, "send", type, id, body);
-  st.pending.emplace(id, pending_rpc{type, std::chrono::steady_clock::now() + st.ctx.rpc_timeout,
-                                     std::move(done)});
+  auto due = deadline ? std::chrono::steady_clock::now() + *deadline
+                      : std::chrono::steady_clock::time_point::max();
+  st.pending.emplace(id, pending_rpc{type, due, std::move(done)});
   if (!guest::write_fully(st.link->fd(), bridge::encode_frame(type, id, body))) {
     close_bridge(self, std::string{"bridge write: "} + std::strerror(errno));
     return;
@@ -202,28 +192,32 @@ void when_negotiated(bridge_pointer self, std::function<void()> run) {
   st.after_negotiation.push_back(std::move(run));
 }
 
+namespace {
+
 void negotiate(bridge_pointer self) {
-  send_rpc(self, bridge::rpc::negotiate_protocol, bridge::encode(bridge::negotiate_request{}),
-           [self](result<bridge::response> r) {
-             auto& st = self->state;
-             if (!r) {
-               close_bridge(self, r.err().text);
-               return;
-             }
-             if (!r->ok() || r->version.value_or(0) != bridge::protocol_version) {
-               close_bridge(self, r->ok() ? "unexpected version " +
-                                                std::to_string(r->version.value_or(0)) + " returned"
-                                          : "negotiation failed: " + r->error_message);
-               return;
-             }
-             st.negotiated = true;
-             st.capabilities = r->capabilities.value_or("{}");
-             auto waiting = std::move(st.after_negotiation);
-             st.after_negotiation.clear();
-             for (auto& run : waiting) {
-               run();
-             }
-           });
+  send_rpc(
+      self, bridge::rpc::negotiate_protocol, bridge::encode(bridge::negotiate_request{}),
+      [self](result<bridge::response> r) {
+        auto& st = self->state;
+        if (!r) {
+          close_bridge(self, r.err().text);
+          return;
+        }
+        if (!r->ok() || r->version.value_or(0) != bridge::protocol_version) {
+          close_bridge(self, r->ok() ? "unexpected version " +
+                                           std::to_string(r->version.value_or(0)) + " returned"
+                                     : "negotiation failed: " + r->error_message);
+          return;
+        }
+        st.negotiated = true;
+        st.capabilities = r->capabilities.value_or("{}");
+        auto waiting = std::move(st.after_negotiation);
+        st.after_negotiation.clear();
+        for (auto& run : waiting) {
+          run();
+        }
+      },
+      self->state.ctx.rpc_timeout);
 }
 
 void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body) {
@@ -243,8 +237,7 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
       close_bridge(self, n.err().text);
       return;
     }
-    logging::info({st.ctx.vm_id, n->activity_id}, "container exited",
-                  {{"container", n->container_id}, {"type", n->type}});
+    on_container_notification(self, *n);
     return;
   }
   if (!bridge::is_response(type)) {
@@ -342,17 +335,17 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
         auto body = bridge::encode(req);
         when_negotiated(self, [self, rp, body]() mutable {
           send_rpc(
-              self, bridge::rpc::modify_settings, body, [rp](result<bridge::response> r) mutable {
+              self, bridge::rpc::modify_settings, body,
+              [rp](result<bridge::response> r) mutable {
                 if (!r) {
                   rp.deliver(to_caf_error(r.err()));
                 } else if (!r->ok()) {
-                  auto why =
-                      r->error_message.empty() ? hcs::hresult_text(r->result) : r->error_message;
-                  rp.deliver(to_caf_error(error{errc::hcs_failure, "guest RPC failure: " + why}));
+                  rp.deliver(to_caf_error(rpc_failure(*r)));
                 } else {
                   rp.deliver(caf::ok_atom_v);
                 }
-              });
+              },
+              self->state.ctx.rpc_timeout);
         });
         return rp;
       },
@@ -371,6 +364,33 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
       },
       [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause); },
       [=](rpc_timeout_atom) { sweep(self); },
+      [=](exec_process_atom, process_request& req) { return exec_process(self, std::move(req)); },
+      [=](wait_process_atom, const std::string& cid, uint32_t pid) {
+        return wait_process(self, cid, pid);
+      },
+      [=](forget_process_atom, const std::string& cid, uint32_t pid) {
+        self->state.processes.erase({cid, pid});
+      },
+      [=](signal_process_atom, const std::string& cid, uint32_t pid, int32_t signal,
+          const std::string& activity) { return signal_process(self, cid, pid, signal, activity); },
+      [=](resize_console_atom, const std::string& cid, uint32_t pid, uint16_t width,
+          uint16_t height, const std::string& activity) {
+        return resize_console(self, cid, pid, width, height, activity);
+      },
+      [=](create_container_atom, const std::string& id, const std::string& config,
+          const std::string& activity) { return create_container(self, id, config, activity); },
+      [=](start_container_atom, const std::string& id, const std::string& activity) {
+        return start_container(self, id, activity);
+      },
+      [=](stop_container_atom, const std::string& id, bool forced, const std::string& activity) {
+        return stop_container(self, id, forced, activity);
+      },
+      [=](wait_container_atom, const std::string& id) { return wait_container(self, id); },
+      [=](dump_stacks_atom, const std::string& activity) { return dump_stacks(self, activity); },
+      [=](delete_state_atom, const std::string& id, const std::string& activity) {
+        return delete_container_state(self, id, activity);
+      },
+      [=](capabilities_atom) { return capabilities(self); },
       [=](vm_exit_atom, const caf::error& why) {
         auto& st = self->state;
         auto pending = std::move(st.pending);
@@ -378,6 +398,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
         for (auto& [id, call] : pending) {
           call.done(from_caf_error(why));
         }
+        release_guest_waiters(self, from_caf_error(why));
         st.closed = "the utility VM exited";
         auto waiting = std::move(st.after_negotiation);
         st.after_negotiation.clear();

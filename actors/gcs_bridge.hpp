@@ -25,6 +25,7 @@ struct bridge_context {
   std::chrono::milliseconds rpc_timeout{std::chrono::minutes(5)};
   std::shared_ptr<bridge::frame_log> log; // may be null
   caf::actor vm;                          // hears bridge_closed_atom
+  caf::group bus;                         // container exits are published here
 };
 
 gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);

@@ -149,6 +149,7 @@ void spawn_children(vm_pointer self) {
   bc.rpc_timeout = self->state.env.bridge_rpc_timeout;
   bc.log = self->state.env.bridge_log;
   bc.vm = caf::actor_cast<caf::actor>(self);
+  bc.bus = self->state.env.bus;
   c.bridge = spawn_gcs_bridge(self, std::move(bc));
   scsi_context scsi;
   scsi.vm_id = plan.id;
@@ -647,6 +648,58 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
           const std::string& activity) -> caf::result<caf::ok_atom> {
         return route<caf::ok_atom>(self, "remove combined layers", &vm_children::layers, a,
                                    root_path, activity);
+      },
+      [=](exec_process_atom a, process_request& req) -> caf::result<process_started> {
+        return route<process_started>(self, "create a process", &vm_children::bridge, a,
+                                      std::move(req));
+      },
+      [=](wait_process_atom a, const std::string& cid, uint32_t pid) -> caf::result<uint32_t> {
+        return route<uint32_t>(self, "wait for a process", &vm_children::bridge, a, cid, pid);
+      },
+      [=](forget_process_atom a, const std::string& cid, uint32_t pid) {
+        if (self->state.children) {
+          self->send(self->state.children->bridge, a, cid, pid);
+        }
+      },
+      [=](signal_process_atom a, const std::string& cid, uint32_t pid, int32_t signal,
+          const std::string& activity) -> caf::result<bool> {
+        return route<bool>(self, "signal a process", &vm_children::bridge, a, cid, pid, signal,
+                           activity);
+      },
+      [=](resize_console_atom a, const std::string& cid, uint32_t pid, uint16_t width,
+          uint16_t height, const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "resize a console", &vm_children::bridge, a, cid, pid,
+                                   width, height, activity);
+      },
+      [=](create_container_atom a, const std::string& id, const std::string& config,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "create a container", &vm_children::bridge, a, id, config,
+                                   activity);
+      },
+      [=](start_container_atom a, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "start a container", &vm_children::bridge, a, id,
+                                   activity);
+      },
+      [=](stop_container_atom a, const std::string& id, bool forced,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "stop a container", &vm_children::bridge, a, id, forced,
+                                   activity);
+      },
+      [=](wait_container_atom a, const std::string& id) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "wait for a container", &vm_children::bridge, a, id);
+      },
+      [=](dump_stacks_atom a, const std::string& activity) -> caf::result<std::string> {
+        return route<std::string>(self, "dump stacks", &vm_children::bridge, a, activity);
+      },
+      [=](delete_state_atom a, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return route<caf::ok_atom>(self, "delete container state", &vm_children::bridge, a, id,
+                                   activity);
+      },
+      [=](capabilities_atom a) -> caf::result<guest_capabilities_info> {
+        return route<guest_capabilities_info>(self, "read the guest's capabilities",
+                                              &vm_children::bridge, a);
       },
       [=](guest_fail_atom, uint32_t count) {
         if (self->state.children) {

@@ -11,6 +11,7 @@
 #include "messages/device_types.hpp"
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
+#include "messages/guest_types.hpp"
 #include "messages/vm_types.hpp"
 
 CAF_ERROR_CODE_ENUM(uvm::errc, "uvm")
@@ -62,6 +63,21 @@ CAF_ADD_ATOM(uvm, uvm, assign_device_atom, "assign_dev")
 CAF_ADD_ATOM(uvm, uvm, remove_device_atom, "rm_dev")
 CAF_ADD_ATOM(uvm, uvm, combine_layers_atom, "combine")
 CAF_ADD_ATOM(uvm, uvm, remove_layers_atom, "rm_combine")
+CAF_ADD_ATOM(uvm, uvm, exec_process_atom, "exec_proc")
+CAF_ADD_ATOM(uvm, uvm, wait_process_atom, "wait_proc")
+CAF_ADD_ATOM(uvm, uvm, forget_process_atom, "forget_prc")
+CAF_ADD_ATOM(uvm, uvm, signal_process_atom, "sig_proc")
+CAF_ADD_ATOM(uvm, uvm, resize_console_atom, "resize_con")
+CAF_ADD_ATOM(uvm, uvm, create_container_atom, "create_ctr")
+CAF_ADD_ATOM(uvm, uvm, start_container_atom, "start_ctr")
+CAF_ADD_ATOM(uvm, uvm, stop_container_atom, "stop_ctr")
+CAF_ADD_ATOM(uvm, uvm, wait_container_atom, "wait_ctr")
+CAF_ADD_ATOM(uvm, uvm, dump_stacks_atom, "dump_stack")
+CAF_ADD_ATOM(uvm, uvm, delete_state_atom, "del_state")
+CAF_ADD_ATOM(uvm, uvm, capabilities_atom, "caps")
+
+// The host's stdio sockets of a started process stay in this process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::process_started)
 
 namespace uvm {
 
@@ -72,8 +88,34 @@ using device_child_actor = caf::typed_actor<
     // simulator's oracle).
     caf::replies_to<view_atom>::with<std::string>, caf::reacts_to<vm_exit_atom, caf::error>>;
 
-// The GCS bridge child: the guest half of every modify. Until the bridge
-// protocol lands it is served by the in-process guest stub.
+// Containers and processes in the guest, answered by the GCS bridge child
+// and routed by the VM (uvm-api.md §6, §15). Processes are named by the
+// bridge's container id (the null GUID for the VM's own) and pid.
+using guest_calls = caf::typed_actor<
+    caf::replies_to<exec_process_atom, process_request>::with<process_started>,
+    // Waits for the exit code (no deadline: a process runs as long as it likes).
+    caf::replies_to<wait_process_atom, std::string, uint32_t>::with<uint32_t>,
+    // The caller's handle is gone: drop the process's record.
+    caf::reacts_to<forget_process_atom, std::string, uint32_t>,
+    // Signal(container, pid, signal, activity): 0 is Kill; false = not delivered.
+    caf::replies_to<signal_process_atom, std::string, uint32_t, int32_t, std::string>::with<bool>,
+    // ResizeConsole(container, pid, width, height, activity).
+    caf::replies_to<resize_console_atom, std::string, uint32_t, uint16_t, uint16_t,
+                    std::string>::with<caf::ok_atom>,
+    // CreateContainer(id, ContainerConfig JSON text, activity).
+    caf::replies_to<create_container_atom, std::string, std::string,
+                    std::string>::with<caf::ok_atom>,
+    caf::replies_to<start_container_atom, std::string, std::string>::with<caf::ok_atom>,
+    // Shutdown (false) or Terminate (true) a container.
+    caf::replies_to<stop_container_atom, std::string, bool, std::string>::with<caf::ok_atom>,
+    // Until the container's exit notification arrives or the bridge ends.
+    caf::replies_to<wait_container_atom, std::string>::with<caf::ok_atom>,
+    caf::replies_to<dump_stacks_atom, std::string>::with<std::string>,
+    caf::replies_to<delete_state_atom, std::string, std::string>::with<caf::ok_atom>,
+    caf::replies_to<capabilities_atom>::with<guest_capabilities_info>>;
+
+// The GCS bridge child: the guest half of every modify, and the guest's
+// containers and processes.
 using gcs_bridge_actor = caf::typed_actor<
     // A GuestRequest for the null container (bridge ModifySettings).
     caf::replies_to<guest_modify_atom, std::string, std::string>::with<caf::ok_atom>,
@@ -85,7 +127,7 @@ using gcs_bridge_actor = caf::typed_actor<
     caf::reacts_to<bridge_frame_atom, uint32_t, uint64_t, std::string>,
     caf::reacts_to<bridge_closed_atom, std::string>,
     // Time to fail the RPCs past their deadline.
-    caf::reacts_to<rpc_timeout_atom>>;
+    caf::reacts_to<rpc_timeout_atom>>::extend_with<guest_calls>;
 
 // The SCSI child: slot table, ref-counts, two-phase attach and detach.
 using scsi_actor = caf::typed_actor<
@@ -178,7 +220,7 @@ using utility_vm_actor = caf::typed_actor<
     caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
     caf::reacts_to<hcs_exit_atom, uint64_t, hcs::exit_info>>::extend_with<vpmem_calls>::
     extend_with<share_calls>::extend_with<network_calls>::extend_with<vpci_calls>::extend_with<
-        layer_calls>;
+        layer_calls>::extend_with<guest_calls>;
 using supervisor_actor =
     caf::typed_actor<caf::reacts_to<watch_atom, utility_vm_actor, std::string, restart_policy>,
                      // From a VM: it exited (id, unexpected, exit error, activity).

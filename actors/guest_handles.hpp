@@ -1,0 +1,84 @@
+// Containers and processes in a utility VM's guest, for the embedding API:
+// hcsshim's cow.Container and cow.Process over the GCS bridge (uvm-api.md
+// §6). Blocking calls, each a request to the VM's actor; drop the handles
+// before their engine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bridge/stdio_relay.hpp"
+#include "messages/caf_types.hpp"
+
+namespace uvm {
+
+class guest_process {
+public:
+  guest_process() = default;
+
+  uint32_t pid() const;
+  // The bridge's container id: the null GUID for a process of the VM itself.
+  const std::string& container_id() const;
+  // The host's ends of the requested stdio channels (null when not asked for).
+  bridge::stdio_channel* std_in() const;
+  bridge::stdio_channel* std_out() const;
+  bridge::stdio_channel* std_err() const;
+  // Writes `input` to stdin and closes it, while reading stdout and stderr
+  // to their ends.
+  result<bridge::process_output> communicate(std::string_view input);
+  // Half-closes stdin (once).
+  error close_stdin();
+  // The exit code, waiting for it; the bridge's or the VM's end fails it.
+  // The guest reports an exit only once the process's output streams were
+  // read to their end or closed (gcs-bridge.md §9): read them, or close().
+  result<uint32_t> wait();
+  // The exit code once known, else `process not exited`.
+  result<uint32_t> exit_code() const;
+  // Delivered or not (an unknown process is not an error).
+  result<bool> signal(int32_t signo, const std::string& activity = {});
+  result<bool> kill(const std::string& activity = {});
+  error resize_console(uint16_t width, uint16_t height, const std::string& activity = {});
+  // Closes the stdio channels; the process runs on and can still be waited for.
+  void close();
+
+  struct shared;
+  explicit guest_process(std::shared_ptr<shared> s) : s_(std::move(s)) {}
+
+private:
+  std::shared_ptr<shared> s_;
+};
+
+class guest_container {
+public:
+  guest_container() = default;
+  guest_container(caf::actor_system* sys, utility_vm_actor vm, std::string id,
+                  std::chrono::milliseconds timeout)
+      : sys_(sys), vm_(std::move(vm)), id_(std::move(id)), timeout_(timeout) {}
+
+  const std::string& id() const { return id_; }
+  error start(const std::string& activity = {});
+  // ShutdownGraceful / ShutdownForced; a container already gone is stopped.
+  error shutdown(const std::string& activity = {});
+  error terminate(const std::string& activity = {});
+  // Until the container's exit notification, or the end of the bridge.
+  error wait();
+  // A process in the container: parameters without OciProcess start the
+  // container's init process.
+  result<guest_process> create_process(const std::string& parameters,
+                                       const std::string& activity = {});
+
+private:
+  caf::actor_system* sys_ = nullptr;
+  utility_vm_actor vm_;
+  std::string id_;
+  std::chrono::milliseconds timeout_{0};
+};
+
+// Starts a process through `vm` (CreateProcess when `container_id` is empty).
+result<guest_process> start_guest_process(caf::actor_system& sys, const utility_vm_actor& vm,
+                                          std::chrono::milliseconds timeout, process_request req);
+
+} // namespace uvm
