@@ -85,29 +85,6 @@ caf::behavior bus_printer(caf::event_based_actor* self, caf::group bus, progress
   };
 }
 
-// A host folder with what CreateLCOW / CreateWCOW check for: LCOW boot files
-// and a WCOW base layer with its UtilityVM folder and scratch template.
-// The simulator boots nothing, so the files only need to exist.
-struct demo_host {
-  fs::path root;
-  fs::path boot_files;
-  fs::path base_layer;
-
-  static demo_host make(const std::string& dir) {
-    demo_host h;
-    h.root = dir.empty() ? fs::temp_directory_path() / ("uvmctl-demo-" + std::to_string(::getpid()))
-                         : fs::path{dir};
-    h.boot_files = h.root / "LinuxBootFiles";
-    h.base_layer = h.root / "layers" / "base";
-    fs::create_directories(h.boot_files);
-    fs::create_directories(h.base_layer / "UtilityVM" / "Files");
-    std::ofstream(h.boot_files / "kernel") << "placeholder kernel\n";
-    std::ofstream(h.boot_files / "initrd.img") << "placeholder initrd\n";
-    std::ofstream(h.base_layer / "UtilityVM" / "SystemTemplate.vhdx") << "placeholder vhdx\n";
-    return h;
-  }
-};
-
 struct fleet_member {
   std::string name;
   utility_vm vm;
@@ -160,6 +137,20 @@ void print_table(std::ostream& out, const std::vector<std::pair<std::string, vm_
 }
 
 } // namespace
+
+demo_host demo_host::make(const std::string& dir) {
+  demo_host h;
+  h.root = dir.empty() ? fs::temp_directory_path() / ("uvmctl-demo-" + std::to_string(::getpid()))
+                       : fs::path{dir};
+  h.boot_files = h.root / "LinuxBootFiles";
+  h.base_layer = h.root / "layers" / "base";
+  fs::create_directories(h.boot_files);
+  fs::create_directories(h.base_layer / "UtilityVM" / "Files");
+  std::ofstream(h.boot_files / "kernel") << "placeholder kernel\n";
+  std::ofstream(h.boot_files / "initrd.img") << "placeholder initrd\n";
+  std::ofstream(h.base_layer / "UtilityVM" / "SystemTemplate.vhdx") << "placeholder vhdx\n";
+  return h;
+}
 
 int run_demo(const demo_options& opts, std::ostream& out) {
   // With --json, stdout carries only the summary document.

@@ -7,6 +7,7 @@
 #include "actors/core/logging.hpp"
 #include "actors/engine.hpp"
 #include "tools/uvmctl/demo.hpp"
+#include "tools/uvmctl/exec.hpp"
 #include "tools/uvmctl/scenario.hpp"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,15 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--work-dir", demo.work_dir, "host folder for boot files and layers");
   demo_cmd->add_flag("--json", demo.json, "print the summary as JSON");
 
+  uvm::cli::exec_options exec;
+  auto* exec_cmd = app.add_subcommand("exec", "run a command in the guest of a demo fleet's LCOW "
+                                              "VM and relay its output: uvmctl exec VM -- CMD...");
+  exec_cmd->add_option("vm", exec.vm, "lcow-1, lcow-2, ...")->required();
+  exec_cmd->add_option("command", exec.command, "the command and its arguments")->required();
+  exec_cmd->add_flag("-i,--interactive", exec.interactive, "relay stdin to the process");
+  exec_cmd->add_option("--guest", exec.guest, "in-process, exec:CMD or unix:PATH");
+  exec_cmd->add_option("--work-dir", exec.work_dir, "host folder for boot files");
+
   std::string scenario_file;
   uvm::cli::scenario_options scenario;
   auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
@@ -46,6 +56,9 @@ int main(int argc, char** argv) {
 
   if (*demo_cmd) {
     return uvm::cli::run_demo(demo, std::cout);
+  }
+  if (*exec_cmd) {
+    return uvm::cli::run_exec(exec);
   }
   std::ifstream file;
   std::istream* in = &std::cin;

@@ -404,6 +404,7 @@ const op_table& ops() {
   static const op_table table = [] {
     auto t = base_ops();
     add_device_ops(t);
+    add_guest_ops(t);
     return t;
   }();
   return table;
@@ -466,7 +467,7 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
       bridge_log.flush();
     });
   }
-  runner r{eng, {}};
+  runner r{eng, {}, {}, {}};
   std::string text;
   size_t line_no = 0;
   while (std::getline(in, text)) {

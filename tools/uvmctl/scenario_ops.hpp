@@ -18,6 +18,9 @@ using op_result = result<json>;
 struct runner {
   engine& eng;
   std::map<std::string, utility_vm> vms; // scenario name -> VM
+  // "<vm>/<name>" -> containers and detached processes of the scenario.
+  std::map<std::string, guest_container> containers;
+  std::map<std::string, guest_process> processes;
 };
 
 using op_fn = std::function<op_result(runner&, const json&)>;
@@ -45,5 +48,7 @@ result<std::string> string_arg(const json& line, const char* name);
 
 // The device ops besides SCSI (uvm-api.md §8-§13).
 void add_device_ops(op_table& table);
+// Containers, processes, capabilities and stacks (uvm-api.md §6, §15).
+void add_guest_ops(op_table& table);
 
 } // namespace uvm::cli
