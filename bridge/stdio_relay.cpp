@@ -63,11 +63,11 @@ result<int> stdio_channel::connection() {
   std::lock_guard<std::mutex> accept_lock{accept_mutex_};
   {
     std::lock_guard<std::mutex> lock{mutex_};
-    if (conn_fd_ >= 0) {
-      return conn_fd_;
-    }
     if (failed_) {
       return error{errc::io_failure, *failed_};
+    }
+    if (conn_fd_ >= 0) {
+      return conn_fd_;
     }
   }
   pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};

@@ -1,0 +1,167 @@
+// Our guest agent's service driven frame by frame with the host's stdio
+// channels: real processes, their output through the relays, exit codes
+// after the close handshake, a WaitForProcess timeout, and the exit
+// notification of a container. Runs under TSan with the agent's threads.
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "bridge/rpc_messages.hpp"
+#include "bridge/stdio_relay.hpp"
+#include "guest/service.hpp"
+
+using namespace std::chrono_literals;
+namespace bridge = uvm::bridge;
+
+namespace {
+
+// Collects what the service sends, for the test thread to wait on.
+struct outbox {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<bridge::frame> frames;
+
+  bridge::frame wait_for(uint32_t type, uint64_t id) {
+    std::unique_lock<std::mutex> lock{m};
+    bridge::frame found;
+    bool ok = cv.wait_for(lock, 10s, [&] {
+      for (auto& f : frames) {
+        if (f.type == type && f.id == id) {
+          found = f;
+          return true;
+        }
+      }
+      return false;
+    });
+    REQUIRE(ok);
+    return found;
+  }
+};
+
+struct agent {
+  std::filesystem::path dir;
+  outbox out;
+  std::unique_ptr<uvm::guest::service> svc;
+  uint64_t next_id = 1;
+
+  agent() {
+    auto p = (std::filesystem::temp_directory_path() / "uvm-agent-XXXXXX").string();
+    REQUIRE(::mkdtemp(p.data()) != nullptr);
+    dir = p;
+    uvm::guest::service_options opts;
+    opts.stdio_dir = dir.string();
+    svc = std::make_unique<uvm::guest::service>(
+        opts, [this](uint32_t type, uint64_t id, const std::string& body) {
+          std::lock_guard<std::mutex> lock{out.m};
+          out.frames.push_back({type, id, body});
+          out.cv.notify_all();
+        });
+    auto r = call(bridge::rpc::negotiate_protocol, bridge::encode(bridge::negotiate_request{}));
+    REQUIRE(r.ok());
+  }
+  ~agent() {
+    svc.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  uint64_t send(bridge::rpc r, const std::string& body) {
+    auto id = next_id++;
+    svc->handle({bridge::request_type(r), id, body});
+    return id;
+  }
+  bridge::response answer(bridge::rpc r, uint64_t id) {
+    auto f = out.wait_for(bridge::response_type(r), id);
+    auto resp = bridge::parse_response(f.body);
+    REQUIRE(resp);
+    return *resp;
+  }
+  bridge::response call(bridge::rpc r, const std::string& body) { return answer(r, send(r, body)); }
+};
+
+std::string params(const std::vector<std::string>& args, bool in, bool out, bool err) {
+  nlohmann::json p = {{"CommandArgs", args},
+                      {"CreateStdInPipe", in},
+                      {"CreateStdOutPipe", out},
+                      {"CreateStdErrPipe", err}};
+  return p.dump();
+}
+
+} // namespace
+
+TEST_CASE("the agent runs a real process and reports its exit after the output was read",
+          "[guest]") {
+  agent a;
+  bridge::process_stdio stdio;
+  auto in = bridge::stdio_channel::listen(a.dir.string(), 11);
+  auto out = bridge::stdio_channel::listen(a.dir.string(), 12);
+  auto err = bridge::stdio_channel::listen(a.dir.string(), 13);
+  REQUIRE((in && out && err));
+  stdio.in = std::move(*in);
+  stdio.out = std::move(*out);
+  stdio.err = std::move(*err);
+  bridge::execute_process_request req;
+  req.base.container_id = bridge::zero_guid;
+  req.process_parameters =
+      params({"sh", "-c", "tr a-z A-Z; echo bye >&2; exit 5"}, true, true, true);
+  req.ports = {11, 12, 13};
+  auto started = a.call(bridge::rpc::execute_process, bridge::encode(req));
+  REQUIRE(started.ok());
+  bridge::wait_for_process_request w;
+  w.base.container_id = bridge::zero_guid;
+  w.process_id = *started.process_id;
+  auto wait_id = a.send(bridge::rpc::wait_for_process, bridge::encode(w));
+  auto output = stdio.communicate("shout\n");
+  REQUIRE(output);
+  CHECK(output->out == "SHOUT\n");
+  CHECK(output->err == "bye\n");
+  auto exit = a.answer(bridge::rpc::wait_for_process, wait_id);
+  REQUIRE(exit.ok());
+  CHECK(exit.exit_code == 5u);
+}
+
+TEST_CASE("a WaitForProcess with a timeout gives up with 0xC0370109", "[guest]") {
+  agent a;
+  bridge::execute_process_request req;
+  req.base.container_id = bridge::zero_guid;
+  req.process_parameters = params({"sleep", "5"}, false, false, false);
+  auto started = a.call(bridge::rpc::execute_process, bridge::encode(req));
+  REQUIRE(started.ok());
+  bridge::wait_for_process_request w;
+  w.base.container_id = bridge::zero_guid;
+  w.process_id = *started.process_id;
+  w.timeout_ms = 50;
+  auto timed_out = a.call(bridge::rpc::wait_for_process, bridge::encode(w));
+  CHECK(timed_out.result == bridge::hresult::wait_timeout);
+}
+
+TEST_CASE("a container's init exit sends one notification with the Create's ActivityId",
+          "[guest]") {
+  agent a;
+  bridge::create_request create;
+  create.base = {"c1", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"};
+  create.container_config =
+      R"({"SchemaVersion":{"Major":2,"Minor":1},"OciSpecification":{"process":{"args":["true"],"cwd":"/"}}})";
+  REQUIRE(a.call(bridge::rpc::create, bridge::encode(create)).ok());
+  REQUIRE(a.call(bridge::rpc::start, bridge::encode(bridge::request_base{"c1", bridge::zero_guid}))
+              .ok());
+  bridge::execute_process_request req;
+  req.base.container_id = "c1";
+  req.process_parameters = params({}, false, false, false);
+  REQUIRE(a.call(bridge::rpc::execute_process, bridge::encode(req)).ok());
+  auto note = a.out.wait_for(bridge::notify_container, 0);
+  auto n = bridge::parse_notification(note.body);
+  REQUIRE(n);
+  CHECK(n->container_id == "c1");
+  CHECK(n->activity_id == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+  std::this_thread::sleep_for(100ms);
+  std::lock_guard<std::mutex> lock{a.out.m};
+  CHECK(std::count_if(a.out.frames.begin(), a.out.frames.end(), [](const bridge::frame& f) {
+          return f.type == bridge::notify_container;
+        }) == 1);
+}
