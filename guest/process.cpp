@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +55,43 @@ void relay_in(int socket, int pipe_write) {
   block_sigpipe_on_this_thread();
   copy(socket, pipe_write);
   ::close(pipe_write);
+}
+
+// A console's output nobody asked for: read and dropped.
+void drain(int fd) {
+  char buf[4096];
+  while (::read(fd, buf, sizeof buf) > 0 || errno == EINTR) {
+  }
+  ::close(fd);
+}
+
+// A pty for `spec`: returns its master (kept for resizes) and fills the
+// relay ends; -1 with errno on failure.
+int open_console(const process_spec& spec, int in[2], int out[2]) {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+    return -1;
+  }
+  if (spec.rows > 0 && spec.cols > 0) {
+    winsize size{};
+    size.ws_row = spec.rows;
+    size.ws_col = spec.cols;
+    ::ioctl(master, TIOCSWINSZ, &size);
+  }
+  char name[128];
+  if (::ptsname_r(master, name, sizeof name) != 0) {
+    ::close(master);
+    return -1;
+  }
+  int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    ::close(master);
+    return -1;
+  }
+  in[0] = slave;
+  in[1] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
+  out[0] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
+  return master;
 }
 
 void close_fd(int& fd) {
@@ -127,17 +165,35 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     return fail("no command to run");
   }
   // Pipes for the requested streams, and one that reports an exec failure
-  // (close-on-exec: it reads EOF when the exec succeeded).
+  // (close-on-exec: it reads EOF when the exec succeeded). With a console
+  // the streams are a pty instead: in[1] and out[0] are dups of its master,
+  // in[0] = out[1] = err[1] its slave.
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
-  if ((stdio.in >= 0 && ::pipe2(in, O_CLOEXEC) != 0) ||
-      (stdio.out >= 0 && ::pipe2(out, O_CLOEXEC) != 0) ||
-      (stdio.err >= 0 && ::pipe2(err, O_CLOEXEC) != 0) || ::pipe2(status, O_CLOEXEC) != 0) {
-    auto why = errno_text(errno);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], status[0], status[1]}) {
+  int console = -1;
+  auto close_all = [&] {
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], status[0], status[1], console}) {
       if (fd >= 0) {
         ::close(fd);
       }
     }
+  };
+  if (spec.terminal) {
+    console = open_console(spec, in, out);
+    if (console < 0) {
+      auto why = errno_text(errno);
+      close_all();
+      return fail("pty: " + why);
+    }
+  } else if ((stdio.in >= 0 && ::pipe2(in, O_CLOEXEC) != 0) ||
+             (stdio.out >= 0 && ::pipe2(out, O_CLOEXEC) != 0) ||
+             (stdio.err >= 0 && ::pipe2(err, O_CLOEXEC) != 0)) {
+    auto why = errno_text(errno);
+    close_all();
+    return fail("pipe: " + why);
+  }
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    auto why = errno_text(errno);
+    close_all();
     return fail("pipe: " + why);
   }
   // Everything the child needs, prepared before fork (no allocation after).
@@ -159,10 +215,18 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
 
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(stdio.in >= 0 ? in[0] : devnull, 0);
-    ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
-    ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
     ::setsid();
+    if (spec.terminal) {
+      // The slave becomes the controlling terminal of the new session.
+      ::ioctl(in[0], TIOCSCTTY, 0);
+      ::dup2(in[0], 0);
+      ::dup2(in[0], 1);
+      ::dup2(in[0], 2);
+    } else {
+      ::dup2(stdio.in >= 0 ? in[0] : devnull, 0);
+      ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
+      ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
+    }
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
       int e = errno;
       (void)!::write(status[1], &e, sizeof e);
@@ -185,7 +249,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     }
   }
   if (pid < 0) {
-    for (int fd : {in[1], out[0], err[0], status[0]}) {
+    for (int fd : {in[1], out[0], err[0], status[0], console}) {
       if (fd >= 0) {
         ::close(fd);
       }
@@ -197,7 +261,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   ::close(status[0]);
   if (n == static_cast<ssize_t>(sizeof child_errno)) {
     ::waitpid(pid, nullptr, 0);
-    for (int fd : {in[1], out[0], err[0]}) {
+    for (int fd : {in[1], out[0], err[0], console}) {
       if (fd >= 0) {
         ::close(fd);
       }
@@ -209,6 +273,12 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
 
   std::shared_ptr<process> p{new process};
   p->pid_ = static_cast<uint32_t>(pid);
+  p->console_ = console;
+  // Streams the host did not ask for are not relayed (a console's output
+  // still has to be drained for the process to go on).
+  if (stdio.in < 0) {
+    close_fd(in[1]);
+  }
   for (int fd : {stdio.in, stdio.out, stdio.err}) {
     if (fd >= 0) {
       p->sockets_.push_back(fd);
@@ -221,8 +291,12 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   std::vector<std::thread> outputs;
   if (stdio.out >= 0) {
     outputs.emplace_back(relay_out, out[0], stdio.out);
+  } else if (out[0] >= 0) {
+    outputs.emplace_back(drain, out[0]);
   }
-  if (stdio.err >= 0) {
+  if (stdio.err >= 0 && spec.terminal) {
+    ::shutdown(stdio.err, SHUT_WR); // a console has no stderr: at its end at once
+  } else if (stdio.err >= 0) {
     outputs.emplace_back(relay_out, err[0], stdio.err);
   }
   p->reaper_ = std::thread([raw = p.get(), outputs = std::move(outputs)]() mutable {
@@ -258,6 +332,19 @@ process::~process() {
   for (int fd : sockets_) {
     ::close(fd);
   }
+  if (console_ >= 0) {
+    ::close(console_);
+  }
+}
+
+bool process::resize(uint16_t rows, uint16_t cols) {
+  if (console_ < 0) {
+    return false;
+  }
+  winsize size{};
+  size.ws_row = rows;
+  size.ws_col = cols;
+  return ::ioctl(console_, TIOCSWINSZ, &size) == 0;
 }
 
 void process::abandon() {

@@ -24,6 +24,11 @@ struct process_spec {
   std::vector<std::string> args;          // argv; args[0] is looked up in PATH
   std::map<std::string, std::string> env; // empty: the agent's environment
   std::string cwd;
+  // A console (EmulateConsole / OCI `terminal`): the process gets a pty as
+  // its controlling terminal; its output goes to stdout, stderr is unused.
+  bool terminal = false;
+  uint16_t rows = 0; // initial size; 0 = the pty's default
+  uint16_t cols = 0;
 };
 
 // Connected relay sockets, owned by the process from start(); -1 = none
@@ -54,6 +59,8 @@ public:
   bool exited() const;
   // kill(2); false when the process is gone.
   bool signal(int signo);
+  // Resizes the process's pty; false when it has none.
+  bool resize(uint16_t rows, uint16_t cols);
   // The agent is stopping: kill the process's group and cut its relays, so
   // that its threads end without the host.
   void abandon();
@@ -67,6 +74,7 @@ private:
   std::thread reaper_;
   std::vector<int> sockets_; // the relay sockets, closed last
   int stdin_socket_ = -1;    // to stop the stdin relay when the process ends
+  int console_ = -1;         // the pty's master, for resizes
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::optional<uint32_t> exit_code_;

@@ -30,6 +30,18 @@ std::string text(const json& obj, std::string_view name) {
   return v != nullptr && v->is_string() ? v->get<std::string>() : std::string{};
 }
 
+namespace {
+
+// A console dimension; 0 (the pty's default) unless a number that fits.
+uint16_t dimension(const json* v) {
+  if (v == nullptr || !v->is_number_unsigned() || v->get<uint64_t>() > 0xFFFF) {
+    return 0;
+  }
+  return static_cast<uint16_t>(v->get<uint64_t>());
+}
+
+} // namespace
+
 result<process_spec> oci_process_spec(const json& oci) {
   process_spec spec;
   const auto* args = member(oci, "args");
@@ -52,6 +64,11 @@ result<process_spec> oci_process_spec(const json& oci) {
     }
   }
   spec.cwd = text(oci, "cwd");
+  spec.terminal = flag(oci, "terminal");
+  if (const auto* size = member(oci, "consoleSize"); size != nullptr) {
+    spec.rows = dimension(member(*size, "height"));
+    spec.cols = dimension(member(*size, "width"));
+  }
   return spec;
 }
 
@@ -80,6 +97,13 @@ result<process_spec> uvm_process_spec(const json& params) {
     }
   }
   spec.cwd = text(params, "WorkingDirectory");
+  spec.terminal = flag(params, "EmulateConsole");
+  // ConsoleSize is [height, width].
+  if (const auto* size = member(params, "ConsoleSize");
+      size != nullptr && size->is_array() && size->size() == 2) {
+    spec.rows = dimension(&(*size)[0]);
+    spec.cols = dimension(&(*size)[1]);
+  }
   return spec;
 }
 

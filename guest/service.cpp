@@ -453,14 +453,17 @@ bridge::response service::resize_console(const std::string& body) {
     return bridge::failure(system_not_found, "container " + req->base.container_id + " not found",
                            req->base.activity_id);
   }
-  if (c->second.processes.count(req->process_id) == 0) {
+  auto p = c->second.processes.find(req->process_id);
+  if (p == c->second.processes.end()) {
     return bridge::failure(not_found, "process " + std::to_string(req->process_id) + " not found",
                            req->base.activity_id);
   }
-  // Consoles (ptys) are not emulated yet: no process has a tty.
-  return bridge::failure(
-      fail, "pid: " + std::to_string(req->process_id) + ", is not a tty and cannot be resized",
-      req->base.activity_id);
+  if (!p->second->resize(req->height, req->width)) {
+    return bridge::failure(
+        fail, "pid: " + std::to_string(req->process_id) + ", is not a tty and cannot be resized",
+        req->base.activity_id);
+  }
+  return ok_response(req->base.activity_id);
 }
 
 bridge::response service::get_properties(const std::string& body) {

@@ -264,3 +264,43 @@ TEST_CASE("without a protocol guest, processes are refused clearly", "[process][
   CHECK_FALSE(w->close());
   CHECK_FALSE(vm->close());
 }
+
+TEST_CASE("a console process gets a pty that the host resizes", "[process][engine]") {
+  uvm::test::host_dir host;
+  uvm::engine eng{in_process_guest()};
+  auto vm = eng.create_lcow(host.lcow("tty-vm"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  nlohmann::json cfg = {{"SchemaVersion", {{"Major", 2}, {"Minor", 1}}},
+                        {"OciSpecification",
+                         {{"process",
+                           {{"args", {"sh", "-c", "read x; stty size; test -t 1 && echo tty"}},
+                            {"terminal", true},
+                            {"consoleSize", {{"height", 10}, {"width", 20}}},
+                            {"cwd", "/"}}}}}};
+  auto c = vm->create_container("t1", cfg.dump());
+  REQUIRE(c);
+  REQUIRE_FALSE(c->start());
+  uvm::process_parameters pipes;
+  pipes.create_stdin = pipes.create_stdout = pipes.create_stderr = true;
+  auto init = c->create_process(pipes.to_json());
+  REQUIRE(init);
+  CHECK_FALSE(init->resize_console(100, 30));
+  auto output = init->communicate("go\n");
+  REQUIRE(output);
+  INFO(output->out);
+  CHECK(output->out.find("30 100\r\n") != std::string::npos);
+  CHECK(output->out.find("tty\r\n") != std::string::npos);
+  CHECK(output->err.empty()); // a console has no stderr
+  CHECK(*init->wait() == 0);
+
+  // Without a console there is nothing to resize.
+  uvm::process_parameters plain;
+  plain.oci_process = R"({"args":["sleep","0.1"],"cwd":"/"})";
+  auto other = c->create_process(plain.to_json());
+  REQUIRE(other);
+  auto e = other->resize_console(80, 24);
+  CHECK(e.text == "guest RPC failure: pid: " + std::to_string(other->pid()) +
+                      ", is not a tty and cannot be resized");
+  CHECK_FALSE(vm->close());
+}
