@@ -10,7 +10,8 @@
 
 namespace uvm::guest {
 
-std::string serve_connection(int in_fd, int out_fd, const service_options& opts) {
+std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
+                             bool* shut_down) {
   std::mutex write_mutex;
   bool write_failed = false;
   service svc{opts, [&](uint32_t type, uint64_t id, const std::string& body) {
@@ -36,6 +37,9 @@ std::string serve_connection(int in_fd, int out_fd, const service_options& opts)
     while (auto f = decoder.next()) {
       svc.handle(*f);
       if (svc.stopping()) {
+        if (shut_down != nullptr) {
+          *shut_down = true;
+        }
         return {};
       }
     }

@@ -11,7 +11,9 @@
 namespace uvm::guest {
 
 // Returns "" for a clean end, else the reason (e.g. "bridge read failed:
-// invalid message size 3").
-std::string serve_connection(int in_fd, int out_fd, const service_options& opts);
+// invalid message size 3"). `shut_down`, when given, says whether the end
+// was the host shutting the null container down.
+std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
+                             bool* shut_down = nullptr);
 
 } // namespace uvm::guest

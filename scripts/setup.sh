@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake make g++ libcaf-dev nlohmann-json3-dev libspdlog-dev libboost-dev catch2
-          libcli11-dev python3 clang libclang-rt-14-dev)
+          libcli11-dev python3 clang libclang-rt-14-dev
+          qemu-system-x86 busybox-static kmod cpio xz-utils)
 JOBS=${JOBS:-2}
 
 install_missing() {
@@ -33,6 +34,11 @@ build() {
   cmake --build "$dir" -j"$JOBS"
 }
 
+# The LCOW boot files for real VMs under QEMU (cached; needs the gcs binary).
+boot_files() {
+  scripts/boot-files.sh "$1/boot-files" "$1/gcs"
+}
+
 run_tests() {
   local dir=$1
   (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 300)
@@ -48,11 +54,13 @@ case "$mode" in
   test)
     install_missing
     build build
+    boot_files build
     run_tests build
     ;;
   sanitize)
     install_missing
     build build-asan -DUVM_SANITIZE=address
+    boot_files build-asan
     # Sanitized code runs about ten times slower: the randomized device run
     # takes 20,000 steps here instead of 100,000, within its time limit.
     UVM_RANDOM_STEPS=20000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

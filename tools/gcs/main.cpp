@@ -81,9 +81,11 @@ int main(int argc, char** argv) {
       in_fd = out_fd = conn;
     }
   }
-  auto why = uvm::guest::serve_connection(in_fd, out_fd, opts);
+  bool shut_down = false;
+  auto why = uvm::guest::serve_connection(in_fd, out_fd, opts, &shut_down);
   if (!why.empty()) {
     return fail(why);
   }
-  return 0;
+  // The VM's init powers off on 3 and serves a new connection otherwise.
+  return shut_down ? 3 : 0;
 }

@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
 
   std::string scenario_file;
   uvm::cli::scenario_options scenario;
+  std::string run_guest = "in-process";
   auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
+  run_cmd->add_option("--guest", run_guest,
+                      "the LCOW VMs' guest agent: in-process, exec:CMD or unix:PATH");
   run_cmd->add_option("file", scenario_file, "scenario file (.jsonl), - for stdin")->required();
   run_cmd->add_option("--hcs-log", scenario.hcs_log_path,
                       "write every call the simulated HCS received (JSON lines)");
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
   }
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
+  cfg.guest = run_guest;
   uvm::engine eng{cfg};
   return uvm::cli::run_scenario(eng, *in, std::cout, scenario);
 }
