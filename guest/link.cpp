@@ -22,8 +22,7 @@ error io(const std::string& what) {
 
 } // namespace
 
-result<std::unique_ptr<link>> link::open(const std::string& spec,
-                                         const service_options& in_process_options) {
+result<std::unique_ptr<link>> link::open(const std::string& spec, const service_options& options) {
   std::unique_ptr<link> l{new link};
   l->spec_ = spec;
   if (spec == "in-process") {
@@ -32,7 +31,7 @@ result<std::unique_ptr<link>> link::open(const std::string& spec,
       return io("socketpair");
     }
     l->fd_ = pair[0];
-    auto opts = in_process_options;
+    auto opts = options;
     if (!opts.modify_faults) {
       opts.modify_faults = std::make_shared<std::atomic<uint32_t>>(0);
     }
@@ -81,11 +80,25 @@ result<std::unique_ptr<link>> link::open(const std::string& spec,
       argv.push_back(w.data());
     }
     argv.push_back(nullptr);
+    // The agent learns where the host's stdio relays listen from its
+    // environment (our gcs reads it; see stdio_dir_variable).
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, stdio_dir_variable, std::strlen(stdio_dir_variable)) != 0) {
+        env_strings.emplace_back(*e);
+      }
+    }
+    env_strings.push_back(std::string{stdio_dir_variable} + "=" + options.stdio_dir);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) {
+      envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
       ::dup2(pair[1], 0);
       ::dup2(pair[1], 1);
-      ::execvp(argv[0], argv.data());
+      ::execvpe(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     ::close(pair[1]);

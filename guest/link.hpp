@@ -18,6 +18,10 @@
 
 namespace uvm::guest {
 
+// "UVM_STDIO_DIR=<dir>" in an exec: agent's environment: where the host
+// listens for its stdio relays (gcs takes it as its --stdio-dir default).
+constexpr const char* stdio_dir_variable = "UVM_STDIO_DIR";
+
 class link {
 public:
   ~link();
@@ -36,8 +40,10 @@ public:
   // In-process agents only: the agent's mount table; null otherwise.
   const std::shared_ptr<bridge::guest_stub>& mounts() const { return mounts_; }
 
+  // `options.stdio_dir` also goes to exec: agents; the rest is for
+  // in-process agents only.
   static result<std::unique_ptr<link>> open(const std::string& spec,
-                                            const service_options& in_process_options);
+                                            const service_options& options);
 
 private:
   link() = default;

@@ -304,3 +304,21 @@ TEST_CASE("a console process gets a pty that the host resizes", "[process][engin
                       ", is not a tty and cannot be resized");
   CHECK_FALSE(vm->close());
 }
+
+TEST_CASE("a process in an exec: agent relays its output to the host", "[process][engine]") {
+  uvm::test::host_dir host;
+  auto cfg = in_process_guest();
+  cfg.guest = std::string{"exec:"} + UVM_GCS_BINARY + " --stdio";
+  uvm::engine eng{cfg};
+  auto vm = eng.create_lcow(host.lcow("exec-vm"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  auto p = vm->create_process(shell("cat; echo done >&2", true));
+  REQUIRE(p);
+  auto output = p->communicate("through the gcs binary\n");
+  REQUIRE(output);
+  CHECK(output->out == "through the gcs binary\n");
+  CHECK(output->err == "done\n");
+  CHECK(*p->wait() == 0);
+  CHECK_FALSE(vm->close());
+}

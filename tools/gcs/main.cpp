@@ -3,6 +3,7 @@
 // socket it dials (--connect unix:PATH) or listens on (--listen unix:PATH,
 // one connection). Stdio relays dial "<stdio-dir>/port-<P>.sock".
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -14,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "guest/connection.hpp"
+#include "guest/link.hpp"
 
 namespace {
 
@@ -40,13 +42,15 @@ int main(int argc, char** argv) {
   bool use_stdio = false;
   std::string connect_to, listen_on;
   uvm::guest::service_options opts;
-  opts.stdio_dir = ".";
+  const char* from_host = std::getenv(uvm::guest::stdio_dir_variable);
+  opts.stdio_dir = from_host != nullptr ? from_host : ".";
   auto* mode = app.add_option_group("transport");
   mode->add_flag("--stdio", use_stdio, "the bridge is stdin/stdout");
   mode->add_option("--connect", connect_to, "dial the host: unix:PATH");
   mode->add_option("--listen", listen_on, "accept one host connection: unix:PATH");
   mode->require_option(1);
-  app.add_option("--stdio-dir", opts.stdio_dir, "where the host's port-<P>.sock relays live");
+  app.add_option("--stdio-dir", opts.stdio_dir,
+                 "where the host's port-<P>.sock relays live (default: $UVM_STDIO_DIR, else .)");
   CLI11_PARSE(app, argc, argv);
   // A host that goes away must not kill the agent mid-write.
   std::signal(SIGPIPE, SIG_IGN);
