@@ -84,13 +84,17 @@ std::string type_name(uint32_t type) {
   return hex(type);
 }
 
-std::string encode_frame(uint32_t type, uint64_t id, std::string_view body) {
-  std::string out;
-  out.reserve(header_size + body.size());
+void append_frame(std::string& out, uint32_t type, uint64_t id, std::string_view body) {
+  out.reserve(out.size() + header_size + body.size());
   put_u32(out, type);
   put_u32(out, static_cast<uint32_t>(header_size + body.size()));
   put_u64(out, id);
   out.append(body);
+}
+
+std::string encode_frame(uint32_t type, uint64_t id, std::string_view body) {
+  std::string out;
+  append_frame(out, type, id, body);
   return out;
 }
 

@@ -76,6 +76,8 @@ struct frame {
 
 // Header + body, ready to write.
 std::string encode_frame(uint32_t type, uint64_t id, std::string_view body);
+// The same frame appended to `out` (several frames, one write).
+void append_frame(std::string& out, uint32_t type, uint64_t id, std::string_view body);
 
 // Splits a byte stream into frames. After a protocol error it stays failed
 // and yields nothing more; the error text is the host's (§11).

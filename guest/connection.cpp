@@ -5,20 +5,60 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include <unistd.h>
 
 namespace uvm::guest {
 
-std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
-                             bool* shut_down) {
-  std::mutex write_mutex;
-  bool write_failed = false;
+namespace {
+
+// One writer at a time. The answers the reading thread gives while it
+// handles the frames of one read are written together after them: with
+// pipelined requests that is one write for many responses.
+class frame_writer {
+public:
+  explicit frame_writer(int fd) : fd_(fd), reader_(std::this_thread::get_id()) {}
+
+  void send(uint32_t type, uint64_t id, const std::string& body) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    bridge::append_frame(held_, type, id, body);
+    if (!holding_ || std::this_thread::get_id() != reader_) {
+      flush_locked();
+    }
+  }
+  void hold() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holding_ = true;
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holding_ = false;
+    flush_locked();
+  }
+
+private:
+  void flush_locked() {
+    if (!failed_ && !held_.empty() && !write_fully(fd_, held_)) {
+      failed_ = true; // the host is gone; the read side ends the connection
+    }
+    held_.clear();
+  }
+
+  int fd_;
+  std::thread::id reader_;
+  std::mutex mutex_;
+  std::string held_;
+  bool holding_ = false;
+  bool failed_ = false;
+};
+
+} // namespace
+
+std::string serve_connection(int in_fd, int out_fd, const service_options& opts, bool* shut_down) {
+  frame_writer writer{out_fd};
   service svc{opts, [&](uint32_t type, uint64_t id, const std::string& body) {
-                std::lock_guard<std::mutex> lock{write_mutex};
-                if (!write_failed && !write_fully(out_fd, bridge::encode_frame(type, id, body))) {
-                  write_failed = true;
-                }
+                writer.send(type, id, body);
               }};
   bridge::frame_decoder decoder{};
   char buf[65536];
@@ -34,15 +74,18 @@ std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
       return decoder.at_eof();
     }
     decoder.feed(buf, static_cast<size_t>(n));
+    writer.hold();
     while (auto f = decoder.next()) {
       svc.handle(*f);
       if (svc.stopping()) {
+        writer.release();
         if (shut_down != nullptr) {
           *shut_down = true;
         }
         return {};
       }
     }
+    writer.release();
     if (decoder.failed()) {
       return decoder.error();
     }
