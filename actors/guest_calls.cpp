@@ -337,10 +337,11 @@ caf::result<caf::ok_atom> delete_container_state(bridge_pointer self, const std:
     send_rpc(
         self, bridge::rpc::delete_container_state,
         bridge::encode(bridge::request_base{id, activity_or_zero(activity)}),
-        [rp](result<bridge::response> r) mutable {
+        [self, rp, id](result<bridge::response> r) mutable {
           if (!r || !r->ok()) {
             rp.deliver(to_caf_error(r ? rpc_failure(*r) : r.err()));
           } else {
+            self->state.containers.erase(id); // the guest forgot it too
             rp.deliver(caf::ok_atom_v);
           }
         },
