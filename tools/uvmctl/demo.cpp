@@ -138,6 +138,27 @@ void print_table(std::ostream& out, const std::vector<std::pair<std::string, vm_
 
 } // namespace
 
+namespace {
+
+void run_in_guest(fleet_member& m, progress& p) {
+  process_parameters params;
+  params.command_args = {"sh", "-c", "echo \"hello from $0's guest agent, pid $$\"", m.name};
+  params.create_stdout = params.create_stderr = true;
+  auto proc = m.vm.create_process(params.to_json());
+  auto output = proc ? proc->communicate("") : result<bridge::process_output>{proc.err()};
+  auto code = output ? proc->wait() : result<uint32_t>{output.err()};
+  if (!code || *code != 0) {
+    m.ok = false;
+    m.problem = code ? "the guest process exited " + std::to_string(*code) : code.err().text;
+    p.say(m.name + ": running a process in its guest failed: " + m.problem);
+    return;
+  }
+  auto line = output->out.substr(0, output->out.find('\n'));
+  p.say(m.name + " ran `sh -c echo` in its guest: \"" + line + "\" (exit 0)");
+}
+
+} // namespace
+
 demo_host demo_host::make(const std::string& dir) {
   demo_host h;
   h.root = dir.empty() ? fs::temp_directory_path() / ("uvmctl-demo-" + std::to_string(::getpid()))
@@ -247,6 +268,11 @@ int run_demo(const demo_options& opts, std::ostream& out) {
       victim->problem = "did not come back after the injected exit";
       p.say(victim->name + " did not come back within 10 s");
     }
+  }
+
+  // A real process in the guest of the restarted VM: its bridge came back too.
+  if (victim != fleet.end() && victim->ok) {
+    run_in_guest(*victim, p);
   }
 
   std::vector<std::pair<std::string, vm_info>> rows;
