@@ -54,12 +54,7 @@ host_info detect_host() {
 
 template <class... Ts>
 error utility_vm::call_ok(std::chrono::milliseconds timeout, Ts&&... xs) {
-  caf::scoped_actor self{engine_->system()};
-  error out;
-  auto t = timeout.count() == 0 ? caf::infinite : caf::duration{timeout};
-  self->request(actor_, t, std::forward<Ts>(xs)...)
-      .receive([](caf::ok_atom) {}, [&](caf::error& e) { out = from_caf_error(e); });
-  return out;
+  return uvm::call_ok(engine_->system(), actor_, timeout, std::forward<Ts>(xs)...);
 }
 
 template <class... Ts>
@@ -128,8 +123,7 @@ result<guest_container> utility_vm::create_container(const std::string& id,
                                                      const std::string& config,
                                                      const std::string& activity) {
   auto timeout = engine_->config().call_timeout;
-  if (auto e = uvm::call_ok(engine_->system(), actor_, timeout, create_container_atom_v, id, config,
-                            activity)) {
+  if (auto e = call_ok(timeout, create_container_atom_v, id, config, activity)) {
     return e;
   }
   return guest_container{&engine_->system(), actor_, id, timeout};
