@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -42,6 +43,15 @@ std::string container_config(const std::vector<std::string>& args) {
   return cfg.dump();
 }
 
+// A created and started LCOW VM (optional: used like the engine's results).
+std::optional<uvm::utility_vm> started_lcow(uvm::engine& eng, const uvm::test::host_dir& host,
+                                            const std::string& id) {
+  auto vm = eng.create_lcow(host.lcow(id));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  return *vm;
+}
+
 // Container events seen on the bus.
 struct container_events {
   std::mutex m;
@@ -69,9 +79,7 @@ TEST_CASE("a process in the VM gives its output, its errors and its exit code",
           "[process][engine]") {
   uvm::test::host_dir host;
   uvm::engine eng{in_process_guest()};
-  auto vm = eng.create_lcow(host.lcow("proc-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "proc-vm");
 
   auto p = vm->create_process(shell("echo out; echo err >&2; exit 7"));
   REQUIRE(p);
@@ -151,9 +159,7 @@ TEST_CASE("a container's init exit is one notification and one bus event; signal
     self->request(listener, caf::infinite, caf::ok_atom_v)
         .receive([](caf::ok_atom) {}, [](caf::error&) {});
   }
-  auto vm = eng.create_lcow(host.lcow("ctr-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "ctr-vm");
 
   auto c = vm->create_container("c1", container_config({"sh", "-c", "read x; echo got $x"}),
                                 "11111111-2222-3333-4444-555555555555");
@@ -219,9 +225,7 @@ TEST_CASE("a container's init exit is one notification and one bus event; signal
 TEST_CASE("a process being waited for fails with the VM's exit", "[process][engine]") {
   uvm::test::host_dir host;
   uvm::engine eng{in_process_guest()};
-  auto vm = eng.create_lcow(host.lcow("dying-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "dying-vm");
   auto p = vm->create_process(shell("sleep 60"));
   REQUIRE(p);
   std::optional<uvm::result<uint32_t>> waited;
@@ -245,9 +249,7 @@ TEST_CASE("without a protocol guest, processes are refused clearly", "[process][
   auto cfg = in_process_guest();
   cfg.guest = "stub";
   uvm::engine eng{cfg};
-  auto vm = eng.create_lcow(host.lcow("stub-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "stub-vm");
   auto p = vm->create_process(shell("true"));
   REQUIRE_FALSE(p);
   CHECK(p.err().text.find("the stub guest runs no processes") == 0);
@@ -268,9 +270,7 @@ TEST_CASE("without a protocol guest, processes are refused clearly", "[process][
 TEST_CASE("a console process gets a pty that the host resizes", "[process][engine]") {
   uvm::test::host_dir host;
   uvm::engine eng{in_process_guest()};
-  auto vm = eng.create_lcow(host.lcow("tty-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "tty-vm");
   nlohmann::json cfg = {{"SchemaVersion", {{"Major", 2}, {"Minor", 1}}},
                         {"OciSpecification",
                          {{"process",
@@ -310,9 +310,7 @@ TEST_CASE("a process in an exec: agent relays its output to the host", "[process
   auto cfg = in_process_guest();
   cfg.guest = std::string{"exec:"} + UVM_GCS_BINARY + " --stdio";
   uvm::engine eng{cfg};
-  auto vm = eng.create_lcow(host.lcow("exec-vm"));
-  REQUIRE(vm);
-  REQUIRE_FALSE(vm->start());
+  auto vm = started_lcow(eng, host, "exec-vm");
   auto p = vm->create_process(shell("cat; echo done >&2", true));
   REQUIRE(p);
   auto output = p->communicate("through the gcs binary\n");
