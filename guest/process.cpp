@@ -60,7 +60,11 @@ void relay_in(int socket, int pipe_write) {
 // A console's output nobody asked for: read and dropped.
 void drain(int fd) {
   char buf[4096];
-  while (::read(fd, buf, sizeof buf) > 0 || errno == EINTR) {
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) {
+      break;
+    }
   }
   ::close(fd);
 }

@@ -294,6 +294,14 @@ TEST_CASE("a console process gets a pty that the host resizes", "[process][engin
   CHECK(output->err.empty()); // a console has no stderr
   CHECK(*init->wait() == 0);
 
+  // A console whose output nobody asked for is drained, so its process
+  // does not block on a full pty.
+  uvm::process_parameters unread;
+  unread.oci_process = R"({"args":["seq","1","100000"],"terminal":true,"cwd":"/"})";
+  auto noisy = c->create_process(unread.to_json());
+  REQUIRE(noisy);
+  CHECK(*noisy->wait() == 0);
+
   // Without a console there is nothing to resize.
   uvm::process_parameters plain;
   plain.oci_process = R"({"args":["sleep","0.1"],"cwd":"/"})";

@@ -95,15 +95,16 @@ int run_exec(const exec_options& opts) {
         std::thread out([&] { relay(p->std_out(), STDOUT_FILENO); });
         std::thread err([&] { relay(p->std_err(), STDERR_FILENO); });
         std::atomic<bool> finished{false};
-        std::thread in([&] {
-          if (opts.interactive) {
-            forward_stdin(p->std_in(), finished);
-          }
-        });
+        std::thread in;
+        if (opts.interactive) {
+          in = std::thread([&] { forward_stdin(p->std_in(), finished); });
+        }
         out.join();
         err.join();
         finished = true;
-        in.join();
+        if (in.joinable()) {
+          in.join();
+        }
         auto exit = p->wait();
         code = exit ? static_cast<int>(*exit & 0xFF) : fail(exit.err().text);
       }
