@@ -342,6 +342,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   executor_ = hcs::make_thread_executor(cfg_.backend_threads);
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
   sim_->set_inline_completions(cfg_.sim_inline_completions);
+  qemu_ = std::make_shared<hcs::qemu::qemu_backend>(cfg_.qemu);
   system_config_ = std::make_unique<caf::actor_system_config>();
   system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
   system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
@@ -352,6 +353,8 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   supervisor_ = spawn_supervisor(*system_, bus_);
   vm_env env;
   env.backend = sim_;
+  env.qemu = qemu_;
+  env.default_backend = cfg_.backend;
   env.host = cfg_.host;
   env.fs = hcs::real_host_fs();
   env.bus = bus_;
@@ -375,6 +378,7 @@ engine::~engine() {
   system_.reset();
   // Backend threads stop only after every actor that could call them ended.
   sim_.reset();
+  qemu_.reset();
   executor_.reset();
 }
 

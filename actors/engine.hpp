@@ -13,6 +13,7 @@
 
 #include "actors/guest_handles.hpp"
 #include "bridge/frame_log.hpp"
+#include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
 #include "messages/caf_types.hpp"
 
@@ -35,6 +36,10 @@ struct engine_config {
   // each bridge RPC.
   std::string guest = "in-process";
   std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
+  // The HCS backend of VMs whose options name none: "sim" or "qemu" (real
+  // VMs; their guest is reached through QEMU, whatever `guest` says).
+  std::string backend = "sim";
+  hcs::qemu::backend_config qemu;
 };
 
 // The real host's facts: logical CPUs, executable name and folder.
@@ -181,6 +186,7 @@ public:
   // actor system waits for every actor when it shuts down.
   caf::actor_system& system() { return *system_; }
   hcs::sim_backend& sim() { return *sim_; }
+  hcs::qemu::qemu_backend& qemu() { return *qemu_; }
   // Every bridge message of every VM, as JSON lines (uvmctl --bridge-log);
   // an empty function stops it.
   void set_bridge_log(bridge::frame_log::sink sink) { bridge_log_->set(std::move(sink)); }
@@ -218,6 +224,7 @@ private:
   engine_config cfg_;
   std::shared_ptr<hcs::executor> executor_;
   std::shared_ptr<hcs::sim_backend> sim_;
+  std::shared_ptr<hcs::qemu::qemu_backend> qemu_;
   std::shared_ptr<bridge::frame_log> bridge_log_ = std::make_shared<bridge::frame_log>();
   std::unique_ptr<caf::actor_system_config> system_config_;
   std::unique_ptr<caf::actor_system> system_;

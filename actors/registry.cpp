@@ -26,10 +26,19 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   if (!id.empty() && (self->state.vms.count(id) > 0 || self->state.creating.count(id) > 0)) {
     return to_caf_error(error{errc::already_exists, "utility VM " + id + " already exists"});
   }
+  auto env = self->state.env;
+  const auto& common = spec.lcow ? spec.lcow_options.common : spec.wcow_options.common;
+  auto backend = common.backend.empty() ? env.default_backend : common.backend;
+  if (backend == "qemu") {
+    env.backend = env.qemu;
+  } else if (backend != "sim") {
+    return to_caf_error(
+        error{errc::bad_request, "unknown backend '" + backend + "' (sim or qemu)"});
+  }
   if (!id.empty()) {
     self->state.creating.insert(id);
   }
-  auto vm = spawn_utility_vm(self, self->state.env, std::move(spec));
+  auto vm = spawn_utility_vm(self, std::move(env), std::move(spec));
   auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
   self->request(vm, caf::infinite, create_atom_v, activity)
       .then(

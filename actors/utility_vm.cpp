@@ -144,7 +144,11 @@ void spawn_children(vm_pointer self) {
   bc.vm_id = plan.id;
   bc.external = plan.external_guest_connection;
   // Without an external connection HCS talks to the guest: no agent here.
-  bc.guest = plan.external_guest_connection ? self->state.env.guest : "stub";
+  bc.guest = "stub";
+  if (plan.external_guest_connection) {
+    auto own = self->state.env.backend->guest_connection(plan.id);
+    bc.guest = own.empty() ? self->state.env.guest : own;
+  }
   bc.stdio_dir = (std::filesystem::temp_directory_path() / ("uvm-stdio-" + plan.id)).string();
   bc.rpc_timeout = self->state.env.bridge_rpc_timeout;
   bc.log = self->state.env.bridge_log;

@@ -16,7 +16,11 @@ namespace uvm {
 
 // What every VM actor of an engine shares.
 struct vm_env {
+  // The VM's HCS backend: the registry sets it from the options' backend
+  // name, "sim" (the simulator, the default) or "qemu".
   std::shared_ptr<hcs::backend> backend;
+  std::shared_ptr<hcs::backend> qemu;
+  std::string default_backend = "sim";
   host_info host;
   hcs::host_fs fs;
   caf::group bus;

@@ -91,6 +91,10 @@ public:
   virtual void properties(const std::string& id, std::string query, completion done) = 0;
   // HcsCloseComputeSystem: forget the handle; no exit notification follows.
   virtual void close(const std::string& id) = 0;
+  // How the host reaches this system's guest agent when the backend
+  // decides it (a link spec of guest/link.hpp); empty: the engine's own
+  // choice.
+  virtual std::string guest_connection(const std::string& /*id*/) { return {}; }
 };
 
 } // namespace uvm::hcs

@@ -56,6 +56,9 @@ struct options {
   int32_t storage_qos_iops_maximum = 0;
   int32_t storage_qos_bandwidth_maximum = 0;
   bool external_guest_connection = false;
+  // Not in the seed: the HCS backend that runs this VM ("sim" or "qemu");
+  // empty for the engine's default (engine_config::backend).
+  std::string backend;
 };
 
 // Go: uvm.OptionsLCOW. OutputHandler is not carried: guest log output is

@@ -133,7 +133,7 @@ typename Inspector::result_type inspect(Inspector& f, options& x) {
            x.high_mmio_base_in_mb, x.high_mmio_gap_in_mb, x.allow_overcommit,
            x.enable_deferred_commit, x.processor_count, x.processor_limit, x.processor_weight,
            x.storage_qos_iops_maximum, x.storage_qos_bandwidth_maximum,
-           x.external_guest_connection);
+           x.external_guest_connection, x.backend);
 }
 
 template <class Inspector>

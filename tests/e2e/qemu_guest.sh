@@ -12,7 +12,7 @@ if ! command -v qemu-system-x86_64 > /dev/null; then
   echo "SKIP: qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
   exit 77
 fi
-BOOT="$BUILD/boot-files"
+BOOT="$BUILD/LinuxBootFiles"
 "$ROOT/scripts/boot-files.sh" "$BOOT" "$BUILD/gcs" > /dev/null || fail "boot files"
 qemu-system-x86_64 -accel tcg -machine pc -bios /usr/share/qemu/qboot.rom -m 256 \
   -nodefaults -no-user-config -display none -no-reboot \

@@ -34,15 +34,21 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("vm", exec.vm, "lcow-1, lcow-2, ...")->required();
   exec_cmd->add_option("command", exec.command, "the command and its arguments")->required();
   exec_cmd->add_flag("-i,--interactive", exec.interactive, "relay stdin to the process");
-  exec_cmd->add_option("--guest", exec.guest, "in-process, exec:CMD or unix:PATH");
+  exec_cmd->add_option("--guest", exec.guest, "in-process, exec:CMD, unix:PATH or qemu:DIR");
   exec_cmd->add_option("--work-dir", exec.work_dir, "host folder for boot files");
 
   std::string scenario_file;
   uvm::cli::scenario_options scenario;
   std::string run_guest = "in-process";
+  std::string run_backend = "sim";
   auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
   run_cmd->add_option("--guest", run_guest,
-                      "the LCOW VMs' guest agent: in-process, exec:CMD or unix:PATH");
+                      "the LCOW VMs' guest agent: in-process, exec:CMD, unix:PATH or qemu:DIR");
+  run_cmd
+      ->add_option("--backend", run_backend,
+                   "the HCS backend of VMs whose options name none: sim (simulated) or qemu "
+                   "(real VMs under QEMU, guest agent inside)")
+      ->check(CLI::IsMember({"sim", "qemu"}));
   run_cmd->add_option("file", scenario_file, "scenario file (.jsonl), - for stdin")->required();
   run_cmd->add_option("--hcs-log", scenario.hcs_log_path,
                       "write every call the simulated HCS received (JSON lines)");
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
   cfg.guest = run_guest;
+  cfg.backend = run_backend;
   uvm::engine eng{cfg};
   return uvm::cli::run_scenario(eng, *in, std::cout, scenario);
 }

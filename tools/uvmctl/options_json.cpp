@@ -69,6 +69,7 @@ void read_common(reader& r, options& o) {
   r.get("StorageQoSIopsMaximum", o.storage_qos_iops_maximum);
   r.get("StorageQoSBandwidthMaximum", o.storage_qos_bandwidth_maximum);
   r.get("ExternalGuestConnection", o.external_guest_connection);
+  r.get("Backend", o.backend);
 }
 
 std::string string_member(const nlohmann::json& j, const char* name) {

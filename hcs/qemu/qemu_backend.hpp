@@ -1,0 +1,76 @@
+// The HCS backend that runs real utility VMs: each compute system is a
+// QEMU process (TCG) driven over QMP. Create launches QEMU paused and
+// attaches the document's boot-time devices; Start resumes it; Modify
+// translates SCSI, VPMEM and Plan9 requests into QMP hot-plug; Shutdown
+// presses the ACPI power button (and quits QEMU when the guest does not
+// power off in time); Terminate quits QEMU. QEMU ending when nobody asked
+// for it (guest power-off, crash, kill) is an unexpected exit.
+//
+// Each VM's calls run in order on a thread of its own (QMP is one
+// conversation), so completions and exit handlers never run inside the
+// caller's call. Limits, each with its own error: VPMEM devices 0-15 and
+// Plan9 shares up to 8 per VM (pci_layout.hpp); a removed VPMEM device
+// stays plugged until the VM stops (QEMU 7.2 cannot unplug virtio-pmem),
+// so its number can be added again only with the same file; no VSMB,
+// VPCI, network adapters or pipes (Windows-only or not modelled).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hcs/backend.hpp"
+#include "hcs/qemu/qemu_machine.hpp"
+
+namespace uvm::hcs::qemu {
+
+struct backend_config {
+  qemu_settings qemu;
+  // Each VM's sockets, logs and Plan9 pool live in "<state_root>/<id>";
+  // empty: "<temp>/uvm-qemu-<pid>".
+  std::string state_root;
+  std::chrono::milliseconds qmp_timeout{std::chrono::seconds(20)};
+  // How long Shutdown waits for the guest to power off before quitting QEMU.
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
+  // How long a device removal waits for the guest to release the device.
+  std::chrono::milliseconds unplug_timeout{std::chrono::seconds(10)};
+};
+
+class qemu_backend : public backend {
+public:
+  explicit qemu_backend(backend_config config = {});
+  ~qemu_backend() override;
+
+  void create(const std::string& id, std::string document, exit_handler on_exit,
+              completion done) override;
+  void start(const std::string& id, completion done) override;
+  void modify(const std::string& id, std::string request, completion done) override;
+  void shutdown(const std::string& id, completion done) override;
+  void terminate(const std::string& id, completion done) override;
+  void properties(const std::string& id, std::string query, completion done) override;
+  void close(const std::string& id) override;
+  // "qemu:<state dir>": the link opens <dir>/gcs.sock and <dir>/stdio.sock.
+  std::string guest_connection(const std::string& id) override;
+
+  // The QEMU process of a running VM (tests kill it); -1 when none.
+  int pid_of(const std::string& id);
+  const backend_config& config() const { return config_; }
+
+private:
+  struct machine;
+
+  std::shared_ptr<machine> find(const std::string& id);
+  // Runs `job` on the VM's thread, or fails `done` when there is no VM.
+  void post(const std::string& id, completion done, std::function<call_result(machine&)> job);
+
+  backend_config config_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<machine>> machines_;
+  // Closed VMs whose threads are finishing; joined by the destructor.
+  std::vector<std::shared_ptr<machine>> closing_;
+};
+
+} // namespace uvm::hcs::qemu
