@@ -199,10 +199,13 @@ void stop_children(vm_pointer self, const error& why) {
 void handle_exit(vm_pointer self, const hcs::exit_info& info) {
   auto& st = self->state;
   bool unexpected = info.hresult != hcs::hr::ok || !st.bridge_lost.empty();
+  // The backend's account of an unexpected exit names the cause (e.g. the
+  // VM process was killed); a lost bridge is the symptom.
   auto text = "hcsshim::System::waitBackground " + st.plan.id + ": " +
-              (!st.bridge_lost.empty() ? "bridge closed: " + st.bridge_lost
-               : info.message.empty()  ? hcs::hresult_text(info.hresult)
-                                       : info.message);
+              (info.hresult != hcs::hr::ok && !info.message.empty() ? info.message
+               : !st.bridge_lost.empty() ? "bridge closed: " + st.bridge_lost
+               : info.message.empty()    ? hcs::hresult_text(info.hresult)
+                                         : info.message);
   st.bridge_lost.clear();
   st.life.on_exit(unexpected, text);
   bool crashed = st.life.state() == lifecycle_state::exited;

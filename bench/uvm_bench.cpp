@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "actors/engine.hpp"
+#include "bench/qemu_bench.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "hcs/device_requests.hpp"
@@ -707,7 +708,22 @@ int main(int argc, char** argv) {
   br->add_option("--window", window, "RPCs in flight")->check(CLI::Range(1, 256));
   br->add_flag("--json", json, "one JSON object on one line");
 
+  int runs = 5;
+  std::string boot_files;
+  auto* qb = app.add_subcommand("qemu", "real VMs on the QEMU backend: boot-to-ready and hot-add "
+                                        "latencies (medians of several runs)");
+  qb->add_option("--runs", runs, "VMs booted one after another")->check(CLI::Range(1, 100));
+  qb->add_option("--boot-files", boot_files,
+                 "LinuxBootFiles folder (default: LinuxBootFiles next to uvm-bench)");
+  qb->add_flag("--json", json, "one JSON object on one line");
+
   CLI11_PARSE(app, argc, argv);
+  if (*qb) {
+    if (boot_files.empty()) {
+      boot_files = uvm::detect_host().executable_dir + "/LinuxBootFiles";
+    }
+    return uvm::bench::qemu_bench(boot_files, runs, json);
+  }
   if (*br) {
     return bridge_bench(gcs, br_calls, window, json);
   }

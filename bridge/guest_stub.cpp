@@ -44,7 +44,8 @@ bool known_type(const std::string& type) {
 
 } // namespace
 
-hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
+hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
+                                             const guest_step& step) {
   std::lock_guard<std::mutex> lock{mutex_};
   if (fail_next_ > 0) {
     --fail_next_;
@@ -62,26 +63,39 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request) {
   if (!known_type(type)) {
     return fail("invalid ResourceType '" + type + "'");
   }
-  auto* settings = hcs::find_ci(req, "Settings");
-  auto key = resource_key(type, settings != nullptr ? *settings : nlohmann::json::object());
+  auto* found = hcs::find_ci(req, "Settings");
+  const auto settings = found != nullptr ? *found : nlohmann::json::object();
+  auto key = resource_key(type, settings);
   // A disk attached without a mount path asks nothing of the guest.
   if (key.empty() && type == "MappedVirtualDisk") {
     return hcs::call_result::success();
   }
   auto full_key = type + " " + key;
+  auto run_step = [&] {
+    return step ? step(type, request_type, settings) : hcs::call_result::success();
+  };
   if (request_type == "Add") {
     if (mounts_.count(full_key) > 0) {
       return fail(type + " " + key + " is already present in the guest");
     }
-    mounts_[full_key] = settings != nullptr ? *settings : nlohmann::json::object();
+    if (auto r = run_step(); !r.ok()) {
+      return r;
+    }
+    mounts_[full_key] = settings;
     return hcs::call_result::success();
   }
   if (request_type == "Remove") {
-    // The Linux guest ignores the removal of an adapter it does not have
-    // (gcs-bridge.md §7.10), which the seed's LCOW removal relies on.
-    if (mounts_.erase(full_key) == 0 && type != "Network") {
-      return fail(type + " " + key + " is not present in the guest");
+    auto mounted = mounts_.find(full_key);
+    if (mounted == mounts_.end()) {
+      // The Linux guest ignores the removal of an adapter it does not have
+      // (gcs-bridge.md §7.10), which the seed's LCOW removal relies on.
+      return type == "Network" ? hcs::call_result::success()
+                               : fail(type + " " + key + " is not present in the guest");
     }
+    if (auto r = run_step(); !r.ok()) {
+      return r;
+    }
+    mounts_.erase(mounted);
     return hcs::call_result::success();
   }
   return fail("the RequestType \"" + request_type + "\" is not supported");

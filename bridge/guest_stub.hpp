@@ -4,10 +4,13 @@
 // "stub" guest uses it directly, without the bridge protocol, for
 // deterministic tests. It validates requests the way the Linux GCS does
 // (unknown resource or request types, mounting twice at one path, removing
-// what is not there) and can be told to fail.
+// what is not there) and can be told to fail. A guest that mounts for real
+// passes its own step, which runs once the table accepted a request and
+// before the table changes.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,9 +23,16 @@ namespace uvm::bridge {
 
 class guest_stub {
 public:
+  // The guest's own step for an accepted request ("Add" or "Remove"); a
+  // failure is the request's result and leaves the table as it was.
+  using guest_step = std::function<hcs::call_result(const std::string& resource_type,
+                                                    const std::string& request_type,
+                                                    const nlohmann::json& settings)>;
+
   // One guest request ({"RequestType","ResourceType","Settings"}); the
-  // result carries an HRESULT and the guest's error message.
-  hcs::call_result modify_settings(const std::string& guest_request);
+  // result carries an HRESULT and the guest's error message. Requests are
+  // applied one at a time, steps included.
+  hcs::call_result modify_settings(const std::string& guest_request, const guest_step& step = {});
 
   // The next `count` requests fail with E_FAIL "injected guest fault".
   void fail_next(uint32_t count) {

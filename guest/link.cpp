@@ -20,6 +20,25 @@ error io(const std::string& what) {
   return error{errc::io_failure, what + ": " + std::strerror(errno)};
 }
 
+result<int> connect_unix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return error{errc::bad_request, "bad guest socket path '" + path + "'"};
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return io("socket");
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    auto e = io("connect " + path);
+    ::close(fd);
+    return e;
+  }
+  return fd;
+}
+
 } // namespace
 
 result<std::unique_ptr<link>> link::open(const std::string& spec, const service_options& options) {
@@ -47,20 +66,32 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
     return l;
   }
   if (spec.rfind("unix:", 0) == 0) {
-    auto path = spec.substr(5);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof addr.sun_path) {
-      return error{errc::bad_request, "bad guest socket path '" + path + "'"};
+    auto fd = connect_unix(spec.substr(5));
+    if (!fd) {
+      return fd.err();
     }
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    l->fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (l->fd_ < 0) {
-      return io("socket");
+    l->fd_ = *fd;
+    return l;
+  }
+  if (spec.rfind("qemu:", 0) == 0) {
+    auto dir = spec.substr(5);
+    // The stdio port before the bridge: QEMU drops what the guest writes
+    // while no host is connected, and the agent starts its end of the mux
+    // at its first dial, after a bridge request.
+    auto stdio = connect_unix(dir + "/stdio.sock");
+    if (!stdio) {
+      return stdio.err();
     }
-    if (::connect(l->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      return io("connect " + path);
+    auto mux = bridge::stdio_mux::host(*stdio, options.stdio_dir);
+    if (!mux) {
+      return mux.err();
     }
+    l->stdio_mux_ = std::move(*mux);
+    auto fd = connect_unix(dir + "/gcs.sock");
+    if (!fd) {
+      return fd.err();
+    }
+    l->fd_ = *fd;
     return l;
   }
   if (spec.rfind("exec:", 0) == 0) {
@@ -111,7 +142,7 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
     return l;
   }
   return error{errc::bad_request,
-               "unknown guest '" + spec + "' (in-process, exec:CMD or unix:PATH)"};
+               "unknown guest '" + spec + "' (in-process, exec:CMD, unix:PATH or qemu:DIR)"};
 }
 
 void link::shut() {
@@ -146,6 +177,9 @@ link::~link() {
   }
   if (fd_ >= 0) {
     ::close(fd_);
+  }
+  if (stdio_mux_) {
+    stdio_mux_->stop();
   }
 }
 

@@ -1,10 +1,14 @@
 // How the host reaches a guest agent (issue: GCS bridge, transports): one
-// bridge connection as a socket, made one of three ways:
+// bridge connection as a socket, made one of four ways:
 //   "in-process"  our agent on a thread of this process, over a socketpair
 //                 (the embedded default);
 //   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
 //                 bridge, as hcsshim's guest runs with -use-inouterr;
-//   "unix:PATH"   dial an agent listening on a unix socket.
+//   "unix:PATH"   dial an agent listening on a unix socket;
+//   "qemu:DIR"    the chardev sockets of a QEMU VM's virtio-serial ports:
+//                 the bridge on DIR/gcs.sock, and the stdio relays
+//                 multiplexed on DIR/stdio.sock (bridge/stdio_mux.hpp),
+//                 which the link serves while it lives.
 // Pure (no actors): the host bridge actor reads and writes the socket.
 #pragma once
 
@@ -14,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "bridge/stdio_mux.hpp"
 #include "guest/service.hpp"
 
 namespace uvm::guest {
@@ -40,8 +45,8 @@ public:
   // In-process agents only: the agent's mount table; null otherwise.
   const std::shared_ptr<bridge::guest_stub>& mounts() const { return mounts_; }
 
-  // `options.stdio_dir` also goes to exec: agents; the rest is for
-  // in-process agents only.
+  // `options.stdio_dir` also goes to exec: agents and qemu: stdio relays;
+  // the rest is for in-process agents only.
   static result<std::unique_ptr<link>> open(const std::string& spec,
                                             const service_options& options);
 
@@ -54,6 +59,7 @@ private:
   std::thread agent_;
   std::shared_ptr<std::atomic<uint32_t>> faults_;
   std::shared_ptr<bridge::guest_stub> mounts_;
+  std::unique_ptr<bridge::stdio_mux> stdio_mux_; // qemu: only
 };
 
 } // namespace uvm::guest

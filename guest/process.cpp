@@ -98,6 +98,9 @@ int open_console(const process_spec& spec, int in[2], int out[2]) {
   return master;
 }
 
+// What a child failed at before its program ran.
+enum class start_step : int { chroot = 1, chdir, exec };
+
 void close_fd(int& fd) {
   if (fd >= 0) {
     ::close(fd);
@@ -216,6 +219,8 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   }
   envp.push_back(nullptr);
   int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  // In a new root the process starts at its top unless told otherwise.
+  const std::string cwd = spec.cwd.empty() && !spec.root.empty() ? "/" : spec.cwd;
 
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -231,19 +236,23 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
       ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
       ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
     }
-    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
-      int e = errno;
-      (void)!::write(status[1], &e, sizeof e);
+    auto report = [&](start_step step) {
+      int failed[2] = {static_cast<int>(step), errno};
+      (void)!::write(status[1], failed, sizeof failed);
       ::_exit(127);
+    };
+    if (!spec.root.empty() && ::chroot(spec.root.c_str()) != 0) {
+      report(start_step::chroot);
+    }
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      report(start_step::chdir);
     }
     if (spec.env.empty()) {
       ::execvp(argv[0], argv.data());
     } else {
       ::execvpe(argv[0], argv.data(), envp.data());
     }
-    int e = errno;
-    (void)!::write(status[1], &e, sizeof e);
-    ::_exit(127);
+    report(start_step::exec);
   }
   int fork_errno = errno;
   ::close(devnull);
@@ -260,19 +269,21 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     }
     return fail("fork: " + errno_text(fork_errno));
   }
-  int child_errno = 0;
-  auto n = ::read(status[0], &child_errno, sizeof child_errno);
+  int failed[2] = {0, 0}; // the child's start_step and errno
+  auto n = ::read(status[0], failed, sizeof failed);
   ::close(status[0]);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+  if (n == static_cast<ssize_t>(sizeof failed)) {
     ::waitpid(pid, nullptr, 0);
     for (int fd : {in[1], out[0], err[0], console}) {
       if (fd >= 0) {
         ::close(fd);
       }
     }
-    return fail(
-        (spec.cwd.empty() || child_errno != ENOENT ? "exec " + spec.args[0] : "chdir " + spec.cwd) +
-        ": " + errno_text(child_errno));
+    auto step = static_cast<start_step>(failed[0]);
+    return fail((step == start_step::chroot  ? "chroot " + spec.root
+                 : step == start_step::chdir ? "chdir " + cwd
+                                             : "exec " + spec.args[0]) +
+                ": " + errno_text(failed[1]));
   }
 
   std::shared_ptr<process> p{new process};

@@ -24,6 +24,9 @@ struct process_spec {
   std::vector<std::string> args;          // argv; args[0] is looked up in PATH
   std::map<std::string, std::string> env; // empty: the agent's environment
   std::string cwd;
+  // The directory the process is chrooted to before its cwd ("/" when
+  // empty) is entered; "" = the agent's root.
+  std::string root;
   // A console (EmulateConsole / OCI `terminal`): the process gets a pty as
   // its controlling terminal; its output goes to stdout, stderr is unused.
   bool terminal = false;
@@ -45,8 +48,9 @@ result<std::vector<std::string>> split_command_line(const std::string& line);
 
 class process {
 public:
-  // Forks and execs `spec`; an exec failure is reported as the start's
-  // error ("exec <arg0>: <reason>"), not as an exit code.
+  // Forks and execs `spec`; a failure to enter its root or cwd or to exec
+  // is reported as the start's error ("chroot <root>: <reason>", "chdir
+  // <cwd>: <reason>", "exec <arg0>: <reason>"), not as an exit code.
   static result<std::shared_ptr<process>> start(const process_spec& spec, stdio_sockets stdio);
   ~process();
   process(const process&) = delete;

@@ -38,7 +38,11 @@ bridge::response bad_body(const error& e) {
 
 service::service(service_options opts, send_fn send)
     : opts_(std::move(opts)), send_(std::move(send)),
-      mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::guest_stub>()) {}
+      mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::guest_stub>()) {
+  if (opts_.mounting == mount_mode::real) {
+    mounter_.emplace();
+  }
+}
 
 service::~service() {
   std::vector<std::shared_ptr<process>> all;
@@ -148,7 +152,15 @@ void service::handle(const bridge::frame& f) {
     reply(f.type, f.id, get_properties(f.body));
     return;
   case bridge::rpc::modify_settings:
-    reply(f.type, f.id, modify_settings(f.body));
+    if (mounter_) {
+      // A real mount may wait seconds for a hot-plugged device: the other
+      // requests go on meanwhile, as in the Linux GCS.
+      spawn([this, type = f.type, id = f.id, body = f.body] {
+        reply(type, id, modify_settings(body));
+      });
+    } else {
+      reply(f.type, f.id, modify_settings(f.body));
+    }
     return;
   case bridge::rpc::dump_stacks:
     reply(f.type, f.id, dump_stacks(f.body));
@@ -212,6 +224,7 @@ bridge::response service::create(const std::string& body) {
   if (!init) {
     return bridge::failure(invalid_json, init.err().text, act);
   }
+  const auto* root = member(*spec, "root");
   std::lock_guard<std::mutex> lock{mutex_};
   if (containers_.count(req->base.container_id) != 0) {
     return bridge::failure(bridge::hresult::already_exists,
@@ -220,6 +233,7 @@ bridge::response service::create(const std::string& body) {
   auto& c = containers_[req->base.container_id];
   c.activity_id = act;
   c.init = std::move(*init);
+  c.root = root != nullptr ? text(*root, "path") : std::string{};
   auto r = ok_response(act);
   r.selected_protocol_version = 0;
   return r;
@@ -290,7 +304,8 @@ bridge::response service::execute_process(const std::string& body) {
     if (!flag(params, name) || port_fd.first == 0) {
       continue;
     }
-    auto fd = dial_relay(opts_.stdio_dir, port_fd.first);
+    auto fd = opts_.dial_stdio ? opts_.dial_stdio(port_fd.first)
+                               : dial_relay(opts_.stdio_dir, port_fd.first);
     if (!fd) {
       close_all();
       return bridge::failure(fail, fd.err().text, act);
@@ -338,6 +353,7 @@ bridge::response service::execute_process(const std::string& body) {
     }
     spec = std::move(*s);
   }
+  spec.root = c->second.root;
   auto p = process::start(spec, stdio);
   if (!p) {
     return bridge::failure(fail, p.err().text, act);
@@ -523,7 +539,20 @@ bridge::response service::modify_settings(const std::string& body) {
       return bridge::failure(fail, "injected guest fault", act);
     }
   }
-  auto r = mounts_->modify_settings(req->request);
+  bridge::guest_stub::guest_step step;
+  if (mounter_) {
+    step = [this](const std::string& type, const std::string& request_type, const json& settings) {
+      auto request = parse_mount_request(type, request_type, settings);
+      if (!request) {
+        return hcs::call_result::failure(fail, request.err().text);
+      }
+      if (auto e = mounter_->apply(*request)) {
+        return hcs::call_result::failure(fail, e.text);
+      }
+      return hcs::call_result::success();
+    };
+  }
+  auto r = mounts_->modify_settings(req->request, step);
   if (!r.ok()) {
     return bridge::failure(r.hresult, r.message, act);
   }

@@ -3,10 +3,11 @@
 // (gcs-interop.md): negotiate first and exactly once, responses in
 // completion order, HRESULTs and error records, container exit
 // notifications with the Create's ActivityId. Processes are real (see
-// process.hpp); ModifySettings keeps the guest's mount table (the mounts
-// themselves are performed when the agent runs inside a VM: a later issue).
+// process.hpp); ModifySettings keeps the guest's mount table and, inside a
+// utility VM (mount_mode::real), also performs the mounts (mounter.hpp).
 // Containers run their processes without an OCI runtime: in the agent's
-// own namespaces, with the container's OCI process spec (args, env, cwd).
+// own namespaces, with the container's OCI process spec (args, env, cwd),
+// chrooted into the OCI root.path when there is one.
 //
 // Transport-free: frames come in through handle(), responses and
 // notifications go out through the send function, from any thread.
@@ -18,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +27,8 @@
 #include "bridge/guest_stub.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
+#include "guest/mount_mode.hpp"
+#include "guest/mounter.hpp"
 #include "guest/process.hpp"
 
 namespace uvm::guest {
@@ -34,12 +38,16 @@ struct service_options {
   // the host listens on before ExecuteProcess (the vsock model over unix
   // sockets).
   std::string stdio_dir;
+  // When set, relay port P is dialed through this instead (in a VM: a
+  // bridge::stdio_mux over the virtio-serial port "stdio").
+  std::function<result<int>(uint32_t port)> dial_stdio;
   // Fault injection for tests: while positive, each ModifySettings takes
   // one and fails with E_FAIL "injected guest fault".
   std::shared_ptr<std::atomic<uint32_t>> modify_faults;
   // The mount table, shared so that an in-process host can show it; made
   // by the service when absent.
   std::shared_ptr<bridge::guest_stub> mounts;
+  mount_mode mounting = mount_mode::table;
 };
 
 class service {
@@ -62,6 +70,7 @@ private:
   struct container {
     std::string activity_id; // the Create's: its exit notification carries it
     process_spec init;
+    std::string root; // the OCI root.path its processes are chrooted to; "" = none
     std::shared_ptr<process> init_process;
     std::map<uint32_t, std::shared_ptr<process>> processes;
     std::string exit_type = "UnexpectedExit";
@@ -93,6 +102,7 @@ private:
   bool negotiated_ = false;
   bool stopping_ = false;
   std::shared_ptr<bridge::guest_stub> mounts_;
+  std::optional<mounter> mounter_; // mount_mode::real only
   std::map<uint32_t, std::shared_ptr<process>> uvm_processes_;
   std::map<std::string, container> containers_;
   // Handler threads; finished ones are joined when the next one starts.

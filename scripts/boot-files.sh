@@ -55,7 +55,7 @@ for app in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
 modules=(virtio_pci virtio_console virtio_scsi sd_mod virtio_blk virtio_pmem nd_pmem ext4
-  overlay 9p 9pnet_virtio)
+  overlay 9p 9pnet_virtio button evdev crc32c_generic)
 mods="$work/pkg/lib/modules/$version"
 depmod -b "$work/pkg" "$version"
 for m in "${modules[@]}"; do
@@ -78,13 +78,30 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in ${modules[*]}; do modprobe \$m 2> /dev/null; done
+# The virtio-serial ports of the bridge ("gcs") and of process stdio
+# ("stdio", multiplexed: there is no vsock).
 port=
+stdio=
 for i in \$(seq 100); do
   for f in /sys/class/virtio-ports/*/name; do
-    [ -r "\$f" ] && [ "\$(cat "\$f")" = gcs ] && port=/dev/\$(basename "\$(dirname "\$f")")
+    [ -r "\$f" ] || continue
+    case "\$(cat "\$f")" in
+      gcs) port=/dev/\$(basename "\$(dirname "\$f")") ;;
+      stdio) stdio=/dev/\$(basename "\$(dirname "\$f")") ;;
+    esac
   done
   [ -n "\$port" ] && break
   sleep 0.1
+done
+stdio_flag=
+[ -n "\$stdio" ] && stdio_flag="--stdio-port \$stdio"
+# Shutdown is the ACPI power button: power off when it is pressed.
+for f in /sys/class/input/event*/device/name; do
+  if [ -r "\$f" ] && [ "\$(cat "\$f")" = "Power Button" ]; then
+    button=/dev/input/\$(basename "\$(dirname "\$(dirname "\$f")")")
+    (head -c 1 "\$button" > /dev/null && echo "init: power button" > /dev/console && sync &&
+      poweroff -f) &
+  fi
 done
 if [ -z "\$port" ]; then
   echo "init: no virtio-serial port named gcs" > /dev/console
@@ -96,7 +113,7 @@ else
   # a shutdown (exit 3). A virtio port opens once: one descriptor for both
   # directions.
   while :; do
-    /bin/gcs --stdio --stdio-dir /run/gcs 0<> "\$port" 1>&0 2> /dev/null
+    /bin/gcs --stdio --mounts real --stdio-dir /run/gcs \$stdio_flag 0<> "\$port" 1>&0 2> /dev/console
     [ \$? = 3 ] && break
     sleep 0.2
   done

@@ -249,7 +249,11 @@ struct qemu_backend::machine {
 
   // Quits QEMU (it flushes its disks first), killing it when it hangs.
   void stop_qemu() {
-    stop_requested = true;
+    // A QEMU that is already gone ended on its own, even if the caller
+    // (e.g. the engine after losing the guest) now asks for a stop.
+    if (process.running() && !(qmp && qmp->closed())) {
+      stop_requested = true;
+    }
     if (qmp) {
       qmp->execute("quit", nlohmann::json::object(), milliseconds(5000));
     }

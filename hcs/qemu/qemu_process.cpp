@@ -100,7 +100,8 @@ std::string log_tail(const std::string& path, size_t lines) {
   std::deque<std::string> last;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty()) {
+    // QEMU's notice that it waits for the backend's QMP connection is no error.
+    if (line.empty() || line.find("info: QEMU waiting for connection") != std::string::npos) {
       continue;
     }
     last.push_back(line);

@@ -193,6 +193,11 @@ result<nlohmann::json> qmp_client::execute(const std::string& command,
   return out;
 }
 
+bool qmp_client::closed() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return closed_.has_value() || shut_;
+}
+
 uint64_t qmp_client::next_event() const {
   std::lock_guard<std::mutex> lock{mutex_};
   return next_event_;

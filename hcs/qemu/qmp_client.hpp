@@ -56,6 +56,8 @@ public:
                            std::chrono::milliseconds timeout);
   // Ends the connection; the close handler does not run afterwards.
   void shut();
+  // True once QEMU's end closed (or shut() was called).
+  bool closed() const;
 
 private:
   qmp_client(int fd, close_handler on_close);

@@ -5,13 +5,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bridge/rpc_messages.hpp"
+#include "bridge/stdio_mux.hpp"
 #include "bridge/stdio_relay.hpp"
 #include "guest/service.hpp"
 
@@ -49,12 +53,15 @@ struct agent {
   std::unique_ptr<uvm::guest::service> svc;
   uint64_t next_id = 1;
 
-  agent() {
+  // `dial_stdio`: how the agent reaches the relays; the folder's sockets
+  // when empty.
+  explicit agent(std::function<uvm::result<int>(uint32_t)> dial_stdio = {}) {
     auto p = (std::filesystem::temp_directory_path() / "uvm-agent-XXXXXX").string();
     REQUIRE(::mkdtemp(p.data()) != nullptr);
     dir = p;
     uvm::guest::service_options opts;
     opts.stdio_dir = dir.string();
+    opts.dial_stdio = std::move(dial_stdio);
     svc = std::make_unique<uvm::guest::service>(
         opts, [this](uint32_t type, uint64_t id, const std::string& body) {
           std::lock_guard<std::mutex> lock{out.m};
@@ -125,6 +132,45 @@ TEST_CASE("the agent runs a real process and reports its exit after the output w
   CHECK(exit.exit_code == 5u);
 }
 
+TEST_CASE("a process's stdio goes through the stdio mux as it would in a VM",
+          "[guest][stdio_mux]") {
+  // The guest's endpoint as gcs --stdio-port makes it, the host's as the
+  // qemu: link does, joined by a socketpair in place of QEMU's port.
+  int port[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, port) == 0);
+  auto guest_mux = bridge::stdio_mux::guest(port[0]);
+  REQUIRE(guest_mux);
+  agent a{[mux = guest_mux->get()](uint32_t p) { return mux->dial(p); }};
+  auto host_mux = bridge::stdio_mux::host(port[1], a.dir.string());
+  REQUIRE(host_mux);
+  bridge::process_stdio stdio;
+  auto in = bridge::stdio_channel::listen(a.dir.string(), 0x40000001);
+  auto out = bridge::stdio_channel::listen(a.dir.string(), 0x40000002);
+  REQUIRE((in && out));
+  stdio.in = std::move(*in);
+  stdio.out = std::move(*out);
+  bridge::execute_process_request req;
+  req.base.container_id = bridge::zero_guid;
+  req.process_parameters = params({"cat"}, true, true, false);
+  req.ports = {0x40000001, 0x40000002, 0};
+  auto started = a.call(bridge::rpc::execute_process, bridge::encode(req));
+  REQUIRE(started.ok());
+  bridge::wait_for_process_request w;
+  w.base.container_id = bridge::zero_guid;
+  w.process_id = *started.process_id;
+  auto wait_id = a.send(bridge::rpc::wait_for_process, bridge::encode(w));
+  std::string lines;
+  for (int i = 0; i < 100000; ++i) {
+    lines += "line " + std::to_string(i) + "\n";
+  }
+  auto output = stdio.communicate(lines);
+  REQUIRE(output);
+  CHECK(output->out == lines);
+  auto exit = a.answer(bridge::rpc::wait_for_process, wait_id);
+  REQUIRE(exit.ok());
+  CHECK(exit.exit_code == 0u);
+}
+
 TEST_CASE("a WaitForProcess with a timeout gives up with 0xC0370109", "[guest]") {
   agent a;
   bridge::execute_process_request req;
@@ -164,4 +210,37 @@ TEST_CASE("a container's init exit sends one notification with the Create's Acti
   CHECK(std::count_if(a.out.frames.begin(), a.out.frames.end(), [](const bridge::frame& f) {
           return f.type == bridge::notify_container;
         }) == 1);
+}
+
+TEST_CASE("a container with an OCI root.path runs its processes chrooted there", "[guest]") {
+  agent a;
+  auto create_with_root = [&](const std::string& id, const std::string& root) {
+    bridge::create_request create;
+    create.base = {id, bridge::zero_guid};
+    nlohmann::json config = {
+        {"SchemaVersion", {{"Major", 2}, {"Minor", 1}}},
+        {"OciSpecification",
+         {{"root", {{"path", root}}},
+          {"process", {{"args", {"sh", "-c", "pwd > " + (a.dir / "pwd").string()}}}}}}};
+    create.container_config = config.dump();
+    REQUIRE(a.call(bridge::rpc::create, bridge::encode(create)).ok());
+    bridge::execute_process_request req;
+    req.base.container_id = id;
+    req.process_parameters = params({}, false, false, false);
+    return a.call(bridge::rpc::execute_process, bridge::encode(req));
+  };
+  auto missing = (a.dir / "no-rootfs").string();
+  auto failed = create_with_root("c1", missing);
+  CHECK(failed.result == bridge::hresult::fail);
+  CHECK(failed.error_message == "chroot " + missing + ": no such file or directory");
+  if (::geteuid() != 0) {
+    return; // chroot(2) needs CAP_SYS_CHROOT
+  }
+  // The host's own root, so that sh is there: the process starts at "/".
+  REQUIRE(create_with_root("c2", "/").ok());
+  a.out.wait_for(bridge::notify_container, 0);
+  std::ifstream in{a.dir / "pwd"};
+  std::string pwd;
+  std::getline(in, pwd);
+  CHECK(pwd == "/");
 }

@@ -1,19 +1,27 @@
 // gcs: our guest agent. Serves the GCS bridge protocol on stdin/stdout
 // (--stdio, as hcsshim's guest does with -use-inouterr), or on a unix
 // socket it dials (--connect unix:PATH) or listens on (--listen unix:PATH,
-// one connection). Stdio relays dial "<stdio-dir>/port-<P>.sock".
+// one connection). Stdio relays dial "<stdio-dir>/port-<P>.sock", or, with
+// --stdio-port PATH (a VM's virtio-serial port "stdio"), travel multiplexed
+// over that port (bridge/stdio_mux.hpp). Inside a utility VM, `--mounts
+// real` makes it perform the guest's mounts.
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <string>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
+#include "bridge/stdio_mux.hpp"
 #include "guest/connection.hpp"
 #include "guest/link.hpp"
 
@@ -30,6 +38,39 @@ bool unix_address(const std::string& spec, sockaddr_un& addr) {
   return true;
 }
 
+// Dials relays through a stdio mux on `port_fd`, started at the first
+// dial: a virtio port reads end of stream while no host is connected, and
+// the host connects its end of the stdio port before the bridge.
+std::function<uvm::result<int>(uint32_t)> mux_dialer(int port_fd) {
+  struct lazy_mux {
+    std::mutex mutex;
+    int fd = -1;
+    std::unique_ptr<uvm::bridge::stdio_mux> mux;
+    uvm::error failure;
+  };
+  auto l = std::make_shared<lazy_mux>();
+  l->fd = port_fd;
+  return [l](uint32_t port) -> uvm::result<int> {
+    uvm::bridge::stdio_mux* mux = nullptr;
+    {
+      std::lock_guard<std::mutex> lock{l->mutex};
+      if (!l->mux && !l->failure) {
+        auto started = uvm::bridge::stdio_mux::guest(l->fd);
+        if (started) {
+          l->mux = std::move(*started);
+        } else {
+          l->failure = started.err();
+        }
+      }
+      if (l->failure) {
+        return l->failure;
+      }
+      mux = l->mux.get();
+    }
+    return mux->dial(port);
+  };
+}
+
 int fail(const std::string& why) {
   std::cerr << "gcs: " << why << "\n";
   return 1;
@@ -40,7 +81,7 @@ int fail(const std::string& why) {
 int main(int argc, char** argv) {
   CLI::App app{"gcs: guest compute service (GCS bridge protocol v4)"};
   bool use_stdio = false;
-  std::string connect_to, listen_on;
+  std::string connect_to, listen_on, mounts = "table", stdio_port;
   uvm::guest::service_options opts;
   const char* from_host = std::getenv(uvm::guest::stdio_dir_variable);
   opts.stdio_dir = from_host != nullptr ? from_host : ".";
@@ -51,9 +92,26 @@ int main(int argc, char** argv) {
   mode->require_option(1);
   app.add_option("--stdio-dir", opts.stdio_dir,
                  "where the host's port-<P>.sock relays live (default: $UVM_STDIO_DIR, else .)");
+  app.add_option("--stdio-port", stdio_port,
+                 "carry the stdio relays over this port instead (a virtio-serial device)");
+  app.add_option("--mounts", mounts,
+                 "table: keep the guest's mount table only (default); real: also mount");
   CLI11_PARSE(app, argc, argv);
+  auto mounting = uvm::guest::parse_mount_mode(mounts);
+  if (!mounting) {
+    return fail(mounting.err().text);
+  }
+  opts.mounting = *mounting;
   // A host that goes away must not kill the agent mid-write.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!stdio_port.empty()) {
+    // A virtio port opens once: one descriptor for both directions.
+    int fd = ::open(stdio_port.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+      return fail("open " + stdio_port + ": " + std::strerror(errno));
+    }
+    opts.dial_stdio = mux_dialer(fd);
+  }
 
   int in_fd = 0, out_fd = 1;
   if (!use_stdio) {

@@ -1,0 +1,108 @@
+# Real utility VMs: the engine runs an LCOW VM on the QEMU backend (TCG)
+# with our gcs inside, and every device lands in the guest for real:
+# a VHDX made here is attached over SCSI, mounted and read back with `cat`;
+# a file written on a read-write disk is found in the host image after the
+# disk was removed; an ext4 layer is read through VPMEM; a host folder is
+# read through Plan9; two layers are combined into an overlay in which a
+# container runs; terminate and wait end the VM. A second VM's QEMU is
+# killed while a call waits: an unexpected exit, the call failed.
+source "$(dirname "$0")/lib.bash"
+BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+for tool in qemu-system-x86_64 qemu-img mkfs.ext4 debugfs; do
+  if ! command -v $tool > /dev/null; then
+    echo "SKIP: $tool is not installed (scripts/setup.sh installs it)"
+    exit 77
+  fi
+done
+BOOT="$BUILD/LinuxBootFiles"
+"$ROOT/scripts/boot-files.sh" "$BOOT" "$BUILD/gcs" > /dev/null || fail "boot files"
+
+# Host images: ext4 made from folders (no mount on the host).
+mkdir -p "$WORK/src/disk" "$WORK/src/layer1/bin" "$WORK/src/layer2/etc" "$WORK/share" "$WORK/empty"
+echo "hello from a vhdx" > "$WORK/src/disk/hello.txt"
+echo "hello from a pmem layer" > "$WORK/src/layer1/layer.txt"
+cp "$(command -v busybox)" "$WORK/src/layer1/bin/busybox"
+ln -s busybox "$WORK/src/layer1/bin/sh"
+ln -s busybox "$WORK/src/layer1/bin/cat"
+echo "upper layer wins" > "$WORK/src/layer2/etc/motd"
+echo "lower layer" > "$WORK/src/layer1/motd-lower"
+echo "hello from the host over 9p" > "$WORK/share/note.txt"
+mkfs.ext4 -q -d "$WORK/src/disk" "$WORK/disk.raw" 16M
+qemu-img convert -O vhdx "$WORK/disk.raw" "$WORK/disk.vhdx"
+mkfs.ext4 -q -d "$WORK/empty" "$WORK/rw.raw" 16M
+mkfs.ext4 -q -d "$WORK/src/layer1" "$WORK/layer1.img" 8M
+mkfs.ext4 -q -d "$WORK/src/layer2" "$WORK/layer2.img" 4M
+mkfs.ext4 -q -d "$WORK/empty" "$WORK/scratch.raw" 16M
+
+cat > "$WORK/s.jsonl" <<JSONL
+{"op":"create_lcow","vm":"a","options":{"ID":"qemu-a","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"start","vm":"a"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/disk.vhdx","uvm_path":"/run/disk","read_only":true}
+{"op":"create_process","vm":"a","args":["cat","/run/disk/hello.txt"]}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/rw.raw","uvm_path":"/run/rw"}
+{"op":"create_process","vm":"a","args":["sh","-c","echo written-in-the-guest > /run/rw/out.txt && sync"]}
+{"op":"remove_scsi","vm":"a","host_path":"$WORK/rw.raw"}
+{"op":"add_vpmem","vm":"a","host_path":"$WORK/layer1.img"}
+{"op":"create_process","vm":"a","args":["cat","/run/layers/p0/layer.txt"]}
+{"op":"add_plan9","vm":"a","host_path":"$WORK/share","uvm_path":"/run/share","read_only":true}
+{"op":"create_process","vm":"a","args":["cat","/run/share/note.txt"]}
+{"op":"add_vpmem","vm":"a","host_path":"$WORK/layer2.img"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/scratch.raw","uvm_path":"/run/scratch"}
+{"op":"combine_layers_lcow","vm":"a","layer_paths":["/run/layers/p1","/run/layers/p0"],"scratch_path":"/run/scratch","rootfs_path":"/run/gcs/c/c1/rootfs"}
+{"op":"create_container","vm":"a","id":"c1","settings":{"SchemaVersion":{"Major":2,"Minor":1},"OciBundlePath":"/run/gcs/c/c1","OciSpecification":{"root":{"path":"/run/gcs/c/c1/rootfs"},"process":{"args":["/bin/sh"],"cwd":"/","env":["PATH=/bin"]}}}}
+{"op":"create_process","vm":"a","container_id":"c1","args":["sh","-c","cat /etc/motd /motd-lower; ls /"]}
+{"op":"terminate","vm":"a"}
+{"op":"wait","vm":"a"}
+{"op":"exit_error","vm":"a"}
+{"op":"close","vm":"a"}
+JSONL
+run_scenario "$WORK/s.jsonl" --backend qemu
+expect 2 'r["ok"]'
+expect 3 'r["ok"] and r["result"]["Controller"] == 0'
+expect 4 'r["ok"] and r["result"]["stdout"] == "hello from a vhdx\n" and r["result"]["exit_code"] == 0'
+expect 6 'r["ok"] and r["result"]["exit_code"] == 0'
+expect 7 'r["ok"]'
+expect 8 'r["ok"] and r["result"] == "/run/layers/p0"'
+expect 9 'r["ok"] and r["result"]["stdout"] == "hello from a pmem layer\n"'
+expect 10 'r["ok"]'
+expect 11 'r["ok"] and r["result"]["stdout"] == "hello from the host over 9p\n"'
+expect 14 'r["ok"]'
+expect 15 'r["ok"]'
+expect 16 'r["ok"] and r["result"]["stdout"].startswith("upper layer wins\nlower layer\n") and "layer.txt" in r["result"]["stdout"]'
+expect 17 'r["ok"]'
+expect 18 'r["ok"]'
+expect 19 'r["ok"] and r["result"] is None'
+check_expectations
+qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WORK/rw.raw" "$WORK/rw.check"
+[ "$(debugfs -R 'cat /out.txt' "$WORK/rw.check" 2> /dev/null)" = "written-in-the-guest" ] ||
+  fail "the guest's write is not on the host image"
+
+# QEMU killed under a waiting call: an unexpected exit, the call failed.
+cat > "$WORK/k.jsonl" <<JSONL
+{"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"start","vm":"k"}
+{"op":"create_process","vm":"k","args":["sh","-c","touch /run/ready; sleep 600"],"detach":true,"name":"p"}
+{"op":"wait_process","vm":"k","process":"p"}
+{"op":"wait","vm":"k"}
+{"op":"exit_error","vm":"k"}
+{"op":"close","vm":"k"}
+JSONL
+"$UVMCTL" run --backend qemu "$WORK/k.jsonl" > "$WORK/k.out" 2> "$WORK/k.err" &
+runner=$!
+for _ in $(seq 600); do
+  grep -q '"line":3' "$WORK/k.out" 2> /dev/null && break
+  sleep 0.1
+done
+sleep 0.5
+pid=$(pgrep -f "uvm-qemu-$runner/qemu-k/qmp.sock" | head -1)
+[ -n "$pid" ] || fail "no QEMU process for qemu-k ($(cat "$WORK/k.out"))"
+kill -9 "$pid"
+wait $runner || fail "uvmctl run failed"
+OUT="$WORK/k.out"
+expect 3 'r["ok"]'
+expect 4 'not r["ok"]'
+expect 5 'r["ok"]'
+expect 6 'not r["ok"] and "QEMU exited on its own (killed by signal 9" in r["error"]'
+check_expectations
+echo "qemu_backend: ok"
