@@ -5,7 +5,8 @@
 # disk was removed; an ext4 layer is read through VPMEM; a host folder is
 # read through Plan9; two layers are combined into an overlay in which a
 # container runs; terminate and wait end the VM. A second VM's QEMU is
-# killed while a call waits: an unexpected exit, the call failed.
+# killed while a call waits: an unexpected exit, the call failed. A third
+# is shut down through its ACPI power button.
 source "$(dirname "$0")/lib.bash"
 BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -104,5 +105,21 @@ expect 3 'r["ok"]'
 expect 4 'not r["ok"]'
 expect 5 'r["ok"]'
 expect 6 'not r["ok"] and "QEMU exited on its own (killed by signal 9" in r["error"]'
+check_expectations
+# Shutdown presses the ACPI power button; the guest powers off: an exit
+# the host asked for.
+cat > "$WORK/d.jsonl" <<JSONL
+{"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"start","vm":"d"}
+{"op":"capabilities","vm":"d"}
+{"op":"shutdown","vm":"d"}
+{"op":"wait","vm":"d"}
+{"op":"exit_error","vm":"d"}
+{"op":"close","vm":"d"}
+JSONL
+run_scenario "$WORK/d.jsonl" --backend qemu
+expect 3 'r["ok"] and r["result"]["protocol"] == 4'
+expect 4 'r["ok"]'
+expect 6 'r["ok"] and r["result"] is None'
 check_expectations
 echo "qemu_backend: ok"

@@ -8,6 +8,7 @@
 #include "actors/engine.hpp"
 #include "tools/uvmctl/demo.hpp"
 #include "tools/uvmctl/exec.hpp"
+#include "tools/uvmctl/qemu_demo.hpp"
 #include "tools/uvmctl/scenario.hpp"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,14 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--wcow", demo.wcow, "number of WCOW VMs")->check(CLI::Range(0, 64));
   demo_cmd->add_option("--work-dir", demo.work_dir, "host folder for boot files and layers");
   demo_cmd->add_flag("--json", demo.json, "print the summary as JSON");
+  std::string demo_backend = "sim";
+  uvm::cli::qemu_demo_options qemu_demo;
+  demo_cmd
+      ->add_option("--backend", demo_backend,
+                   "sim: the fleet on the simulated HCS; qemu: one real VM under QEMU")
+      ->check(CLI::IsMember({"sim", "qemu"}));
+  demo_cmd->add_option("--boot-files", qemu_demo.boot_files,
+                       "with --backend qemu: LinuxBootFiles folder (default: next to uvmctl)");
 
   uvm::cli::exec_options exec;
   auto* exec_cmd = app.add_subcommand("exec", "run a command in the guest of a demo fleet's LCOW "
@@ -63,6 +72,11 @@ int main(int argc, char** argv) {
   uvm::logging::parse_level(log_level, lvl);
   uvm::logging::init(fmt, lvl);
 
+  if (*demo_cmd && demo_backend == "qemu") {
+    qemu_demo.work_dir = demo.work_dir;
+    qemu_demo.json = demo.json;
+    return uvm::cli::run_qemu_demo(qemu_demo, std::cout);
+  }
   if (*demo_cmd) {
     return uvm::cli::run_demo(demo, std::cout);
   }
