@@ -96,7 +96,8 @@ void close_bridge(bridge_pointer self, const std::string& cause) {
     return;
   }
   st.closed = cause;
-  logging::error({st.ctx.vm_id, {}}, "GCS bridge closed", {{"cause", cause}});
+  // Info: when the loss is unexpected the VM reports its exit as an error.
+  logging::info({st.ctx.vm_id, {}}, "GCS bridge closed", {{"cause", cause}});
   if (st.link) {
     st.link->shut();
   }

@@ -18,6 +18,9 @@ constexpr uint32_t plan9_first_slot = 0x07;
 constexpr uint32_t plan9_devices = 8; // slots 0x07..0x0e
 constexpr uint32_t vpmem_first_slot = 0x0f;
 constexpr uint32_t vpmem_devices = 16; // slots 0x0f..0x1e
+// Network adapters sit behind a PCI bridge in the last slot, one slot each.
+constexpr uint32_t nic_bridge_slot = 0x1f;
+constexpr uint32_t nic_slots = 32;
 
 // The names of the virtio-serial ports (/sys/class/virtio-ports/*/name).
 constexpr const char* gcs_port_name = "gcs";

@@ -1,5 +1,6 @@
 #include "hcs/qemu/qemu_backend.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -135,6 +136,7 @@ struct qemu_backend::machine {
   std::set<std::string> scsi;            // attached "scsi<C>-<L>"
   std::map<uint32_t, std::string> vpmem; // plugged device -> host path
   std::set<uint32_t> vpmem_removed;      // plugged but released
+  std::map<std::string, uint32_t> nics;  // NIC GUID -> slot behind the bridge
   serial_worker worker;                  // last: its jobs use the rest
 
   ~machine() { worker.stop(); }
@@ -394,6 +396,49 @@ struct qemu_backend::machine {
     return call_result::success();
   }
 
+  call_result add_nic(const std::string& guid, const nlohmann::json& settings) {
+    if (nics.count(guid) != 0) {
+      return call_result::failure(hr::already_exists, "network adapter " + guid + " exists");
+    }
+    uint32_t slot = 0;
+    while (slot < qemu_layout::nic_slots &&
+           std::any_of(nics.begin(), nics.end(), [&](auto& n) { return n.second == slot; })) {
+      ++slot;
+    }
+    if (slot == qemu_layout::nic_slots) {
+      return call_result::failure(hr::fail, "all " + std::to_string(qemu_layout::nic_slots) +
+                                                " network adapter slots of this VM are in use");
+    }
+    auto r = qmp->execute("netdev_add", nic_netdev(slot), config->qmp_timeout);
+    if (!r) {
+      return qmp_error("network adapter " + guid, r.err());
+    }
+    auto d =
+        qmp->execute("device_add", nic_device(slot, sim::string_member(settings, "MacAddress")),
+                     config->qmp_timeout);
+    if (!d) {
+      qmp->execute("netdev_del", {{"id", nic_id(slot) + "-net"}}, config->qmp_timeout);
+      return qmp_error("network adapter " + guid, d.err());
+    }
+    nics[guid] = slot;
+    return call_result::success();
+  }
+
+  call_result remove_nic(const std::string& guid) {
+    auto it = nics.find(guid);
+    if (it == nics.end()) {
+      return call_result::failure(hr::element_not_found, "network adapter " + guid + " not found");
+    }
+    auto slot = it->second;
+    auto r = unplug(nic_id(slot));
+    if (!r.ok()) {
+      return r;
+    }
+    nics.erase(it);
+    auto n = qmp->execute("netdev_del", {{"id", nic_id(slot) + "-net"}}, config->qmp_timeout);
+    return n ? call_result::success() : qmp_error("network adapter " + guid, n.err());
+  }
+
   call_result modify(const std::string& text) {
     check_alive("modify");
     auto request = sim::parse_object(text, "request");
@@ -429,11 +474,15 @@ struct qemu_backend::machine {
           {number, sim::string_member(settings, "HostPath"),
            !sim::find_member(settings, "ReadOnly") || sim::bool_member(settings, "ReadOnly")});
     }
+    if (is(0, "VirtualMachine") && is(1, "Devices") && parts.size() == 4 &&
+        is(2, "NetworkAdapters")) {
+      return add ? add_nic(parts[3], settings) : remove_nic(parts[3]);
+    }
     if (path == "VirtualMachine/Devices/Plan9/Shares") {
       return add ? add_plan9(settings) : remove_plan9(settings);
     }
     reject(hr::not_impl, "the qemu backend cannot modify " + path +
-                             " (it supports SCSI, VPMEM and Plan9 devices)");
+                             " (it supports SCSI, VPMEM, Plan9 and network adapters)");
   }
 
   std::string properties(const std::string& query) {

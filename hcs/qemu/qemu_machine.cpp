@@ -197,6 +197,8 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
         "virtio-scsi-pci,id=scsi" + std::to_string(c) +
             ",addr=" + hex_slot(qemu_layout::scsi_slot(c)));
   }
+  add(argv, "-device",
+      "pci-bridge,id=nics,chassis_nr=1,addr=" + hex_slot(qemu_layout::nic_bridge_slot));
   if (plan.plan9) {
     // QEMU cannot create an fsdev at run time: a pool is declared now and a
     // share is bind-mounted onto a free entry's folder when it is added.
@@ -290,6 +292,25 @@ uint64_t vpmem_mapped_size(uint64_t file_size, bool has_vhd_footer, std::string&
         std::to_string((file_size + pmem_alignment - 1) / pmem_alignment * pmem_alignment) +
         ", or attach it with add_scsi)";
   return 0;
+}
+
+std::string nic_id(uint32_t slot) {
+  return "nic" + std::to_string(slot);
+}
+
+nlohmann::json nic_netdev(uint32_t slot) {
+  return {{"type", "user"}, {"id", nic_id(slot) + "-net"}};
+}
+
+nlohmann::json nic_device(uint32_t slot, const std::string& mac) {
+  std::string colons = mac;
+  std::replace(colons.begin(), colons.end(), '-', ':');
+  return {{"driver", "virtio-net-pci"},
+          {"id", nic_id(slot)},
+          {"netdev", nic_id(slot) + "-net"},
+          {"mac", colons},
+          {"bus", "nics"},
+          {"addr", hex_slot(slot)}};
 }
 
 std::string plan9_id(uint32_t index) {

@@ -89,6 +89,13 @@ std::string vpmem_id(uint32_t number);
 // its 512-byte footer); 0 with `why` set otherwise.
 uint64_t vpmem_mapped_size(uint64_t file_size, bool has_vhd_footer, std::string& why);
 
+// netdev_add (QEMU's user-mode network) and device_add of a virtio-net NIC
+// in slot `slot` behind the NIC bridge; `mac` as HCS writes it
+// ("00-15-5D-..." or with colons).
+nlohmann::json nic_netdev(uint32_t slot);
+nlohmann::json nic_device(uint32_t slot, const std::string& mac);
+std::string nic_id(uint32_t slot);
+
 // device_add of a Plan9 share's virtio-9p device on pool entry `index`.
 nlohmann::json plan9_device(uint32_t index, const std::string& tag);
 std::string plan9_id(uint32_t index);

@@ -6,7 +6,7 @@
 # read through Plan9; two layers are combined into an overlay in which a
 # container runs; terminate and wait end the VM. A second VM's QEMU is
 # killed while a call waits: an unexpected exit, the call failed. A third
-# is shut down through its ACPI power button.
+# gets a network adapter and is shut down through its ACPI power button.
 source "$(dirname "$0")/lib.bash"
 BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -106,20 +106,28 @@ expect 4 'not r["ok"]'
 expect 5 'r["ok"]'
 expect 6 'not r["ok"] and "QEMU exited on its own (killed by signal 9" in r["error"]'
 check_expectations
-# Shutdown presses the ACPI power button; the guest powers off: an exit
-# the host asked for.
+# A network endpoint is a real virtio-net NIC with the endpoint's MAC
+# (QEMU's user-mode network behind it). Shutdown presses the ACPI power
+# button; the guest powers off: an exit the host asked for.
 cat > "$WORK/d.jsonl" <<JSONL
 {"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
 {"op":"start","vm":"d"}
-{"op":"capabilities","vm":"d"}
+{"op":"add_net_ns","vm":"d","id":"ns1"}
+{"op":"add_endpoints_to_ns","vm":"d","id":"ns1","endpoints":[{"ID":"ep1","MacAddress":"00-15-5D-52-C0-07","IPAddress":"10.0.0.2","PrefixLength":24}]}
+{"op":"create_process","vm":"d","args":["sh","-c","cat /sys/class/net/*/address"]}
+{"op":"remove_endpoints_from_ns","vm":"d","id":"ns1","endpoints":["ep1"]}
+{"op":"create_process","vm":"d","args":["sh","-c","cat /sys/class/net/*/address"]}
 {"op":"shutdown","vm":"d"}
 {"op":"wait","vm":"d"}
 {"op":"exit_error","vm":"d"}
 {"op":"close","vm":"d"}
 JSONL
 run_scenario "$WORK/d.jsonl" --backend qemu
-expect 3 'r["ok"] and r["result"]["protocol"] == 4'
 expect 4 'r["ok"]'
-expect 6 'r["ok"] and r["result"] is None'
+expect 5 'r["ok"] and "00:15:5d:52:c0:07" in r["result"]["stdout"].split()'
+expect 6 'r["ok"]'
+expect 7 'r["ok"] and "00:15:5d:52:c0:07" not in r["result"]["stdout"]'
+expect 8 'r["ok"]'
+expect 10 'r["ok"] and r["result"] is None'
 check_expectations
 echo "qemu_backend: ok"

@@ -68,7 +68,8 @@ TEST_CASE("the default LCOW document becomes a TCG command line", "[qemu]") {
   CHECK(option(argv, "-device") == "virtio-serial-pci,id=serial0,addr=0x2");
   CHECK(option(argv, "-device", 1) == "virtserialport,bus=serial0.0,chardev=gcs,name=gcs");
   CHECK(option(argv, "-device", 3) == "virtio-scsi-pci,id=scsi0,addr=0x3");
-  CHECK(option(argv, "-device", 4) == "<absent>");
+  CHECK(option(argv, "-device", 4) == "pci-bridge,id=nics,chassis_nr=1,addr=0x1f");
+  CHECK(option(argv, "-device", 5) == "<absent>");
   CHECK(plan.scsi_controllers == 1);
   CHECK(plan.vpmem_max_count == 64);
   CHECK(plan.plan9);
@@ -162,4 +163,14 @@ TEST_CASE("VPMEM images map in 2 MiB units", "[qemu]") {
   CHECK(plan9_device(2, "7")["mount_tag"] == "7");
   CHECK(plan9_device(2, "7")["addr"] == "0x9");
   CHECK(uvm::qemu_layout::pci_address(uvm::qemu_layout::scsi_slot(1)) == "0000:00:04.0");
+}
+
+TEST_CASE("network adapters are virtio-net NICs behind the NIC bridge", "[qemu]") {
+  CHECK(nic_netdev(3) == json{{"type", "user"}, {"id", "nic3-net"}});
+  CHECK(nic_device(3, "00-15-5D-52-C0-00") == json{{"driver", "virtio-net-pci"},
+                                                   {"id", "nic3"},
+                                                   {"netdev", "nic3-net"},
+                                                   {"mac", "00:15:5D:52:C0:00"},
+                                                   {"bus", "nics"},
+                                                   {"addr", "0x3"}});
 }
