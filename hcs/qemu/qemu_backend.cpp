@@ -627,7 +627,7 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
       m->on_exit = std::move(on_exit);
       m->document_for_launch = std::move(document);
       machines_[id] = m;
-      m->worker.post([m = m.get(), done = std::move(done)] {
+      m->worker.post([this, m = m.get(), done = std::move(done)] {
         call_result r;
         try {
           auto doc = sim::parse_object(m->document_for_launch, "document");
@@ -636,9 +636,17 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
         } catch (const sim::rejection& e) {
           r = call_result::failure(e.hresult, e.what());
         }
-        if (!r.ok() && m->launched && !m->exited) {
+        if (!r.ok()) {
+          // A failed create leaves no system behind.
           m->closed = true;
-          m->stop_qemu();
+          if (m->launched && !m->exited) {
+            m->stop_qemu();
+          }
+          std::lock_guard<std::mutex> lock{mutex_};
+          if (auto it = machines_.find(m->id); it != machines_.end() && it->second.get() == m) {
+            closing_.push_back(it->second);
+            machines_.erase(it);
+          }
         }
         done(std::move(r));
       });

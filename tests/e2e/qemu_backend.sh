@@ -87,6 +87,7 @@ cat > "$WORK/k.jsonl" <<JSONL
 {"op":"wait_process","vm":"k","process":"p"}
 {"op":"wait","vm":"k"}
 {"op":"exit_error","vm":"k"}
+{"op":"exits"}
 {"op":"close","vm":"k"}
 JSONL
 "$UVMCTL" run --backend qemu "$WORK/k.jsonl" > "$WORK/k.out" 2> "$WORK/k.err" &
@@ -105,6 +106,7 @@ expect 3 'r["ok"]'
 expect 4 'not r["ok"]'
 expect 5 'r["ok"]'
 expect 6 'not r["ok"] and "QEMU exited on its own (killed by signal 9" in r["error"]'
+expect 7 'r["ok"] and [e["id"] for e in r["result"] if e["unexpected"]] == ["qemu-k"]'
 check_expectations
 # A network endpoint is a real virtio-net NIC with the endpoint's MAC
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power
