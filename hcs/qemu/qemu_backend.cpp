@@ -250,17 +250,21 @@ struct qemu_backend::machine {
   }
 
   // Quits QEMU (it flushes its disks first), killing it when it hangs.
+  // QEMU exits 0 after our quit; killed by a signal or gone before we
+  // asked, it ended on its own, even if the caller (e.g. the engine after
+  // losing the guest) asks for a stop now.
   void stop_qemu() {
-    // A QEMU that is already gone ended on its own, even if the caller
-    // (e.g. the engine after losing the guest) now asks for a stop.
-    if (process.running() && !(qmp && qmp->closed())) {
-      stop_requested = true;
-    }
-    if (qmp) {
+    bool asked = qmp && !qmp->closed() && process.running();
+    if (asked) {
       qmp->execute("quit", nlohmann::json::object(), milliseconds(5000));
     }
     if (!process.reap(milliseconds(5000))) {
       process.kill();
+      stop_requested = true;
+      return;
+    }
+    if (asked && process.how_it_ended() == "exit status 0") {
+      stop_requested = true;
     }
   }
 
