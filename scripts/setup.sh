@@ -66,6 +66,7 @@ case "$mode" in
     UVM_RANDOM_STEPS=20000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       run_tests build-asan
     build build-tsan -DUVM_SANITIZE=thread
+    boot_files build-tsan
     # Debian's libcaf_core is not built with TSan, so the hand-offs between
     # its worker threads are invisible to TSan and every actor test on the
     # threaded scheduler reports CAF-internal "races". TSan runs what it can
