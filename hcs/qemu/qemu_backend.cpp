@@ -626,7 +626,9 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
     if (machines_.count(id) == 0) {
       auto m = std::make_shared<machine>();
       m->id = id;
-      m->files.dir = config_.state_root + "/" + id;
+      // A folder per system, not per id: a closed system's cleanup must not
+      // touch the next system of that id (a restart).
+      m->files.dir = config_.state_root + "/" + id + "." + std::to_string(++systems_);
       m->config = &config_;
       m->on_exit = std::move(on_exit);
       m->document_for_launch = std::move(document);
@@ -741,7 +743,12 @@ void qemu_backend::close(const std::string& id) {
 }
 
 std::string qemu_backend::guest_connection(const std::string& id) {
-  return "qemu:" + config_.state_root + "/" + id;
+  return "qemu:" + state_dir(id);
+}
+
+std::string qemu_backend::state_dir(const std::string& id) {
+  auto m = find(id);
+  return m ? m->files.dir : std::string{};
 }
 
 int qemu_backend::pid_of(const std::string& id) {

@@ -29,7 +29,7 @@ namespace uvm::hcs::qemu {
 
 struct backend_config {
   qemu_settings qemu;
-  // Each VM's sockets, logs and Plan9 pool live in "<state_root>/<id>";
+  // Each VM's sockets, logs and Plan9 pool live in "<state_root>/<id>.<n>";
   // empty: "<temp>/uvm-qemu-<pid>".
   std::string state_root;
   std::chrono::milliseconds qmp_timeout{std::chrono::seconds(20)};
@@ -52,9 +52,11 @@ public:
   void terminate(const std::string& id, completion done) override;
   void properties(const std::string& id, std::string query, completion done) override;
   void close(const std::string& id) override;
-  // "qemu:<state dir>": the link opens <dir>/gcs.sock and <dir>/stdio.sock.
+  // "qemu:<state_dir(id)>": the link opens gcs.sock and stdio.sock there.
   std::string guest_connection(const std::string& id) override;
 
+  // The system's folder ("<state_root>/<id>.<n>"); empty when there is none.
+  std::string state_dir(const std::string& id);
   // The QEMU process of a running VM (tests kill it); -1 when none.
   int pid_of(const std::string& id);
   const backend_config& config() const { return config_; }
@@ -71,6 +73,7 @@ private:
   std::map<std::string, std::shared_ptr<machine>> machines_;
   // Closed VMs whose threads are finishing; joined by the destructor.
   std::vector<std::shared_ptr<machine>> closing_;
+  uint64_t systems_ = 0; // systems created, for their folders' names
 };
 
 } // namespace uvm::hcs::qemu

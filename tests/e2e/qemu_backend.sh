@@ -100,7 +100,7 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 sleep 0.5
-pid=$(pgrep -f "uvm-qemu-$runner/qemu-k/qmp.sock" | head -1)
+pid=$(pgrep -f "uvm-qemu-$runner/qemu-k\.[0-9]*/qmp.sock" | head -1)
 [ -n "$pid" ] || fail "no QEMU process for qemu-k ($(cat "$WORK/k.out"))"
 kill -9 "$pid"
 wait $runner || fail "uvmctl run failed"

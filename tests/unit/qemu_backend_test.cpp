@@ -94,8 +94,9 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
   auto r = wait_for([&](completion c) { b.create("vm1", document(), probe.handler(), c); });
   REQUIRE(r.message == "");
   REQUIRE(r.ok());
-  CHECK(b.guest_connection("vm1") == "qemu:" + cfg.state_root + "/vm1");
-  CHECK(fs::exists(cfg.state_root + "/vm1/gcs.sock"));
+  CHECK(b.state_dir("vm1") == cfg.state_root + "/vm1.1");
+  CHECK(b.guest_connection("vm1") == "qemu:" + b.state_dir("vm1"));
+  CHECK(fs::exists(b.state_dir("vm1") + "/gcs.sock"));
   auto props = wait_for([&](completion c) { b.properties("vm1", "{}", c); });
   CHECK(nlohmann::json::parse(props.payload)["State"] == "Created");
   REQUIRE(wait_for([&](completion c) { b.start("vm1", c); }).ok());

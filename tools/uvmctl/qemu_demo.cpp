@@ -71,9 +71,8 @@ private:
       auto line = last_console_line(console_);
       if (line != shown || ++ticks % 10 == 0) {
         shown = line;
-        out_ << "    booting " << std::fixed << std::setprecision(1) << ms_since(t0_) / 1000
-             << " s" << (line.empty() ? "  (kernel starting)" : "  console: " + line)
-             << std::endl;
+        out_ << "    booting " << std::fixed << std::setprecision(1) << ms_since(t0_) / 1000 << " s"
+             << (line.empty() ? "  (kernel starting)" : "  console: " + line) << std::endl;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -143,7 +142,7 @@ int run_qemu_demo(const qemu_demo_options& opts, std::ostream& out) {
       fail("create", vm.err().text);
     } else {
       timings.emplace_back("create (QEMU launched, paused)", ms_since(t0));
-      auto console = fs::path{eng.qemu().config().state_root} / vm->id() / "console.log";
+      auto console = fs::path{eng.qemu().state_dir(vm->id())} / "console.log";
       boot_display display{out, console};
       auto t1 = steady::now();
       auto started = vm->start();
