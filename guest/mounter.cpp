@@ -4,6 +4,7 @@
 #include <cstring>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -137,14 +138,28 @@ error mounter::add(const scsi_disk_mount& m) const {
                  "SCSI controller " + std::to_string(m.controller) + " does not exist"};
   }
   auto pci = qemu_layout::pci_address(qemu_layout::scsi_slot(m.controller));
-  auto disk = wait_for(opts_.device_timeout,
+  auto node = wait_for(opts_.device_timeout,
                        "SCSI disk " + std::to_string(m.controller) + ":" + std::to_string(m.lun) +
                            " (PCI " + pci + ")",
-                       [&] { return find_scsi_disk(opts_.sysfs, pci, m.lun); });
-  if (!disk) {
-    return disk.err();
-  }
-  auto node = device_node(disk->name, disk->major, disk->minor);
+                       [&]() -> result<std::string> {
+                         auto disk = find_scsi_disk(opts_.sysfs, pci, m.lun);
+                         if (!disk) {
+                           return disk.err();
+                         }
+                         auto node = device_node(disk->name, disk->major, disk->minor);
+                         if (!node) {
+                           return node.err();
+                         }
+                         // A disk removed from this LUN can linger in sysfs for a
+                         // moment after a new one was plugged there: wait until
+                         // the device opens.
+                         int fd = ::open(node->c_str(), O_RDONLY | O_CLOEXEC);
+                         if (fd < 0) {
+                           return failure("open " + *node, errno);
+                         }
+                         ::close(fd);
+                         return node;
+                       });
   if (!node) {
     return node.err();
   }

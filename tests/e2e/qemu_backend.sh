@@ -5,7 +5,8 @@
 # disk was removed; an ext4 layer is read through VPMEM; a host folder is
 # read through Plan9; two layers are combined into an overlay in which a
 # container runs; terminate and wait end the VM. A second VM's QEMU is
-# killed while a call waits: an unexpected exit, the call failed. A third
+# killed while a call waits: an unexpected exit, the call failed, and the
+# supervisor restarts it on its restart policy. A third
 # gets a network adapter and is shut down through its ACPI power button.
 source "$(dirname "$0")/lib.bash"
 BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
@@ -82,15 +83,19 @@ qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WOR
 [ "$(debugfs -R 'cat /out.txt' "$WORK/rw.check" 2> /dev/null)" = "written-in-the-guest" ] ||
   fail "the guest's write is not on the host image"
 
-# QEMU killed under a waiting call: an unexpected exit, the call failed.
+# QEMU killed under a waiting call: an unexpected exit, the call failed,
+# the supervisor's record names the kill, and its restart policy brings up
+# a new VM in which a process runs.
 cat > "$WORK/k.jsonl" <<JSONL
-{"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
 {"op":"start","vm":"k"}
-{"op":"create_process","vm":"k","args":["sh","-c","touch /run/ready; sleep 600"],"detach":true,"name":"p"}
+{"op":"create_process","vm":"k","args":["sleep","600"],"detach":true,"name":"p"}
 {"op":"wait_process","vm":"k","process":"p"}
-{"op":"wait","vm":"k"}
-{"op":"exit_error","vm":"k"}
+{"op":"sleep","ms":500}
+{"op":"create_process","vm":"k","args":["echo","after the restart"]}
+{"op":"info","vm":"k"}
 {"op":"exits"}
+{"op":"terminate","vm":"k"}
 {"op":"close","vm":"k"}
 JSONL
 "$UVMCTL" run --backend qemu "$WORK/k.jsonl" > "$WORK/k.out" 2> "$WORK/k.err" &
@@ -106,11 +111,13 @@ kill -9 "$pid"
 wait $runner || fail "uvmctl run failed"
 OUT="$WORK/k.out"
 expect 3 'r["ok"]'
-expect 4 'not r["ok"]'
-expect 5 'r["ok"]'
-expect 6 'not r["ok"] and "QEMU exited on its own (killed by signal 9" in r["error"]'
-expect 7 'r["ok"] and [e["id"] for e in r["result"] if e["unexpected"]] == ["qemu-k"]'
+expect 4 'not r["ok"] and "bridge closed" in r["error"]'
+expect 6 'r["ok"] and r["result"]["stdout"] == "after the restart\n"'
+expect 7 'r["ok"] and r["result"]["restarts"] == 1 and r["result"]["state"] == "running"'
+expect 8 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and "QEMU exited on its own (killed by signal 9" in r["result"][0]["exit_error"]'
+expect 9 'r["ok"]'
 check_expectations
+
 # A network endpoint is a real virtio-net NIC with the endpoint's MAC
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power
 # button; the guest powers off: an exit the host asked for.
