@@ -52,3 +52,20 @@ sys.exit(1 if bad else 0)
 PY
   EXPECTATIONS=()
 }
+
+# QEMU tests: skip (exit 77) where QEMU's tools are missing, else build the
+# boot files (cached) into $BOOT, next to uvmctl.
+qemu_boot_files() {
+  local tool
+  for tool in qemu-system-x86_64 qemu-img mkfs.ext4 debugfs; do
+    if ! command -v $tool > /dev/null; then
+      echo "SKIP: $tool is not installed (scripts/setup.sh installs it)"
+      exit 77
+    fi
+  done
+  local build
+  build="$(cd "$(dirname "$UVMCTL")" && pwd)"
+  BOOT="$build/LinuxBootFiles"
+  "$(dirname "${BASH_SOURCE[0]}")/../../scripts/boot-files.sh" "$BOOT" "$build/gcs" > /dev/null ||
+    fail "boot files"
+}

@@ -9,16 +9,7 @@
 # supervisor restarts it on its restart policy. A third
 # gets a network adapter and is shut down through its ACPI power button.
 source "$(dirname "$0")/lib.bash"
-BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-for tool in qemu-system-x86_64 qemu-img mkfs.ext4 debugfs; do
-  if ! command -v $tool > /dev/null; then
-    echo "SKIP: $tool is not installed (scripts/setup.sh installs it)"
-    exit 77
-  fi
-done
-BOOT="$BUILD/LinuxBootFiles"
-"$ROOT/scripts/boot-files.sh" "$BOOT" "$BUILD/gcs" > /dev/null || fail "boot files"
+qemu_boot_files
 
 # Host images: ext4 made from folders (no mount on the host).
 mkdir -p "$WORK/src/disk" "$WORK/src/layer1/bin" "$WORK/src/layer2/etc" "$WORK/share" "$WORK/empty"

@@ -2,15 +2,7 @@
 # gets a VHDX scratch and a read-only layer, and a guest process reads the
 # layer and writes to the scratch, whose file is then read on the host.
 source "$(dirname "$0")/lib.bash"
-BUILD="$(cd "$(dirname "$UVMCTL")" && pwd)"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-for tool in qemu-system-x86_64 qemu-img mkfs.ext4 debugfs; do
-  if ! command -v $tool > /dev/null; then
-    echo "SKIP: $tool is not installed (scripts/setup.sh installs it)"
-    exit 77
-  fi
-done
-"$ROOT/scripts/boot-files.sh" "$BUILD/LinuxBootFiles" "$BUILD/gcs" > /dev/null || fail "boot files"
+qemu_boot_files
 "$UVMCTL" demo --backend qemu --json > "$WORK/demo.out" 2> "$WORK/demo.err" ||
   fail "demo failed: $(cat "$WORK/demo.out" "$WORK/demo.err")"
 grep -q "booting .* s" "$WORK/demo.out" || fail "no boot progress"
