@@ -75,6 +75,11 @@ std::string qemu_kernel_command_line(const std::string& document_command_line) {
       kernel += " " + word;
     }
   }
+  // A guest that panics must end its VM (with -no-reboot QEMU exits), not
+  // leave the host waiting for an agent that never answers.
+  if (kernel.find(" panic=") == std::string::npos) {
+    kernel += " panic=-1";
+  }
   kernel += " console=ttyS0 8250.nr_uarts=1 mitigations=off cryptomgr.notests i8042.noaux"
             " i8042.nokbd i8042.nopnp no_timer_check tsc=reliable";
   auto out = kernel.substr(1);

@@ -65,8 +65,8 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
                           const vm_files& files);
 
 // The document's kernel command line made to boot on QEMU's PC machine:
-// `pci=off` and `8250_core.nr_uarts=0` (Hyper-V's) are dropped, a serial
-// console and TCG boot-time savers are added.
+// `pci=off` and `8250_core.nr_uarts=0` (Hyper-V's) are dropped; a serial
+// console, TCG boot-time savers and `panic=-1` (when absent) are added.
 std::string qemu_kernel_command_line(const std::string& document_command_line);
 
 // "vpc", "vhdx", "host_device" (PassThru) or "raw".

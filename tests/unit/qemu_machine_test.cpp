@@ -86,6 +86,7 @@ TEST_CASE("the kernel command line boots on QEMU's PC machine", "[qemu]") {
   CHECK(line.find("nr_uarts=0") == std::string::npos);
   CHECK(line.find(" -- -e 1 /bin/vsockexec -e 109 /bin/gcs -v4") != std::string::npos);
   CHECK(qemu_kernel_command_line("").find("--") == std::string::npos);
+  CHECK(qemu_kernel_command_line("quiet").rfind("quiet panic=-1 console=ttyS0", 0) == 0);
 }
 
 TEST_CASE("controllers, boot-time disks and memory follow the document", "[qemu]") {
