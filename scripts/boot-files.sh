@@ -26,6 +26,10 @@ fi
 
 pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$pkg" ] || { echo "boot-files: no linux-image package for linux-image-amd64" >&2; exit 1; }
+# Tests running side by side may ask at once: one builds, the others wait.
+mkdir -p "$(dirname "$out")"
+exec 9> "$out.lock"
+flock 9
 stamp="$pkg $(sha256sum "$gcs" "$here/boot-files.sh" | awk '{print $1}' | tr '\n' ' ')"
 if [ -f "$out/vmlinux" ] && [ -f "$out/initrd.img" ] && [ "$(cat "$out/.stamp" 2> /dev/null)" = "$stamp" ]; then
   exit 0
