@@ -714,13 +714,13 @@ int main(int argc, char** argv) {
                                         "latencies (medians of several runs)");
   qb->add_option("--runs", runs, "VMs booted one after another")->check(CLI::Range(1, 100));
   qb->add_option("--boot-files", boot_files,
-                 "LinuxBootFiles folder (default: LinuxBootFiles next to uvm-bench)");
+                 "LinuxBootFiles folder (default: qemu/LinuxBootFiles next to uvm-bench)");
   qb->add_flag("--json", json, "one JSON object on one line");
 
   CLI11_PARSE(app, argc, argv);
   if (*qb) {
     if (boot_files.empty()) {
-      boot_files = uvm::detect_host().executable_dir + "/LinuxBootFiles";
+      boot_files = uvm::detect_host().executable_dir + "/qemu/LinuxBootFiles";
     }
     return uvm::bench::qemu_bench(boot_files, runs, json);
   }

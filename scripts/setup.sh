@@ -36,7 +36,7 @@ build() {
 
 # The LCOW boot files for real VMs under QEMU (cached; needs the gcs binary).
 boot_files() {
-  scripts/boot-files.sh "$1/LinuxBootFiles" "$1/gcs"
+  scripts/boot-files.sh "$1/qemu/LinuxBootFiles" "$1/gcs"
 }
 
 run_tests() {

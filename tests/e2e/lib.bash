@@ -54,7 +54,7 @@ PY
 }
 
 # QEMU tests: skip (exit 77) where QEMU's tools are missing, else build the
-# boot files (cached) into $BOOT, next to uvmctl.
+# boot files (cached) into $BOOT, where `uvmctl run --backend qemu` looks.
 qemu_boot_files() {
   local tool
   for tool in qemu-system-x86_64 qemu-img mkfs.ext4 debugfs; do
@@ -65,7 +65,7 @@ qemu_boot_files() {
   done
   local build
   build="$(cd "$(dirname "$UVMCTL")" && pwd)"
-  BOOT="$build/LinuxBootFiles"
+  BOOT="$build/qemu/LinuxBootFiles"
   "$(dirname "${BASH_SOURCE[0]}")/../../scripts/boot-files.sh" "$BOOT" "$build/gcs" > /dev/null ||
     fail "boot files"
 }

@@ -82,7 +82,7 @@ cat > "$WORK/k.jsonl" <<JSONL
 {"op":"start","vm":"k"}
 {"op":"create_process","vm":"k","args":["sleep","600"],"detach":true,"name":"p"}
 {"op":"wait_process","vm":"k","process":"p"}
-{"op":"sleep","ms":500}
+{"op":"sleep","ms":4000}
 {"op":"create_process","vm":"k","args":["echo","after the restart"]}
 {"op":"info","vm":"k"}
 {"op":"exits"}
@@ -109,11 +109,11 @@ expect 8 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and
 expect 9 'r["ok"]'
 check_expectations
 
-# A network endpoint is a real virtio-net NIC with the endpoint's MAC
+# Default options find the boot files. A network endpoint is a real virtio-net NIC with the endpoint's MAC
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power
 # button; the guest powers off: an exit the host asked for.
 cat > "$WORK/d.jsonl" <<JSONL
-{"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","MemorySizeInMB":256,"ProcessorCount":1}}
 {"op":"start","vm":"d"}
 {"op":"add_net_ns","vm":"d","id":"ns1"}
 {"op":"add_endpoints_to_ns","vm":"d","id":"ns1","endpoints":[{"ID":"ep1","MacAddress":"00-15-5D-52-C0-07","IPAddress":"10.0.0.2","PrefixLength":24}]}

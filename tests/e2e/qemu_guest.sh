@@ -14,7 +14,7 @@ if ! command -v qemu-system-x86_64 > /dev/null; then
   echo "SKIP: qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
   exit 77
 fi
-BOOT="$BUILD/LinuxBootFiles"
+BOOT="$BUILD/qemu/LinuxBootFiles"
 "$ROOT/scripts/boot-files.sh" "$BOOT" "$BUILD/gcs" > /dev/null || fail "boot files"
 mkdir -p "$WORK/share"
 echo shared-from-the-host > "$WORK/share/note.txt"

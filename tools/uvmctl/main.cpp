@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
                    "sim: the fleet on the simulated HCS; qemu: one real VM under QEMU")
       ->check(CLI::IsMember({"sim", "qemu"}));
   demo_cmd->add_option("--boot-files", qemu_demo.boot_files,
-                       "with --backend qemu: LinuxBootFiles folder (default: next to uvmctl)");
+                       "with --backend qemu: LinuxBootFiles folder (default: qemu/LinuxBootFiles "
+                       "next to uvmctl)");
 
   uvm::cli::exec_options exec;
   auto* exec_cmd = app.add_subcommand("exec", "run a command in the guest of a demo fleet's LCOW "
@@ -97,6 +98,12 @@ int main(int argc, char** argv) {
   cfg.host = uvm::detect_host();
   cfg.guest = run_guest;
   cfg.backend = run_backend;
+  if (run_backend == "qemu") {
+    // Real VMs find their boot files where the default options look
+    // (LinuxBootFiles beside the executable), in the qemu/ folder next to
+    // uvmctl; simulated VMs keep the seed's defaults without them.
+    cfg.host.executable_dir += "/qemu";
+  }
   uvm::engine eng{cfg};
   return uvm::cli::run_scenario(eng, *in, std::cout, scenario);
 }

@@ -89,7 +89,7 @@ private:
 
 int run_qemu_demo(const qemu_demo_options& opts, std::ostream& out) {
   auto host = detect_host();
-  auto boot = opts.boot_files.empty() ? fs::path{host.executable_dir} / "LinuxBootFiles"
+  auto boot = opts.boot_files.empty() ? fs::path{host.executable_dir} / "qemu" / "LinuxBootFiles"
                                       : fs::path{opts.boot_files};
   if (!fs::exists(boot / "vmlinux") || !fs::exists(boot / "initrd.img")) {
     out << "uvmctl demo --backend qemu: no boot files in " << boot << " (scripts/boot-files.sh "
