@@ -29,7 +29,7 @@ mkfs.ext4 -q -d "$WORK/src/layer2" "$WORK/layer2.img" 4M
 mkfs.ext4 -q -d "$WORK/empty" "$WORK/scratch.raw" 16M
 
 cat > "$WORK/s.jsonl" <<JSONL
-{"op":"create_lcow","vm":"a","options":{"ID":"qemu-a","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"create_lcow","vm":"a","options":{"ID":"qemu-a","BootFilesPath":"$BOOT","MemorySizeInMB":512,"ProcessorCount":1}}
 {"op":"start","vm":"a"}
 {"op":"add_scsi","vm":"a","host_path":"$WORK/disk.vhdx","uvm_path":"/run/disk","read_only":true}
 {"op":"create_process","vm":"a","args":["cat","/run/disk/hello.txt"]}
@@ -78,7 +78,7 @@ qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WOR
 # the supervisor's record names the kill, and its restart policy brings up
 # a new VM in which a process runs.
 cat > "$WORK/k.jsonl" <<JSONL
-{"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":256,"ProcessorCount":1},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
+{"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":512,"ProcessorCount":1},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
 {"op":"start","vm":"k"}
 {"op":"create_process","vm":"k","args":["sleep","600"],"detach":true,"name":"p"}
 {"op":"wait_process","vm":"k","process":"p"}
@@ -113,7 +113,7 @@ check_expectations
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power
 # button; the guest powers off: an exit the host asked for.
 cat > "$WORK/d.jsonl" <<JSONL
-{"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","MemorySizeInMB":256,"ProcessorCount":1}}
+{"op":"create_lcow","vm":"d","options":{"ID":"qemu-d","MemorySizeInMB":512,"ProcessorCount":1}}
 {"op":"start","vm":"d"}
 {"op":"add_net_ns","vm":"d","id":"ns1"}
 {"op":"add_endpoints_to_ns","vm":"d","id":"ns1","endpoints":[{"ID":"ep1","MacAddress":"00-15-5D-52-C0-07","IPAddress":"10.0.0.2","PrefixLength":24}]}

@@ -133,7 +133,7 @@ int run_qemu_demo(const qemu_demo_options& opts, std::ostream& out) {
                                             [](const std::string& p) { return fs::exists(p); });
     options.boot_files_path = boot.string();
     options.kernel_file = uncompressed_kernel_file;
-    options.common.memory_size_in_mb = 256;
+    options.common.memory_size_in_mb = 512;
     options.common.processor_count = 1;
     out << "booting one LCOW utility VM under QEMU (TCG) from " << boot.string() << "\n";
     auto t0 = steady::now();
