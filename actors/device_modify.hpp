@@ -21,8 +21,10 @@
 
 #include "actors/core/hcs_errors.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
 #include "hcs/go_json.hpp"
+#include "hcs/inline_completion.hpp"
 #include "messages/caf_types.hpp"
 
 namespace uvm {
@@ -136,16 +138,25 @@ std::function<void(const error&)> reply_ok(Self self,
   };
 }
 
+// `done` may run before send_host returns (a completion inside the call);
+// callers make it their last step.
 template <class Self>
 void send_host(Self self, std::string body, device_dispatch::hcs_done done) {
   auto& d = self->state.dispatch;
   auto id = d.expect_hcs(std::move(done));
   auto addr = self->address();
-  d.env().backend->modify(d.env().vm_id, std::move(body), [addr, id](hcs::call_result r) {
+  auto here = std::make_shared<hcs::inline_completion>();
+  d.env().backend->modify(d.env().vm_id, std::move(body), [addr, id, here](hcs::call_result r) {
+    if (here->keep(r)) {
+      return;
+    }
     if (auto hdl = caf::actor_cast<caf::actor>(addr)) {
       caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
     }
   });
+  if (auto r = here->close()) {
+    self->state.dispatch.hcs_completed(id, std::move(*r));
+  }
 }
 
 template <class Self>
@@ -306,9 +317,8 @@ template <class Self>
 void publish_device(Self self, const std::string& activity, const char* kind, const char* action,
                     const std::string& host_path, const std::string& where) {
   const auto& env = self->state.dispatch.env();
-  if (env.bus) {
-    caf::anon_send(env.bus, device_event{env.vm_id, activity, kind, action, host_path, where});
-  }
+  publish_event(env.bus,
+                [&] { return device_event{env.vm_id, activity, kind, action, host_path, where}; });
 }
 
 } // namespace uvm

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "actors/blocking_call.hpp"
+#include "actors/event_bus.hpp"
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "hcs/executor.hpp"
@@ -349,7 +350,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
   register_types(*system_config_);
   system_ = std::make_unique<caf::actor_system>(*system_config_);
-  bus_ = system_->groups().get_local("uvm.events");
+  bus_ = make_event_bus(*system_, "uvm.events");
   supervisor_ = spawn_supervisor(*system_, bus_);
   vm_env env;
   env.backend = sim_;
@@ -374,6 +375,7 @@ engine::~engine() {
   registry_ = nullptr;
   supervisor_ = nullptr;
   dispatcher_ = nullptr;
+  stop_event_bus(bus_);
   bus_ = caf::group{};
   system_.reset();
   // Backend threads stop only after every actor that could call them ended.

@@ -7,8 +7,10 @@
 
 #include "actors/core/hcs_errors.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
 #include "hcs/go_json.hpp"
+#include "hcs/inline_completion.hpp"
 
 namespace uvm {
 
@@ -69,16 +71,26 @@ T take(std::map<std::string, T>& m, const std::string& key) {
   return node.empty() ? T{} : std::move(node.mapped());
 }
 
+// `done` may run before modify returns (a completion inside the call):
+// callers make it their last step.
 void modify(scsi_pointer self, std::string request, std::function<void(hcs::call_result)> done) {
+  auto here = std::make_shared<hcs::inline_completion>();
   auto id = self->state.next_call++;
   self->state.calls.emplace(id, std::move(done));
   auto addr = self->address();
   self->state.ctx.backend->modify(self->state.ctx.vm_id, std::move(request),
-                                  [addr, id](hcs::call_result r) {
+                                  [addr, id, here](hcs::call_result r) {
+                                    if (here->keep(r)) {
+                                      return;
+                                    }
                                     if (auto hdl = caf::actor_cast<scsi_actor>(addr)) {
                                       caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
                                     }
                                   });
+  if (auto r = here->close()) {
+    auto node = self->state.calls.extract(id);
+    node.mapped()(std::move(*r));
+  }
 }
 
 void guest_modify(scsi_pointer self, const std::string& guest, const std::string& activity,
@@ -92,10 +104,10 @@ void guest_modify(scsi_pointer self, const std::string& guest, const std::string
 
 void publish(scsi_pointer self, const std::string& activity, const char* action,
              const scsi_attachment& a) {
-  if (self->state.ctx.bus) {
-    caf::anon_send(self->state.ctx.bus, device_event{self->state.ctx.vm_id, activity, "scsi",
-                                                     action, a.host_path, slot_name(a)});
-  }
+  const auto& ctx = self->state.ctx;
+  publish_event(ctx.bus, [&] {
+    return device_event{ctx.vm_id, activity, "scsi", action, a.host_path, slot_name(a)};
+  });
 }
 
 void handle_add(scsi_pointer self, scsi_add_request req, mount_promise rp);

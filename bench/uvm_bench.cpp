@@ -4,7 +4,8 @@
 //     API, every backend call taking L µs.
 //   uvm-bench hotplug --latency-us L --callers G --seconds S [--json]
 //     one VM; G callers, each adding then removing its own SCSI disk in a
-//     loop, every backend call taking L µs.
+//     loop, every backend call taking L µs. Reports ops_per_s (adds and
+//     releases completed per second) and the p50/p99 latencies of each.
 //   uvm-bench roundtrip --calls N [--json]
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
@@ -90,8 +91,12 @@ double percentile(std::vector<double> v, double p) {
   return v[idx];
 }
 
+double seconds_between(clock_type::time_point t0, clock_type::time_point t1) {
+  return std::chrono::duration<double>(t1 - t0).count();
+}
+
 double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
+  return seconds_between(t0, clock_type::now());
 }
 
 int lifecycle(int vms, int latency_us, bool json) {
@@ -175,6 +180,7 @@ int lifecycle(int vms, int latency_us, bool json) {
 struct hotplug_stats {
   std::mutex m;
   std::vector<double> add_us;
+  std::vector<double> release_us;
   uint64_t ops = 0;
   uint64_t errors = 0;
   std::string first_error;
@@ -184,10 +190,12 @@ struct hotplug_stats {
 caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor vm,
                              std::string disk, clock_type::time_point deadline,
                              std::shared_ptr<hotplug_stats> stats, latch* done) {
-  auto record = [stats](double add_us, bool ok, const caf::error* e) {
+  // One completed call: its latency goes to `into` (none for a failure).
+  auto record = [stats](std::vector<double> hotplug_stats::*into, double us, bool ok,
+                        const caf::error* e) {
     std::lock_guard<std::mutex> lock{stats->m};
-    if (add_us >= 0) {
-      stats->add_us.push_back(add_us);
+    if (ok) {
+      ((*stats).*into).push_back(us);
     }
     if (ok) {
       ++stats->ops;
@@ -211,20 +219,21 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor
     self->request(vm, caf::infinite, uvm::add_scsi_atom_v, req)
         .then(
             [=](uvm::scsi_mount&) {
-              record(seconds_since(t0) * 1e6, true, nullptr);
+              auto t1 = clock_type::now();
+              record(&hotplug_stats::add_us, seconds_between(t0, t1) * 1e6, true, nullptr);
               self->request(vm, caf::infinite, uvm::remove_scsi_atom_v, disk, std::string{})
                   .then(
                       [=](caf::ok_atom) {
-                        record(-1, true, nullptr);
+                        record(&hotplug_stats::release_us, seconds_since(t1) * 1e6, true, nullptr);
                         (*step)();
                       },
                       [=](caf::error& e) {
-                        record(-1, false, &e);
+                        record(&hotplug_stats::release_us, 0, false, &e);
                         (*step)();
                       });
             },
             [=](caf::error& e) {
-              record(-1, false, &e);
+              record(&hotplug_stats::add_us, 0, false, &e);
               (*step)();
             });
   };
@@ -279,7 +288,9 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"errors", stats->errors},
                         {"ops_per_s", static_cast<double>(stats->ops) / elapsed},
                         {"add_p50_us", percentile(stats->add_us, 0.5)},
-                        {"add_p99_us", percentile(stats->add_us, 0.99)}};
+                        {"add_p99_us", percentile(stats->add_us, 0.99)},
+                        {"release_p50_us", percentile(stats->release_us, 0.5)},
+                        {"release_p99_us", percentile(stats->release_us, 0.99)}};
   if (!stats->first_error.empty()) {
     out["first_error"] = stats->first_error;
   }

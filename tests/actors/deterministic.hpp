@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/event_bus.hpp"
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "hcs/sim/sim_backend.hpp"
@@ -22,14 +23,17 @@ struct fixture {
   uvm::supervisor_actor supervisor;
   uvm::registry_actor registry;
 
-  fixture() {
+  // `inline_completions`: the simulator completes calls without latency
+  // inside the call (as uvm-bench runs it) instead of on the manual clock.
+  explicit fixture(bool inline_completions = false) {
     cfg.set("scheduler.policy", caf::atom("testing"));
     uvm::register_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     clock = std::make_shared<uvm::hcs::manual_executor>();
     sim = std::make_shared<uvm::hcs::sim_backend>(clock, 7);
-    auto bus = sys->groups().get_local("uvm.events");
+    sim->set_inline_completions(inline_completions);
+    auto bus = uvm::make_event_bus(*sys, "uvm.events");
     supervisor = uvm::spawn_supervisor(*sys, bus);
     uvm::vm_env env;
     env.backend = sim;

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/engine.hpp"
+#include "actors/event_bus.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
@@ -30,6 +31,7 @@ struct event_log {
   std::vector<uvm::vm_restart_event> restarts;
   std::vector<uvm::vm_started_event> started;
   std::vector<uvm::vm_created_event> created;
+  std::vector<uvm::device_event> devices;
 
   size_t exited_for(const std::string& id) {
     std::lock_guard<std::mutex> lock{m};
@@ -52,6 +54,7 @@ caf::behavior event_collector(caf::event_based_actor* self, caf::group bus,
       [=](const uvm::vm_started_event& e) { push(log->started, e); },
       [=](const uvm::vm_created_event& e) { push(log->created, e); },
       [](const uvm::vm_closed_event&) {},
+      [=](const uvm::device_event& e) { push(log->devices, e); },
       [](const caf::ok_atom&) -> caf::ok_atom { return caf::ok_atom_v; },
   };
 }
@@ -127,6 +130,44 @@ TEST_CASE("an LCOW VM goes through create, start, terminate, wait, close", "[eng
   CHECK_FALSE(vm->close());
   CHECK(eng.list()->empty());
   CHECK(eng.find("lcow-life").err().code == uvm::errc::not_found);
+}
+
+TEST_CASE("device events reach the bus's members, and only while it has some", "[engine][bus]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  // Without members there is nobody to build events for.
+  CHECK_FALSE(uvm::has_listeners(eng.events()));
+  auto vm = eng.create_lcow(host.lcow("bus-devices"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  REQUIRE(vm->add_scsi("/d/quiet.vhdx", "/m/quiet", false, uvm::vm_access_type::noop));
+  REQUIRE_FALSE(vm->remove_scsi("/d/quiet.vhdx"));
+  {
+    collector events{eng};
+    CHECK(uvm::has_listeners(eng.events()));
+    auto m = vm->add_scsi("/d/heard.vhdx", "/m/heard", false, uvm::vm_access_type::noop);
+    REQUIRE(m);
+    REQUIRE_FALSE(vm->remove_scsi("/d/heard.vhdx"));
+    REQUIRE(eventually([&] {
+      std::lock_guard<std::mutex> lock{events->m};
+      return events->devices.size() >= 2;
+    }));
+    std::lock_guard<std::mutex> lock{events->m};
+    // Only the calls made while the collector listened are on the bus.
+    REQUIRE(events->devices.size() == 2);
+    const auto& added = events->devices[0];
+    CHECK(added.vm_id == "bus-devices");
+    CHECK(added.kind == "scsi");
+    CHECK(added.action == "added");
+    CHECK(added.host_path == "/d/heard.vhdx");
+    CHECK(added.slot == std::to_string(m->controller) + ":" + std::to_string(m->lun));
+    CHECK(events->devices[1].action == "removed");
+    CHECK(events->devices[1].slot == added.slot);
+  }
+  // The collector ended, and with it its membership.
+  CHECK(eventually([&] { return !uvm::has_listeners(eng.events()); }));
+  REQUIRE_FALSE(vm->terminate());
+  REQUIRE_FALSE(vm->close());
 }
 
 TEST_CASE("the simulator receives the documents the plan built", "[engine]") {
