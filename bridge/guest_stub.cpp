@@ -1,6 +1,7 @@
 #include "bridge/guest_stub.hpp"
 
 #include "hcs/go_json.hpp"
+#include "hcs/json_reader.hpp"
 
 namespace uvm::bridge {
 
@@ -51,10 +52,11 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
     --fail_next_;
     return fail("injected guest fault");
   }
-  auto req = nlohmann::json::parse(guest_request, nullptr, false);
-  if (!req.is_object()) {
+  auto parsed = hcs::read_json(guest_request);
+  if (!parsed || !parsed->is_object()) {
     return hcs::call_result::failure(hcs::hr::invalid_json, "invalid guest request JSON");
   }
+  const auto& req = *parsed;
   auto type = string_member(req, "ResourceType");
   auto request_type = string_member(req, "RequestType");
   if (request_type.empty()) {

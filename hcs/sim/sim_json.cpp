@@ -5,6 +5,7 @@
 
 #include "hcs/backend.hpp"
 #include "hcs/go_json.hpp"
+#include "hcs/json_reader.hpp"
 
 namespace uvm::hcs::sim {
 
@@ -21,14 +22,14 @@ void reject(uint32_t hresult, const std::string& message) {
 }
 
 nlohmann::json parse_object(const std::string& text, const char* what) {
-  auto value = nlohmann::json::parse(text, nullptr, false);
-  if (value.is_discarded()) {
+  auto value = read_json(text);
+  if (!value) {
     reject(hr::invalid_json, std::string("the ") + what + " is not valid JSON");
   }
-  if (!value.is_object()) {
+  if (!value->is_object()) {
     reject(hr::invalid_json, std::string("the ") + what + " is not a JSON object");
   }
-  return value;
+  return std::move(*value);
 }
 
 const nlohmann::json* find_member(const nlohmann::json& obj, std::string_view name) {
