@@ -10,7 +10,7 @@ class members {
 public:
   members& put(const char* key, const std::string& v) {
     if (!v.empty()) {
-      obj_[key] = v;
+      add(key, v);
     }
     return *this;
   }
@@ -19,7 +19,7 @@ public:
 
   members& put(const char* key, bool v) {
     if (v) {
-      obj_[key] = true;
+      add(key, true);
     }
     return *this;
   }
@@ -27,7 +27,7 @@ public:
   template <class Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
   members& put(const char* key, Int v) {
     if (v != 0) {
-      obj_[key] = v;
+      add(key, v);
     }
     return *this;
   }
@@ -35,7 +35,13 @@ public:
   // An `interface{}` member: omitted only when nil.
   members& put(const char* key, const ojson& v) {
     if (!v.is_null()) {
-      obj_[key] = v;
+      add(key, v);
+    }
+    return *this;
+  }
+  members& put(const char* key, ojson&& v) {
+    if (!v.is_null()) {
+      add(key, std::move(v));
     }
     return *this;
   }
@@ -43,7 +49,7 @@ public:
   template <class T>
   members& put(const char* key, const std::optional<T>& v) {
     if (v) {
-      obj_[key] = v->to_json();
+      add(key, v->to_json());
     }
     return *this;
   }
@@ -55,7 +61,7 @@ public:
       for (const auto& e : v) {
         arr.push_back(value_of(e));
       }
-      obj_[key] = std::move(arr);
+      add(key, std::move(arr));
     }
     return *this;
   }
@@ -68,7 +74,7 @@ public:
       for (const auto& [k, e] : v) {
         m[k] = value_of(e);
       }
-      obj_[key] = std::move(m);
+      add(key, std::move(m));
     }
     return *this;
   }
@@ -76,6 +82,12 @@ public:
   ojson done() { return std::move(obj_); }
 
 private:
+  // Every to_json names each member once, so there is nothing to look up
+  // (ordered_json's operator[] searches the members first).
+  void add(const char* key, ojson v) {
+    obj_.get_ref<ojson::object_t&>().emplace_back(key, std::move(v));
+  }
+
   static ojson value_of(const std::string& s) { return s; }
   template <class T>
   static ojson value_of(const T& v) {
@@ -374,20 +386,30 @@ ojson layer::to_json() const {
       .done();
 }
 
-ojson modify_setting_request::to_json() const {
+ojson modify_setting_request::to_json() const& {
+  return modify_setting_request{*this}.to_json();
+}
+
+ojson modify_setting_request::to_json() && {
   members m;
-  m.put("ResourcePath", resource_path).put("RequestType", request_type).put("Settings", settings);
+  m.put("ResourcePath", resource_path)
+      .put("RequestType", request_type)
+      .put("Settings", std::move(settings));
   if (guest_request) {
-    m.put("GuestRequest", *guest_request);
+    m.put("GuestRequest", std::move(*guest_request));
   }
   return m.done();
 }
 
-ojson guest_request::to_json() const {
+ojson guest_request::to_json() const& {
+  return guest_request{*this}.to_json();
+}
+
+ojson guest_request::to_json() && {
   return members()
       .put("RequestType", request_type)
       .put("ResourceType", resource_type)
-      .put("Settings", settings)
+      .put("Settings", std::move(settings))
       .done();
 }
 

@@ -324,14 +324,16 @@ struct modify_setting_request {
   std::string request_type;
   ojson settings; // any; null is omitted
   std::optional<ojson> guest_request;
-  ojson to_json() const;
+  ojson to_json() const&;
+  ojson to_json() &&; // moves the settings instead of copying them
 };
 
 struct guest_request {
   std::string request_type;
   std::string resource_type;
   ojson settings; // any; null is omitted
-  ojson to_json() const;
+  ojson to_json() const&;
+  ojson to_json() &&; // moves the settings instead of copying them
 };
 
 // --- Guest request settings (§7.2) ---
