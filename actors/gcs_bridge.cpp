@@ -287,7 +287,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
   auto& st = self->state;
   st.ctx = std::move(ctx);
   if (st.ctx.guest == "stub") {
-    st.stub.emplace();
+    st.stub = st.ctx.stub ? st.ctx.stub : std::make_shared<stub_guest>(st.ctx.vm_id, st.ctx.log);
   } else {
     guest::service_options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
@@ -305,30 +305,14 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
       [=](guest_modify_atom, const std::string& request,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         auto& st = self->state;
-        // v0.8.8 sends the zero GUID when there is no activity.
-        auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
         if (st.stub) {
-          auto id = st.next_id++;
-          bool logging = st.ctx.log && st.ctx.log->active();
-          if (logging) {
-            auto guest = hcs::ojson::parse(request, nullptr, false);
-            st.ctx.log->write(st.ctx.vm_id, "send", "Request(ModifySettings)", id,
-                              hcs::bridge_modify_body(guest, activity_id));
-          }
-          auto r = st.stub->modify_settings(request);
-          if (logging) {
-            auto response =
-                r.ok() ? bridge::response{} : bridge::failure(r.hresult, r.message, activity_id);
-            response.activity_id = activity_id;
-            st.ctx.log->write(st.ctx.vm_id, "recv", "Response(ModifySettings)", id,
-                              bridge::encode(response));
-          }
-          if (!r.ok()) {
-            // The host bridge's wording for a failed guest RPC (§6.2).
-            return to_caf_error(error{errc::hcs_failure, "guest RPC failure: " + r.message});
+          if (auto e = st.stub->modify_settings(request, activity)) {
+            return to_caf_error(e);
           }
           return caf::ok_atom_v;
         }
+        // v0.8.8 sends the zero GUID when there is no activity.
+        auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
         auto rp = self->make_response_promise<caf::ok_atom>();
         bridge::modify_settings_request req;
         req.base = {bridge::zero_guid, activity_id};

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/core/stub_guest.hpp"
 #include "bridge/frame_log.hpp"
 #include "messages/caf_types.hpp"
 
@@ -26,6 +27,8 @@ struct bridge_context {
   std::shared_ptr<bridge::frame_log> log; // may be null
   caf::actor vm;                          // hears bridge_closed_atom
   caf::group bus;                         // container exits are published here
+  // Guest "stub": the table the device children share (made here if null).
+  std::shared_ptr<stub_guest> stub;
 };
 
 gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "actors/core/stub_guest.hpp"
 #include "actors/gcs_bridge.hpp"
-#include "bridge/guest_stub.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "bridge/stdio_relay.hpp"
@@ -47,7 +47,7 @@ struct guest_container_record {
 
 struct gcs_bridge_state {
   bridge_context ctx;
-  std::optional<bridge::guest_stub> stub; // guest "stub"
+  std::shared_ptr<stub_guest> stub; // guest "stub"
   std::unique_ptr<guest::link> link;
   std::thread reader;
   uint64_t next_id = 0;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/core/scsi_slot_table.hpp"
+#include "actors/core/stub_guest.hpp"
 #include "hcs/backend.hpp"
 #include "messages/caf_types.hpp"
 
@@ -26,6 +27,9 @@ struct scsi_context {
   std::optional<scsi_attachment> scratch; // WCOW: the scratch disk at 0:0
   std::shared_ptr<hcs::backend> backend;
   gcs_bridge_actor bridge;
+  // The guest "stub", asked directly instead of through `bridge` (null for
+  // a real guest).
+  std::shared_ptr<stub_guest> stub;
   caf::group bus;
 };
 

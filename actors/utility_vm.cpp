@@ -154,6 +154,11 @@ void spawn_children(vm_pointer self) {
   bc.log = self->state.env.bridge_log;
   bc.vm = caf::actor_cast<caf::actor>(self);
   bc.bus = self->state.env.bus;
+  std::shared_ptr<stub_guest> stub;
+  if (bc.guest == "stub") {
+    stub = std::make_shared<stub_guest>(plan.id, bc.log);
+    bc.stub = stub;
+  }
   c.bridge = spawn_gcs_bridge(self, std::move(bc));
   scsi_context scsi;
   scsi.vm_id = plan.id;
@@ -167,11 +172,16 @@ void spawn_children(vm_pointer self) {
   }
   scsi.backend = self->state.env.backend;
   scsi.bridge = c.bridge;
+  scsi.stub = stub;
   scsi.bus = self->state.env.bus;
   c.scsi = spawn_scsi_controller(self, std::move(scsi));
-  device_env env{
-      plan.id,  scsi.lcow,          plan.external_guest_connection, self->state.env.backend,
-      c.bridge, self->state.env.bus};
+  device_env env{plan.id,
+                 scsi.lcow,
+                 plan.external_guest_connection,
+                 self->state.env.backend,
+                 c.bridge,
+                 self->state.env.bus,
+                 stub};
   vpmem_context vpmem{env, plan.vpmem_max_count, plan.vpmem_max_size_bytes, std::nullopt};
   if (!plan.vpmem_slot0_key.empty()) {
     vpmem.rootfs_file = plan.vpmem_slot0_key;

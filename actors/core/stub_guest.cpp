@@ -1,0 +1,31 @@
+#include "actors/core/stub_guest.hpp"
+
+#include "bridge/rpc_messages.hpp"
+#include "hcs/device_requests.hpp"
+
+namespace uvm {
+
+error stub_guest::modify_settings(const std::string& request, const std::string& activity) {
+  // v0.8.8 sends the zero GUID when there is no activity.
+  auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
+  auto id = next_id_++;
+  bool logging = log_ && log_->active();
+  if (logging) {
+    auto guest = hcs::ojson::parse(request, nullptr, false);
+    log_->write(vm_id_, "send", "Request(ModifySettings)", id,
+                hcs::bridge_modify_body(guest, activity_id));
+  }
+  auto r = table_.modify_settings(request);
+  if (logging) {
+    auto response =
+        r.ok() ? bridge::response{} : bridge::failure(r.hresult, r.message, activity_id);
+    response.activity_id = activity_id;
+    log_->write(vm_id_, "recv", "Response(ModifySettings)", id, bridge::encode(response));
+  }
+  if (!r.ok()) {
+    return error{errc::hcs_failure, "guest RPC failure: " + r.message};
+  }
+  return {};
+}
+
+} // namespace uvm
