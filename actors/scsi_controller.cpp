@@ -179,43 +179,55 @@ void roll_back(scsi_pointer self, const std::string& path, std::string undo,
   attempt_rollback(self, path, 0);
 }
 
+// What the steps of one attach share (see detach_job).
+struct attach_job {
+  std::string path;
+  std::string activity;
+  std::string vm_id;
+  std::string host;        // the host part of the add
+  hcs::ojson host_request; // kept for the undo, built only if the guest step fails
+};
+
+void fail_attach(scsi_pointer self, const attach_job& job, const error& e) {
+  finish_attach(self, job.path, job.activity, wrap("failed to modify UVM with new SCSI mount", e));
+}
+
 void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& activity) {
   const auto& ctx = self->state.ctx;
   auto req = hcs::scsi_add(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
-  auto path = a.host_path;
-  auto vm_id = ctx.vm_id;
-  auto fail = [self, path, activity](const error& e) {
-    finish_attach(self, path, activity, wrap("failed to modify UVM with new SCSI mount", e));
-  };
   // Without a guest step, or when HCS forwards it, one modify does it all.
   if (!req.guest || !ctx.external_guest) {
     auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
-    modify(self, body, [=](hcs::call_result r) {
+    auto job = std::make_shared<const attach_job>(
+        attach_job{a.host_path, activity, ctx.vm_id, body, nullptr});
+    modify(self, std::move(body), [self, job](hcs::call_result r) {
       if (!r.ok()) {
-        fail(hcs_error("System::Modify", vm_id, r, body));
+        fail_attach(self, *job, hcs_error("System::Modify", job->vm_id, r, job->host));
         return;
       }
-      finish_attach(self, path, activity, {});
+      finish_attach(self, job->path, job->activity, {});
     });
     return;
   }
-  auto host = hcs::go_dump(*req.host);
   auto guest = hcs::go_dump(*req.guest);
-  // Kept for the undo, which is built only when the guest step fails.
-  auto host_request = std::make_shared<const hcs::ojson>(std::move(*req.host));
-  modify(self, host, [=](hcs::call_result r) {
+  auto job = std::make_shared<const attach_job>(
+      attach_job{a.host_path, activity, ctx.vm_id, hcs::go_dump(*req.host), std::move(*req.host)});
+  modify(self, job->host, [self, job, guest = std::move(guest)](hcs::call_result r) {
     if (!r.ok()) {
-      fail(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
+      fail_attach(
+          self, *job,
+          wrap("adding VM resources", hcs_error("System::Modify", job->vm_id, r, job->host)));
       return;
     }
-    guest_modify(self, guest, activity, [=](const error& ge) {
+    guest_modify(self, guest, job->activity, [self, job](const error& ge) {
       if (!ge) {
-        finish_attach(self, path, activity, {});
+        finish_attach(self, job->path, job->activity, {});
         return;
       }
-      auto undo = *host_request;
+      auto undo = job->host_request;
       undo["RequestType"] = "Remove";
-      roll_back(self, path, hcs::go_dump(undo), [=] { fail(wrap("guest modify", ge)); });
+      roll_back(self, job->path, hcs::go_dump(undo),
+                [self, job, ge] { fail_attach(self, *job, wrap("guest modify", ge)); });
     });
   });
 }
@@ -236,56 +248,71 @@ void finish_detach(scsi_pointer self, const std::string& path, const std::string
   retry_parked(self, path);
 }
 
+// What the steps of one detach share; the continuations hold it by pointer
+// instead of each copying the attachment and the request texts.
+struct detach_job {
+  scsi_attachment a;
+  std::string activity;
+  std::string vm_id;
+  hcs::guest_os os;
+  std::string host; // the host part of the removal
+  bool guest_step;
+};
+
+void detach_host(scsi_pointer self, std::shared_ptr<const detach_job> job) {
+  modify(self, job->host, [self, job](hcs::call_result r) {
+    const auto& path = job->a.host_path;
+    if (r.ok()) {
+      finish_detach(self, path, job->activity, job->a, {});
+      return;
+    }
+    auto e = wrap("removing VM resources", hcs_error("System::Modify", job->vm_id, r, job->host));
+    auto remount = hcs::scsi_add(job->os, disk_of(job->a));
+    if (!job->guest_step || !remount.guest) {
+      finish_detach(self, path, job->activity, job->a, e);
+      return;
+    }
+    // The disk stays attached: mount it in the guest again, so that the
+    // guest agrees with the table (the seed left it unmounted).
+    guest_modify(self, hcs::go_dump(*remount.guest), job->activity,
+                 [self, job, e](const error& ge) {
+                   if (ge) {
+                     logging::error({job->vm_id, job->activity},
+                                    "failed to mount the disk again after a failed removal",
+                                    {{"host_path", job->a.host_path}, {"error", ge.text}});
+                   }
+                   finish_detach(self, job->a.host_path, job->activity, job->a, e);
+                 });
+  });
+}
+
 // Guest first (the guest unmounts and lets go of the disk), then the host.
 void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& activity) {
   const auto& ctx = self->state.ctx;
-  auto req = hcs::scsi_remove(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
-  auto path = a.host_path;
-  auto vm_id = ctx.vm_id;
+  auto os = ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow;
+  auto req = hcs::scsi_remove(os, disk_of(a));
   if (!ctx.external_guest) {
     auto body = hcs::go_dump(hcs::combined_request(req));
+    auto path = a.host_path;
+    auto vm_id = ctx.vm_id;
     modify(self, body, [=](hcs::call_result r) {
       finish_detach(self, path, activity, a,
                     r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
     });
     return;
   }
-  auto host = hcs::go_dump(*req.host);
-  auto os = ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow;
-  bool guest_step = req.guest.has_value();
-  auto detach_host = [=] {
-    modify(self, host, [=](hcs::call_result r) {
-      if (r.ok()) {
-        finish_detach(self, path, activity, a, {});
-        return;
-      }
-      auto e = wrap("removing VM resources", hcs_error("System::Modify", vm_id, r, host));
-      auto remount = hcs::scsi_add(os, disk_of(a));
-      if (!guest_step || !remount.guest) {
-        finish_detach(self, path, activity, a, e);
-        return;
-      }
-      // The disk stays attached: mount it in the guest again, so that the
-      // guest agrees with the table (the seed left it unmounted).
-      guest_modify(self, hcs::go_dump(*remount.guest), activity, [=](const error& ge) {
-        if (ge) {
-          logging::error({vm_id, activity}, "failed to mount the disk again after a failed removal",
-                         {{"host_path", path}, {"error", ge.text}});
-        }
-        finish_detach(self, path, activity, a, e);
-      });
-    });
-  };
+  auto job = std::make_shared<const detach_job>(
+      detach_job{a, activity, ctx.vm_id, os, hcs::go_dump(*req.host), req.guest.has_value()});
   if (!req.guest) {
-    detach_host();
+    detach_host(self, std::move(job));
     return;
   }
-  guest_modify(self, hcs::go_dump(*req.guest), activity, [=](const error& ge) {
+  guest_modify(self, hcs::go_dump(*req.guest), activity, [self, job](const error& ge) {
     if (ge) {
-      finish_detach(self, path, activity, a, wrap("guest modify", ge));
+      finish_detach(self, job->a.host_path, job->activity, job->a, wrap("guest modify", ge));
       return;
     }
-    detach_host();
+    detach_host(self, job);
   });
 }
 
