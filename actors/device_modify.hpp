@@ -142,24 +142,33 @@ std::function<void(const error&)> reply_ok(Self self,
   };
 }
 
+// Sends `body` to HCS for the child at `to`. A completion inside the call
+// (the simulator's inline completions) is returned for the caller to handle
+// at once; any other reaches the child as hcs_done(id).
+inline std::optional<hcs::call_result> modify_backend(hcs::backend& backend,
+                                                      const std::string& vm_id, std::string body,
+                                                      caf::actor_addr to, uint64_t id) {
+  auto here = std::make_shared<hcs::inline_completion>();
+  backend.modify(vm_id, std::move(body), [to = std::move(to), id, here](hcs::call_result r) {
+    if (here->keep(r)) {
+      return;
+    }
+    if (auto hdl = caf::actor_cast<caf::actor>(to)) {
+      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
+    }
+  });
+  return here->close();
+}
+
 // `done` may run before send_host returns (a completion inside the call);
 // callers make it their last step.
 template <class Self>
 void send_host(Self self, std::string body, device_dispatch::hcs_done done) {
   auto& d = self->state.dispatch;
   auto id = d.expect_hcs(std::move(done));
-  auto addr = self->address();
-  auto here = std::make_shared<hcs::inline_completion>();
-  d.env().backend->modify(d.env().vm_id, std::move(body), [addr, id, here](hcs::call_result r) {
-    if (here->keep(r)) {
-      return;
-    }
-    if (auto hdl = caf::actor_cast<caf::actor>(addr)) {
-      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
-    }
-  });
-  if (auto r = here->close()) {
-    self->state.dispatch.hcs_completed(id, std::move(*r));
+  if (auto r =
+          modify_backend(*d.env().backend, d.env().vm_id, std::move(body), self->address(), id)) {
+    d.hcs_completed(id, std::move(*r));
   }
 }
 

@@ -7,10 +7,10 @@
 
 #include "actors/core/hcs_errors.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/device_modify.hpp"
 #include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
 #include "hcs/go_json.hpp"
-#include "hcs/inline_completion.hpp"
 
 namespace uvm {
 
@@ -74,20 +74,10 @@ T take(std::map<std::string, T>& m, const std::string& key) {
 // `done` may run before modify returns (a completion inside the call):
 // callers make it their last step.
 void modify(scsi_pointer self, std::string request, std::function<void(hcs::call_result)> done) {
-  auto here = std::make_shared<hcs::inline_completion>();
   auto id = self->state.next_call++;
   self->state.calls.emplace(id, std::move(done));
-  auto addr = self->address();
-  self->state.ctx.backend->modify(self->state.ctx.vm_id, std::move(request),
-                                  [addr, id, here](hcs::call_result r) {
-                                    if (here->keep(r)) {
-                                      return;
-                                    }
-                                    if (auto hdl = caf::actor_cast<scsi_actor>(addr)) {
-                                      caf::anon_send(hdl, hcs_done_atom_v, id, std::move(r));
-                                    }
-                                  });
-  if (auto r = here->close()) {
+  if (auto r = modify_backend(*self->state.ctx.backend, self->state.ctx.vm_id, std::move(request),
+                              self->address(), id)) {
     auto node = self->state.calls.extract(id);
     node.mapped()(std::move(*r));
   }
