@@ -24,7 +24,6 @@
 #include "actors/core/stub_guest.hpp"
 #include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
-#include "hcs/go_json.hpp"
 #include "hcs/inline_completion.hpp"
 #include "messages/caf_types.hpp"
 
@@ -217,7 +216,7 @@ void try_rollback(Self self, uint64_t token, uint32_t attempt) {
 template <class Self>
 void send_whole(Self self, const hcs::device_request& req, std::function<void(const error&)> done) {
   auto vm_id = self->state.dispatch.env().vm_id;
-  auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
+  auto body = hcs::combined_request(req);
   send_host(self, body, [vm_id, body, done](hcs::call_result r) {
     done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
   });
@@ -236,17 +235,13 @@ void modify_add(Self self, hcs::device_request req, const std::string& activity,
     send_whole(self, req, done);
     return;
   }
-  auto guest = hcs::go_dump(*req.guest);
-  bool host_add = req.host && req.host->value("RequestType", "") == "Add" &&
-                  !req.host->value("ResourcePath", "").empty();
-  if (!host_add) {
+  auto guest = std::move(*req.guest);
+  if (!req.host_adds) {
     send_guest(self, guest, activity,
                [done](const error& ge) { done(ge ? wrap("guest modify", ge) : error{}); });
     return;
   }
-  auto host = hcs::go_dump(*req.host);
-  // Kept for the undo, which is built only when a guest step fails.
-  auto host_request = std::make_shared<const hcs::ojson>(std::move(*req.host));
+  auto host = std::move(*req.host);
   send_host(self, host, [=](hcs::call_result r) {
     if (!r.ok()) {
       done(wrap("adding VM resources", hcs_error("System::Modify", vm_id, r, host)));
@@ -257,9 +252,7 @@ void modify_add(Self self, hcs::device_request req, const std::string& activity,
         done({});
         return;
       }
-      auto undo = *host_request;
-      undo["RequestType"] = "Remove";
-      auto token = self->state.dispatch.hold_rollback(hcs::go_dump(undo),
+      auto token = self->state.dispatch.hold_rollback(hcs::host_undo(host),
                                                       [=] { done(wrap("guest modify", ge)); });
       try_rollback(self, token, 0);
     });
@@ -270,7 +263,7 @@ void modify_add(Self self, hcs::device_request req, const std::string& activity,
 // the host step fails the resource is still attached, so the guest gets
 // `restore` (the guest part of the add) again and agrees with the table.
 template <class Self>
-void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs::ojson> restore,
+void modify_remove(Self self, const hcs::device_request& req, std::optional<std::string> restore,
                    const std::string& activity, std::function<void(const error&)> done) {
   const auto& env = self->state.dispatch.env();
   auto vm_id = env.vm_id;
@@ -278,12 +271,8 @@ void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs:
     send_whole(self, req, done);
     return;
   }
-  bool host_remove = req.host && !req.host->value("ResourcePath", "").empty();
-  std::optional<std::string> host;
-  if (host_remove) {
-    host = hcs::go_dump(*req.host);
-  }
-  send_guest(self, hcs::go_dump(*req.guest), activity, [=](const error& ge) {
+  auto host = req.host;
+  send_guest(self, *req.guest, activity, [=](const error& ge) {
     if (ge) {
       done(wrap("guest modify", ge));
       return;
@@ -302,7 +291,7 @@ void modify_remove(Self self, const hcs::device_request& req, std::optional<hcs:
         done(e);
         return;
       }
-      send_guest(self, hcs::go_dump(*restore), activity, [=](const error& re) {
+      send_guest(self, *restore, activity, [=](const error& re) {
         if (re) {
           logging::error({vm_id, activity}, "failed to restore the guest after a failed removal",
                          {{"error", re.text}});

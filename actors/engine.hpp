@@ -90,6 +90,9 @@ public:
                                             const std::string& activity = {});
   error remove_scsi(const std::string& host_path, const std::string& activity = {});
   result<std::string> get_scsi_uvm_path(const std::string& host_path);
+  // The SCSI child, for callers that send their SCSI calls to it directly
+  // (scsi_ctl_atom: one actor hop less per call). Only while the VM runs.
+  result<scsi_actor> scsi_controller();
   // The next `count` guest requests of this VM fail (fault injection for
   // the in-process guest).
   void guest_fail(uint32_t count);

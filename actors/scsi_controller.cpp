@@ -7,10 +7,10 @@
 
 #include "actors/core/hcs_errors.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/core/vm_lifecycle.hpp"
 #include "actors/device_modify.hpp"
 #include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
-#include "hcs/go_json.hpp"
 
 namespace uvm {
 
@@ -43,6 +43,9 @@ struct scsi_controller_state {
   std::map<std::string, std::pair<std::string, std::function<void()>>> rollbacks;
   std::unordered_map<uint64_t, std::function<void(hcs::call_result)>> calls;
   uint64_t next_call = 0;
+  // The VM's state as the VM last reported it: callers that send here
+  // directly get the VM's error when it is not running.
+  lifecycle_state vm_state = lifecycle_state::created;
   static inline const char* name = "uvm_scsi";
 };
 
@@ -174,8 +177,7 @@ struct attach_job {
   std::string path;
   std::string activity;
   std::string vm_id;
-  std::string host;        // the host part of the add
-  hcs::ojson host_request; // kept for the undo, built only if the guest step fails
+  std::string host; // the host part of the add
 };
 
 void fail_attach(scsi_pointer self, const attach_job& job, const error& e) {
@@ -187,9 +189,9 @@ void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& 
   auto req = hcs::scsi_add(ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow, disk_of(a));
   // Without a guest step, or when HCS forwards it, one modify does it all.
   if (!req.guest || !ctx.external_guest) {
-    auto body = hcs::go_dump(req.guest ? hcs::combined_request(req) : *req.host);
-    auto job = std::make_shared<const attach_job>(
-        attach_job{a.host_path, activity, ctx.vm_id, body, nullptr});
+    auto body = hcs::combined_request(req);
+    auto job =
+        std::make_shared<const attach_job>(attach_job{a.host_path, activity, ctx.vm_id, body});
     modify(self, std::move(body), [self, job](hcs::call_result r) {
       if (!r.ok()) {
         fail_attach(self, *job, hcs_error("System::Modify", job->vm_id, r, job->host));
@@ -199,9 +201,9 @@ void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& 
     });
     return;
   }
-  auto guest = hcs::go_dump(*req.guest);
+  auto guest = std::move(*req.guest);
   auto job = std::make_shared<const attach_job>(
-      attach_job{a.host_path, activity, ctx.vm_id, hcs::go_dump(*req.host), std::move(*req.host)});
+      attach_job{a.host_path, activity, ctx.vm_id, std::move(*req.host)});
   modify(self, job->host, [self, job, guest = std::move(guest)](hcs::call_result r) {
     if (!r.ok()) {
       fail_attach(
@@ -214,9 +216,7 @@ void run_attach(scsi_pointer self, const scsi_attachment& a, const std::string& 
         finish_attach(self, job->path, job->activity, {});
         return;
       }
-      auto undo = job->host_request;
-      undo["RequestType"] = "Remove";
-      roll_back(self, job->path, hcs::go_dump(undo),
+      roll_back(self, job->path, hcs::host_undo(job->host),
                 [self, job, ge] { fail_attach(self, *job, wrap("guest modify", ge)); });
     });
   });
@@ -264,15 +264,14 @@ void detach_host(scsi_pointer self, std::shared_ptr<const detach_job> job) {
     }
     // The disk stays attached: mount it in the guest again, so that the
     // guest agrees with the table (the seed left it unmounted).
-    guest_modify(self, hcs::go_dump(*remount.guest), job->activity,
-                 [self, job, e](const error& ge) {
-                   if (ge) {
-                     logging::error({job->vm_id, job->activity},
-                                    "failed to mount the disk again after a failed removal",
-                                    {{"host_path", job->a.host_path}, {"error", ge.text}});
-                   }
-                   finish_detach(self, job->a.host_path, job->activity, job->a, e);
-                 });
+    guest_modify(self, *remount.guest, job->activity, [self, job, e](const error& ge) {
+      if (ge) {
+        logging::error({job->vm_id, job->activity},
+                       "failed to mount the disk again after a failed removal",
+                       {{"host_path", job->a.host_path}, {"error", ge.text}});
+      }
+      finish_detach(self, job->a.host_path, job->activity, job->a, e);
+    });
   });
 }
 
@@ -282,7 +281,7 @@ void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& 
   auto os = ctx.lcow ? hcs::guest_os::lcow : hcs::guest_os::wcow;
   auto req = hcs::scsi_remove(os, disk_of(a));
   if (!ctx.external_guest) {
-    auto body = hcs::go_dump(hcs::combined_request(req));
+    auto body = hcs::combined_request(req);
     auto path = a.host_path;
     auto vm_id = ctx.vm_id;
     modify(self, body, [=](hcs::call_result r) {
@@ -292,12 +291,12 @@ void run_detach(scsi_pointer self, const scsi_attachment& a, const std::string& 
     return;
   }
   auto job = std::make_shared<const detach_job>(
-      detach_job{a, activity, ctx.vm_id, os, hcs::go_dump(*req.host), req.guest.has_value()});
+      detach_job{a, activity, ctx.vm_id, os, std::move(*req.host), req.guest.has_value()});
   if (!req.guest) {
     detach_host(self, std::move(job));
     return;
   }
-  guest_modify(self, hcs::go_dump(*req.guest), activity, [self, job](const error& ge) {
+  guest_modify(self, *req.guest, activity, [self, job](const error& ge) {
     if (ge) {
       finish_detach(self, job->a.host_path, job->activity, job->a, wrap("guest modify", ge));
       return;
@@ -352,6 +351,14 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
   }
 }
 
+caf::error check_running(scsi_pointer self, const char* what) {
+  const auto& st = self->state;
+  if (st.vm_state == lifecycle_state::running) {
+    return {};
+  }
+  return to_caf_error(state_error(st.ctx.vm_id, st.vm_state, what));
+}
+
 // The VM is gone: every caller still waiting learns why.
 void fail_everything(scsi_pointer self, const caf::error& why) {
   auto& st = self->state;
@@ -386,17 +393,26 @@ scsi_actor::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {
   self->state.ctx = std::move(ctx);
   return {
       [=](add_scsi_atom, scsi_add_request& req) -> caf::result<scsi_mount> {
+        if (auto e = check_running(self, scsi_call::add)) {
+          return e;
+        }
         auto rp = self->make_response_promise<scsi_mount>();
         handle_add(self, std::move(req), rp);
         return rp;
       },
       [=](remove_scsi_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
+        if (auto e = check_running(self, scsi_call::remove)) {
+          return e;
+        }
         auto rp = self->make_response_promise<caf::ok_atom>();
         handle_remove(self, host_path, activity, rp);
         return rp;
       },
       [=](scsi_path_atom, const std::string& host_path) -> caf::result<std::string> {
+        if (auto e = check_running(self, scsi_call::path)) {
+          return e;
+        }
         auto a = self->state.table->find(host_path);
         if (!a) {
           return to_caf_error(a.err());
@@ -404,6 +420,7 @@ scsi_actor::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {
         return a->uvm_path;
       },
       [=](view_atom) -> std::string { return self->state.table->to_json().dump(); },
+      [=](vm_state_atom, lifecycle_state state) { self->state.vm_state = state; },
       [=](vm_exit_atom, const caf::error& why) {
         fail_everything(self, why);
         self->quit();

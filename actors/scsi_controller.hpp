@@ -33,6 +33,15 @@ struct scsi_context {
   caf::group bus;
 };
 
+// What each SCSI call says it cannot do when the VM is not running; the VM
+// and the child give the same error.
+namespace scsi_call {
+constexpr const char* add = "add a SCSI disk";
+constexpr const char* remove = "remove a SCSI disk";
+constexpr const char* path = "look up a SCSI disk";
+} // namespace scsi_call
+
+// The child starts in the `created` state; the VM reports every change.
 scsi_actor spawn_scsi_controller(caf::local_actor* parent, scsi_context ctx);
 
 } // namespace uvm

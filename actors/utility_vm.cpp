@@ -300,18 +300,30 @@ void create_system(vm_pointer self, const std::string& activity,
       done);
 }
 
+// The SCSI child answers callers that send to it directly, so it follows
+// the lifecycle; it hears of a change before anyone else can act on it.
+void report_state(vm_pointer self) {
+  if (self->state.children) {
+    self->send(self->state.children->scsi, vm_state_atom_v, self->state.life.state());
+  }
+}
+
+// After begin_start.
 void start_system(vm_pointer self, const std::string& activity,
                   std::function<void(const error&)> done) {
   auto id = self->state.plan.id;
+  report_state(self);
   call_backend(
       self, [id](hcs::backend& b, hcs::completion c) { b.start(id, std::move(c)); },
       [self, id, activity, done](hcs::call_result r) {
         if (!r.ok()) {
           self->state.life.start_failed();
+          report_state(self);
           done(hcs_error("System::Start", id, r));
           return;
         }
         self->state.life.start_succeeded();
+        report_state(self);
         logging::info(log_ctx(self, activity), "utility VM started");
         publish(self,
                 caf::make_message(vm_started_event{id, activity, self->state.life.restarts()}));
@@ -319,6 +331,7 @@ void start_system(vm_pointer self, const std::string& activity,
       },
       [self, done](const error& e) {
         self->state.life.start_failed();
+        report_state(self);
         done(e);
       });
 }
@@ -330,6 +343,7 @@ void stop_system(vm_pointer self, bool forced, const std::string& activity,
     done({});
     return;
   }
+  report_state(self);
   self->state.exit_activity = activity;
   auto id = self->state.plan.id;
   call_backend(
@@ -575,15 +589,21 @@ utility_vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec 
         return rp;
       },
       [=](add_scsi_atom add, scsi_add_request& req) -> caf::result<scsi_mount> {
-        return route<scsi_mount>(self, "add a SCSI disk", &vm_children::scsi, add, std::move(req));
+        return route<scsi_mount>(self, scsi_call::add, &vm_children::scsi, add, std::move(req));
       },
       [=](remove_scsi_atom rm, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return route<caf::ok_atom>(self, "remove a SCSI disk", &vm_children::scsi, rm, host_path,
+        return route<caf::ok_atom>(self, scsi_call::remove, &vm_children::scsi, rm, host_path,
                                    activity);
       },
       [=](scsi_path_atom get, const std::string& host_path) -> caf::result<std::string> {
-        return route<std::string>(self, "look up a SCSI disk", &vm_children::scsi, get, host_path);
+        return route<std::string>(self, scsi_call::path, &vm_children::scsi, get, host_path);
+      },
+      [=](scsi_ctl_atom) -> caf::result<scsi_actor> {
+        if (auto e = self->state.life.check_running("hand out its SCSI controller")) {
+          return to_caf_error(e);
+        }
+        return self->state.children->scsi;
       },
       [=](add_vpmem_atom a, const std::string& host_path,
           const std::string& activity) -> caf::result<std::string> {

@@ -41,7 +41,6 @@
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "hcs/device_requests.hpp"
-#include "hcs/go_json.hpp"
 
 namespace {
 
@@ -187,10 +186,12 @@ struct hotplug_stats {
   std::string first_error;
 };
 
-// One caller: add its disk, remove it, again, until the deadline.
-caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor vm,
-                             std::string disk, clock_type::time_point deadline,
-                             std::shared_ptr<hotplug_stats> stats, latch* done) {
+// One caller: add its disk, remove it, again, until the deadline. `Target`
+// is the VM (which routes each call to its SCSI child) or the SCSI child.
+template <class Target>
+caf::behavior hotplug_caller(caf::event_based_actor* self, Target vm, std::string disk,
+                             clock_type::time_point deadline, std::shared_ptr<hotplug_stats> stats,
+                             latch* done) {
   // One completed call: its latency goes to `into` (none for a failure).
   auto record = [stats](std::vector<double> hotplug_stats::*into, double us, bool ok,
                         const caf::error* e) {
@@ -243,7 +244,7 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, uvm::utility_vm_actor
 }
 
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads, const std::string& guest) {
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm) {
   boot_files boot;
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
@@ -259,8 +260,17 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   // Up to 4 controllers so that 256 callers fit.
   o.scsi_controller_count = static_cast<uint32_t>(std::min(4, (callers + 63) / 64));
   auto vm = eng.create_lcow(o);
-  if (!vm || vm->start()) {
-    std::cerr << "hotplug: could not create and start the VM\n";
+  if (!vm) {
+    std::cerr << "hotplug: could not create the VM: " << vm.err().text << "\n";
+    return 1;
+  }
+  if (auto e = vm->start()) {
+    std::cerr << "hotplug: could not start the VM: " << e.text << "\n";
+    return 1;
+  }
+  auto scsi = vm->scsi_controller();
+  if (!scsi) {
+    std::cerr << "hotplug: " << scsi.err().text << "\n";
     return 1;
   }
   auto lat = std::chrono::microseconds{latency_us};
@@ -271,8 +281,13 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   auto deadline =
       t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
   for (int i = 0; i < callers; ++i) {
-    eng.system().spawn(hotplug_caller, vm->actor(), "/bench/disk-" + std::to_string(i) + ".vhdx",
-                       deadline, stats, &done);
+    auto disk = "/bench/disk-" + std::to_string(i) + ".vhdx";
+    if (via_vm) {
+      eng.system().spawn(hotplug_caller<uvm::utility_vm_actor>, vm->actor(), disk, deadline, stats,
+                         &done);
+    } else {
+      eng.system().spawn(hotplug_caller<uvm::scsi_actor>, *scsi, disk, deadline, stats, &done);
+    }
   }
   done.wait();
   auto elapsed = seconds_since(t0);
@@ -283,6 +298,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"callers", callers},
                         {"scheduler_threads", threads},
                         {"guest", guest},
+                        {"calls_to", via_vm ? "vm" : "scsi_controller"},
                         {"sim_inline_completions", cfg.sim_inline_completions},
                         {"seconds", elapsed},
                         {"ops", stats->ops},
@@ -549,9 +565,9 @@ std::vector<disk_slot> make_slots(size_t count) {
     disk.uvm_path = "/run/mounts/m" + std::to_string(i);
     uvm::bridge::modify_settings_request req;
     req.base.container_id = uvm::bridge::zero_guid;
-    req.request = uvm::hcs::go_dump(*uvm::hcs::scsi_add(uvm::hcs::guest_os::lcow, disk).guest);
+    req.request = *uvm::hcs::scsi_add(uvm::hcs::guest_os::lcow, disk).guest;
     slots[i].add_body = uvm::bridge::encode(req);
-    req.request = uvm::hcs::go_dump(*uvm::hcs::scsi_remove(uvm::hcs::guest_os::lcow, disk).guest);
+    req.request = *uvm::hcs::scsi_remove(uvm::hcs::guest_os::lcow, disk).guest;
     slots[i].remove_body = uvm::bridge::encode(req);
   }
   return slots;
@@ -709,6 +725,10 @@ int main(int argc, char** argv) {
                  "the VM's guest agent: stub (the guest's mount table, no protocol; default), "
                  "in-process (the bridge protocol over a socketpair), exec:CMD, unix:PATH");
   hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
+  bool via_vm = false;
+  hp->add_flag("--via-vm", via_vm,
+               "send the calls to the VM, which routes them to its SCSI child (default: to the "
+               "SCSI child, as handed out by the VM)");
   hp->add_option("--moderate-sleep-us", moderate_sleep_us,
                  "work stealing: idle worker sleep between polls")
       ->check(CLI::Range(0, 100000));
@@ -746,8 +766,8 @@ int main(int argc, char** argv) {
     return lifecycle(vms, latency_us, json);
   }
   if (*hp) {
-    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads,
-                   guest);
+    return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,
+                   via_vm);
   }
   return roundtrip(calls, json);
 }

@@ -65,8 +65,9 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
   if (!known_type(type)) {
     return fail("invalid ResourceType '" + type + "'");
   }
+  static const nlohmann::json no_settings = nlohmann::json::object();
   auto* found = hcs::find_ci(req, "Settings");
-  const auto settings = found != nullptr ? *found : nlohmann::json::object();
+  const auto& settings = found != nullptr ? *found : no_settings;
   auto key = resource_key(type, settings);
   // A disk attached without a mount path asks nothing of the guest.
   if (key.empty() && type == "MappedVirtualDisk") {

@@ -1,25 +1,44 @@
 #include "hcs/device_requests.hpp"
 
+#include <stdexcept>
+
 #include "hcs/go_json.hpp"
+#include "hcs/json_reader.hpp"
 
 namespace uvm::hcs {
 
 namespace {
 
-ojson host_part(const std::string& path, const char* type, ojson settings = nullptr) {
-  return modify_setting_request{path, type, std::move(settings), std::nullopt}.to_json();
+template <class T>
+raw_json raw(const T& settings) {
+  return {go_text(settings)};
 }
 
-ojson guest_part(const char* resource, const char* type, ojson settings) {
-  return guest_request{type, resource, std::move(settings)}.to_json();
+std::string host_part(const std::string& path, const char* type, raw_json settings = {}) {
+  return go_text(modify_setting_request{path, type, std::move(settings), {}});
 }
 
-ojson net_mod(const std::string& nic_id, const char* type, bool rs4, ojson settings = nullptr) {
-  return network_modify_request{nic_id, type, std::move(settings), rs4}.to_json();
+std::string guest_part(const char* resource, const char* type, raw_json settings) {
+  return go_text(guest_request{type, resource, std::move(settings)});
 }
 
-ojson adapter_settings(const network_endpoint& endpoint) {
-  return network_adapter{endpoint.id, endpoint.mac_address}.to_json();
+// A request with a host part; `guest` may be absent.
+device_request with_host(const std::string& path, const char* type, raw_json settings,
+                         std::optional<std::string> guest = std::nullopt) {
+  bool adds = !path.empty() && std::string_view(type) == request_type::add;
+  return {host_part(path, type, std::move(settings)), std::move(guest), adds};
+}
+
+device_request guest_only(std::string guest) {
+  return {std::nullopt, std::move(guest), false};
+}
+
+raw_json net_mod(const std::string& nic_id, const char* type, bool rs4, ojson settings = nullptr) {
+  return raw(network_modify_request{nic_id, type, std::move(settings), rs4});
+}
+
+raw_json adapter_settings(const network_endpoint& endpoint) {
+  return raw(network_adapter{endpoint.id, endpoint.mac_address});
 }
 
 std::string without_pipe_prefix(const std::string& path) {
@@ -28,20 +47,40 @@ std::string without_pipe_prefix(const std::string& path) {
 
 } // namespace
 
-ojson combined_request(const device_request& request) {
-  ojson out = request.host.value_or(ojson::object());
-  if (request.guest) {
-    out["GuestRequest"] = *request.guest;
+std::string combined_request(const device_request& request) {
+  std::string host = request.host.value_or("{}");
+  if (!request.guest) {
+    return host;
   }
-  return out;
+  // GuestRequest is the last member of a ModifySettingRequest.
+  host.pop_back();
+  if (host.size() > 1) {
+    host += ',';
+  }
+  host += "\"GuestRequest\":";
+  host += *request.guest;
+  host += '}';
+  return host;
 }
 
-std::string bridge_modify_body(const ojson& guest, const std::string& activity_id) {
-  ojson body = ojson::object();
-  body["ContainerId"] = null_container_id;
-  body["ActivityId"] = activity_id;
-  body["Request"] = guest;
-  return go_dump(body) + "\n";
+std::string host_undo(const std::string& host_add) {
+  auto request = read_ordered_json(host_add);
+  if (!request || !request->is_object()) {
+    throw std::invalid_argument("host_undo: the host part is not a JSON object");
+  }
+  (*request)["RequestType"] = request_type::remove;
+  return go_dump(*request);
+}
+
+std::string bridge_modify_body(const std::string& guest, const std::string& activity_id) {
+  std::string body = "{\"ContainerId\":";
+  go_append_string(body, null_container_id);
+  body += ",\"ActivityId\":";
+  go_append_string(body, activity_id);
+  body += ",\"Request\":";
+  body += guest;
+  body += "}\n";
+  return body;
 }
 
 device_request scsi_add(guest_os os, const scsi_disk& disk) {
@@ -49,53 +88,51 @@ device_request scsi_add(guest_os os, const scsi_disk& disk) {
   settings.type = disk.type;
   settings.path = disk.host_path;
   settings.read_only = disk.read_only;
-  device_request out{host_part(scsi_attachment_path(disk.controller, disk.lun), request_type::add,
-                               settings.to_json()),
-                     std::nullopt};
+  auto path = scsi_attachment_path(disk.controller, disk.lun);
   if (disk.uvm_path.empty()) {
-    return out;
+    return with_host(path, request_type::add, raw(settings));
   }
-  ojson guest;
+  raw_json guest;
   if (os == guest_os::lcow) {
-    guest = lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
-                                     static_cast<uint8_t>(disk.controller), disk.read_only}
-                .to_json();
+    guest = raw(lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                         static_cast<uint8_t>(disk.controller), disk.read_only});
   } else {
     // WCOW does not send the read-only flag to the guest.
-    guest = wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)}.to_json();
+    guest = raw(wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)});
   }
-  out.guest = guest_part(resource_type::mapped_virtual_disk, request_type::add, guest);
-  return out;
+  return with_host(
+      path, request_type::add, raw(settings),
+      guest_part(resource_type::mapped_virtual_disk, request_type::add, std::move(guest)));
 }
 
 device_request scsi_remove(guest_os os, const scsi_disk& disk) {
-  ojson guest;
+  raw_json guest;
   if (os == guest_os::wcow && !disk.uvm_path.empty()) {
-    guest = wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)}.to_json();
+    guest = raw(wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)});
   } else {
     // LCOW always tells the guest, so it ejects the device before the LUN
     // can be reused.
-    guest = lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
-                                     static_cast<uint8_t>(disk.controller), false}
-                .to_json();
+    guest = raw(lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                         static_cast<uint8_t>(disk.controller), false});
   }
-  return {host_part(scsi_attachment_path(disk.controller, disk.lun), request_type::remove),
-          guest_part(resource_type::mapped_virtual_disk, request_type::remove, guest)};
+  return with_host(
+      scsi_attachment_path(disk.controller, disk.lun), request_type::remove, {},
+      guest_part(resource_type::mapped_virtual_disk, request_type::remove, std::move(guest)));
 }
 
 device_request vpmem_add(uint32_t device_number, const std::string& host_path,
                          const std::string& uvm_path) {
   // Hot-added layers are always announced as Vhd1.
   virtual_pmem_device settings{host_path, true, "Vhd1"};
-  return {host_part(vpmem_device_path(device_number), request_type::add, settings.to_json()),
-          guest_part(resource_type::vpmem_device, request_type::add,
-                     lcow_mapped_vpmem_device{device_number, uvm_path}.to_json())};
+  return with_host(vpmem_device_path(device_number), request_type::add, raw(settings),
+                   guest_part(resource_type::vpmem_device, request_type::add,
+                              raw(lcow_mapped_vpmem_device{device_number, uvm_path})));
 }
 
 device_request vpmem_remove(uint32_t device_number, const std::string& uvm_path) {
-  return {host_part(vpmem_device_path(device_number), request_type::remove),
-          guest_part(resource_type::vpmem_device, request_type::remove,
-                     lcow_mapped_vpmem_device{device_number, uvm_path}.to_json())};
+  return with_host(vpmem_device_path(device_number), request_type::remove, {},
+                   guest_part(resource_type::vpmem_device, request_type::remove,
+                              raw(lcow_mapped_vpmem_device{device_number, uvm_path})));
 }
 
 device_request plan9_add(const plan9_mount& mount) {
@@ -106,10 +143,10 @@ device_request plan9_add(const plan9_mount& mount) {
   settings.port = plan9_port;
   settings.flags = mount.flags;
   settings.allowed_files = mount.allowed_files;
-  return {host_part(plan9_shares_path, request_type::add, settings.to_json()),
-          guest_part(resource_type::mapped_directory, request_type::add,
-                     lcow_mapped_directory{mount.uvm_path, plan9_port, mount.name, mount.read_only}
-                         .to_json())};
+  return with_host(plan9_shares_path, request_type::add, raw(settings),
+                   guest_part(resource_type::mapped_directory, request_type::add,
+                              raw(lcow_mapped_directory{mount.uvm_path, plan9_port, mount.name,
+                                                        mount.read_only})));
 }
 
 device_request plan9_remove(const std::string& name, const std::string& uvm_path) {
@@ -117,9 +154,9 @@ device_request plan9_remove(const std::string& name, const std::string& uvm_path
   settings.name = name;
   settings.access_name = name;
   settings.port = plan9_port;
-  return {host_part(plan9_shares_path, request_type::remove, settings.to_json()),
-          guest_part(resource_type::mapped_directory, request_type::remove,
-                     lcow_mapped_directory{uvm_path, plan9_port, name, false}.to_json())};
+  return with_host(plan9_shares_path, request_type::remove, raw(settings),
+                   guest_part(resource_type::mapped_directory, request_type::remove,
+                              raw(lcow_mapped_directory{uvm_path, plan9_port, name, false})));
 }
 
 std::string describe_plan9_remove(const std::string& name, const std::string& uvm_path) {
@@ -133,17 +170,17 @@ std::string describe_plan9_remove(const std::string& name, const std::string& uv
 }
 
 device_request vsmb_add(const virtual_smb_share& share) {
-  return {host_part(vsmb_shares_path, request_type::add, share.to_json()), std::nullopt};
+  return with_host(vsmb_shares_path, request_type::add, raw(share));
 }
 
 device_request vsmb_update(const virtual_smb_share& share) {
-  return {host_part(vsmb_shares_path, request_type::update, share.to_json()), std::nullopt};
+  return with_host(vsmb_shares_path, request_type::update, raw(share));
 }
 
 device_request vsmb_remove(const std::string& name) {
   virtual_smb_share settings;
   settings.name = name;
-  return {host_part(vsmb_shares_path, request_type::remove, settings.to_json()), std::nullopt};
+  return with_host(vsmb_shares_path, request_type::remove, raw(settings));
 }
 
 std::string describe_vsmb_remove(const std::string& name) {
@@ -153,11 +190,11 @@ std::string describe_vsmb_remove(const std::string& name) {
 }
 
 device_request pipe_add(const std::string& host_pipe) {
-  return {host_part(mapped_pipe_path(host_pipe), request_type::add), std::nullopt};
+  return with_host(mapped_pipe_path(host_pipe), request_type::add, {});
 }
 
 device_request pipe_remove(const std::string& host_pipe) {
-  return {host_part(mapped_pipe_path(host_pipe), request_type::remove), std::nullopt};
+  return with_host(mapped_pipe_path(host_pipe), request_type::remove, {});
 }
 
 bool is_pipe(const std::string& path) {
@@ -172,13 +209,13 @@ pipe_mapping container_pipe_mapping(bool in_uvm, const std::string& source,
 }
 
 device_request vpci_add(const std::string& device_id, const virtual_pci_device& device) {
-  return {host_part(virtual_pci_path(device_id), request_type::add, device.to_json()),
-          guest_part(resource_type::vpci_device, request_type::add,
-                     lcow_mapped_vpci_device{device_id}.to_json())};
+  return with_host(virtual_pci_path(device_id), request_type::add, raw(device),
+                   guest_part(resource_type::vpci_device, request_type::add,
+                              raw(lcow_mapped_vpci_device{device_id})));
 }
 
 device_request vpci_remove(const std::string& device_id) {
-  return {host_part(virtual_pci_path(device_id), request_type::remove), std::nullopt};
+  return with_host(virtual_pci_path(device_id), request_type::remove, {});
 }
 
 device_request combine_layers_lcow(const std::vector<std::string>& layer_paths,
@@ -192,28 +229,24 @@ device_request combine_layers_lcow(const std::vector<std::string>& layer_paths,
     settings.layers.push_back(std::move(l));
   }
   settings.scratch_path = scratch_path;
-  return {std::nullopt,
-          guest_part(resource_type::combined_layers, request_type::add, settings.to_json())};
+  return guest_only(guest_part(resource_type::combined_layers, request_type::add, raw(settings)));
 }
 
 device_request combine_layers_wcow(const std::vector<layer>& layers,
                                    const std::string& container_root_path) {
   combined_layers settings{container_root_path, layers, ""};
-  return {std::nullopt,
-          guest_part(resource_type::combined_layers, request_type::add, settings.to_json())};
+  return guest_only(guest_part(resource_type::combined_layers, request_type::add, raw(settings)));
 }
 
 device_request remove_combined_layers(const std::string& rootfs_path) {
   combined_layers settings{rootfs_path, {}, ""};
-  return {std::nullopt,
-          guest_part(resource_type::combined_layers, request_type::remove, settings.to_json())};
+  return guest_only(
+      guest_part(resource_type::combined_layers, request_type::remove, raw(settings)));
 }
 
 device_request network_adapter_add_lcow(const std::string& nic_id, const network_endpoint& endpoint,
                                         bool namespace_supported) {
-  device_request out{
-      host_part(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint)),
-      std::nullopt};
+  auto out = with_host(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint));
   if (namespace_supported) {
     lcow_network_adapter settings{
         endpoint.namespace_id,      nic_id,
@@ -221,7 +254,7 @@ device_request network_adapter_add_lcow(const std::string& nic_id, const network
         endpoint.prefix_length,     endpoint.gateway_address,
         endpoint.dns_suffix,        endpoint.dns_server_list,
         endpoint.enable_low_metric, endpoint.encap_overhead};
-    out.guest = guest_part(resource_type::network, request_type::add, settings.to_json());
+    out.guest = guest_part(resource_type::network, request_type::add, raw(settings));
   }
   return out;
 }
@@ -229,14 +262,13 @@ device_request network_adapter_add_lcow(const std::string& nic_id, const network
 device_request network_adapter_remove_lcow(const std::string& nic_id,
                                            const network_endpoint& endpoint,
                                            bool namespace_supported) {
-  device_request out{
-      host_part(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint)),
-      std::nullopt};
+  auto out =
+      with_host(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint));
   if (namespace_supported) {
     lcow_network_adapter settings;
     settings.namespace_id = endpoint.namespace_id;
     settings.id = endpoint.id;
-    out.guest = guest_part(resource_type::network, request_type::remove, settings.to_json());
+    out.guest = guest_part(resource_type::network, request_type::remove, raw(settings));
   }
   return out;
 }
@@ -275,26 +307,26 @@ ojson hns_namespace_json(const std::string& id) {
 
 device_request network_adapter_preadd_wcow(const std::string& nic_id, const ojson& hns_endpoint,
                                            bool rs4) {
-  return {std::nullopt, guest_part(resource_type::network, request_type::add,
-                                   net_mod(nic_id, request_type::pre_add, rs4, hns_endpoint))};
+  return guest_only(guest_part(resource_type::network, request_type::add,
+                               net_mod(nic_id, request_type::pre_add, rs4, hns_endpoint)));
 }
 
 device_request network_adapter_add_wcow(const std::string& nic_id, const network_endpoint& endpoint,
                                         bool rs4) {
-  return {host_part(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint)),
-          guest_part(resource_type::network, request_type::add,
-                     net_mod(nic_id, request_type::add, rs4))};
+  return with_host(network_adapter_path(nic_id), request_type::add, adapter_settings(endpoint),
+                   guest_part(resource_type::network, request_type::add,
+                              net_mod(nic_id, request_type::add, rs4)));
 }
 
 device_request network_adapter_remove_wcow(const std::string& nic_id,
                                            const network_endpoint& endpoint, bool rs4) {
-  return {host_part(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint)),
-          host_part("", request_type::remove, net_mod(nic_id, request_type::remove, rs4))};
+  return with_host(network_adapter_path(nic_id), request_type::remove, adapter_settings(endpoint),
+                   host_part("", request_type::remove, net_mod(nic_id, request_type::remove, rs4)));
 }
 
 device_request network_namespace_wcow(const std::string& type, const ojson& hns_namespace) {
-  return {std::nullopt,
-          guest_request{type, resource_type::network_namespace, hns_namespace}.to_json()};
+  return guest_only(
+      go_text(guest_request{type, resource_type::network_namespace, {go_dump(hns_namespace)}}));
 }
 
 } // namespace uvm::hcs

@@ -1,11 +1,11 @@
 // The modify requests of every device operation (uvm-api.md §7-§13,
 // hcs-schema.md §5-§7), split the way the modify dispatcher (uvm-api.md §4)
-// sends them: `host` is the ModifySettingRequest without its GuestRequest
-// (what HCS receives when the engine runs the GCS bridge itself; absent for
-// guest-only requests) and `guest` is the GuestRequest (the `Request` of a
-// bridge ModifySettings; absent for host-only requests). combined_request()
-// is what HCS receives when it owns the guest connection. Serialize with
-// go_dump().
+// sends them, as the Go JSON text that goes on the wire: `host` is the
+// ModifySettingRequest without its GuestRequest (what HCS receives when the
+// engine runs the GCS bridge itself; absent for guest-only requests) and
+// `guest` is the GuestRequest (the `Request` of a bridge ModifySettings;
+// absent for host-only requests). combined_request() is what HCS receives
+// when it owns the guest connection.
 #pragma once
 
 #include <cstdint>
@@ -18,20 +18,27 @@
 namespace uvm::hcs {
 
 struct device_request {
-  std::optional<ojson> host;
-  std::optional<ojson> guest;
+  std::optional<std::string> host; // always with a ResourcePath
+  std::optional<std::string> guest;
+  // The host part adds a resource (an Add with a ResourcePath): a failed
+  // guest step undoes it with host_undo(*host).
+  bool host_adds = false;
 };
 
 // host + "GuestRequest"; a guest-only request is {"GuestRequest":...}.
-ojson combined_request(const device_request& request);
+std::string combined_request(const device_request& request);
+
+// The host part of an add with RequestType Remove.
+std::string host_undo(const std::string& host_add);
 
 // The container id of requests to the guest itself, and the ActivityId
 // v0.8.8 always sends.
 constexpr const char* null_container_id = "00000000-0000-0000-0000-000000000000";
 
 // The body of a bridge ModifySettings to the null container, with the
-// newline Go's stream encoder ends it with (gcs-bridge.md §7.10).
-std::string bridge_modify_body(const ojson& guest, const std::string& activity_id);
+// newline Go's stream encoder ends it with (gcs-bridge.md §7.10). `guest`
+// is the GuestRequest's text.
+std::string bridge_modify_body(const std::string& guest, const std::string& activity_id);
 
 enum class guest_os : uint8_t { lcow, wcow };
 

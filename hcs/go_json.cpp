@@ -13,7 +13,7 @@ constexpr char hex_digits[] = "0123456789abcdef";
 // Length of the valid UTF-8 sequence at s[i] and its code point, or 0 when
 // the bytes are not valid UTF-8 (overlong forms, surrogates and values above
 // U+10FFFF are invalid, as in Go's utf8.DecodeRuneInString).
-size_t decode_utf8(const std::string& s, size_t i, uint32_t& cp) {
+size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   size_t len = 0;
@@ -75,7 +75,7 @@ bool plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
 }
 
-void put_string(std::string& out, const std::string& s) {
+void put_string(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
     size_t run = i;
@@ -462,6 +462,14 @@ std::string go_dump(const nlohmann::ordered_json& value) {
   out.reserve(256);
   put_value(out, value);
   return out;
+}
+
+void go_append(std::string& out, const nlohmann::ordered_json& value) {
+  put_value(out, value);
+}
+
+void go_append_string(std::string& out, std::string_view s) {
+  put_string(out, s);
 }
 
 std::string go_syntax_error(std::string_view text) {

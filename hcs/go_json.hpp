@@ -15,6 +15,10 @@ namespace uvm::hcs {
 // numbers in Go's shortest form (1e+21, 1e-7, 0.5, 1024).
 std::string go_dump(const nlohmann::ordered_json& value);
 
+// go_dump appended to `out`, and one string the way go_dump writes it.
+void go_append(std::string& out, const nlohmann::ordered_json& value);
+void go_append_string(std::string& out, std::string_view s);
+
 // The error json.Unmarshal reports for malformed `text` ("invalid character
 // 'x' looking for beginning of value", "unexpected end of JSON input", ...),
 // or an empty string when `text` is well-formed JSON.

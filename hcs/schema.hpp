@@ -3,7 +3,8 @@
 // requests they carry. Every member is "omit if empty" as in the Go types:
 // to_json() writes members in the spec's order and leaves out false, 0, "",
 // empty arrays and maps and absent sub-objects; a present sub-object with
-// nothing in it is written as {}. Serialize the result with go_dump().
+// nothing in it is written as {}. Serialize the result with go_dump(), or
+// write the text at once with go_text(), which builds no JSON values.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,17 @@ std::string mapped_pipe_path(const std::string& host_pipe); // inserted verbatim
 std::string network_adapter_path(const std::string& nic_id);
 std::string virtual_pci_path(const std::string& device_id);
 
+// A member already written as Go's JSON text, like Go's json.RawMessage:
+// requests carry their settings this way. Empty means absent. go_text()
+// writes it as it is; to_json() parses it.
+struct raw_json {
+  std::string text;
+};
+
+// go_dump(x.to_json()) of any type here, written straight from x's members.
+template <class T>
+std::string go_text(const T& x);
+
 // HvSocket SDDL put in every UVM document.
 constexpr const char* default_bind_security_descriptor = "D:P(A;;FA;;;SY)(A;;FA;;;BA)";
 
@@ -54,6 +66,8 @@ struct version {
   int32_t major = 0;
   int32_t minor = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct uefi_boot_entry {
@@ -63,6 +77,8 @@ struct uefi_boot_entry {
   std::string optional_data;
   std::string vmb_fs_root_path;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct uefi {
@@ -71,6 +87,8 @@ struct uefi {
   std::optional<uefi_boot_entry> boot_this;
   std::string console;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct linux_kernel_direct {
@@ -78,6 +96,8 @@ struct linux_kernel_direct {
   std::string init_rd_path;
   std::string kernel_cmd_line;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct chipset {
@@ -89,6 +109,8 @@ struct chipset {
   bool use_utc = false;
   std::optional<hcs::linux_kernel_direct> linux_kernel_direct;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct memory2 {
@@ -103,6 +125,8 @@ struct memory2 {
   uint64_t high_mmio_base_in_mb = 0;
   uint64_t high_mmio_gap_in_mb = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct processor2 {
@@ -111,18 +135,24 @@ struct processor2 {
   int32_t weight = 0;
   bool expose_virtualization_extensions = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct topology {
   std::optional<memory2> memory;
   std::optional<processor2> processor;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct com_port {
   std::string named_pipe;
   bool optimize_for_debugger = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct attachment {
@@ -136,11 +166,15 @@ struct attachment {
   bool capture_io_attribution_context = false;
   bool read_only = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct scsi {
   std::map<std::string, attachment> attachments; // LUN as decimal string
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pmem_device {
@@ -148,6 +182,8 @@ struct virtual_pmem_device {
   bool read_only = false;
   std::string image_format; // "Vhd1" or "Vhdx"
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pmem_controller {
@@ -156,12 +192,16 @@ struct virtual_pmem_controller {
   uint64_t maximum_size_bytes = 0;
   std::string backing;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct network_adapter {
   std::string endpoint_id;
   std::string mac_address;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket_service_config {
@@ -169,6 +209,8 @@ struct hv_socket_service_config {
   std::string connect_security_descriptor;
   bool allow_wildcard_binds = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket_system_config {
@@ -176,11 +218,15 @@ struct hv_socket_system_config {
   std::string default_connect_security_descriptor;
   std::map<std::string, hv_socket_service_config> service_table; // service GUID
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket2 {
   std::optional<hv_socket_system_config> hv_socket_config;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_smb_share_options {
@@ -202,6 +248,8 @@ struct virtual_smb_share_options {
   bool pseudo_dirnotify = false;
   bool single_file_mapping = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_smb_share {
@@ -210,12 +258,16 @@ struct virtual_smb_share {
   std::vector<std::string> allowed_files;
   std::optional<virtual_smb_share_options> options;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_smb {
   std::vector<virtual_smb_share> shares;
   int64_t direct_file_mapping_in_mb = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct plan9_share {
@@ -234,28 +286,38 @@ struct plan9_share {
   bool use_share_root_identity = false;
   std::vector<std::string> allowed_files;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct plan9 {
   std::vector<plan9_share> shares;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pci_function {
   std::string device_instance_path;
   uint16_t virtual_function = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pci_device {
   std::vector<virtual_pci_function> functions;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 // Keyboard, Mouse, Battery have no members; the UVM code never sets the
 // members of EnhancedModeVideo and VideoMonitor, so all of them are {}.
 struct empty_device {
   ojson to_json() const { return ojson::object(); }
+  template <class M>
+  void describe(M&) const {}
 };
 
 struct devices {
@@ -273,18 +335,24 @@ struct devices {
   std::optional<empty_device> battery;
   std::map<std::string, virtual_pci_device> virtual_pci; // device GUID
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct storage_qos {
   int32_t iops_maximum = 0;
   int32_t bandwidth_maximum = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct guest_connection {
   bool use_vsock = false;
   bool use_connected_suspend = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_machine {
@@ -295,6 +363,8 @@ struct virtual_machine {
   std::optional<hcs::storage_qos> storage_qos;
   std::optional<hcs::guest_connection> guest_connection;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct compute_system {
@@ -305,6 +375,8 @@ struct compute_system {
   std::optional<hcs::virtual_machine> virtual_machine;
   bool should_terminate_on_last_handle_closed = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 // --- Settings of host resources (§6) ---
@@ -315,6 +387,8 @@ struct layer {
   std::string path_type;
   std::string cache;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 // --- Requests (§5, §7.1) ---
@@ -322,18 +396,20 @@ struct layer {
 struct modify_setting_request {
   std::string resource_path;
   std::string request_type;
-  ojson settings; // any; null is omitted
-  std::optional<ojson> guest_request;
-  ojson to_json() const&;
-  ojson to_json() &&; // moves the settings instead of copying them
+  raw_json settings;      // any
+  raw_json guest_request; // a guest_request
+  ojson to_json() const;
+  template <class M>
+  void describe(M& m) const;
 };
 
 struct guest_request {
   std::string request_type;
   std::string resource_type;
-  ojson settings; // any; null is omitted
-  ojson to_json() const&;
-  ojson to_json() &&; // moves the settings instead of copying them
+  raw_json settings; // any
+  ojson to_json() const;
+  template <class M>
+  void describe(M& m) const;
 };
 
 // --- Guest request settings (§7.2) ---
@@ -344,12 +420,16 @@ struct lcow_mapped_virtual_disk {
   uint8_t controller = 0;
   bool read_only = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct wcow_mapped_virtual_disk {
   std::string container_path;
   int32_t lun = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_directory {
@@ -358,17 +438,23 @@ struct lcow_mapped_directory {
   std::string share_name;
   bool read_only = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_vpmem_device {
   uint32_t device_number = 0;
   std::string mount_path;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_vpci_device {
   std::string vmbus_guid;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_network_adapter {
@@ -383,6 +469,8 @@ struct lcow_network_adapter {
   bool enable_low_metric = false;
   uint16_t encap_overhead = 0;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 // WCOW NIC guest settings: NetworkModifyRequest on host builds >= 17763,
@@ -393,6 +481,8 @@ struct network_modify_request {
   ojson settings; // any; null is omitted
   bool rs4 = false;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 struct combined_layers {
@@ -400,6 +490,8 @@ struct combined_layers {
   std::vector<layer> layers;
   std::string scratch_path;
   ojson to_json() const;
+  template <class M>
+  void describe(M& m) const; // puts each member into m
 };
 
 } // namespace uvm::hcs

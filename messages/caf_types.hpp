@@ -40,6 +40,8 @@ CAF_ADD_ATOM(uvm, uvm, exits_atom, "exits")
 CAF_ADD_ATOM(uvm, uvm, add_scsi_atom, "add_scsi")
 CAF_ADD_ATOM(uvm, uvm, remove_scsi_atom, "rm_scsi")
 CAF_ADD_ATOM(uvm, uvm, scsi_path_atom, "scsi_path")
+CAF_ADD_ATOM(uvm, uvm, scsi_ctl_atom, "scsi_ctl")
+CAF_ADD_ATOM(uvm, uvm, vm_state_atom, "vm_state")
 CAF_ADD_ATOM(uvm, uvm, guest_modify_atom, "guest_mod")
 CAF_ADD_ATOM(uvm, uvm, guest_fail_atom, "guest_fail")
 CAF_ADD_ATOM(uvm, uvm, rollback_atom, "rollback")
@@ -130,6 +132,8 @@ using gcs_bridge_actor = caf::typed_actor<
     caf::reacts_to<rpc_timeout_atom>>::extend_with<guest_calls>;
 
 // The SCSI child: slot table, ref-counts, two-phase attach and detach.
+// Callers may also talk to it directly (the VM hands it out with
+// scsi_ctl_atom): it knows the VM's state and answers the VM's errors.
 using scsi_actor = caf::typed_actor<
     caf::replies_to<add_scsi_atom, scsi_add_request>::with<scsi_mount>,
     // RemoveSCSI(host path, activity).
@@ -137,6 +141,8 @@ using scsi_actor = caf::typed_actor<
     // GetScsiUvmPath(host path).
     caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
     caf::replies_to<view_atom>::with<std::string>, caf::reacts_to<vm_exit_atom, caf::error>,
+    // From the VM: its lifecycle state changed.
+    caf::reacts_to<vm_state_atom, lifecycle_state>,
     caf::reacts_to<hcs_done_atom, uint64_t, hcs::call_result>,
     // Retry of the rollback of a host add (host path, attempt).
     caf::reacts_to<rollback_atom, std::string, uint32_t>>;
@@ -211,7 +217,11 @@ using utility_vm_actor = caf::typed_actor<
     caf::replies_to<add_scsi_atom, scsi_add_request>::with<scsi_mount>,
     caf::replies_to<remove_scsi_atom, std::string, std::string>::with<caf::ok_atom>,
     caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
-    caf::reacts_to<guest_fail_atom, uint32_t>,
+    // The SCSI child, for callers that send it their SCSI calls directly
+    // (one actor hop less per call). Only while the VM runs; once the VM
+    // has stopped, calls to it fail with CAF's request_receiver_down, and
+    // the VM itself answers why.
+    caf::replies_to<scsi_ctl_atom>::with<scsi_actor>, caf::reacts_to<guest_fail_atom, uint32_t>,
     // From the GCS bridge child: the guest connection is gone (cause).
     caf::reacts_to<bridge_closed_atom, std::string>,
     // From the supervisor: re-create the system after an unexpected exit.

@@ -11,9 +11,8 @@ error stub_guest::modify_settings(const std::string& request, const std::string&
   auto id = next_id_++;
   bool logging = log_ && log_->active();
   if (logging) {
-    auto guest = hcs::ojson::parse(request, nullptr, false);
     log_->write(vm_id_, "send", "Request(ModifySettings)", id,
-                hcs::bridge_modify_body(guest, activity_id));
+                hcs::bridge_modify_body(request, activity_id));
   }
   auto r = table_.modify_settings(request);
   if (logging) {

@@ -2,14 +2,10 @@
 
 namespace uvm {
 
-namespace {
-
 error state_error(const std::string& id, lifecycle_state s, const char* what) {
   return error{errc::invalid_state,
                std::string{"utility VM "} + id + " is " + to_string(s) + ": cannot " + what};
 }
-
-} // namespace
 
 error vm_lifecycle::begin_start() {
   if (state_ == lifecycle_state::exited) {

@@ -15,6 +15,10 @@
 
 namespace uvm {
 
+// What a call that needs a running VM gets in state `s` (not exited):
+// "utility VM <id> is <state>: cannot <what>".
+error state_error(const std::string& id, lifecycle_state s, const char* what);
+
 class vm_lifecycle {
 public:
   explicit vm_lifecycle(std::string id) : id_(std::move(id)) {}

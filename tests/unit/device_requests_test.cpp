@@ -24,16 +24,16 @@ std::string read_vector(const std::string& name) {
 
 std::string host(const device_request& r) {
   REQUIRE(r.host);
-  return go_dump(*r.host);
+  return *r.host;
 }
 
 std::string guest(const device_request& r) {
   REQUIRE(r.guest);
-  return go_dump(*r.guest);
+  return *r.guest;
 }
 
 std::string combined(const device_request& r) {
-  return go_dump(combined_request(r));
+  return combined_request(r);
 }
 
 scsi_disk disk(uint32_t controller, uint32_t lun, std::string host_path, std::string uvm_path,
@@ -275,9 +275,28 @@ TEST_CASE("requests: WCOW network adapters and namespaces", "[requests]") {
 
 TEST_CASE("requests: the bridge body carries the activity id", "[requests]") {
   auto body =
-      bridge_modify_body(ojson{{"RequestType", "Add"}}, "12345678-1234-1234-1234-123456789abc");
+      bridge_modify_body(R"({"RequestType":"Add"})", "12345678-1234-1234-1234-123456789abc");
   CHECK(
       body ==
       R"({"ContainerId":"00000000-0000-0000-0000-000000000000","ActivityId":"12345678-1234-1234-1234-123456789abc","Request":{"RequestType":"Add"}})"
       "\n");
+}
+
+TEST_CASE("requests: adds to the host are flagged, and their undo is the Remove", "[requests]") {
+  auto add = scsi_add(guest_os::lcow, disk(0, 1, R"(C:\d.vhdx)", "/run/m1", true));
+  CHECK(add.host_adds);
+  CHECK(host_undo(*add.host) ==
+        R"({"ResourcePath":"VirtualMachine/Devices/Scsi/0/Attachments/1","RequestType":"Remove",)"
+        R"("Settings":{"Type":"VirtualDisk","Path":"C:\\d.vhdx","ReadOnly":true}})");
+  CHECK(scsi_add(guest_os::lcow, disk(0, 2, "d", "")).host_adds);
+  CHECK(vpmem_add(0, "l.vhd", "/run/layers/p0").host_adds);
+  CHECK(pipe_add(R"(\\.\pipe\p)").host_adds);
+  CHECK(network_adapter_add_lcow("nic1", full_endpoint(), true).host_adds);
+
+  CHECK_FALSE(scsi_remove(guest_os::lcow, disk(0, 1, "d", "/m")).host_adds);
+  CHECK_FALSE(vpmem_remove(0, "/run/layers/p0").host_adds);
+  virtual_smb_share share{"s1", "C:\\x", {}, std::nullopt};
+  CHECK_FALSE(vsmb_update(share).host_adds);
+  CHECK_FALSE(combine_layers_lcow({"/l"}, "", "/r").host_adds);
+  CHECK_FALSE(network_adapter_remove_wcow("nic1", full_endpoint(), false).host_adds);
 }

@@ -158,8 +158,9 @@ TEST_CASE("schema: empty members are omitted, empty sub-objects are {}", "[schem
   modify_setting_request remove{scsi_attachment_path(0, 3), request_type::remove, {}, {}};
   CHECK(go_dump(remove.to_json()) ==
         R"({"ResourcePath":"VirtualMachine/Devices/Scsi/0/Attachments/3","RequestType":"Remove"})");
-  modify_setting_request with_null_guest{"p", "Add", {}, ordered_json()};
-  CHECK(go_dump(with_null_guest.to_json()) == R"({"ResourcePath":"p","RequestType":"Add"})");
+  modify_setting_request no_guest{"p", "Add", {}, {}};
+  CHECK(go_dump(no_guest.to_json()) == R"({"ResourcePath":"p","RequestType":"Add"})");
+  CHECK(go_text(no_guest) == R"({"ResourcePath":"p","RequestType":"Add"})");
 }
 
 TEST_CASE("schema: maps are written in byte order of their keys", "[schema]") {
@@ -205,11 +206,12 @@ TEST_CASE("schema: SCSI add requests match the vectors", "[schema][vectors]") {
   disk.path = R"(C:\ContainerData\ctr1\sandbox.vhdx)";
   lcow_mapped_virtual_disk mount;
   mount.mount_path = "/run/gcs/c/ctr1";
-  guest_request guest{request_type::add, resource_type::mapped_virtual_disk, mount.to_json()};
-  modify_setting_request req{scsi_attachment_path(0, 0), request_type::add, disk.to_json(), {}};
+  guest_request guest{request_type::add, resource_type::mapped_virtual_disk, {go_text(mount)}};
+  modify_setting_request req{scsi_attachment_path(0, 0), request_type::add, {go_text(disk)}, {}};
   CHECK(go_dump(req.to_json()) == read_vector("scsi-add-lcow.hcs.json"));
-  req.guest_request = guest.to_json();
+  req.guest_request = {go_text(guest)};
   CHECK(go_dump(req.to_json()) == read_vector("scsi-add-lcow.modify.json"));
+  CHECK(go_text(req) == read_vector("scsi-add-lcow.modify.json"));
   CHECK(bridge_body(guest.to_json()) == read_vector("scsi-add-lcow.bridge-body.json"));
 
   attachment layer_disk;
@@ -218,19 +220,22 @@ TEST_CASE("schema: SCSI add requests match the vectors", "[schema][vectors]") {
   layer_disk.read_only = true;
   lcow_mapped_virtual_disk layer_mount{"/run/mounts/m1", 1, 0, true};
   modify_setting_request ro{
-      scsi_attachment_path(0, 1), request_type::add, layer_disk.to_json(),
-      guest_request{request_type::add, resource_type::mapped_virtual_disk, layer_mount.to_json()}
-          .to_json()};
+      scsi_attachment_path(0, 1),
+      request_type::add,
+      {go_text(layer_disk)},
+      {go_text(guest_request{
+          request_type::add, resource_type::mapped_virtual_disk, {go_text(layer_mount)}})}};
   CHECK(go_dump(ro.to_json()) == read_vector("scsi-add-lcow-lun1-ro.modify.json"));
 }
 
 TEST_CASE("schema: VPMEM add request matches the vectors", "[schema][vectors]") {
   virtual_pmem_device dev{R"(C:\ContainerData\layers\l1\layer.vhd)", true, "Vhd1"};
-  guest_request guest{request_type::add, resource_type::vpmem_device,
-                      lcow_mapped_vpmem_device{0, "/run/layers/p0"}.to_json()};
-  modify_setting_request req{vpmem_device_path(0), request_type::add, dev.to_json(), {}};
+  guest_request guest{request_type::add,
+                      resource_type::vpmem_device,
+                      {go_text(lcow_mapped_vpmem_device{0, "/run/layers/p0"})}};
+  modify_setting_request req{vpmem_device_path(0), request_type::add, {go_text(dev)}, {}};
   CHECK(go_dump(req.to_json()) == read_vector("vpmem-add-lcow.hcs.json"));
-  req.guest_request = guest.to_json();
+  req.guest_request = {go_text(guest)};
   CHECK(go_dump(req.to_json()) == read_vector("vpmem-add-lcow.modify.json"));
   CHECK(bridge_body(guest.to_json()) == read_vector("vpmem-add-lcow.bridge-body.json"));
 }
@@ -241,11 +246,12 @@ TEST_CASE("schema: Plan9 add request matches the vectors", "[schema][vectors]") 
   share.path = R"(C:\share\data)";
   share.port = 564;
   share.flags = plan9_share::flag_linux_metadata | plan9_share::flag_read_only;
-  guest_request guest{request_type::add, resource_type::mapped_directory,
-                      lcow_mapped_directory{"/run/mounts/m2", 564, "0", true}.to_json()};
-  modify_setting_request req{plan9_shares_path, request_type::add, share.to_json(), {}};
+  guest_request guest{request_type::add,
+                      resource_type::mapped_directory,
+                      {go_text(lcow_mapped_directory{"/run/mounts/m2", 564, "0", true})}};
+  modify_setting_request req{plan9_shares_path, request_type::add, {go_text(share)}, {}};
   CHECK(go_dump(req.to_json()) == read_vector("plan9-add-lcow.hcs.json"));
-  req.guest_request = guest.to_json();
+  req.guest_request = {go_text(guest)};
   CHECK(go_dump(req.to_json()) == read_vector("plan9-add-lcow.modify.json"));
   CHECK(bridge_body(guest.to_json()) == read_vector("plan9-add-lcow.bridge-body.json"));
 }
@@ -254,7 +260,7 @@ TEST_CASE("schema: VSMB add request matches the vector", "[schema][vectors]") {
   virtual_smb_share_options o;
   o.read_only = o.pseudo_oplocks = o.take_backup_privilege = o.cache_io = o.share_read = true;
   virtual_smb_share share{"s1", R"(C:\ContainerData\layers\l1)", {}, o};
-  modify_setting_request req{vsmb_shares_path, request_type::add, share.to_json(), {}};
+  modify_setting_request req{vsmb_shares_path, request_type::add, {go_text(share)}, {}};
   CHECK(go_dump(req.to_json()) == read_vector("vsmb-add-wcow.modify.json"));
 
   share.allowed_files = {"a.txt", "b.txt"};
@@ -302,4 +308,66 @@ TEST_CASE("schema: guest settings of the other operations", "[schema]") {
   CHECK(go_dump(vpci.to_json()) == R"({"Functions":[{"DeviceInstancePath":"PCIP\\VEN_10DE"}]})");
   CHECK(go_dump(network_adapter{"ep", "mac"}.to_json()) ==
         R"({"EndpointId":"ep","MacAddress":"mac"})");
+}
+
+TEST_CASE("schema: go_text writes what go_dump(to_json()) writes", "[schema]") {
+  auto same = [](const auto& x) { CHECK(go_text(x) == go_dump(x.to_json())); };
+  // Escapes, HTML-safe characters, U+2028, invalid UTF-8 and a control byte.
+  const std::string odd = "C:\\a<b>&\"c\"\n\t\xe2\x80\xa8\xc3\xa9\xff\x01";
+
+  same(attachment{});
+  attachment disk{"PassThru", odd, true, "Cached", true, true, true, true, true};
+  same(disk);
+  same(lcow_mapped_virtual_disk{odd, 63, 3, true});
+  same(wcow_mapped_virtual_disk{odd, -1});
+  same(virtual_pmem_device{odd, true, "Vhd1"});
+  same(lcow_mapped_vpmem_device{7, odd});
+  plan9_share share{odd, odd, odd, 564, 0x85, true, true, {odd, "b"}};
+  same(share);
+  same(lcow_mapped_directory{odd, 564, "0", true});
+  virtual_smb_share_options o;
+  o.read_only = o.no_locks = o.single_file_mapping = true;
+  same(virtual_smb_share{odd, odd, {"a", odd}, o});
+  same(virtual_smb_share{"s", "", {}, virtual_smb_share_options{}});
+  same(network_adapter{odd, "mac"});
+  same(lcow_network_adapter{"ns", "id", "mac", "<nil>", 24, "gw", "sfx", "dns", true, 50});
+  same(network_modify_request{"nic", request_type::pre_add,
+                              ordered_json{{"ID", odd}, {"N", {1, 2.5, nullptr, true}}}, true});
+  same(network_modify_request{"nic", request_type::remove, nullptr, false});
+  same(virtual_pci_device{{{odd, 2}, {"x", 0}}});
+  same(lcow_mapped_vpci_device{odd});
+  same(combined_layers{odd, {{"id", odd, "AbsolutePath", ""}, {}}, odd});
+
+  // Raw members go out as they are, as Go writes a json.RawMessage; to_json()
+  // parses them, which turns the \ufffd escape of invalid UTF-8 into U+FFFD.
+  guest_request guest{request_type::add, resource_type::mapped_virtual_disk, {go_text(share)}};
+  CHECK(go_text(guest).find(go_text(share)) != std::string::npos);
+  CHECK(ordered_json::parse(go_text(guest)) == guest.to_json());
+  lcow_mapped_directory clean{"C:\\a<b>&\"\u2028", 564, "0", true};
+  guest_request clean_guest{request_type::add, resource_type::mapped_directory, {go_text(clean)}};
+  same(clean_guest);
+  same(modify_setting_request{odd, request_type::add, {go_text(clean)}, {go_text(clean_guest)}});
+  same(modify_setting_request{"p", request_type::remove, {}, {}});
+
+  compute_system cs;
+  cs.owner = odd;
+  cs.schema_version = version{2, 1};
+  cs.hosted_system = ordered_json{{"b", 1}, {"a", odd}};
+  auto& vm = cs.virtual_machine.emplace();
+  vm.stop_on_reset = true;
+  vm.chipset.emplace().linux_kernel_direct = linux_kernel_direct{"k", "i", odd};
+  vm.compute_topology.emplace().memory =
+      memory2{1024, true, true, false, false, true, false, 1, 2, 3};
+  auto& d = vm.devices.emplace();
+  d.com_ports["0"].named_pipe = odd;
+  d.scsi["0"].attachments["10"] = disk;
+  d.scsi["0"].attachments["2"] = attachment{};
+  d.scsi["1"] = scsi{};
+  d.keyboard.emplace();
+  d.plan9.emplace().shares.push_back(share);
+  d.hv_socket.emplace().hv_socket_config.emplace().service_table["{g}"] =
+      hv_socket_service_config{odd, "", true};
+  d.virtual_pci["g"] = virtual_pci_device{{{odd, 1}}};
+  vm.guest_connection.emplace();
+  same(cs);
 }
