@@ -219,8 +219,8 @@ using utility_vm_actor = caf::typed_actor<
     caf::replies_to<scsi_path_atom, std::string>::with<std::string>,
     // The SCSI child, for callers that send it their SCSI calls directly
     // (one actor hop less per call). Only while the VM runs; once the VM
-    // has stopped, calls to it fail with CAF's request_receiver_down, and
-    // the VM itself answers why.
+    // has stopped, calls to it fail with CAF's request_receiver_down
+    // (errc::closed), and the VM itself answers why.
     caf::replies_to<scsi_ctl_atom>::with<scsi_actor>, caf::reacts_to<guest_fail_atom, uint32_t>,
     // From the GCS bridge child: the guest connection is gone (cause).
     caf::reacts_to<bridge_closed_atom, std::string>,

@@ -272,3 +272,92 @@ TEST_CASE("randomized SCSI operations match a reference model and the simulator"
   CHECK(faults > 300);
   CHECK(full > 0);
 }
+
+TEST_CASE("the SCSI child handed out by the VM answers as the VM does", "[scsi][direct]") {
+  fixture f;
+  auto vm = f.create();
+  auto early = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  f.settle();
+  REQUIRE(early->has_value());
+  CHECK((*early)->err().text == "utility VM vm1 is created: cannot hand out its SCSI controller");
+
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  REQUIRE(started->has_value());
+  REQUIRE(**started);
+  auto ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  f.settle();
+  REQUIRE(ctl->has_value());
+  REQUIRE(**ctl);
+  auto scsi = ***ctl;
+
+  // Refs count the same whichever way a call comes.
+  auto first = f.ask<uvm::scsi_mount>(scsi, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/a"));
+  auto second = f.ask<uvm::scsi_mount>(vm, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/b"));
+  f.settle();
+  REQUIRE(**first);
+  REQUIRE(**second);
+  CHECK((**first)->lun == 0);
+  CHECK((**second)->uvm_path == "/m/a");
+  CHECK(scsi_view(f, vm)["0:0"]["refs"] == 2);
+  auto path = f.ask<std::string>(scsi, uvm::scsi_path_atom_v, std::string{"/d/a.vhdx"});
+  auto via_vm =
+      f.ask<caf::ok_atom>(vm, uvm::remove_scsi_atom_v, std::string{"/d/a.vhdx"}, std::string{});
+  f.settle();
+  CHECK(***path == "/m/a");
+  REQUIRE(**via_vm);
+  CHECK(scsi_view(f, vm)["0:0"]["refs"] == 1);
+  auto direct =
+      f.ask<caf::ok_atom>(scsi, uvm::remove_scsi_atom_v, std::string{"/d/a.vhdx"}, std::string{});
+  f.settle();
+  REQUIRE(**direct);
+  CHECK(f.sim->oracle()["vm1"]["scsi"].empty());
+
+  // While the VM stops, both ways give the VM's state error.
+  f.sim->set_latency(uvm::hcs::call_kind::terminate, 50ms, 50ms);
+  auto stopped = f.ask<caf::ok_atom>(vm, uvm::terminate_atom_v, std::string{});
+  f.settle();
+  CHECK_FALSE(stopped->has_value());
+  auto add_direct = f.ask<uvm::scsi_mount>(scsi, uvm::add_scsi_atom_v, disk("/d/b.vhdx"));
+  auto add_vm = f.ask<uvm::scsi_mount>(vm, uvm::add_scsi_atom_v, disk("/d/b.vhdx"));
+  auto remove_direct =
+      f.ask<caf::ok_atom>(scsi, uvm::remove_scsi_atom_v, std::string{"/d/b.vhdx"}, std::string{});
+  auto path_direct = f.ask<std::string>(scsi, uvm::scsi_path_atom_v, std::string{"/d/b.vhdx"});
+  f.settle();
+  CHECK((*add_direct)->err().text == "utility VM vm1 is stopping: cannot add a SCSI disk");
+  CHECK((*add_vm)->err().text == (*add_direct)->err().text);
+  CHECK((*remove_direct)->err().text == "utility VM vm1 is stopping: cannot remove a SCSI disk");
+  CHECK((*path_direct)->err().text == "utility VM vm1 is stopping: cannot look up a SCSI disk");
+  CHECK(f.sim->calls_received(uvm::hcs::call_kind::modify) == 2);
+
+  // Once the VM has stopped its child is gone; the VM says why.
+  f.clock->advance(50ms);
+  f.settle();
+  REQUIRE(stopped->has_value());
+  auto late = f.ask<uvm::scsi_mount>(scsi, uvm::add_scsi_atom_v, disk("/d/c.vhdx"));
+  auto late_vm = f.ask<uvm::scsi_mount>(vm, uvm::add_scsi_atom_v, disk("/d/c.vhdx"));
+  auto late_ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  f.settle();
+  CHECK((*late)->err().code == uvm::errc::closed);
+  CHECK((*late_vm)->err().text == "utility VM vm1 is stopped: cannot add a SCSI disk");
+  CHECK((*late_ctl)->err().text ==
+        "utility VM vm1 is stopped: cannot hand out its SCSI controller");
+  CHECK(f.sim->calls_received(uvm::hcs::call_kind::modify) == 2);
+}
+
+TEST_CASE("a direct attach in flight when the VM crashes gets the exit error", "[scsi][direct]") {
+  fixture f;
+  auto vm = f.running();
+  auto ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  f.settle();
+  REQUIRE(**ctl);
+  f.sim->set_latency(uvm::hcs::call_kind::modify, 10ms, 10ms);
+  auto added = f.ask<uvm::scsi_mount>(***ctl, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/a"));
+  f.settle();
+  CHECK_FALSE(added->has_value());
+  f.sim->crash("vm1");
+  f.settle();
+  REQUIRE(added->has_value());
+  CHECK((*added)->err().code == uvm::errc::vm_exited);
+  CHECK((*added)->err().text.rfind("utility VM vm1 exited unexpectedly: ", 0) == 0);
+}
