@@ -1,6 +1,7 @@
-// The utility VM actor: one per VM, the single mailbox through which every
-// call on that VM passes. It owns the lifecycle, the HCS system handle and
-// the child actors (SCSI, VPMEM, shares, GCS bridge).
+// The utility VM actor: one per VM, the mailbox through which every call on
+// that VM passes (SCSI calls may also go straight to the SCSI child it hands
+// out, which follows its lifecycle). It owns the lifecycle, the HCS system
+// handle and the child actors (SCSI, VPMEM, shares, GCS bridge).
 #pragma once
 
 #include <chrono>
