@@ -190,14 +190,16 @@ public:
   }
 
 private:
-  // Starts a member: the comma before all but the first, then the key.
+  // Starts a member: the comma before all but the first, then the key. The
+  // keys are the schema's own names, plain ASCII that needs no escaping.
   std::string& key_(const char* key) {
     if (!first_) {
       out_ += ',';
     }
     first_ = false;
-    go_append_string(out_, key);
-    out_ += ':';
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
     return out_;
   }
 

@@ -57,6 +57,7 @@ const nlohmann::json& need_settings(const nlohmann::json* settings, request_type
 
 std::vector<std::string_view> split(std::string_view text) {
   std::vector<std::string_view> parts;
+  parts.reserve(8);
   std::size_t start = 0;
   while (true) {
     auto slash = text.find('/', start);
