@@ -189,7 +189,7 @@ struct hotplug_stats {
 // One caller: add its disk, remove it, again, until the deadline. `Target`
 // is the VM (which routes each call to its SCSI child) or the SCSI child.
 template <class Target>
-caf::behavior hotplug_caller(caf::event_based_actor* self, Target vm, std::string disk,
+caf::behavior hotplug_caller(caf::event_based_actor* self, Target target, std::string disk,
                              clock_type::time_point deadline, std::shared_ptr<hotplug_stats> stats,
                              latch* done) {
   // One completed call: its latency goes to `into` (none for a failure).
@@ -218,12 +218,12 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, Target vm, std::strin
     uvm::scsi_add_request req;
     req.host_path = disk;
     auto t0 = clock_type::now();
-    self->request(vm, caf::infinite, uvm::add_scsi_atom_v, req)
+    self->request(target, caf::infinite, uvm::add_scsi_atom_v, req)
         .then(
             [=](uvm::scsi_mount&) {
               auto t1 = clock_type::now();
               record(&hotplug_stats::add_us, seconds_between(t0, t1) * 1e6, true, nullptr);
-              self->request(vm, caf::infinite, uvm::remove_scsi_atom_v, disk, std::string{})
+              self->request(target, caf::infinite, uvm::remove_scsi_atom_v, disk, std::string{})
                   .then(
                       [=](caf::ok_atom) {
                         record(&hotplug_stats::release_us, seconds_since(t1) * 1e6, true, nullptr);
