@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

@@ -25,7 +25,7 @@
 #include "actors/event_bus.hpp"
 #include "hcs/device_requests.hpp"
 #include "hcs/inline_completion.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

@@ -15,7 +15,7 @@
 #include "bridge/frame_log.hpp"
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

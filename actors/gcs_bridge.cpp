@@ -11,7 +11,8 @@
 
 #include "actors/core/logging.hpp"
 #include "actors/gcs_bridge_state.hpp"
-#include "guest/io.hpp"
+#include "bridge/io.hpp"
+#include "guest/connection.hpp"
 #include "hcs/device_requests.hpp"
 
 namespace uvm {
@@ -176,7 +177,7 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   auto due = deadline ? std::chrono::steady_clock::now() + *deadline
                       : std::chrono::steady_clock::time_point::max();
   st.pending.emplace(id, pending_rpc{type, due, std::move(done)});
-  if (!guest::write_fully(st.link->fd(), bridge::encode_frame(type, id, body))) {
+  if (!bridge::write_fully(st.link->fd(), bridge::encode_frame(type, id, body))) {
     close_bridge(self, std::string{"bridge write: "} + std::strerror(errno));
     return;
   }
@@ -277,8 +278,8 @@ std::string view_of(bridge_pointer self) {
   if (st.closed) {
     view["closed"] = *st.closed;
   }
-  if (st.link && st.link->mounts()) {
-    view["mounts"] = st.link->mounts()->mounts();
+  if (st.agent_mounts) {
+    view["mounts"] = st.agent_mounts->mounts();
   }
   return view.dump();
 }
@@ -289,9 +290,16 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
   if (st.ctx.guest == "stub") {
     st.stub = st.ctx.stub ? st.ctx.stub : std::make_shared<stub_guest>(st.ctx.vm_id, st.ctx.log);
   } else {
-    guest::service_options opts;
+    bridge::guest_link::options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
-    auto l = guest::link::open(st.ctx.guest, opts);
+    if (st.ctx.guest == "in-process") {
+      guest::service_options agent;
+      agent.stdio_dir = st.ctx.stdio_dir;
+      agent.modify_faults = st.agent_faults = std::make_shared<std::atomic<uint32_t>>(0);
+      agent.mounts = st.agent_mounts = std::make_shared<bridge::mount_table>();
+      opts.agent = [agent](int fd) { guest::serve_connection(fd, fd, agent); };
+    }
+    auto l = bridge::guest_link::open(st.ctx.guest, opts);
     if (!l) {
       st.closed = "cannot reach the guest: " + l.err().text;
       logging::error({st.ctx.vm_id, {}}, "GCS bridge not connected", {{"cause", *st.closed}});
@@ -338,7 +346,9 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
         auto& st = self->state;
         if (st.stub) {
           st.stub->fail_next(count);
-        } else if (!st.link || !st.link->fail_next_modify(count)) {
+        } else if (st.agent_faults) {
+          st.agent_faults->store(count);
+        } else {
           logging::warn({st.ctx.vm_id, {}}, "guest faults can only be injected in-process",
                         {{"guest", st.ctx.guest}});
         }

@@ -14,7 +14,7 @@
 
 #include "actors/core/stub_guest.hpp"
 #include "bridge/frame_log.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

@@ -3,6 +3,7 @@
 // process calls (guest_calls.cpp) share. Not for other actors.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -16,10 +17,10 @@
 
 #include "actors/core/stub_guest.hpp"
 #include "actors/gcs_bridge.hpp"
+#include "bridge/guest_link.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "bridge/stdio_relay.hpp"
-#include "guest/link.hpp"
 
 namespace uvm {
 
@@ -48,7 +49,10 @@ struct guest_container_record {
 struct gcs_bridge_state {
   bridge_context ctx;
   std::shared_ptr<stub_guest> stub; // guest "stub"
-  std::unique_ptr<guest::link> link;
+  std::unique_ptr<bridge::guest_link> link;
+  // The in-process agent's fault counter and mount table (null otherwise).
+  std::shared_ptr<std::atomic<uint32_t>> agent_faults;
+  std::shared_ptr<bridge::mount_table> agent_mounts;
   std::thread reader;
   uint64_t next_id = 0;
   std::map<uint64_t, pending_rpc> pending;

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "bridge/stdio_relay.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

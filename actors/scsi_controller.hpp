@@ -13,7 +13,7 @@
 #include "actors/core/scsi_slot_table.hpp"
 #include "actors/core/stub_guest.hpp"
 #include "hcs/backend.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

@@ -2,7 +2,7 @@
 // VM's restart policy after an unexpected one.
 #pragma once
 
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

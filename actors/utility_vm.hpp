@@ -11,7 +11,7 @@
 #include "bridge/frame_log.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 

@@ -7,15 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm::bridge {
 namespace {
 
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
-using hcs::find_ci;
-using hcs::go_dump;
+using gojson::find_ci;
+using gojson::go_dump;
 
 constexpr const char* unmarshal_failed = "bridge response unmarshal failed: ";
 
@@ -94,7 +94,7 @@ bool is_guid(const std::string& s) {
 std::optional<json> parse_object(std::string_view text, const std::string& go_type,
                                  std::string& err) {
   // Go's scanner first: its words, and its depth limit before nlohmann recurses.
-  err = hcs::go_syntax_error(text);
+  err = gojson::go_syntax_error(text);
   if (!err.empty()) {
     return std::nullopt;
   }
@@ -125,7 +125,7 @@ public:
   }
 
   const json* find(std::string_view name) const {
-    const json* v = find_ci(obj_, name);
+    const json* v = gojson::find_ci(obj_, name);
     return v != nullptr && !v->is_null() ? v : nullptr;
   }
 
@@ -223,7 +223,7 @@ public:
         return wrong(name, kind(*v), go_type);
       }
       out = v->get<std::string>();
-      if (auto reason = hcs::go_syntax_error(out); !reason.empty()) {
+      if (auto reason = gojson::go_syntax_error(out); !reason.empty()) {
         fail(std::move(reason));
       }
     }
@@ -234,7 +234,7 @@ public:
   std::string in_order(std::string_view body, const json* member) const {
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       if (&*it == member) {
-        return go_dump(ojson::parse(body.begin(), body.end())[it.key()]);
+        return gojson::go_dump(ojson::parse(body.begin(), body.end())[it.key()]);
       }
     }
     return {};
@@ -262,7 +262,7 @@ ojson base_json(const request_base& b) {
 
 // The stream encoder's newline ends every host body.
 std::string host_body(const ojson& o) {
-  return go_dump(o) + "\n";
+  return gojson::go_dump(o) + "\n";
 }
 
 // Parsed members are Go's zero values when absent, not the struct defaults:
@@ -276,7 +276,7 @@ request_base read_base(fields& f) {
 
 // The guest unmarshals this document before acting on it.
 void require_document(fields& f, std::string_view name, const std::string& text) {
-  if (auto reason = hcs::go_syntax_error(text); !reason.empty()) {
+  if (auto reason = gojson::go_syntax_error(text); !reason.empty()) {
     f.fail("invalid " + std::string(name) + ": " + reason);
   }
 }
@@ -564,7 +564,7 @@ std::string encode(const response& r) {
   if (r.selected_protocol_version) {
     o["SelectedProtocolVersion"] = *r.selected_protocol_version;
   }
-  return go_dump(o);
+  return gojson::go_dump(o);
 }
 
 result<response> parse_response(std::string_view body) {
@@ -642,7 +642,7 @@ std::string encode(const container_notification& n) {
   if (!n.result_info.empty()) {
     o["ResultInfo"] = n.result_info;
   }
-  return go_dump(o);
+  return gojson::go_dump(o);
 }
 
 result<container_notification> parse_notification(std::string_view body) {

@@ -1,6 +1,6 @@
 #include "guest/connection.hpp"
 
-#include "guest/io.hpp"
+#include "bridge/io.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -39,7 +39,7 @@ public:
 
 private:
   void flush_locked() {
-    if (!failed_ && !held_.empty() && !write_fully(fd_, held_)) {
+    if (!failed_ && !held_.empty() && !bridge::write_fully(fd_, held_)) {
       failed_ = true; // the host is gone; the read side ends the connection
     }
     held_.clear();

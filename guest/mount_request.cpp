@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm::guest {
 
@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 
 const json* find(const json& obj, std::string_view name) {
-  return obj.is_object() ? hcs::find_ci(obj, name) : nullptr;
+  return obj.is_object() ? gojson::find_ci(obj, name) : nullptr;
 }
 
 error bad(const std::string& type, std::string_view name, const std::string& why) {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "guest/sysfs_devices.hpp"
-#include "hcs/qemu/pci_layout.hpp"
+#include "messages/qemu_pci_layout.hpp"
 
 namespace uvm::guest {
 

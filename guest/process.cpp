@@ -1,6 +1,6 @@
 #include "guest/process.hpp"
 
-#include "guest/io.hpp"
+#include "bridge/io.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -32,7 +32,7 @@ void copy(int from, int to) {
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n <= 0 || !write_fully(to, buf, static_cast<size_t>(n))) {
+    if (n <= 0 || !bridge::write_fully(to, buf, static_cast<size_t>(n))) {
       return;
     }
   }
@@ -52,7 +52,7 @@ void relay_out(int pipe_read, int socket) {
 
 // Host -> process stdin: at EOF (the host's CloseStdin) the pipe closes.
 void relay_in(int socket, int pipe_write) {
-  block_sigpipe_on_this_thread();
+  bridge::block_sigpipe_on_this_thread();
   copy(socket, pipe_write);
   ::close(pipe_write);
 }
@@ -109,57 +109,6 @@ void close_fd(int& fd) {
 }
 
 } // namespace
-
-result<std::vector<std::string>> split_command_line(const std::string& line) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (c == ' ' || c == '\t' || c == '\n') {
-      if (in_word) {
-        words.push_back(std::move(word));
-        word.clear();
-        in_word = false;
-      }
-      continue;
-    }
-    in_word = true;
-    if (c == '\\') {
-      if (++i == line.size()) {
-        return error{errc::bad_request, "command line ends with a backslash"};
-      }
-      word += line[i];
-    } else if (c == '\'') {
-      auto end = line.find('\'', i + 1);
-      if (end == std::string::npos) {
-        return error{errc::bad_request, "unterminated single quote in command line"};
-      }
-      word.append(line, i + 1, end - i - 1);
-      i = end;
-    } else if (c == '"') {
-      for (++i;; ++i) {
-        if (i == line.size()) {
-          return error{errc::bad_request, "unterminated double quote in command line"};
-        }
-        if (line[i] == '"') {
-          break;
-        }
-        if (line[i] == '\\' && i + 1 < line.size() &&
-            std::strchr("\"\\$`", line[i + 1]) != nullptr) {
-          ++i;
-        }
-        word += line[i];
-      }
-    } else {
-      word += c;
-    }
-  }
-  if (in_word) {
-    words.push_back(std::move(word));
-  }
-  return words;
-}
 
 result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_sockets stdio) {
   auto fail = [&](const std::string& why) {

@@ -42,10 +42,6 @@ struct stdio_sockets {
   int err = -1;
 };
 
-// Shell-word splitting of a CommandLine: blanks separate words, single
-// quotes keep everything, double quotes and backslashes escape.
-result<std::vector<std::string>> split_command_line(const std::string& line);
-
 class process {
 public:
   // Forks and execs `spec`; a failure to enter its root or cwd or to exec

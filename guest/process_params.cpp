@@ -10,14 +10,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "hcs/go_json.hpp"
+#include "bridge/command_line.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm::guest {
 
 using json = nlohmann::json;
 
 const json* member(const json& obj, std::string_view name) {
-  return obj.is_object() ? hcs::find_ci(obj, name) : nullptr;
+  return obj.is_object() ? gojson::find_ci(obj, name) : nullptr;
 }
 
 bool flag(const json& obj, std::string_view name) {
@@ -83,7 +84,7 @@ result<process_spec> uvm_process_spec(const json& params) {
     }
   }
   if (spec.args.empty()) {
-    auto words = split_command_line(text(params, "CommandLine"));
+    auto words = bridge::split_command_line(text(params, "CommandLine"));
     if (!words) {
       return words.err();
     }

@@ -9,8 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hcs/go_json.hpp"
-#include "hcs/schema.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm::guest {
 
@@ -38,7 +37,7 @@ bridge::response bad_body(const error& e) {
 
 service::service(service_options opts, send_fn send)
     : opts_(std::move(opts)), send_(std::move(send)),
-      mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::guest_stub>()) {
+      mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::mount_table>()) {
   if (opts_.mounting == mount_mode::real) {
     mounter_.emplace();
   }
@@ -501,24 +500,24 @@ bridge::response service::get_properties(const std::string& body) {
     return bridge::failure(system_not_found, "container " + req->base.container_id + " not found",
                            act);
   }
-  hcs::ojson props = hcs::ojson::object();
+  nlohmann::ordered_json props = nlohmann::ordered_json::object();
   if (const auto* types = member(query, "PropertyTypes"); types != nullptr && types->is_array()) {
     for (const auto& t : *types) {
       if (t == "ProcessList") {
-        auto list = hcs::ojson::array();
+        auto list = nlohmann::ordered_json::array();
         for (const auto& [pid, p] : c->second.processes) {
           if (!p->exited()) {
-            list.push_back(hcs::ojson{{"ProcessId", pid}});
+            list.push_back(nlohmann::ordered_json{{"ProcessId", pid}});
           }
         }
         props["ProcessList"] = list;
       } else if (t == "Statistics") {
-        props["LCOWMetrics"] = hcs::ojson::object();
+        props["LCOWMetrics"] = nlohmann::ordered_json::object();
       }
     }
   }
   auto r = ok_response(act);
-  r.properties = hcs::go_dump(props);
+  r.properties = gojson::go_dump(props);
   return r;
 }
 
@@ -539,7 +538,7 @@ bridge::response service::modify_settings(const std::string& body) {
       return bridge::failure(fail, "injected guest fault", act);
     }
   }
-  bridge::guest_stub::guest_step step;
+  bridge::mount_table::guest_step step;
   if (mounter_) {
     step = [this](const std::string& type, const std::string& request_type, const json& settings) {
       auto request = parse_mount_request(type, request_type, settings);

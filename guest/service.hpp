@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "bridge/guest_stub.hpp"
+#include "bridge/mount_table.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "guest/mount_mode.hpp"
@@ -46,7 +46,7 @@ struct service_options {
   std::shared_ptr<std::atomic<uint32_t>> modify_faults;
   // The mount table, shared so that an in-process host can show it; made
   // by the service when absent.
-  std::shared_ptr<bridge::guest_stub> mounts;
+  std::shared_ptr<bridge::mount_table> mounts;
   mount_mode mounting = mount_mode::table;
 };
 
@@ -101,7 +101,7 @@ private:
   mutable std::mutex mutex_;
   bool negotiated_ = false;
   bool stopping_ = false;
-  std::shared_ptr<bridge::guest_stub> mounts_;
+  std::shared_ptr<bridge::mount_table> mounts_;
   std::optional<mounter> mounter_; // mount_mode::real only
   std::map<uint32_t, std::shared_ptr<process>> uvm_processes_;
   std::map<std::string, container> containers_;

@@ -1,5 +1,5 @@
 // Where the devices of a QEMU utility VM show up in the guest's sysfs: the
-// QEMU backend puts each at a fixed PCI address (hcs/qemu/pci_layout.hpp),
+// QEMU backend puts each at a fixed PCI address (messages/qemu_pci_layout.hpp),
 // so the guest finds a disk from the numbers of a request alone, never from
 // kernel names such as sdX (which depend on probe order). Each call is one
 // look at a sysfs tree rooted at `sysfs` ("/sys", or a fake tree in tests);

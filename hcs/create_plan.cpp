@@ -1,6 +1,6 @@
 #include "hcs/create_plan.hpp"
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 #include "hcs/guid.hpp"
 #include "hcs/schema.hpp"
 
@@ -239,7 +239,7 @@ nlohmann::ordered_json lcow_document(const options_lcow& opts, int32_t processor
   if (opts.use_guest_connection && !opts.common.external_guest_connection) {
     vm.guest_connection = guest_connection{true, true};
   }
-  return doc.to_json();
+  return to_json(doc);
 }
 
 nlohmann::ordered_json wcow_document(const options_wcow& opts, int32_t processor_count,
@@ -274,18 +274,18 @@ nlohmann::ordered_json wcow_document(const options_wcow& opts, int32_t processor
   if (!opts.common.external_guest_connection) {
     vm.guest_connection = guest_connection{};
   }
-  return doc.to_json();
+  return to_json(doc);
 }
 
 result<std::string> merge_document(const nlohmann::ordered_json& document,
                                    const std::string& additional) {
   if (additional.empty()) {
-    return go_dump(document);
+    return gojson::go_dump(document);
   }
   auto fail = [&](const std::string& why) {
     return invalid("failed to merge additional JSON '" + additional + "': " + why);
   };
-  if (std::string why = go_syntax_error(additional); !why.empty()) {
+  if (std::string why = gojson::go_syntax_error(additional); !why.empty()) {
     return fail(why);
   }
   nlohmann::json add;
@@ -298,18 +298,18 @@ result<std::string> merge_document(const nlohmann::ordered_json& document,
   }
   if (add.is_null()) {
     // v0.8.8 crashes on a literal null; treat it as nothing to merge.
-    return go_dump(document);
+    return gojson::go_dump(document);
   }
   if (!add.is_object()) {
     return fail(std::string("json: cannot unmarshal ") + go_kind(add) +
                 " into Go value of type map[string]interface {}");
   }
-  auto base = nlohmann::json::parse(go_dump(document));
+  auto base = nlohmann::json::parse(gojson::go_dump(document));
   numbers_as_doubles(base);
   numbers_as_doubles(add);
   merge_into(add, base);
   // nlohmann::json keeps keys sorted, as Go writes a map.
-  return go_dump(nlohmann::ordered_json(add));
+  return gojson::go_dump(nlohmann::ordered_json(add));
 }
 
 result<create_plan> plan_lcow(options_lcow opts, const host_info& host, const host_fs& fs) {

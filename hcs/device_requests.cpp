@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "hcs/go_json.hpp"
-#include "hcs/json_reader.hpp"
+#include "gojson/go_json.hpp"
+#include "gojson/json_reader.hpp"
 
 namespace uvm::hcs {
 
@@ -64,23 +64,12 @@ std::string combined_request(const device_request& request) {
 }
 
 std::string host_undo(const std::string& host_add) {
-  auto request = read_ordered_json(host_add);
+  auto request = gojson::read_ordered_json(host_add);
   if (!request || !request->is_object()) {
     throw std::invalid_argument("host_undo: the host part is not a JSON object");
   }
   (*request)["RequestType"] = request_type::remove;
-  return go_dump(*request);
-}
-
-std::string bridge_modify_body(const std::string& guest, const std::string& activity_id) {
-  std::string body = "{\"ContainerId\":";
-  go_append_string(body, null_container_id);
-  body += ",\"ActivityId\":";
-  go_append_string(body, activity_id);
-  body += ",\"Request\":";
-  body += guest;
-  body += "}\n";
-  return body;
+  return gojson::go_dump(*request);
 }
 
 device_request scsi_add(guest_os os, const scsi_disk& disk) {
@@ -325,8 +314,8 @@ device_request network_adapter_remove_wcow(const std::string& nic_id,
 }
 
 device_request network_namespace_wcow(const std::string& type, const ojson& hns_namespace) {
-  return guest_only(
-      go_text(guest_request{type, resource_type::network_namespace, {go_dump(hns_namespace)}}));
+  return guest_only(go_text(
+      guest_request{type, resource_type::network_namespace, {gojson::go_dump(hns_namespace)}}));
 }
 
 } // namespace uvm::hcs

@@ -31,15 +31,6 @@ std::string combined_request(const device_request& request);
 // The host part of an add with RequestType Remove.
 std::string host_undo(const std::string& host_add);
 
-// The container id of requests to the guest itself, and the ActivityId
-// v0.8.8 always sends.
-constexpr const char* null_container_id = "00000000-0000-0000-0000-000000000000";
-
-// The body of a bridge ModifySettings to the null container, with the
-// newline Go's stream encoder ends it with (gcs-bridge.md §7.10). `guest`
-// is the GuestRequest's text.
-std::string bridge_modify_body(const std::string& guest, const std::string& activity_id);
-
 enum class guest_os : uint8_t { lcow, wcow };
 
 constexpr int32_t plan9_port = 564;
@@ -127,20 +118,6 @@ device_request combine_layers_wcow(const std::vector<layer>& layers,
 device_request remove_combined_layers(const std::string& rootfs_path);
 
 // --- Network (§11) ---
-
-// The HNS endpoint fields the adapter requests carry.
-struct network_endpoint {
-  std::string id;
-  std::string mac_address;
-  std::string namespace_id;
-  std::string ip_address; // "" prints as Go's nil IP, "<nil>"
-  uint8_t prefix_length = 0;
-  std::string gateway_address;
-  std::string dns_suffix;
-  std::string dns_server_list;
-  bool enable_low_metric = false;
-  uint16_t encap_overhead = 0;
-};
 
 // The HNS objects the WCOW guest requests carry: the endpoint (hns.HNSEndpoint,
 // empty members omitted) and the namespace (hcn.HostComputeNamespace).

@@ -2,7 +2,7 @@
 
 #include <type_traits>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm::hcs {
 namespace {
@@ -138,13 +138,13 @@ class text_sink {
 public:
   explicit text_sink(std::string& out) : out_(out) { out_ += '{'; }
 
-  void member(const char* key, const std::string& v) { go_append_string(key_(key), v); }
+  void member(const char* key, const std::string& v) { gojson::go_append_string(key_(key), v); }
   void member(const char* key, bool v) { key_(key) += v ? "true" : "false"; }
   template <class Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
   void member(const char* key, Int v) {
     key_(key) += std::to_string(v);
   }
-  void member(const char* key, const ojson& v) { go_append(key_(key), v); }
+  void member(const char* key, const ojson& v) { gojson::go_append(key_(key), v); }
   void member(const char* key, const raw_json& v) { key_(key) += v.text; }
   template <class T, std::enable_if_t<std::is_class_v<T>, int> = 0>
   void member(const char* key, const T& v) {
@@ -172,7 +172,7 @@ public:
         out += ',';
       }
       first = false;
-      go_append_string(out, k);
+      gojson::go_append_string(out, k);
       out += ':';
       value(out, e);
     }
@@ -185,7 +185,7 @@ public:
   static void object(std::string& out, const T& v) {
     text_sink sub{out};
     members<text_sink> m{sub};
-    v.describe(m);
+    describe(m, v);
     sub.close();
   }
 
@@ -203,7 +203,7 @@ private:
     return out_;
   }
 
-  static void value(std::string& out, const std::string& s) { go_append_string(out, s); }
+  static void value(std::string& out, const std::string& s) { gojson::go_append_string(out, s); }
   template <class T>
   static void value(std::string& out, const T& v) {
     object(out, v);
@@ -217,7 +217,7 @@ template <class T>
 ojson json_of(const T& v) {
   json_sink sink;
   members<json_sink> m{sink};
-  v.describe(m);
+  describe(m, v);
   return sink.done();
 }
 
@@ -257,318 +257,326 @@ std::string virtual_pci_path(const std::string& device_id) {
 }
 
 template <class M>
-void version::describe(M& m) const {
-  m.put("Major", major).put("Minor", minor);
+void describe(M&, const empty_device&) {}
+
+template <class M>
+void describe(M& m, const version& x) {
+  m.put("Major", x.major).put("Minor", x.minor);
 }
 
 template <class M>
-void uefi_boot_entry::describe(M& m) const {
-  m.put("DeviceType", device_type)
-      .put("DevicePath", device_path)
-      .put("DiskNumber", disk_number)
-      .put("OptionalData", optional_data)
-      .put("VmbFsRootPath", vmb_fs_root_path);
+void describe(M& m, const uefi_boot_entry& x) {
+  m.put("DeviceType", x.device_type)
+      .put("DevicePath", x.device_path)
+      .put("DiskNumber", x.disk_number)
+      .put("OptionalData", x.optional_data)
+      .put("VmbFsRootPath", x.vmb_fs_root_path);
 }
 
 template <class M>
-void uefi::describe(M& m) const {
-  m.put("EnableDebugger", enable_debugger)
-      .put("SecureBootTemplateId", secure_boot_template_id)
-      .put("BootThis", boot_this)
-      .put("Console", console);
+void describe(M& m, const uefi& x) {
+  m.put("EnableDebugger", x.enable_debugger)
+      .put("SecureBootTemplateId", x.secure_boot_template_id)
+      .put("BootThis", x.boot_this)
+      .put("Console", x.console);
 }
 
 template <class M>
-void linux_kernel_direct::describe(M& m) const {
-  m.put("KernelFilePath", kernel_file_path)
-      .put("InitRdPath", init_rd_path)
-      .put("KernelCmdLine", kernel_cmd_line);
+void describe(M& m, const linux_kernel_direct& x) {
+  m.put("KernelFilePath", x.kernel_file_path)
+      .put("InitRdPath", x.init_rd_path)
+      .put("KernelCmdLine", x.kernel_cmd_line);
 }
 
 template <class M>
-void chipset::describe(M& m) const {
-  m.put("Uefi", uefi)
-      .put("IsNumLockDisabled", is_num_lock_disabled)
-      .put("BaseBoardSerialNumber", base_board_serial_number)
-      .put("ChassisSerialNumber", chassis_serial_number)
-      .put("ChassisAssetTag", chassis_asset_tag)
-      .put("UseUtc", use_utc)
-      .put("LinuxKernelDirect", linux_kernel_direct);
+void describe(M& m, const chipset& x) {
+  m.put("Uefi", x.uefi)
+      .put("IsNumLockDisabled", x.is_num_lock_disabled)
+      .put("BaseBoardSerialNumber", x.base_board_serial_number)
+      .put("ChassisSerialNumber", x.chassis_serial_number)
+      .put("ChassisAssetTag", x.chassis_asset_tag)
+      .put("UseUtc", x.use_utc)
+      .put("LinuxKernelDirect", x.linux_kernel_direct);
 }
 
 template <class M>
-void memory2::describe(M& m) const {
-  m.put("SizeInMB", size_in_mb)
-      .put("AllowOvercommit", allow_overcommit)
-      .put("EnableHotHint", enable_hot_hint)
-      .put("EnableColdHint", enable_cold_hint)
-      .put("EnableEpf", enable_epf)
-      .put("EnableDeferredCommit", enable_deferred_commit)
-      .put("EnableColdDiscardHint", enable_cold_discard_hint)
-      .put("LowMmioGapInMB", low_mmio_gap_in_mb)
-      .put("HighMmioBaseInMB", high_mmio_base_in_mb)
-      .put("HighMmioGapInMB", high_mmio_gap_in_mb);
+void describe(M& m, const memory2& x) {
+  m.put("SizeInMB", x.size_in_mb)
+      .put("AllowOvercommit", x.allow_overcommit)
+      .put("EnableHotHint", x.enable_hot_hint)
+      .put("EnableColdHint", x.enable_cold_hint)
+      .put("EnableEpf", x.enable_epf)
+      .put("EnableDeferredCommit", x.enable_deferred_commit)
+      .put("EnableColdDiscardHint", x.enable_cold_discard_hint)
+      .put("LowMmioGapInMB", x.low_mmio_gap_in_mb)
+      .put("HighMmioBaseInMB", x.high_mmio_base_in_mb)
+      .put("HighMmioGapInMB", x.high_mmio_gap_in_mb);
 }
 
 template <class M>
-void processor2::describe(M& m) const {
-  m.put("Count", count)
-      .put("Limit", limit)
-      .put("Weight", weight)
-      .put("ExposeVirtualizationExtensions", expose_virtualization_extensions);
+void describe(M& m, const processor2& x) {
+  m.put("Count", x.count)
+      .put("Limit", x.limit)
+      .put("Weight", x.weight)
+      .put("ExposeVirtualizationExtensions", x.expose_virtualization_extensions);
 }
 
 template <class M>
-void topology::describe(M& m) const {
-  m.put("Memory", memory).put("Processor", processor);
+void describe(M& m, const topology& x) {
+  m.put("Memory", x.memory).put("Processor", x.processor);
 }
 
 template <class M>
-void com_port::describe(M& m) const {
-  m.put("NamedPipe", named_pipe).put("OptimizeForDebugger", optimize_for_debugger);
+void describe(M& m, const com_port& x) {
+  m.put("NamedPipe", x.named_pipe).put("OptimizeForDebugger", x.optimize_for_debugger);
 }
 
 template <class M>
-void attachment::describe(M& m) const {
-  m.put("Type", type)
-      .put("Path", path)
-      .put("IgnoreFlushes", ignore_flushes)
-      .put("CachingMode", caching_mode)
-      .put("NoWriteHardening", no_write_hardening)
-      .put("DisableExpansionOptimization", disable_expansion_optimization)
-      .put("IgnoreRelativeLocator", ignore_relative_locator)
-      .put("CaptureIoAttributionContext", capture_io_attribution_context)
-      .put("ReadOnly", read_only);
+void describe(M& m, const attachment& x) {
+  m.put("Type", x.type)
+      .put("Path", x.path)
+      .put("IgnoreFlushes", x.ignore_flushes)
+      .put("CachingMode", x.caching_mode)
+      .put("NoWriteHardening", x.no_write_hardening)
+      .put("DisableExpansionOptimization", x.disable_expansion_optimization)
+      .put("IgnoreRelativeLocator", x.ignore_relative_locator)
+      .put("CaptureIoAttributionContext", x.capture_io_attribution_context)
+      .put("ReadOnly", x.read_only);
 }
 
 template <class M>
-void scsi::describe(M& m) const {
-  m.put("Attachments", attachments);
+void describe(M& m, const scsi& x) {
+  m.put("Attachments", x.attachments);
 }
 
 template <class M>
-void virtual_pmem_device::describe(M& m) const {
-  m.put("HostPath", host_path).put("ReadOnly", read_only).put("ImageFormat", image_format);
+void describe(M& m, const virtual_pmem_device& x) {
+  m.put("HostPath", x.host_path).put("ReadOnly", x.read_only).put("ImageFormat", x.image_format);
 }
 
 template <class M>
-void virtual_pmem_controller::describe(M& m) const {
-  m.put("Devices", devices)
-      .put("MaximumCount", maximum_count)
-      .put("MaximumSizeBytes", maximum_size_bytes)
-      .put("Backing", backing);
+void describe(M& m, const virtual_pmem_controller& x) {
+  m.put("Devices", x.devices)
+      .put("MaximumCount", x.maximum_count)
+      .put("MaximumSizeBytes", x.maximum_size_bytes)
+      .put("Backing", x.backing);
 }
 
 template <class M>
-void network_adapter::describe(M& m) const {
-  m.put("EndpointId", endpoint_id).put("MacAddress", mac_address);
+void describe(M& m, const network_adapter& x) {
+  m.put("EndpointId", x.endpoint_id).put("MacAddress", x.mac_address);
 }
 
 template <class M>
-void hv_socket_service_config::describe(M& m) const {
-  m.put("BindSecurityDescriptor", bind_security_descriptor)
-      .put("ConnectSecurityDescriptor", connect_security_descriptor)
-      .put("AllowWildcardBinds", allow_wildcard_binds);
+void describe(M& m, const hv_socket_service_config& x) {
+  m.put("BindSecurityDescriptor", x.bind_security_descriptor)
+      .put("ConnectSecurityDescriptor", x.connect_security_descriptor)
+      .put("AllowWildcardBinds", x.allow_wildcard_binds);
 }
 
 template <class M>
-void hv_socket_system_config::describe(M& m) const {
-  m.put("DefaultBindSecurityDescriptor", default_bind_security_descriptor)
-      .put("DefaultConnectSecurityDescriptor", default_connect_security_descriptor)
-      .put("ServiceTable", service_table);
+void describe(M& m, const hv_socket_system_config& x) {
+  m.put("DefaultBindSecurityDescriptor", x.default_bind_security_descriptor)
+      .put("DefaultConnectSecurityDescriptor", x.default_connect_security_descriptor)
+      .put("ServiceTable", x.service_table);
 }
 
 template <class M>
-void hv_socket2::describe(M& m) const {
-  m.put("HvSocketConfig", hv_socket_config);
+void describe(M& m, const hv_socket2& x) {
+  m.put("HvSocketConfig", x.hv_socket_config);
 }
 
 template <class M>
-void virtual_smb_share_options::describe(M& m) const {
-  m.put("ReadOnly", read_only)
-      .put("ShareRead", share_read)
-      .put("CacheIo", cache_io)
-      .put("NoOplocks", no_oplocks)
-      .put("TakeBackupPrivilege", take_backup_privilege)
-      .put("UseShareRootIdentity", use_share_root_identity)
-      .put("NoDirectmap", no_directmap)
-      .put("NoLocks", no_locks)
-      .put("NoDirnotify", no_dirnotify)
-      .put("VmSharedMemory", vm_shared_memory)
-      .put("RestrictFileAccess", restrict_file_access)
-      .put("ForceLevelIIOplocks", force_level_ii_oplocks)
-      .put("ReparseBaseLayer", reparse_base_layer)
-      .put("PseudoOplocks", pseudo_oplocks)
-      .put("NonCacheIo", non_cache_io)
-      .put("PseudoDirnotify", pseudo_dirnotify)
-      .put("SingleFileMapping", single_file_mapping);
+void describe(M& m, const virtual_smb_share_options& x) {
+  m.put("ReadOnly", x.read_only)
+      .put("ShareRead", x.share_read)
+      .put("CacheIo", x.cache_io)
+      .put("NoOplocks", x.no_oplocks)
+      .put("TakeBackupPrivilege", x.take_backup_privilege)
+      .put("UseShareRootIdentity", x.use_share_root_identity)
+      .put("NoDirectmap", x.no_directmap)
+      .put("NoLocks", x.no_locks)
+      .put("NoDirnotify", x.no_dirnotify)
+      .put("VmSharedMemory", x.vm_shared_memory)
+      .put("RestrictFileAccess", x.restrict_file_access)
+      .put("ForceLevelIIOplocks", x.force_level_ii_oplocks)
+      .put("ReparseBaseLayer", x.reparse_base_layer)
+      .put("PseudoOplocks", x.pseudo_oplocks)
+      .put("NonCacheIo", x.non_cache_io)
+      .put("PseudoDirnotify", x.pseudo_dirnotify)
+      .put("SingleFileMapping", x.single_file_mapping);
 }
 
 template <class M>
-void virtual_smb_share::describe(M& m) const {
-  m.put("Name", name).put("Path", path).put("AllowedFiles", allowed_files).put("Options", options);
+void describe(M& m, const virtual_smb_share& x) {
+  m.put("Name", x.name)
+      .put("Path", x.path)
+      .put("AllowedFiles", x.allowed_files)
+      .put("Options", x.options);
 }
 
 template <class M>
-void virtual_smb::describe(M& m) const {
-  m.put("Shares", shares).put("DirectFileMappingInMB", direct_file_mapping_in_mb);
+void describe(M& m, const virtual_smb& x) {
+  m.put("Shares", x.shares).put("DirectFileMappingInMB", x.direct_file_mapping_in_mb);
 }
 
 template <class M>
-void plan9_share::describe(M& m) const {
-  m.put("Name", name)
-      .put("AccessName", access_name)
-      .put("Path", path)
-      .put("Port", port)
-      .put("Flags", flags)
-      .put("ReadOnly", read_only)
-      .put("UseShareRootIdentity", use_share_root_identity)
-      .put("AllowedFiles", allowed_files);
+void describe(M& m, const plan9_share& x) {
+  m.put("Name", x.name)
+      .put("AccessName", x.access_name)
+      .put("Path", x.path)
+      .put("Port", x.port)
+      .put("Flags", x.flags)
+      .put("ReadOnly", x.read_only)
+      .put("UseShareRootIdentity", x.use_share_root_identity)
+      .put("AllowedFiles", x.allowed_files);
 }
 
 template <class M>
-void plan9::describe(M& m) const {
-  m.put("Shares", shares);
+void describe(M& m, const plan9& x) {
+  m.put("Shares", x.shares);
 }
 
 template <class M>
-void virtual_pci_function::describe(M& m) const {
-  m.put("DeviceInstancePath", device_instance_path).put("VirtualFunction", virtual_function);
+void describe(M& m, const virtual_pci_function& x) {
+  m.put("DeviceInstancePath", x.device_instance_path).put("VirtualFunction", x.virtual_function);
 }
 
 template <class M>
-void virtual_pci_device::describe(M& m) const {
-  m.put("Functions", functions);
+void describe(M& m, const virtual_pci_device& x) {
+  m.put("Functions", x.functions);
 }
 
 template <class M>
-void devices::describe(M& m) const {
-  m.put("ComPorts", com_ports)
-      .put("Scsi", scsi)
-      .put("VirtualPMem", virtual_pmem)
-      .put("NetworkAdapters", network_adapters)
-      .put("VideoMonitor", video_monitor)
-      .put("Keyboard", keyboard)
-      .put("Mouse", mouse)
-      .put("HvSocket", hv_socket)
-      .put("EnhancedModeVideo", enhanced_mode_video)
-      .put("VirtualSmb", virtual_smb)
-      .put("Plan9", plan9)
-      .put("Battery", battery)
-      .put("VirtualPci", virtual_pci);
+void describe(M& m, const devices& x) {
+  m.put("ComPorts", x.com_ports)
+      .put("Scsi", x.scsi)
+      .put("VirtualPMem", x.virtual_pmem)
+      .put("NetworkAdapters", x.network_adapters)
+      .put("VideoMonitor", x.video_monitor)
+      .put("Keyboard", x.keyboard)
+      .put("Mouse", x.mouse)
+      .put("HvSocket", x.hv_socket)
+      .put("EnhancedModeVideo", x.enhanced_mode_video)
+      .put("VirtualSmb", x.virtual_smb)
+      .put("Plan9", x.plan9)
+      .put("Battery", x.battery)
+      .put("VirtualPci", x.virtual_pci);
 }
 
 template <class M>
-void storage_qos::describe(M& m) const {
-  m.put("IopsMaximum", iops_maximum).put("BandwidthMaximum", bandwidth_maximum);
+void describe(M& m, const storage_qos& x) {
+  m.put("IopsMaximum", x.iops_maximum).put("BandwidthMaximum", x.bandwidth_maximum);
 }
 
 template <class M>
-void guest_connection::describe(M& m) const {
-  m.put("UseVsock", use_vsock).put("UseConnectedSuspend", use_connected_suspend);
+void describe(M& m, const guest_connection& x) {
+  m.put("UseVsock", x.use_vsock).put("UseConnectedSuspend", x.use_connected_suspend);
 }
 
 template <class M>
-void virtual_machine::describe(M& m) const {
-  m.put("StopOnReset", stop_on_reset)
-      .put("Chipset", chipset)
-      .put("ComputeTopology", compute_topology)
-      .put("Devices", devices)
-      .put("StorageQoS", storage_qos)
-      .put("GuestConnection", guest_connection);
+void describe(M& m, const virtual_machine& x) {
+  m.put("StopOnReset", x.stop_on_reset)
+      .put("Chipset", x.chipset)
+      .put("ComputeTopology", x.compute_topology)
+      .put("Devices", x.devices)
+      .put("StorageQoS", x.storage_qos)
+      .put("GuestConnection", x.guest_connection);
 }
 
 template <class M>
-void compute_system::describe(M& m) const {
-  m.put("Owner", owner)
-      .put("SchemaVersion", schema_version)
-      .put("HostingSystemId", hosting_system_id)
-      .put("HostedSystem", hosted_system)
-      .put("VirtualMachine", virtual_machine)
-      .put("ShouldTerminateOnLastHandleClosed", should_terminate_on_last_handle_closed);
+void describe(M& m, const compute_system& x) {
+  m.put("Owner", x.owner)
+      .put("SchemaVersion", x.schema_version)
+      .put("HostingSystemId", x.hosting_system_id)
+      .put("HostedSystem", x.hosted_system)
+      .put("VirtualMachine", x.virtual_machine)
+      .put("ShouldTerminateOnLastHandleClosed", x.should_terminate_on_last_handle_closed);
 }
 
 template <class M>
-void layer::describe(M& m) const {
-  m.put("Id", id).put("Path", path).put("PathType", path_type).put("Cache", cache);
+void describe(M& m, const layer& x) {
+  m.put("Id", x.id).put("Path", x.path).put("PathType", x.path_type).put("Cache", x.cache);
 }
 
 template <class M>
-void modify_setting_request::describe(M& m) const {
-  m.put("ResourcePath", resource_path)
-      .put("RequestType", request_type)
-      .put("Settings", settings)
-      .put("GuestRequest", guest_request);
+void describe(M& m, const modify_setting_request& x) {
+  m.put("ResourcePath", x.resource_path)
+      .put("RequestType", x.request_type)
+      .put("Settings", x.settings)
+      .put("GuestRequest", x.guest_request);
 }
 
 template <class M>
-void guest_request::describe(M& m) const {
-  m.put("RequestType", request_type).put("ResourceType", resource_type).put("Settings", settings);
+void describe(M& m, const guest_request& x) {
+  m.put("RequestType", x.request_type)
+      .put("ResourceType", x.resource_type)
+      .put("Settings", x.settings);
 }
 
 template <class M>
-void lcow_mapped_virtual_disk::describe(M& m) const {
-  m.put("MountPath", mount_path)
-      .put("Lun", lun)
-      .put("Controller", controller)
-      .put("ReadOnly", read_only);
+void describe(M& m, const lcow_mapped_virtual_disk& x) {
+  m.put("MountPath", x.mount_path)
+      .put("Lun", x.lun)
+      .put("Controller", x.controller)
+      .put("ReadOnly", x.read_only);
 }
 
 template <class M>
-void wcow_mapped_virtual_disk::describe(M& m) const {
-  m.put("ContainerPath", container_path).put("Lun", lun);
+void describe(M& m, const wcow_mapped_virtual_disk& x) {
+  m.put("ContainerPath", x.container_path).put("Lun", x.lun);
 }
 
 template <class M>
-void lcow_mapped_directory::describe(M& m) const {
-  m.put("MountPath", mount_path)
-      .put("Port", port)
-      .put("ShareName", share_name)
-      .put("ReadOnly", read_only);
+void describe(M& m, const lcow_mapped_directory& x) {
+  m.put("MountPath", x.mount_path)
+      .put("Port", x.port)
+      .put("ShareName", x.share_name)
+      .put("ReadOnly", x.read_only);
 }
 
 template <class M>
-void lcow_mapped_vpmem_device::describe(M& m) const {
-  m.put("DeviceNumber", device_number).put("MountPath", mount_path);
+void describe(M& m, const lcow_mapped_vpmem_device& x) {
+  m.put("DeviceNumber", x.device_number).put("MountPath", x.mount_path);
 }
 
 template <class M>
-void lcow_mapped_vpci_device::describe(M& m) const {
-  m.put("VMBusGUID", vmbus_guid);
+void describe(M& m, const lcow_mapped_vpci_device& x) {
+  m.put("VMBusGUID", x.vmbus_guid);
 }
 
 template <class M>
-void lcow_network_adapter::describe(M& m) const {
-  m.put("NamespaceID", namespace_id)
-      .put("ID", id)
-      .put("MacAddress", mac_address)
-      .put("IPAddress", ip_address)
-      .put("PrefixLength", prefix_length)
-      .put("GatewayAddress", gateway_address)
-      .put("DNSSuffix", dns_suffix)
-      .put("DNSServerList", dns_server_list)
-      .put("EnableLowMetric", enable_low_metric)
-      .put("EncapOverhead", encap_overhead);
+void describe(M& m, const lcow_network_adapter& x) {
+  m.put("NamespaceID", x.namespace_id)
+      .put("ID", x.id)
+      .put("MacAddress", x.mac_address)
+      .put("IPAddress", x.ip_address)
+      .put("PrefixLength", x.prefix_length)
+      .put("GatewayAddress", x.gateway_address)
+      .put("DNSSuffix", x.dns_suffix)
+      .put("DNSServerList", x.dns_server_list)
+      .put("EnableLowMetric", x.enable_low_metric)
+      .put("EncapOverhead", x.encap_overhead);
 }
 
 template <class M>
-void network_modify_request::describe(M& m) const {
-  m.put(rs4 ? "AdapterInstanceId" : "AdapterId", adapter_id)
-      .put("RequestType", request_type)
-      .put("Settings", settings);
+void describe(M& m, const network_modify_request& x) {
+  m.put(x.rs4 ? "AdapterInstanceId" : "AdapterId", x.adapter_id)
+      .put("RequestType", x.request_type)
+      .put("Settings", x.settings);
 }
 
 template <class M>
-void combined_layers::describe(M& m) const {
-  m.put("ContainerRootPath", container_root_path)
-      .put("Layers", layers)
-      .put("ScratchPath", scratch_path);
+void describe(M& m, const combined_layers& x) {
+  m.put("ContainerRootPath", x.container_root_path)
+      .put("Layers", x.layers)
+      .put("ScratchPath", x.scratch_path);
 }
 
 // Both outputs of every type come from its describe().
 #define UVM_SCHEMA_OUTPUTS(T)                                                                      \
-  ojson T::to_json() const {                                                                       \
-    return json_of(*this);                                                                         \
+  ojson to_json(const T& x) {                                                                      \
+    return json_of(x);                                                                             \
   }                                                                                                \
   template std::string go_text(const T&);
 
@@ -589,19 +597,15 @@ UVM_SCHEMA_OUTPUTS(network_adapter)
 UVM_SCHEMA_OUTPUTS(hv_socket_service_config)
 UVM_SCHEMA_OUTPUTS(hv_socket_system_config)
 UVM_SCHEMA_OUTPUTS(hv_socket2)
-UVM_SCHEMA_OUTPUTS(virtual_smb_share_options)
 UVM_SCHEMA_OUTPUTS(virtual_smb_share)
 UVM_SCHEMA_OUTPUTS(virtual_smb)
 UVM_SCHEMA_OUTPUTS(plan9_share)
 UVM_SCHEMA_OUTPUTS(plan9)
-UVM_SCHEMA_OUTPUTS(virtual_pci_function)
-UVM_SCHEMA_OUTPUTS(virtual_pci_device)
 UVM_SCHEMA_OUTPUTS(devices)
 UVM_SCHEMA_OUTPUTS(storage_qos)
 UVM_SCHEMA_OUTPUTS(guest_connection)
 UVM_SCHEMA_OUTPUTS(virtual_machine)
 UVM_SCHEMA_OUTPUTS(compute_system)
-UVM_SCHEMA_OUTPUTS(layer)
 UVM_SCHEMA_OUTPUTS(modify_setting_request)
 UVM_SCHEMA_OUTPUTS(guest_request)
 UVM_SCHEMA_OUTPUTS(lcow_mapped_virtual_disk)
@@ -612,6 +616,11 @@ UVM_SCHEMA_OUTPUTS(lcow_mapped_vpci_device)
 UVM_SCHEMA_OUTPUTS(lcow_network_adapter)
 UVM_SCHEMA_OUTPUTS(network_modify_request)
 UVM_SCHEMA_OUTPUTS(combined_layers)
+
+UVM_SCHEMA_OUTPUTS(virtual_smb_share_options)
+UVM_SCHEMA_OUTPUTS(virtual_pci_function)
+UVM_SCHEMA_OUTPUTS(virtual_pci_device)
+UVM_SCHEMA_OUTPUTS(layer)
 
 #undef UVM_SCHEMA_OUTPUTS
 

@@ -3,8 +3,8 @@
 // requests they carry. Every member is "omit if empty" as in the Go types:
 // to_json() writes members in the spec's order and leaves out false, 0, "",
 // empty arrays and maps and absent sub-objects; a present sub-object with
-// nothing in it is written as {}. Serialize the result with go_dump(), or
-// write the text at once with go_text(), which builds no JSON values.
+// nothing in it is written as {}. Serialize the result with gojson::go_dump(),
+// or write the text at once with go_text(), which builds no JSON values.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "messages/hcs_settings.hpp"
 
 namespace uvm::hcs {
 
@@ -53,7 +55,7 @@ struct raw_json {
   std::string text;
 };
 
-// go_dump(x.to_json()) of any type here, written straight from x's members.
+// gojson::go_dump(x.to_json()) of any type here, written straight from x's members.
 template <class T>
 std::string go_text(const T& x);
 
@@ -65,9 +67,6 @@ constexpr const char* default_bind_security_descriptor = "D:P(A;;FA;;;SY)(A;;FA;
 struct version {
   int32_t major = 0;
   int32_t minor = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct uefi_boot_entry {
@@ -76,9 +75,6 @@ struct uefi_boot_entry {
   int32_t disk_number = 0;
   std::string optional_data;
   std::string vmb_fs_root_path;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct uefi {
@@ -86,18 +82,12 @@ struct uefi {
   std::string secure_boot_template_id;
   std::optional<uefi_boot_entry> boot_this;
   std::string console;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct linux_kernel_direct {
   std::string kernel_file_path;
   std::string init_rd_path;
   std::string kernel_cmd_line;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct chipset {
@@ -108,9 +98,6 @@ struct chipset {
   std::string chassis_asset_tag;
   bool use_utc = false;
   std::optional<hcs::linux_kernel_direct> linux_kernel_direct;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct memory2 {
@@ -124,9 +111,6 @@ struct memory2 {
   uint64_t low_mmio_gap_in_mb = 0;
   uint64_t high_mmio_base_in_mb = 0;
   uint64_t high_mmio_gap_in_mb = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct processor2 {
@@ -134,25 +118,16 @@ struct processor2 {
   int32_t limit = 0;
   int32_t weight = 0;
   bool expose_virtualization_extensions = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct topology {
   std::optional<memory2> memory;
   std::optional<processor2> processor;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct com_port {
   std::string named_pipe;
   bool optimize_for_debugger = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct attachment {
@@ -165,25 +140,16 @@ struct attachment {
   bool ignore_relative_locator = false;
   bool capture_io_attribution_context = false;
   bool read_only = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct scsi {
   std::map<std::string, attachment> attachments; // LUN as decimal string
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pmem_device {
   std::string host_path;
   bool read_only = false;
   std::string image_format; // "Vhd1" or "Vhdx"
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_pmem_controller {
@@ -191,65 +157,27 @@ struct virtual_pmem_controller {
   uint32_t maximum_count = 0;
   uint64_t maximum_size_bytes = 0;
   std::string backing;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct network_adapter {
   std::string endpoint_id;
   std::string mac_address;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket_service_config {
   std::string bind_security_descriptor;
   std::string connect_security_descriptor;
   bool allow_wildcard_binds = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket_system_config {
   std::string default_bind_security_descriptor;
   std::string default_connect_security_descriptor;
   std::map<std::string, hv_socket_service_config> service_table; // service GUID
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct hv_socket2 {
   std::optional<hv_socket_system_config> hv_socket_config;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
-};
-
-struct virtual_smb_share_options {
-  bool read_only = false;
-  bool share_read = false;
-  bool cache_io = false;
-  bool no_oplocks = false;
-  bool take_backup_privilege = false;
-  bool use_share_root_identity = false;
-  bool no_directmap = false;
-  bool no_locks = false;
-  bool no_dirnotify = false;
-  bool vm_shared_memory = false;
-  bool restrict_file_access = false;
-  bool force_level_ii_oplocks = false;
-  bool reparse_base_layer = false;
-  bool pseudo_oplocks = false;
-  bool non_cache_io = false;
-  bool pseudo_dirnotify = false;
-  bool single_file_mapping = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_smb_share {
@@ -257,17 +185,11 @@ struct virtual_smb_share {
   std::string path;
   std::vector<std::string> allowed_files;
   std::optional<virtual_smb_share_options> options;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_smb {
   std::vector<virtual_smb_share> shares;
   int64_t direct_file_mapping_in_mb = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct plan9_share {
@@ -285,40 +207,15 @@ struct plan9_share {
   bool read_only = false;
   bool use_share_root_identity = false;
   std::vector<std::string> allowed_files;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct plan9 {
   std::vector<plan9_share> shares;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
-};
-
-struct virtual_pci_function {
-  std::string device_instance_path;
-  uint16_t virtual_function = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
-};
-
-struct virtual_pci_device {
-  std::vector<virtual_pci_function> functions;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 // Keyboard, Mouse, Battery have no members; the UVM code never sets the
 // members of EnhancedModeVideo and VideoMonitor, so all of them are {}.
-struct empty_device {
-  ojson to_json() const { return ojson::object(); }
-  template <class M>
-  void describe(M&) const {}
-};
+struct empty_device {};
 
 struct devices {
   std::map<std::string, com_port> com_ports; // "0" is COM1
@@ -334,25 +231,16 @@ struct devices {
   std::optional<hcs::plan9> plan9;
   std::optional<empty_device> battery;
   std::map<std::string, virtual_pci_device> virtual_pci; // device GUID
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct storage_qos {
   int32_t iops_maximum = 0;
   int32_t bandwidth_maximum = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct guest_connection {
   bool use_vsock = false;
   bool use_connected_suspend = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct virtual_machine {
@@ -362,9 +250,6 @@ struct virtual_machine {
   std::optional<hcs::devices> devices;
   std::optional<hcs::storage_qos> storage_qos;
   std::optional<hcs::guest_connection> guest_connection;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct compute_system {
@@ -374,21 +259,6 @@ struct compute_system {
   ojson hosted_system; // any; null is omitted
   std::optional<hcs::virtual_machine> virtual_machine;
   bool should_terminate_on_last_handle_closed = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
-};
-
-// --- Settings of host resources (§6) ---
-
-struct layer {
-  std::string id;
-  std::string path;
-  std::string path_type;
-  std::string cache;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 // --- Requests (§5, §7.1) ---
@@ -398,18 +268,12 @@ struct modify_setting_request {
   std::string request_type;
   raw_json settings;      // any
   raw_json guest_request; // a guest_request
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const;
 };
 
 struct guest_request {
   std::string request_type;
   std::string resource_type;
   raw_json settings; // any
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const;
 };
 
 // --- Guest request settings (§7.2) ---
@@ -419,17 +283,11 @@ struct lcow_mapped_virtual_disk {
   uint8_t lun = 0;
   uint8_t controller = 0;
   bool read_only = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct wcow_mapped_virtual_disk {
   std::string container_path;
   int32_t lun = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_directory {
@@ -437,24 +295,15 @@ struct lcow_mapped_directory {
   int32_t port = 0;
   std::string share_name;
   bool read_only = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_vpmem_device {
   uint32_t device_number = 0;
   std::string mount_path;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_mapped_vpci_device {
   std::string vmbus_guid;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct lcow_network_adapter {
@@ -468,9 +317,6 @@ struct lcow_network_adapter {
   std::string dns_server_list;
   bool enable_low_metric = false;
   uint16_t encap_overhead = 0;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 // WCOW NIC guest settings: NetworkModifyRequest on host builds >= 17763,
@@ -480,18 +326,55 @@ struct network_modify_request {
   std::string request_type;
   ojson settings; // any; null is omitted
   bool rs4 = false;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
 
 struct combined_layers {
   std::string container_root_path;
   std::vector<layer> layers;
   std::string scratch_path;
-  ojson to_json() const;
-  template <class M>
-  void describe(M& m) const; // puts each member into m
 };
+
+// Every type here and the settings of messages/hcs_settings.hpp as a JSON
+// value, members in the spec's order (serialize with gojson::go_dump).
+ojson to_json(const virtual_smb_share_options& x);
+ojson to_json(const virtual_pci_function& x);
+ojson to_json(const virtual_pci_device& x);
+ojson to_json(const layer& x);
+ojson to_json(const version& x);
+ojson to_json(const uefi_boot_entry& x);
+ojson to_json(const uefi& x);
+ojson to_json(const linux_kernel_direct& x);
+ojson to_json(const chipset& x);
+ojson to_json(const memory2& x);
+ojson to_json(const processor2& x);
+ojson to_json(const topology& x);
+ojson to_json(const com_port& x);
+ojson to_json(const attachment& x);
+ojson to_json(const scsi& x);
+ojson to_json(const virtual_pmem_device& x);
+ojson to_json(const virtual_pmem_controller& x);
+ojson to_json(const network_adapter& x);
+ojson to_json(const hv_socket_service_config& x);
+ojson to_json(const hv_socket_system_config& x);
+ojson to_json(const hv_socket2& x);
+ojson to_json(const virtual_smb_share& x);
+ojson to_json(const virtual_smb& x);
+ojson to_json(const plan9_share& x);
+ojson to_json(const plan9& x);
+ojson to_json(const devices& x);
+ojson to_json(const storage_qos& x);
+ojson to_json(const guest_connection& x);
+ojson to_json(const virtual_machine& x);
+ojson to_json(const compute_system& x);
+ojson to_json(const modify_setting_request& x);
+ojson to_json(const guest_request& x);
+ojson to_json(const lcow_mapped_virtual_disk& x);
+ojson to_json(const wcow_mapped_virtual_disk& x);
+ojson to_json(const lcow_mapped_directory& x);
+ojson to_json(const lcow_mapped_vpmem_device& x);
+ojson to_json(const lcow_mapped_vpci_device& x);
+ojson to_json(const lcow_network_adapter& x);
+ojson to_json(const network_modify_request& x);
+ojson to_json(const combined_layers& x);
 
 } // namespace uvm::hcs

@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "hcs/device_requests.hpp"
-#include "hcs/schema.hpp"
+#include "messages/hcs_settings.hpp"
 #include "messages/options.hpp"
 
 namespace uvm {
@@ -110,38 +109,3 @@ typename Inspector::result_type inspect(Inspector& f, combine_layers_request& x)
 }
 
 } // namespace uvm
-
-// The schema types that travel in messages.
-namespace uvm::hcs {
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, virtual_smb_share_options& x) {
-  return f(x.read_only, x.share_read, x.cache_io, x.no_oplocks, x.take_backup_privilege,
-           x.use_share_root_identity, x.no_directmap, x.no_locks, x.no_dirnotify,
-           x.vm_shared_memory, x.restrict_file_access, x.force_level_ii_oplocks,
-           x.reparse_base_layer, x.pseudo_oplocks, x.non_cache_io, x.pseudo_dirnotify,
-           x.single_file_mapping);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, virtual_pci_function& x) {
-  return f(x.device_instance_path, x.virtual_function);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, virtual_pci_device& x) {
-  return f(x.functions);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, layer& x) {
-  return f(x.id, x.path, x.path_type, x.cache);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, network_endpoint& x) {
-  return f(x.id, x.mac_address, x.namespace_id, x.ip_address, x.prefix_length, x.gateway_address,
-           x.dns_suffix, x.dns_server_list, x.enable_low_metric, x.encap_overhead);
-}
-
-} // namespace uvm::hcs

@@ -1,7 +1,6 @@
 #include "actors/core/stub_guest.hpp"
 
 #include "bridge/rpc_messages.hpp"
-#include "hcs/device_requests.hpp"
 
 namespace uvm {
 
@@ -11,8 +10,9 @@ error stub_guest::modify_settings(const std::string& request, const std::string&
   auto id = next_id_++;
   bool logging = log_ && log_->active();
   if (logging) {
-    log_->write(vm_id_, "send", "Request(ModifySettings)", id,
-                hcs::bridge_modify_body(request, activity_id));
+    log_->write(
+        vm_id_, "send", "Request(ModifySettings)", id,
+        bridge::encode(bridge::modify_settings_request{{bridge::zero_guid, activity_id}, request}));
   }
   auto r = table_.modify_settings(request);
   if (logging) {

@@ -1,4 +1,4 @@
-// The guest "stub" of a utility VM (bridge/guest_stub: the mount table, no
+// The guest "stub" of a utility VM (bridge/mount_table: the mount table, no
 // protocol) as the bridge child and the device children share it. The table
 // is behind a mutex and answers inside the caller's call, so a device child
 // asks it directly rather than through the bridge child: two messages fewer
@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge/frame_log.hpp"
-#include "bridge/guest_stub.hpp"
+#include "bridge/mount_table.hpp"
 #include "messages/errors.hpp"
 
 namespace uvm {
@@ -36,7 +36,7 @@ public:
 private:
   std::string vm_id_;
   std::shared_ptr<bridge::frame_log> log_; // may be null
-  bridge::guest_stub table_;
+  bridge::mount_table table_;
   std::atomic<uint64_t> next_id_{0};
 };
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 namespace uvm {
 
@@ -13,7 +13,7 @@ T member(const nlohmann::json& obj, std::string_view name) {
   if (!obj.is_object()) {
     return T{};
   }
-  auto* v = hcs::find_ci(obj, name);
+  auto* v = gojson::find_ci(obj, name);
   if (v == nullptr || v->is_null()) {
     return T{};
   }
@@ -25,7 +25,7 @@ const nlohmann::json& object_member(const nlohmann::json& obj, std::string_view 
   if (!obj.is_object()) {
     return empty;
   }
-  auto* v = hcs::find_ci(obj, name);
+  auto* v = gojson::find_ci(obj, name);
   return v != nullptr && v->is_object() ? *v : empty;
 }
 
@@ -39,7 +39,7 @@ vm_stats parse_vm_stats(const std::string& properties_json) {
       member<uint64_t>(object_member(statistics, "Processor"), "TotalRuntime100ns") * 100;
   out.memory_working_set_bytes =
       member<uint64_t>(object_member(statistics, "Memory"), "MemoryUsagePrivateWorkingSetBytes");
-  auto* memory = props.is_object() ? hcs::find_ci(props, "Memory") : nullptr;
+  auto* memory = props.is_object() ? gojson::find_ci(props, "Memory") : nullptr;
   if (memory != nullptr && memory->is_object()) {
     out.has_vm_memory = true;
     out.memory_virtual_node_count = member<uint32_t>(*memory, "VirtualNodeCount");

@@ -13,21 +13,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 #include "hcs/guid.hpp"
-#include "hcs/qemu/pci_layout.hpp"
+#include "hcs/hcs_json.hpp"
 #include "hcs/qemu/plan9_pool.hpp"
 #include "hcs/qemu/qemu_process.hpp"
 #include "hcs/qemu/qmp_client.hpp"
 #include "hcs/schema.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "messages/qemu_pci_layout.hpp"
 
 namespace uvm::hcs::qemu {
 
 namespace {
 
 namespace fs = std::filesystem;
-using sim::reject;
+
 using std::chrono::milliseconds;
 
 constexpr uint32_t plan9_read_only = 0x1;
@@ -107,7 +107,7 @@ std::vector<std::string> split_path(const std::string& path) {
 }
 
 uint32_t index_of(const std::string& text, const char* what) {
-  auto n = sim::parse_index(text);
+  auto n = parse_index(text);
   if (!n) {
     reject(hr::invalid_arg, std::string{"bad "} + what + " \"" + text + "\" in ResourcePath");
   }
@@ -364,9 +364,9 @@ struct qemu_backend::machine {
   }
 
   call_result add_plan9(const nlohmann::json& settings) {
-    auto name = sim::string_member(settings, "Name");
-    auto path = sim::string_member(settings, "Path");
-    auto flags = static_cast<uint32_t>(sim::uint_member(settings, "Flags"));
+    auto name = string_member(settings, "Name");
+    auto path = string_member(settings, "Path");
+    auto flags = static_cast<uint32_t>(uint_member(settings, "Flags"));
     if (!plan.plan9) {
       return call_result::failure(hr::invalid_arg, "the document has no Plan9 device");
     }
@@ -374,7 +374,7 @@ struct qemu_backend::machine {
       return call_result::failure(hr::already_exists, "Plan9 share " + name + " exists");
     }
     auto index = plan9->bind(name, path, (flags & plan9_read_only) != 0,
-                             sim::strings_member(settings, "AllowedFiles"));
+                             strings_member(settings, "AllowedFiles"));
     if (!index) {
       return call_result::failure(hr::fail, index.err().text);
     }
@@ -387,7 +387,7 @@ struct qemu_backend::machine {
   }
 
   call_result remove_plan9(const nlohmann::json& settings) {
-    auto name = sim::string_member(settings, "Name");
+    auto name = string_member(settings, "Name");
     auto index = plan9->find(name);
     if (!index) {
       return call_result::failure(hr::element_not_found, "Plan9 share " + name + " not found");
@@ -417,9 +417,8 @@ struct qemu_backend::machine {
     if (!r) {
       return qmp_error("network adapter " + guid, r.err());
     }
-    auto d =
-        qmp->execute("device_add", nic_device(slot, sim::string_member(settings, "MacAddress")),
-                     config->qmp_timeout);
+    auto d = qmp->execute("device_add", nic_device(slot, string_member(settings, "MacAddress")),
+                          config->qmp_timeout);
     if (!d) {
       qmp->execute("netdev_del", {{"id", nic_id(slot) + "-net"}}, config->qmp_timeout);
       return qmp_error("network adapter " + guid, d.err());
@@ -445,13 +444,13 @@ struct qemu_backend::machine {
 
   call_result modify(const std::string& text) {
     check_alive("modify");
-    auto request = sim::parse_object(text, "request");
-    auto path = sim::string_member(request, "ResourcePath");
-    auto type = sim::string_member(request, "RequestType");
-    const auto* settings_ptr = sim::object_member(request, "Settings");
+    auto request = parse_object(text, "request");
+    auto path = string_member(request, "ResourcePath");
+    auto type = string_member(request, "RequestType");
+    const auto* settings_ptr = object_member(request, "Settings");
     auto settings = settings_ptr ? *settings_ptr : nlohmann::json::object();
-    bool add = sim::equal_ci(type, "Add");
-    if (!add && !sim::equal_ci(type, "Remove")) {
+    bool add = equal_ci(type, "Add");
+    if (!add && !equal_ci(type, "Remove")) {
       reject(hr::not_impl, "the qemu backend cannot " + type + " " + path);
     }
     auto parts = split_path(path);
@@ -463,9 +462,8 @@ struct qemu_backend::machine {
       if (!add) {
         return detach_scsi(controller, lun);
       }
-      scsi_attachment disk{controller, lun, sim::string_member(settings, "Path"),
-                           sim::string_member(settings, "Type"),
-                           sim::bool_member(settings, "ReadOnly")};
+      scsi_attachment disk{controller, lun, string_member(settings, "Path"),
+                           string_member(settings, "Type"), bool_member(settings, "ReadOnly")};
       return attach_scsi(disk);
     }
     if (is(0, "VirtualMachine") && is(1, "Devices") && parts.size() == 5 && is(2, "VirtualPMem") &&
@@ -475,8 +473,8 @@ struct qemu_backend::machine {
         return detach_vpmem(number);
       }
       return attach_vpmem(
-          {number, sim::string_member(settings, "HostPath"),
-           !sim::find_member(settings, "ReadOnly") || sim::bool_member(settings, "ReadOnly")});
+          {number, string_member(settings, "HostPath"),
+           !find_member(settings, "ReadOnly") || bool_member(settings, "ReadOnly")});
     }
     if (is(0, "VirtualMachine") && is(1, "Devices") && parts.size() == 4 &&
         is(2, "NetworkAdapters")) {
@@ -491,10 +489,10 @@ struct qemu_backend::machine {
 
   std::string properties(const std::string& query) {
     bool statistics = false, memory = false;
-    auto q = sim::parse_object(query.empty() ? "{}" : query, "query");
-    for (const auto& t : sim::strings_member(q, "PropertyTypes")) {
-      statistics |= sim::equal_ci(t, "Statistics");
-      memory |= sim::equal_ci(t, "Memory");
+    auto q = parse_object(query.empty() ? "{}" : query, "query");
+    for (const auto& t : strings_member(q, "PropertyTypes")) {
+      statistics |= equal_ci(t, "Statistics");
+      memory |= equal_ci(t, "Memory");
     }
     ojson out;
     out["Id"] = id;
@@ -549,7 +547,7 @@ struct qemu_backend::machine {
                              {"MemoryUsageCommitPeakBytes", rss},
                              {"MemoryUsagePrivateWorkingSetBytes", rss}}}};
     }
-    return go_dump(out);
+    return gojson::go_dump(out);
   }
 };
 
@@ -610,7 +608,7 @@ void qemu_backend::post(const std::string& id, completion done,
     call_result r;
     try {
       r = job(*m);
-    } catch (const sim::rejection& e) {
+    } catch (const rejection& e) {
       r = call_result::failure(e.hresult, e.what());
     } catch (const std::exception& e) {
       r = call_result::failure(hr::fail, e.what());
@@ -636,10 +634,10 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
       m->worker.post([this, m = m.get(), done = std::move(done)] {
         call_result r;
         try {
-          auto doc = sim::parse_object(m->document_for_launch, "document");
-          m->owner = sim::string_member(doc, "Owner");
+          auto doc = parse_object(m->document_for_launch, "document");
+          m->owner = string_member(doc, "Owner");
           m->launch();
-        } catch (const sim::rejection& e) {
+        } catch (const rejection& e) {
           r = call_result::failure(e.hresult, e.what());
         }
         if (!r.ok()) {

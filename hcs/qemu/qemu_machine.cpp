@@ -5,14 +5,12 @@
 #include <sstream>
 
 #include "hcs/backend.hpp"
-#include "hcs/qemu/pci_layout.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "hcs/hcs_json.hpp"
+#include "messages/qemu_pci_layout.hpp"
 
 namespace uvm::hcs::qemu {
 
 namespace {
-
-using sim::reject;
 
 constexpr uint64_t mib = 1024 * 1024;
 constexpr uint64_t pmem_alignment = 2 * mib;
@@ -25,7 +23,7 @@ std::string hex_slot(uint32_t slot) {
 
 bool ends_with_ci(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
-         sim::equal_ci(std::string_view{s}.substr(s.size() - suffix.size()), suffix);
+         equal_ci(std::string_view{s}.substr(s.size() - suffix.size()), suffix);
 }
 
 // QEMU's option syntax doubles a comma inside a value.
@@ -49,9 +47,9 @@ scsi_attachment read_attachment(uint32_t controller, uint32_t lun, const nlohman
   scsi_attachment disk;
   disk.controller = controller;
   disk.lun = lun;
-  disk.path = sim::string_member(a, "Path");
-  disk.type = sim::string_member(a, "Type");
-  disk.read_only = sim::bool_member(a, "ReadOnly");
+  disk.path = string_member(a, "Path");
+  disk.type = string_member(a, "Type");
+  disk.read_only = bool_member(a, "ReadOnly");
   return disk;
 }
 
@@ -91,44 +89,44 @@ std::string qemu_kernel_command_line(const std::string& document_command_line) {
 
 machine_plan plan_machine(const std::string& document, const qemu_settings& settings,
                           const vm_files& files) {
-  auto doc = sim::parse_object(document, "document");
-  const auto* vm = sim::object_member(doc, "VirtualMachine");
+  auto doc = parse_object(document, "document");
+  const auto* vm = object_member(doc, "VirtualMachine");
   if (vm == nullptr) {
     reject(hr::invalid_arg, "the qemu backend runs virtual machines: the document has no "
                             "VirtualMachine");
   }
-  const auto* chipset = sim::object_member(*vm, "Chipset");
-  const auto* direct = chipset ? sim::object_member(*chipset, "LinuxKernelDirect") : nullptr;
+  const auto* chipset = object_member(*vm, "Chipset");
+  const auto* direct = chipset ? object_member(*chipset, "LinuxKernelDirect") : nullptr;
   if (direct == nullptr) {
     reject(hr::not_impl,
-           chipset && sim::object_member(*chipset, "Uefi")
+           chipset && object_member(*chipset, "Uefi")
                ? "the qemu backend boots Linux kernels directly: a UEFI boot (WCOW, or LCOW "
                  "without KernelDirect) is not supported"
                : "the qemu backend needs VirtualMachine.Chipset.LinuxKernelDirect");
   }
-  auto kernel = sim::string_member(*direct, "KernelFilePath");
-  auto initrd = sim::string_member(*direct, "InitRdPath");
+  auto kernel = string_member(*direct, "KernelFilePath");
+  auto initrd = string_member(*direct, "InitRdPath");
   if (kernel.empty()) {
     reject(hr::invalid_arg, "LinuxKernelDirect.KernelFilePath is empty");
   }
 
   uint64_t memory_mb = 1024;
   int64_t processors = 1;
-  if (const auto* topo = sim::object_member(*vm, "ComputeTopology")) {
-    if (const auto* mem = sim::object_member(*topo, "Memory")) {
-      memory_mb = std::max<uint64_t>(sim::uint_member(*mem, "SizeInMB"), 64);
+  if (const auto* topo = object_member(*vm, "ComputeTopology")) {
+    if (const auto* mem = object_member(*topo, "Memory")) {
+      memory_mb = std::max<uint64_t>(uint_member(*mem, "SizeInMB"), 64);
     }
-    if (const auto* cpu = sim::object_member(*topo, "Processor")) {
-      processors = std::max<int64_t>(sim::int_member(*cpu, "Count"), 1);
+    if (const auto* cpu = object_member(*topo, "Processor")) {
+      processors = std::max<int64_t>(int_member(*cpu, "Count"), 1);
     }
   }
 
   machine_plan plan;
-  const auto* devices = sim::object_member(*vm, "Devices");
+  const auto* devices = object_member(*vm, "Devices");
   if (devices != nullptr) {
-    if (const auto* scsi = sim::object_member(*devices, "Scsi")) {
+    if (const auto* scsi = object_member(*devices, "Scsi")) {
       for (const auto& [key, controller] : scsi->items()) {
-        auto index = sim::parse_index(key);
+        auto index = parse_index(key);
         if (!index || *index >= qemu_layout::scsi_controllers) {
           reject(hr::invalid_arg, "SCSI controller \"" + key + "\": the qemu backend has " +
                                       std::to_string(qemu_layout::scsi_controllers) +
@@ -138,9 +136,9 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
         if (!controller.is_object()) {
           continue;
         }
-        if (const auto* attachments = sim::object_member(controller, "Attachments")) {
+        if (const auto* attachments = object_member(controller, "Attachments")) {
           for (const auto& [lun_key, a] : attachments->items()) {
-            auto lun = sim::parse_index(lun_key);
+            auto lun = parse_index(lun_key);
             if (!lun || *lun > 63 || !a.is_object()) {
               reject(hr::invalid_arg, "bad SCSI attachment \"" + lun_key + "\"");
             }
@@ -149,22 +147,21 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
         }
       }
     }
-    if (const auto* pmem = sim::object_member(*devices, "VirtualPMem")) {
-      plan.vpmem_max_count = static_cast<uint32_t>(sim::uint_member(*pmem, "MaximumCount"));
-      plan.vpmem_max_size_bytes = sim::uint_member(*pmem, "MaximumSizeBytes");
-      if (const auto* boot = sim::object_member(*pmem, "Devices")) {
+    if (const auto* pmem = object_member(*devices, "VirtualPMem")) {
+      plan.vpmem_max_count = static_cast<uint32_t>(uint_member(*pmem, "MaximumCount"));
+      plan.vpmem_max_size_bytes = uint_member(*pmem, "MaximumSizeBytes");
+      if (const auto* boot = object_member(*pmem, "Devices")) {
         for (const auto& [key, d] : boot->items()) {
-          auto number = sim::parse_index(key);
+          auto number = parse_index(key);
           if (!number || !d.is_object()) {
             reject(hr::invalid_arg, "bad VirtualPMem device \"" + key + "\"");
           }
-          plan.boot_vpmem.push_back(
-              {*number, sim::string_member(d, "HostPath"),
-               !sim::find_member(d, "ReadOnly") || sim::bool_member(d, "ReadOnly")});
+          plan.boot_vpmem.push_back({*number, string_member(d, "HostPath"),
+                                     !find_member(d, "ReadOnly") || bool_member(d, "ReadOnly")});
         }
       }
     }
-    plan.plan9 = sim::find_member(*devices, "Plan9") != nullptr;
+    plan.plan9 = find_member(*devices, "Plan9") != nullptr;
   }
 
   auto& argv = plan.argv;
@@ -217,12 +214,12 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
   if (!initrd.empty()) {
     add(argv, "-initrd", initrd);
   }
-  add(argv, "-append", qemu_kernel_command_line(sim::string_member(*direct, "KernelCmdLine")));
+  add(argv, "-append", qemu_kernel_command_line(string_member(*direct, "KernelCmdLine")));
   return plan;
 }
 
 std::string block_driver(const scsi_attachment& disk) {
-  if (sim::equal_ci(disk.type, "PassThru")) {
+  if (equal_ci(disk.type, "PassThru")) {
     return "host_device";
   }
   if (ends_with_ci(disk.path, ".vhd")) {

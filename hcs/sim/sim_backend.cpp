@@ -7,7 +7,7 @@
 #include <random>
 #include <utility>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 #include "hcs/sim/sim_faults.hpp"
 
 namespace uvm::hcs {
@@ -44,7 +44,7 @@ std::string log_line(const char* call, const std::string& id, const char* member
     auto body = nlohmann::ordered_json::parse(text, nullptr, false);
     line[member] = body.is_discarded() ? nlohmann::ordered_json(text) : std::move(body);
   }
-  return go_dump(line);
+  return gojson::go_dump(line);
 }
 
 exit_info crash_exit() {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "hcs/backend.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "hcs/hcs_json.hpp"
 #include "hcs/sim/sim_settings.hpp"
 
 namespace uvm::hcs::sim {

@@ -3,9 +3,9 @@
 #include <array>
 #include <cstdio>
 
+#include "hcs/hcs_json.hpp"
 #include "hcs/sim/sim_devices.hpp"
 #include "hcs/sim/sim_document.hpp"
-#include "hcs/sim/sim_json.hpp"
 #include "hcs/sim/sim_properties.hpp"
 
 namespace uvm::hcs {
@@ -17,18 +17,18 @@ template <class Fn>
 call_result guarded(Fn&& fn) {
   try {
     return fn();
-  } catch (const sim::rejection& error) {
+  } catch (const rejection& error) {
     return call_result::failure(error.hresult, error.what());
   }
 }
 
 [[noreturn]] void not_found(const std::string& id) {
-  sim::reject(hr::system_not_found, "compute system " + id + " does not exist");
+  reject(hr::system_not_found, "compute system " + id + " does not exist");
 }
 
 [[noreturn]] void wrong_state(const std::string& id, const sim_system& system, const char* op) {
-  sim::reject(hr::invalid_state, "cannot " + std::string(op) + " compute system " + id +
-                                     ": it is " + to_string(system.state));
+  reject(hr::invalid_state, "cannot " + std::string(op) + " compute system " + id + ": it is " +
+                                to_string(system.state));
 }
 
 } // namespace
@@ -44,7 +44,7 @@ sim_system* sim_model::find(const std::string& id) {
 call_result sim_model::create(const std::string& id, const std::string& document) {
   return guarded([&] {
     if (find(id) != nullptr) {
-      sim::reject(hr::already_exists, "compute system " + id + " already exists");
+      reject(hr::already_exists, "compute system " + id + " already exists");
     }
     auto system = sim::parse_document(document);
     system.runtime_id = next_runtime_id();
@@ -89,8 +89,8 @@ call_result sim_model::stop(const std::string& id) {
       not_found(id);
     }
     if (system->state == sim_state::stopped || system->state == sim_state::crashed) {
-      sim::reject(hr::already_stopped,
-                  "compute system " + id + " is already " + to_string(system->state));
+      reject(hr::already_stopped,
+             "compute system " + id + " is already " + to_string(system->state));
     }
     system->state = sim_state::stopped;
     return call_result::success();

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "gojson/go_json.hpp"
 #include "hcs/backend.hpp"
-#include "hcs/go_json.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "hcs/hcs_json.hpp"
 
 namespace uvm::hcs::sim {
 
@@ -124,7 +124,7 @@ std::string properties_response(const std::string& id, const sim_system& system,
   if (want.statistics) {
     out["Statistics"] = statistics(system, now);
   }
-  return go_dump(out);
+  return gojson::go_dump(out);
 }
 
 } // namespace uvm::hcs::sim

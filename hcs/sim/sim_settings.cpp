@@ -3,7 +3,7 @@
 #include <array>
 
 #include "hcs/backend.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "hcs/hcs_json.hpp"
 
 namespace uvm::hcs::sim {
 

@@ -2,7 +2,7 @@
 // serialization (what a remote node would send), errors keep their words.
 #include <catch2/catch.hpp>
 
-#include "messages/caf_types.hpp"
+#include "messages/caf/interfaces.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge/rpc_messages.hpp"
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 using namespace uvm;
 using namespace uvm::bridge;
@@ -125,7 +125,7 @@ TEST_CASE("bridge rpc: ModifySettings bodies are the vectors", "[bridge][rpc]") 
   for (const std::string name : {"plan9-add-lcow", "scsi-add-lcow", "vpmem-add-lcow"}) {
     INFO(name);
     auto modify = nlohmann::ordered_json::parse(vector_file(name + ".modify.json"));
-    modify_settings_request r{{null_container, zero_guid}, hcs::go_dump(modify["GuestRequest"])};
+    modify_settings_request r{{null_container, zero_guid}, gojson::go_dump(modify["GuestRequest"])};
     auto body = encode(r);
     CHECK(body == vector_file(name + ".bridge-body.json"));
 
@@ -287,7 +287,7 @@ TEST_CASE("bridge rpc: responses of every RPC round-trip", "[bridge][rpc]") {
   response props;
   props.activity_id = activity;
   props.properties = tricky_doc;
-  auto p = round_trip(props, head + ",\"Properties\":" + hcs::go_dump(tricky_doc) + "}");
+  auto p = round_trip(props, head + ",\"Properties\":" + gojson::go_dump(tricky_doc) + "}");
   CHECK(p.properties == tricky_doc);
 
   response stacks;

@@ -1,7 +1,7 @@
 // CreateLCOW / CreateWCOW without a backend (hcs/create_plan): documents,
 // normalization, validation texts, the kernel command line and the merge.
+#include "gojson/go_json.hpp"
 #include "hcs/create_plan.hpp"
-#include "hcs/go_json.hpp"
 #include "hcs/guid.hpp"
 
 #include <catch2/catch.hpp>
@@ -457,7 +457,7 @@ TEST_CASE("a fully loaded LCOW document keeps the schema's member order", "[crea
                         "console=ttyS0,115200 console=tty pci=off nr_cpus=2 brd.rd_nr=0 pmtmr=0 "
                         "-- sh -c \\\"" +
                         default_init + " \\u0026 exec sh\\\"";
-  CHECK(go_dump(doc) ==
+  CHECK(gojson::go_dump(doc) ==
         R"({"SchemaVersion":{"Major":2,"Minor":1},"VirtualMachine":{"StopOnReset":true,)"
         R"("Chipset":{"Uefi":{"BootThis":{"DeviceType":"VmbFs","DevicePath":"\\kernel",)"
         R"("OptionalData":")" +
@@ -476,7 +476,7 @@ TEST_CASE("a fully loaded LCOW document keeps the schema's member order", "[crea
             R"("ShouldTerminateOnLastHandleClosed":true})");
 
   opts.use_guest_connection = false;
-  CHECK_FALSE(contains(go_dump(lcow_document(opts, 2, 1024)), "GuestConnection"));
+  CHECK_FALSE(contains(gojson::go_dump(lcow_document(opts, 2, 1024)), "GuestConnection"));
 }
 
 TEST_CASE("merging AdditionHCSDocumentJSON", "[create_plan]") {
@@ -498,8 +498,8 @@ TEST_CASE("merging AdditionHCSDocumentJSON", "[create_plan]") {
     CHECK(*merged == R"({"a":"s","b":{"x":[1,2],"y":1},"big":9007199254740992,"c":{"k":1},"d":5})");
   }
   SECTION("no JSON or a literal null means nothing to merge") {
-    CHECK(*merge_document(doc, "") == go_dump(doc));
-    CHECK(*merge_document(doc, " null ") == go_dump(doc));
+    CHECK(*merge_document(doc, "") == gojson::go_dump(doc));
+    CHECK(*merge_document(doc, " null ") == gojson::go_dump(doc));
   }
   SECTION("additional values win over the document's, objects merge deeply") {
     auto merged = merge_document(doc, R"({"b":{"y":{"deep":0.5}},"a":{"now":"obj"}})");

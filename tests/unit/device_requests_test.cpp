@@ -7,14 +7,19 @@
 #include <iterator>
 #include <string>
 
+#include "bridge/rpc_messages.hpp"
+#include "gojson/go_json.hpp"
 #include "hcs/device_requests.hpp"
-#include "hcs/go_json.hpp"
 
 using namespace uvm::hcs;
 
 namespace {
 
-const std::string zero_guid = "00000000-0000-0000-0000-000000000000";
+// The bridge ModifySettings that carries a guest part to the guest.
+std::string bridge_body(const std::string& guest) {
+  using uvm::bridge::zero_guid;
+  return uvm::bridge::encode(uvm::bridge::modify_settings_request{{zero_guid, zero_guid}, guest});
+}
 
 std::string read_vector(const std::string& name) {
   std::ifstream in(std::string(UVM_TEST_VECTORS) + "/" + name, std::ios::binary);
@@ -69,7 +74,7 @@ TEST_CASE("requests: SCSI add matches the vectors", "[requests]") {
                     disk(0, 0, R"(C:\ContainerData\ctr1\sandbox.vhdx)", "/run/gcs/c/ctr1"));
   CHECK(combined(r) == read_vector("scsi-add-lcow.modify.json"));
   CHECK(host(r) == read_vector("scsi-add-lcow.hcs.json"));
-  CHECK(bridge_modify_body(*r.guest, zero_guid) == read_vector("scsi-add-lcow.bridge-body.json"));
+  CHECK(bridge_body(*r.guest) == read_vector("scsi-add-lcow.bridge-body.json"));
   auto ro = scsi_add(guest_os::lcow, disk(0, 1, R"(C:\ContainerData\layers\big\layer.vhd)",
                                           "/run/mounts/m1", true));
   CHECK(combined(ro) == read_vector("scsi-add-lcow-lun1-ro.modify.json"));
@@ -79,12 +84,12 @@ TEST_CASE("requests: VPMEM, Plan9 and VSMB adds match the vectors", "[requests]"
   auto v = vpmem_add(0, R"(C:\ContainerData\layers\l1\layer.vhd)", "/run/layers/p0");
   CHECK(combined(v) == read_vector("vpmem-add-lcow.modify.json"));
   CHECK(host(v) == read_vector("vpmem-add-lcow.hcs.json"));
-  CHECK(bridge_modify_body(*v.guest, zero_guid) == read_vector("vpmem-add-lcow.bridge-body.json"));
+  CHECK(bridge_body(*v.guest) == read_vector("vpmem-add-lcow.bridge-body.json"));
 
   auto p = plan9_add(plan9_mount{"0", R"(C:\share\data)", "/run/mounts/m2", 5, true, {}});
   CHECK(combined(p) == read_vector("plan9-add-lcow.modify.json"));
   CHECK(host(p) == read_vector("plan9-add-lcow.hcs.json"));
-  CHECK(bridge_modify_body(*p.guest, zero_guid) == read_vector("plan9-add-lcow.bridge-body.json"));
+  CHECK(bridge_body(*p.guest) == read_vector("plan9-add-lcow.bridge-body.json"));
 
   virtual_smb_share_options o;
   o.read_only = o.share_read = o.cache_io = o.take_backup_privilege = o.pseudo_oplocks = true;
@@ -271,15 +276,6 @@ TEST_CASE("requests: WCOW network adapters and namespaces", "[requests]") {
   CHECK_FALSE(ns.host);
   CHECK(guest(ns) ==
         R"({"RequestType":"Add","ResourceType":"NetworkNamespace","Settings":{"ID":"ns1"}})");
-}
-
-TEST_CASE("requests: the bridge body carries the activity id", "[requests]") {
-  auto body =
-      bridge_modify_body(R"({"RequestType":"Add"})", "12345678-1234-1234-1234-123456789abc");
-  CHECK(
-      body ==
-      R"({"ContainerId":"00000000-0000-0000-0000-000000000000","ActivityId":"12345678-1234-1234-1234-123456789abc","Request":{"RequestType":"Add"}})"
-      "\n");
 }
 
 TEST_CASE("requests: adds to the host are flagged, and their undo is the Remove", "[requests]") {

@@ -1,6 +1,6 @@
 // Go-compatible JSON bytes (hcs/go_json) and the hcsschema types built with
 // them (hcs/schema), checked against the v0.8.8 vectors.
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 #include "hcs/schema.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +10,7 @@
 #include <string>
 
 using namespace uvm::hcs;
+using namespace uvm::gojson;
 using nlohmann::ordered_json;
 
 namespace {
@@ -147,19 +148,19 @@ TEST_CASE("find_ci prefers an exact match, then ignores ASCII case", "[go_json]"
 }
 
 TEST_CASE("schema: empty members are omitted, empty sub-objects are {}", "[schema]") {
-  CHECK(go_dump(attachment{}.to_json()) == "{}");
+  CHECK(go_dump(to_json(attachment{})) == "{}");
   compute_system cs;
   cs.virtual_machine.emplace().guest_connection.emplace();
   cs.virtual_machine->devices.emplace().scsi["0"] = scsi{};
   cs.virtual_machine->devices->plan9.emplace();
-  CHECK(go_dump(cs.to_json()) ==
+  CHECK(go_dump(to_json(cs)) ==
         R"({"VirtualMachine":{"Devices":{"Scsi":{"0":{}},"Plan9":{}},"GuestConnection":{}}})");
 
   modify_setting_request remove{scsi_attachment_path(0, 3), request_type::remove, {}, {}};
-  CHECK(go_dump(remove.to_json()) ==
+  CHECK(go_dump(to_json(remove)) ==
         R"({"ResourcePath":"VirtualMachine/Devices/Scsi/0/Attachments/3","RequestType":"Remove"})");
   modify_setting_request no_guest{"p", "Add", {}, {}};
-  CHECK(go_dump(no_guest.to_json()) == R"({"ResourcePath":"p","RequestType":"Add"})");
+  CHECK(go_dump(to_json(no_guest)) == R"({"ResourcePath":"p","RequestType":"Add"})");
   CHECK(go_text(no_guest) == R"({"ResourcePath":"p","RequestType":"Add"})");
 }
 
@@ -169,7 +170,7 @@ TEST_CASE("schema: maps are written in byte order of their keys", "[schema]") {
   d.scsi["0"].attachments["10"] = attachment{};
   d.scsi["0"].attachments["2"].path = "p";
   d.com_ports["0"].named_pipe = R"(\\.\pipe\vmpipe)";
-  CHECK(go_dump(d.to_json()) ==
+  CHECK(go_dump(to_json(d)) ==
         R"({"ComPorts":{"0":{"NamedPipe":"\\\\.\\pipe\\vmpipe"}},)"
         R"("Scsi":{"0":{"Attachments":{"10":{},"2":{"Path":"p"}}},"1":{}}})");
 }
@@ -181,7 +182,7 @@ TEST_CASE("schema: VirtualSmbShareOptions writes all 17 flags in order", "[schem
   o.vm_shared_memory = o.restrict_file_access = o.force_level_ii_oplocks = true;
   o.reparse_base_layer = o.pseudo_oplocks = o.non_cache_io = o.pseudo_dirnotify = true;
   o.single_file_mapping = true;
-  CHECK(go_dump(o.to_json()) ==
+  CHECK(go_dump(to_json(o)) ==
         R"({"ReadOnly":true,"ShareRead":true,"CacheIo":true,"NoOplocks":true,)"
         R"("TakeBackupPrivilege":true,"UseShareRootIdentity":true,"NoDirectmap":true,)"
         R"("NoLocks":true,"NoDirnotify":true,"VmSharedMemory":true,"RestrictFileAccess":true,)"
@@ -208,11 +209,11 @@ TEST_CASE("schema: SCSI add requests match the vectors", "[schema][vectors]") {
   mount.mount_path = "/run/gcs/c/ctr1";
   guest_request guest{request_type::add, resource_type::mapped_virtual_disk, {go_text(mount)}};
   modify_setting_request req{scsi_attachment_path(0, 0), request_type::add, {go_text(disk)}, {}};
-  CHECK(go_dump(req.to_json()) == read_vector("scsi-add-lcow.hcs.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("scsi-add-lcow.hcs.json"));
   req.guest_request = {go_text(guest)};
-  CHECK(go_dump(req.to_json()) == read_vector("scsi-add-lcow.modify.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("scsi-add-lcow.modify.json"));
   CHECK(go_text(req) == read_vector("scsi-add-lcow.modify.json"));
-  CHECK(bridge_body(guest.to_json()) == read_vector("scsi-add-lcow.bridge-body.json"));
+  CHECK(bridge_body(to_json(guest)) == read_vector("scsi-add-lcow.bridge-body.json"));
 
   attachment layer_disk;
   layer_disk.type = "VirtualDisk";
@@ -225,7 +226,7 @@ TEST_CASE("schema: SCSI add requests match the vectors", "[schema][vectors]") {
       {go_text(layer_disk)},
       {go_text(guest_request{
           request_type::add, resource_type::mapped_virtual_disk, {go_text(layer_mount)}})}};
-  CHECK(go_dump(ro.to_json()) == read_vector("scsi-add-lcow-lun1-ro.modify.json"));
+  CHECK(go_dump(to_json(ro)) == read_vector("scsi-add-lcow-lun1-ro.modify.json"));
 }
 
 TEST_CASE("schema: VPMEM add request matches the vectors", "[schema][vectors]") {
@@ -234,10 +235,10 @@ TEST_CASE("schema: VPMEM add request matches the vectors", "[schema][vectors]") 
                       resource_type::vpmem_device,
                       {go_text(lcow_mapped_vpmem_device{0, "/run/layers/p0"})}};
   modify_setting_request req{vpmem_device_path(0), request_type::add, {go_text(dev)}, {}};
-  CHECK(go_dump(req.to_json()) == read_vector("vpmem-add-lcow.hcs.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("vpmem-add-lcow.hcs.json"));
   req.guest_request = {go_text(guest)};
-  CHECK(go_dump(req.to_json()) == read_vector("vpmem-add-lcow.modify.json"));
-  CHECK(bridge_body(guest.to_json()) == read_vector("vpmem-add-lcow.bridge-body.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("vpmem-add-lcow.modify.json"));
+  CHECK(bridge_body(to_json(guest)) == read_vector("vpmem-add-lcow.bridge-body.json"));
 }
 
 TEST_CASE("schema: Plan9 add request matches the vectors", "[schema][vectors]") {
@@ -250,10 +251,10 @@ TEST_CASE("schema: Plan9 add request matches the vectors", "[schema][vectors]") 
                       resource_type::mapped_directory,
                       {go_text(lcow_mapped_directory{"/run/mounts/m2", 564, "0", true})}};
   modify_setting_request req{plan9_shares_path, request_type::add, {go_text(share)}, {}};
-  CHECK(go_dump(req.to_json()) == read_vector("plan9-add-lcow.hcs.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("plan9-add-lcow.hcs.json"));
   req.guest_request = {go_text(guest)};
-  CHECK(go_dump(req.to_json()) == read_vector("plan9-add-lcow.modify.json"));
-  CHECK(bridge_body(guest.to_json()) == read_vector("plan9-add-lcow.bridge-body.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("plan9-add-lcow.modify.json"));
+  CHECK(bridge_body(to_json(guest)) == read_vector("plan9-add-lcow.bridge-body.json"));
 }
 
 TEST_CASE("schema: VSMB add request matches the vector", "[schema][vectors]") {
@@ -261,30 +262,30 @@ TEST_CASE("schema: VSMB add request matches the vector", "[schema][vectors]") {
   o.read_only = o.pseudo_oplocks = o.take_backup_privilege = o.cache_io = o.share_read = true;
   virtual_smb_share share{"s1", R"(C:\ContainerData\layers\l1)", {}, o};
   modify_setting_request req{vsmb_shares_path, request_type::add, {go_text(share)}, {}};
-  CHECK(go_dump(req.to_json()) == read_vector("vsmb-add-wcow.modify.json"));
+  CHECK(go_dump(to_json(req)) == read_vector("vsmb-add-wcow.modify.json"));
 
   share.allowed_files = {"a.txt", "b.txt"};
-  CHECK(go_dump(share.to_json()).find(R"("AllowedFiles":["a.txt","b.txt"],"Options")") !=
+  CHECK(go_dump(to_json(share)).find(R"("AllowedFiles":["a.txt","b.txt"],"Options")") !=
         std::string::npos);
 }
 
 TEST_CASE("schema: guest settings of the other operations", "[schema]") {
-  CHECK(go_dump(wcow_mapped_virtual_disk{R"(C:\mounts\m1)", 0}.to_json()) ==
+  CHECK(go_dump(to_json(wcow_mapped_virtual_disk{R"(C:\mounts\m1)", 0})) ==
         R"({"ContainerPath":"C:\\mounts\\m1"})");
-  CHECK(go_dump(wcow_mapped_virtual_disk{"", 2}.to_json()) == R"({"Lun":2})");
-  CHECK(go_dump(lcow_mapped_virtual_disk{"", 3, 1, false}.to_json()) ==
+  CHECK(go_dump(to_json(wcow_mapped_virtual_disk{"", 2})) == R"({"Lun":2})");
+  CHECK(go_dump(to_json(lcow_mapped_virtual_disk{"", 3, 1, false})) ==
         R"({"Lun":3,"Controller":1})");
-  CHECK(go_dump(lcow_mapped_vpmem_device{5, "/run/layers/p5"}.to_json()) ==
+  CHECK(go_dump(to_json(lcow_mapped_vpmem_device{5, "/run/layers/p5"})) ==
         R"({"DeviceNumber":5,"MountPath":"/run/layers/p5"})");
-  CHECK(go_dump(lcow_mapped_vpci_device{"g"}.to_json()) == R"({"VMBusGUID":"g"})");
+  CHECK(go_dump(to_json(lcow_mapped_vpci_device{"g"})) == R"({"VMBusGUID":"g"})");
 
   combined_layers lcow{"/run/gcs/c/c1/rootfs", {}, "/run/gcs/c/c1/scratch"};
   lcow.layers.push_back(layer{"", "/run/layers/p0", "", ""});
   lcow.layers.push_back(layer{"", "/run/layers/p1", "", ""});
-  CHECK(go_dump(lcow.to_json()) ==
+  CHECK(go_dump(to_json(lcow)) ==
         R"({"ContainerRootPath":"/run/gcs/c/c1/rootfs","Layers":[{"Path":"/run/layers/p0"},)"
         R"({"Path":"/run/layers/p1"}],"ScratchPath":"/run/gcs/c/c1/scratch"})");
-  CHECK(go_dump(combined_layers{"/r", {}, ""}.to_json()) == R"({"ContainerRootPath":"/r"})");
+  CHECK(go_dump(to_json(combined_layers{"/r", {}, ""})) == R"({"ContainerRootPath":"/r"})");
 
   lcow_network_adapter nic;
   nic.namespace_id = "ns";
@@ -293,25 +294,25 @@ TEST_CASE("schema: guest settings of the other operations", "[schema]") {
   nic.ip_address = "10.0.0.2";
   nic.prefix_length = 24;
   nic.encap_overhead = 50;
-  CHECK(go_dump(nic.to_json()) ==
+  CHECK(go_dump(to_json(nic)) ==
         R"({"NamespaceID":"ns","ID":"nic","MacAddress":"00-15-5D-00-00-01",)"
         R"("IPAddress":"10.0.0.2","PrefixLength":24,"EncapOverhead":50})");
 
   network_modify_request add{"nic", request_type::add, {}, false};
-  CHECK(go_dump(add.to_json()) == R"({"AdapterId":"nic","RequestType":"Add"})");
+  CHECK(go_dump(to_json(add)) == R"({"AdapterId":"nic","RequestType":"Add"})");
   network_modify_request rs4{"nic", request_type::pre_add, ordered_json{{"ID", "ep"}}, true};
-  CHECK(go_dump(rs4.to_json()) ==
+  CHECK(go_dump(to_json(rs4)) ==
         R"({"AdapterInstanceId":"nic","RequestType":"PreAdd","Settings":{"ID":"ep"}})");
 
   virtual_pci_device vpci;
   vpci.functions.push_back(virtual_pci_function{R"(PCIP\VEN_10DE)", 0});
-  CHECK(go_dump(vpci.to_json()) == R"({"Functions":[{"DeviceInstancePath":"PCIP\\VEN_10DE"}]})");
-  CHECK(go_dump(network_adapter{"ep", "mac"}.to_json()) ==
+  CHECK(go_dump(to_json(vpci)) == R"({"Functions":[{"DeviceInstancePath":"PCIP\\VEN_10DE"}]})");
+  CHECK(go_dump(to_json(network_adapter{"ep", "mac"})) ==
         R"({"EndpointId":"ep","MacAddress":"mac"})");
 }
 
 TEST_CASE("schema: go_text writes what go_dump(to_json()) writes", "[schema]") {
-  auto same = [](const auto& x) { CHECK(go_text(x) == go_dump(x.to_json())); };
+  auto same = [](const auto& x) { CHECK(go_text(x) == go_dump(to_json(x))); };
   // Escapes, HTML-safe characters, U+2028, invalid UTF-8 and a control byte.
   const std::string odd = "C:\\a<b>&\"c\"\n\t\xe2\x80\xa8\xc3\xa9\xff\x01";
 
@@ -342,7 +343,7 @@ TEST_CASE("schema: go_text writes what go_dump(to_json()) writes", "[schema]") {
   // parses them, which turns the \ufffd escape of invalid UTF-8 into U+FFFD.
   guest_request guest{request_type::add, resource_type::mapped_virtual_disk, {go_text(share)}};
   CHECK(go_text(guest).find(go_text(share)) != std::string::npos);
-  CHECK(ordered_json::parse(go_text(guest)) == guest.to_json());
+  CHECK(ordered_json::parse(go_text(guest)) == to_json(guest));
   lcow_mapped_directory clean{"C:\\a<b>&\"\u2028", 564, "0", true};
   guest_request clean_guest{request_type::add, resource_type::mapped_directory, {go_text(clean)}};
   same(clean_guest);

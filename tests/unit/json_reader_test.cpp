@@ -1,4 +1,4 @@
-// hcs::read_json against nlohmann::json::parse: the same inputs accepted,
+// gojson::read_json against nlohmann::json::parse: the same inputs accepted,
 // the same values (and member order) produced, on hand-picked corner cases
 // and on many generated and mutated documents.
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "hcs/json_reader.hpp"
+#include "gojson/json_reader.hpp"
 
 namespace {
 
@@ -21,10 +21,10 @@ using nlohmann::ordered_json;
 void agree(const std::string& text) {
   INFO("input: " << json(text).dump(-1, ' ', true, json::error_handler_t::replace));
   auto theirs = json::parse(text, nullptr, false);
-  auto ours = uvm::hcs::read_json(text);
+  auto ours = uvm::gojson::read_json(text);
   REQUIRE(theirs.is_discarded() == !ours.has_value());
   auto theirs_ordered = ordered_json::parse(text, nullptr, false);
-  auto ours_ordered = uvm::hcs::read_ordered_json(text);
+  auto ours_ordered = uvm::gojson::read_ordered_json(text);
   REQUIRE(theirs_ordered.is_discarded() == !ours_ordered.has_value());
   if (ours) {
     CHECK(*ours == theirs);
@@ -128,8 +128,8 @@ TEST_CASE("read_json rejects nesting deeper than its limit", "[json_reader]") {
     return std::string(static_cast<size_t>(depth), '[') +
            std::string(static_cast<size_t>(depth), ']');
   };
-  CHECK(uvm::hcs::read_json(nested(uvm::hcs::max_json_depth)));
-  CHECK_FALSE(uvm::hcs::read_json(nested(uvm::hcs::max_json_depth + 1)));
+  CHECK(uvm::gojson::read_json(nested(uvm::gojson::max_json_depth)));
+  CHECK_FALSE(uvm::gojson::read_json(nested(uvm::gojson::max_json_depth + 1)));
 }
 
 namespace {

@@ -7,9 +7,9 @@
 #include <iterator>
 
 #include "hcs/backend.hpp"
-#include "hcs/qemu/pci_layout.hpp"
+#include "hcs/hcs_json.hpp"
 #include "hcs/qemu/qemu_machine.hpp"
-#include "hcs/sim/sim_json.hpp"
+#include "messages/qemu_pci_layout.hpp"
 
 using namespace uvm::hcs;
 using namespace uvm::hcs::qemu;
@@ -40,7 +40,7 @@ size_t count(const std::vector<std::string>& argv, const std::string& value) {
 uint32_t rejection_code(const std::string& document) {
   try {
     plan_machine(document, {}, vm_files{"/run/vm"});
-  } catch (const sim::rejection& r) {
+  } catch (const rejection& r) {
     return r.hresult;
   }
   return hr::ok;

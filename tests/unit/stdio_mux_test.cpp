@@ -18,10 +18,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bridge/guest_link.hpp"
 #include "bridge/stdio_mux.hpp"
 #include "bridge/stdio_mux_frame.hpp"
 #include "bridge/stdio_relay.hpp"
-#include "guest/link.hpp"
 
 using namespace std::chrono_literals;
 using uvm::bridge::stdio_channel;
@@ -494,16 +494,16 @@ int listen_unix(const std::string& path) {
 TEST_CASE("a qemu: link dials DIR/gcs.sock and serves the stdio mux on DIR/stdio.sock",
           "[stdio_mux]") {
   temp_dir vm, relays;
-  uvm::guest::service_options opts;
+  uvm::bridge::guest_link::options opts;
   opts.stdio_dir = relays.path.string();
-  auto missing = uvm::guest::link::open("qemu:" + vm.path.string(), opts);
+  auto missing = uvm::bridge::guest_link::open("qemu:" + vm.path.string(), opts);
   REQUIRE_FALSE(missing);
   CHECK(missing.err().text ==
         "connect " + vm.path.string() + "/stdio.sock: No such file or directory");
   // QEMU's chardev servers, here plain listeners.
   int gcs = listen_unix(vm.path.string() + "/gcs.sock");
   int stdio = listen_unix(vm.path.string() + "/stdio.sock");
-  auto l = uvm::guest::link::open("qemu:" + vm.path.string(), opts);
+  auto l = uvm::bridge::guest_link::open("qemu:" + vm.path.string(), opts);
   REQUIRE(l);
   int bridge = ::accept(gcs, nullptr, nullptr);
   int port = ::accept(stdio, nullptr, nullptr);

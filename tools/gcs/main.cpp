@@ -21,9 +21,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bridge/guest_link.hpp"
 #include "bridge/stdio_mux.hpp"
 #include "guest/connection.hpp"
-#include "guest/link.hpp"
 
 namespace {
 
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   bool use_stdio = false;
   std::string connect_to, listen_on, mounts = "table", stdio_port;
   uvm::guest::service_options opts;
-  const char* from_host = std::getenv(uvm::guest::stdio_dir_variable);
+  const char* from_host = std::getenv(uvm::bridge::stdio_dir_variable);
   opts.stdio_dir = from_host != nullptr ? from_host : ".";
   auto* mode = app.add_option_group("transport");
   mode->add_flag("--stdio", use_stdio, "the bridge is stdin/stdout");

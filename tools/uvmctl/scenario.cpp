@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 #include "tools/uvmctl/options_json.hpp"
 #include "tools/uvmctl/scenario_ops.hpp"
 

@@ -1,4 +1,4 @@
-#include "hcs/json_reader.hpp"
+#include "gojson/json_reader.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace uvm::hcs {
+namespace uvm::gojson {
 
 namespace {
 
@@ -394,4 +394,4 @@ std::optional<nlohmann::ordered_json> read_ordered_json(std::string_view text) {
   return read<nlohmann::ordered_json>(text);
 }
 
-} // namespace uvm::hcs
+} // namespace uvm::gojson

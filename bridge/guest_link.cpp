@@ -1,4 +1,4 @@
-#include "guest/link.hpp"
+#include "bridge/guest_link.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guest/connection.hpp"
+#include "bridge/command_line.hpp"
 
-namespace uvm::guest {
+namespace uvm::bridge {
 
 namespace {
 
@@ -41,26 +41,20 @@ result<int> connect_unix(const std::string& path) {
 
 } // namespace
 
-result<std::unique_ptr<link>> link::open(const std::string& spec, const service_options& options) {
-  std::unique_ptr<link> l{new link};
+result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, const options& opts) {
+  std::unique_ptr<guest_link> l{new guest_link};
   l->spec_ = spec;
   if (spec == "in-process") {
+    if (!opts.agent) {
+      return error{errc::bad_request, "an in-process guest needs an agent"};
+    }
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return io("socketpair");
     }
     l->fd_ = pair[0];
-    auto opts = options;
-    if (!opts.modify_faults) {
-      opts.modify_faults = std::make_shared<std::atomic<uint32_t>>(0);
-    }
-    if (!opts.mounts) {
-      opts.mounts = std::make_shared<bridge::guest_stub>();
-    }
-    l->faults_ = opts.modify_faults;
-    l->mounts_ = opts.mounts;
-    l->agent_ = std::thread([fd = pair[1], opts] {
-      serve_connection(fd, fd, opts);
+    l->agent_ = std::thread([fd = pair[1], agent = opts.agent] {
+      agent(fd);
       ::close(fd);
     });
     return l;
@@ -82,7 +76,7 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
     if (!stdio) {
       return stdio.err();
     }
-    auto mux = bridge::stdio_mux::host(*stdio, options.stdio_dir);
+    auto mux = stdio_mux::host(*stdio, opts.stdio_dir);
     if (!mux) {
       return mux.err();
     }
@@ -119,7 +113,7 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
         env_strings.emplace_back(*e);
       }
     }
-    env_strings.push_back(std::string{stdio_dir_variable} + "=" + options.stdio_dir);
+    env_strings.push_back(std::string{stdio_dir_variable} + "=" + opts.stdio_dir);
     std::vector<char*> envp;
     for (auto& e : env_strings) {
       envp.push_back(e.data());
@@ -145,21 +139,13 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
                "unknown guest '" + spec + "' (in-process, exec:CMD, unix:PATH or qemu:DIR)"};
 }
 
-void link::shut() {
+void guest_link::shut() {
   if (fd_ >= 0) {
     ::shutdown(fd_, SHUT_RDWR);
   }
 }
 
-bool link::fail_next_modify(uint32_t count) {
-  if (!faults_) {
-    return false;
-  }
-  faults_->store(count);
-  return true;
-}
-
-link::~link() {
+guest_link::~guest_link() {
   shut();
   if (agent_.joinable()) {
     agent_.join();
@@ -183,4 +169,4 @@ link::~link() {
   }
 }
 
-} // namespace uvm::guest
+} // namespace uvm::bridge

@@ -1,7 +1,7 @@
-#include "bridge/guest_stub.hpp"
+#include "bridge/mount_table.hpp"
 
-#include "hcs/go_json.hpp"
-#include "hcs/json_reader.hpp"
+#include "gojson/go_json.hpp"
+#include "gojson/json_reader.hpp"
 
 namespace uvm::bridge {
 
@@ -12,7 +12,7 @@ hcs::call_result fail(std::string message) {
 }
 
 std::string string_member(const nlohmann::json& obj, std::string_view name) {
-  auto* v = obj.is_object() ? hcs::find_ci(obj, name) : nullptr;
+  auto* v = obj.is_object() ? gojson::find_ci(obj, name) : nullptr;
   return v != nullptr && v->is_string() ? v->get<std::string>() : std::string{};
 }
 
@@ -45,14 +45,14 @@ bool known_type(const std::string& type) {
 
 } // namespace
 
-hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
-                                             const guest_step& step) {
+hcs::call_result mount_table::modify_settings(const std::string& guest_request,
+                                              const guest_step& step) {
   std::lock_guard<std::mutex> lock{mutex_};
   if (fail_next_ > 0) {
     --fail_next_;
     return fail("injected guest fault");
   }
-  auto parsed = hcs::read_json(guest_request);
+  auto parsed = gojson::read_json(guest_request);
   if (!parsed || !parsed->is_object()) {
     return hcs::call_result::failure(hcs::hr::invalid_json, "invalid guest request JSON");
   }
@@ -66,7 +66,7 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
     return fail("invalid ResourceType '" + type + "'");
   }
   static const nlohmann::json no_settings = nlohmann::json::object();
-  auto* found = hcs::find_ci(req, "Settings");
+  auto* found = gojson::find_ci(req, "Settings");
   const auto& settings = found != nullptr ? *found : no_settings;
   auto key = resource_key(type, settings);
   // A disk attached without a mount path asks nothing of the guest.
@@ -104,7 +104,7 @@ hcs::call_result guest_stub::modify_settings(const std::string& guest_request,
   return fail("the RequestType \"" + request_type + "\" is not supported");
 }
 
-nlohmann::json guest_stub::mounts() const {
+nlohmann::json mount_table::mounts() const {
   std::lock_guard<std::mutex> lock{mutex_};
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, settings] : mounts_) {

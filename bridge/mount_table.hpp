@@ -1,8 +1,8 @@
 // The guest's mount table: what a ModifySettings request to the null
 // container (gcs-bridge.md §7.10) asks of the guest, kept as a table. Our
 // guest agent (guest/service) keeps its mounts here, and the engine's
-// "stub" guest uses it directly, without the bridge protocol, for
-// deterministic tests. It validates requests the way the Linux GCS does
+// "stub" guest (actors/core/stub_guest) answers from one directly, without
+// the bridge protocol. It validates requests the way the Linux GCS does
 // (unknown resource or request types, mounting twice at one path, removing
 // what is not there) and can be told to fail. A guest that mounts for real
 // passes its own step, which runs once the table accepted a request and
@@ -17,11 +17,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hcs/backend.hpp"
+#include "messages/hcs_types.hpp"
 
 namespace uvm::bridge {
 
-class guest_stub {
+class mount_table {
 public:
   // The guest's own step for an accepted request ("Add" or "Remove"); a
   // failure is the request's result and leaves the table as it was.

@@ -1,12 +1,12 @@
-#include "hcs/sim/sim_json.hpp"
+#include "hcs/hcs_json.hpp"
 
 #include <limits>
 
+#include "gojson/go_json.hpp"
+#include "gojson/json_reader.hpp"
 #include "hcs/backend.hpp"
-#include "hcs/go_json.hpp"
-#include "hcs/json_reader.hpp"
 
-namespace uvm::hcs::sim {
+namespace uvm::hcs {
 
 namespace {
 
@@ -21,7 +21,7 @@ void reject(uint32_t hresult, const std::string& message) {
 }
 
 nlohmann::json parse_object(const std::string& text, const char* what) {
-  auto value = read_json(text);
+  auto value = gojson::read_json(text);
   if (!value) {
     reject(hr::invalid_json, std::string("the ") + what + " is not valid JSON");
   }
@@ -32,7 +32,7 @@ nlohmann::json parse_object(const std::string& text, const char* what) {
 }
 
 const nlohmann::json* find_member(const nlohmann::json& obj, std::string_view name) {
-  const auto* member = find_ci(obj, name);
+  const auto* member = gojson::find_ci(obj, name);
   return member != nullptr && !member->is_null() ? member : nullptr;
 }
 
@@ -142,4 +142,4 @@ bool equal_ci(std::string_view a, std::string_view b) {
   return true;
 }
 
-} // namespace uvm::hcs::sim
+} // namespace uvm::hcs

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace uvm::hcs {
+namespace uvm::gojson {
 
 constexpr int max_json_depth = 512;
 
@@ -26,4 +26,4 @@ constexpr int max_json_depth = 512;
 std::optional<nlohmann::json> read_json(std::string_view text);
 std::optional<nlohmann::ordered_json> read_ordered_json(std::string_view text);
 
-} // namespace uvm::hcs
+} // namespace uvm::gojson

@@ -7,11 +7,11 @@
 
 #include <caf/all.hpp>
 
-#include "hcs/backend.hpp"
 #include "messages/device_types.hpp"
 #include "messages/errors.hpp"
 #include "messages/events.hpp"
 #include "messages/guest_types.hpp"
+#include "messages/hcs_types.hpp"
 #include "messages/vm_types.hpp"
 
 CAF_ERROR_CODE_ENUM(uvm::errc, "uvm")

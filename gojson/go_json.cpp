@@ -1,11 +1,11 @@
-#include "hcs/go_json.hpp"
+#include "gojson/go_json.hpp"
 
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 
-namespace uvm::hcs {
+namespace uvm::gojson {
 namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
@@ -491,4 +491,4 @@ const nlohmann::json* find_ci(const nlohmann::json& obj, std::string_view name) 
   return nullptr;
 }
 
-} // namespace uvm::hcs
+} // namespace uvm::gojson

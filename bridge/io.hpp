@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string>
 
-namespace uvm::guest {
+namespace uvm::bridge {
 
 // False when the peer is gone or the write failed (errno says why).
 bool write_fully(int fd, const char* data, size_t size);
@@ -18,4 +18,4 @@ inline bool write_fully(int fd, const std::string& data) {
 // blocked on the calling thread, so a closed pipe is EPIPE.
 void block_sigpipe_on_this_thread();
 
-} // namespace uvm::guest
+} // namespace uvm::bridge

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace uvm::hcs {
+namespace uvm::gojson {
 
 // Compact, no trailing newline; members in the order the value holds them;
 // strings escaped with Go's HTML-safe rules (<, >, & as \u003c, \u003e,
@@ -29,4 +29,4 @@ std::string go_syntax_error(std::string_view text);
 // not an object or has no such member.
 const nlohmann::json* find_ci(const nlohmann::json& obj, std::string_view name);
 
-} // namespace uvm::hcs
+} // namespace uvm::gojson

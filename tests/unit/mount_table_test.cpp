@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "bridge/guest_stub.hpp"
+#include "bridge/mount_table.hpp"
 
-using uvm::bridge::guest_stub;
+using uvm::bridge::mount_table;
 using uvm::hcs::call_result;
 
 namespace {
@@ -21,7 +21,7 @@ const std::string remove_vpmem =
 } // namespace
 
 TEST_CASE("guest table: a step runs for accepted requests, once the table agreed", "[guest]") {
-  guest_stub table;
+  mount_table table;
   std::vector<std::string> steps;
   auto step = [&](const std::string& type, const std::string& request_type,
                   const nlohmann::json& settings) {
@@ -39,7 +39,7 @@ TEST_CASE("guest table: a step runs for accepted requests, once the table agreed
 }
 
 TEST_CASE("guest table: a failed step is the result and changes nothing", "[guest]") {
-  guest_stub table;
+  mount_table table;
   bool fail = true;
   auto step = [&](const std::string&, const std::string&, const nlohmann::json&) {
     return fail ? call_result::failure(0x80004005, "mount /dev/pmem0 on /run/layers/p0: boom")

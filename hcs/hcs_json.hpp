@@ -1,8 +1,8 @@
 // Reading HCS JSON the way HCS reads it: member names match case-insensitively,
 // unknown members are ignored, null counts as absent, and a member of the
-// wrong type makes the whole text invalid (0xC037010D). What the simulator
-// refuses it throws as a `rejection`, which the model turns into a
-// call_result at its boundary.
+// wrong type makes the whole text invalid (0xC037010D). What a backend
+// refuses it throws as a `rejection`, which it turns into a call_result at
+// its boundary. Shared by the simulator and the QEMU backend.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace uvm::hcs::sim {
+namespace uvm::hcs {
 
 struct rejection : std::runtime_error {
   rejection(uint32_t code, const std::string& message)
@@ -44,4 +44,4 @@ std::optional<uint32_t> parse_index(std::string_view text);
 
 bool equal_ci(std::string_view a, std::string_view b);
 
-} // namespace uvm::hcs::sim
+} // namespace uvm::hcs

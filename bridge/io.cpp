@@ -1,4 +1,4 @@
-#include "guest/io.hpp"
+#include "bridge/io.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace uvm::guest {
+namespace uvm::bridge {
 
 bool write_fully(int fd, const char* data, size_t size) {
   bool socket = true;
@@ -36,4 +36,4 @@ void block_sigpipe_on_this_thread() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-} // namespace uvm::guest
+} // namespace uvm::bridge

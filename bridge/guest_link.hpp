@@ -1,0 +1,65 @@
+// How the host reaches a guest agent: one bridge connection as a socket,
+// made one of four ways:
+//   "in-process"  an agent on a thread of this process, over a socketpair
+//                 (the embedded default); the caller supplies the agent;
+//   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
+//                 bridge, as hcsshim's guest runs with -use-inouterr;
+//   "unix:PATH"   dial an agent listening on a unix socket;
+//   "qemu:DIR"    the chardev sockets of a QEMU VM's virtio-serial ports:
+//                 the bridge on DIR/gcs.sock, and the stdio relays
+//                 multiplexed on DIR/stdio.sock (bridge/stdio_mux.hpp),
+//                 which the link serves while it lives.
+// Pure (no actors): the host bridge actor reads and writes the socket.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "bridge/stdio_mux.hpp"
+#include "messages/errors.hpp"
+
+namespace uvm::bridge {
+
+// "UVM_STDIO_DIR=<dir>" in an exec: agent's environment: where the host
+// listens for its stdio relays (gcs takes it as its --stdio-dir default).
+constexpr const char* stdio_dir_variable = "UVM_STDIO_DIR";
+
+class guest_link {
+public:
+  // Serves one connection on `fd` until it ends; the link closes `fd`.
+  using in_process_agent = std::function<void(int fd)>;
+
+  struct options {
+    // Where the host listens for stdio relays: told to exec: agents, served
+    // by a qemu: link's stdio mux.
+    std::string stdio_dir;
+    // Required for "in-process".
+    in_process_agent agent;
+  };
+
+  ~guest_link();
+  guest_link(const guest_link&) = delete;
+  guest_link& operator=(const guest_link&) = delete;
+
+  // Read and write end of the bridge.
+  int fd() const { return fd_; }
+  const std::string& spec() const { return spec_; }
+  // Ends the connection: the agent sees end of stream, a reader on fd()
+  // wakes up.
+  void shut();
+
+  static result<std::unique_ptr<guest_link>> open(const std::string& spec, const options& opts);
+
+private:
+  guest_link() = default;
+
+  std::string spec_;
+  int fd_ = -1;
+  int child_pid_ = -1;
+  std::thread agent_;
+  std::unique_ptr<stdio_mux> stdio_mux_; // qemu: only
+};
+
+} // namespace uvm::bridge
