@@ -7,7 +7,10 @@
 #include <optional>
 #include <utility>
 
+#include <caf/all.hpp>
+
 #include "messages/caf/interfaces.hpp"
+#include "messages/caf/registration.hpp"
 
 namespace uvm {
 

@@ -186,9 +186,9 @@ error utility_vm::remove_scsi(const std::string& host_path, const std::string& a
   return call_ok(engine_->config().call_timeout, remove_scsi_atom_v, host_path, activity);
 }
 
-result<scsi_actor> utility_vm::scsi_controller() {
-  return call_value<scsi_actor>(engine_->system(), actor_, engine_->config().call_timeout,
-                                scsi_ctl_atom_v);
+result<vm_devices> utility_vm::devices() {
+  return call_value<vm_devices>(engine_->system(), actor_, engine_->config().call_timeout,
+                                devices_atom_v);
 }
 
 result<std::string> utility_vm::get_scsi_uvm_path(const std::string& host_path) {

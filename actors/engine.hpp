@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "actors/guest_handles.hpp"
+#include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
-#include "messages/caf/interfaces.hpp"
+#include "messages/caf/registration.hpp"
 
 namespace uvm {
 
@@ -90,9 +91,9 @@ public:
                                             const std::string& activity = {});
   error remove_scsi(const std::string& host_path, const std::string& activity = {});
   result<std::string> get_scsi_uvm_path(const std::string& host_path);
-  // The SCSI child, for callers that send their SCSI calls to it directly
-  // (scsi_ctl_atom: one actor hop less per call). Only while the VM runs.
-  result<scsi_actor> scsi_controller();
+  // The VM's children, for callers that send their device and guest calls
+  // to them directly (one actor hop less per call). Only while the VM runs.
+  result<vm_devices> devices();
   // The next `count` guest requests of this VM fail (fault injection for
   // the in-process guest).
   void guest_fail(uint32_t count);
@@ -195,8 +196,8 @@ public:
   // Every bridge message of every VM, as JSON lines (uvmctl --bridge-log);
   // an empty function stops it.
   void set_bridge_log(bridge::frame_log::sink sink) { bridge_log_->set(std::move(sink)); }
-  const registry_actor& registry() const { return registry_; }
-  const supervisor_actor& supervisor() const { return supervisor_; }
+  registry_actor registry() const { return registry_; }
+  supervisor_actor supervisor() const { return supervisor_; }
   // The event bus ("uvm.events"); join it with an untyped actor.
   const caf::group& events() const { return bus_; }
   const engine_config& config() const { return cfg_; }
@@ -234,8 +235,8 @@ private:
   std::unique_ptr<caf::actor_system_config> system_config_;
   std::unique_ptr<caf::actor_system> system_;
   caf::group bus_;
-  supervisor_actor supervisor_;
-  registry_actor registry_;
+  supervisor_internal supervisor_;
+  registry_internal registry_;
   caf::actor dispatcher_;
 };
 

@@ -41,13 +41,14 @@ error rpc_failure(const bridge::response& r) {
 
 namespace {
 
-// The reader: frames and the end of the stream become messages.
+// The reader: frames and the end of the stream become messages, sent as
+// the bridge itself (the only sender its internal handlers accept).
 void read_loop(int fd, caf::actor_addr addr) {
   bridge::frame_decoder decoder;
   char buf[65536];
-  auto tell = [&addr](auto... xs) {
-    if (auto hdl = caf::actor_cast<caf::actor>(addr)) {
-      caf::anon_send(hdl, xs...);
+  auto tell = [&addr](auto msg) {
+    if (auto me = caf::actor_cast<caf::actor>(addr)) {
+      caf::send_as(me, me, std::move(msg));
     }
   };
   for (;;) {
@@ -56,25 +57,24 @@ void read_loop(int fd, caf::actor_addr addr) {
       continue;
     }
     if (n < 0 && errno == ECONNRESET) {
-      tell(bridge_closed_atom_v, std::string{"the guest closed the connection (reset)"});
+      tell(bridge_lost{"the guest closed the connection (reset)"});
       return;
     }
     if (n < 0) {
-      tell(bridge_closed_atom_v, std::string{"bridge read failed: "} + std::strerror(errno));
+      tell(bridge_lost{std::string{"bridge read failed: "} + std::strerror(errno)});
       return;
     }
     if (n == 0) {
       auto why = decoder.at_eof();
-      tell(bridge_closed_atom_v,
-           why.empty() ? std::string{"the guest closed the connection"} : why);
+      tell(bridge_lost{why.empty() ? std::string{"the guest closed the connection"} : why});
       return;
     }
     decoder.feed(buf, static_cast<size_t>(n));
     while (auto f = decoder.next()) {
-      tell(bridge_frame_atom_v, f->type, f->id, std::move(f->body));
+      tell(bridge_frame{f->type, f->id, std::move(f->body)});
     }
     if (decoder.failed()) {
-      tell(bridge_closed_atom_v, decoder.error());
+      tell(bridge_lost{decoder.error()});
       return;
     }
   }
@@ -113,8 +113,8 @@ void close_bridge(bridge_pointer self, const std::string& cause) {
     run(); // each sees `closed` and fails
   }
   release_guest_waiters(self, closed_error(cause));
-  if (st.ctx.vm) {
-    caf::anon_send(st.ctx.vm, bridge_closed_atom_v, cause);
+  if (auto vm = caf::actor_cast<vm_actor>(st.ctx.vm)) {
+    self->send(vm, bridge_lost{cause});
   }
 }
 
@@ -136,7 +136,7 @@ void schedule_sweep(bridge_pointer self) {
     return; // nothing with a deadline (WaitForProcess has none)
   }
   st.sweep_scheduled = true;
-  self->delayed_send(self, sweep_interval(st.ctx), rpc_timeout_atom_v);
+  self->delayed_send(self, sweep_interval(st.ctx), rpc_deadline_sweep{});
 }
 
 // Fails the calls past their deadline; a late response to one is dropped.
@@ -267,8 +267,8 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
 std::string view_of(bridge_pointer self) {
   auto& st = self->state;
   nlohmann::json view = {{"external", st.ctx.external}, {"guest", st.ctx.guest}};
-  if (st.stub) {
-    view["mounts"] = st.stub->mounts();
+  if (st.ctx.stub) {
+    view["mounts"] = st.ctx.stub->mounts();
     return view.dump();
   }
   view["negotiated"] = st.negotiated;
@@ -284,12 +284,44 @@ std::string view_of(bridge_pointer self) {
   return view.dump();
 }
 
-gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) {
+// A guest request of a device child: a ModifySettings RPC to the null
+// container, answered through `done`.
+void guest_modify(bridge_pointer self, const std::string& request, const std::string& activity,
+                  guest_backend::completion done) {
+  auto& st = self->state;
+  if (st.ctx.stub) {
+    // Without a connection the stub answers (the children ask it directly).
+    done(st.ctx.stub->modify_settings(request, activity));
+    return;
+  }
+  // v0.8.8 sends the zero GUID when there is no activity.
+  bridge::modify_settings_request req;
+  req.base = {bridge::zero_guid, activity.empty() ? std::string{bridge::zero_guid} : activity};
+  req.request = request;
+  auto body = bridge::encode(req);
+  when_negotiated(self, [self, body, done = std::move(done)]() mutable {
+    send_rpc(
+        self, bridge::rpc::modify_settings, body,
+        [done = std::move(done)](result<bridge::response> r) {
+          done(!r ? r.err() : !r->ok() ? rpc_failure(*r) : error{});
+        },
+        self->state.ctx.rpc_timeout);
+  });
+}
+
+// A guest call from a caller: the VM's state error when it does not run.
+template <class T, class F>
+caf::result<T> guarded(bridge_pointer self, const char* what, F&& call) {
+  if (auto e = self->state.ctx.gate->check_running(what)) {
+    return to_caf_error(e);
+  }
+  return call();
+}
+
+bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
-  if (st.ctx.guest == "stub") {
-    st.stub = st.ctx.stub ? st.ctx.stub : std::make_shared<stub_guest>(st.ctx.vm_id, st.ctx.log);
-  } else {
+  if (!st.ctx.stub) {
     bridge::guest_link::options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
     if (st.ctx.guest == "in-process") {
@@ -310,42 +342,16 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
     }
   }
   return {
-      [=](guest_modify_atom, const std::string& request,
-          const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto& st = self->state;
-        if (st.stub) {
-          if (auto e = st.stub->modify_settings(request, activity)) {
-            return to_caf_error(e);
-          }
-          return caf::ok_atom_v;
+      [=](guest_modify_request& req) {
+        if (!from_owner(self, self->state.ctx.vm, "guest_modify_request")) {
+          return;
         }
-        // v0.8.8 sends the zero GUID when there is no activity.
-        auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        bridge::modify_settings_request req;
-        req.base = {bridge::zero_guid, activity_id};
-        req.request = request;
-        auto body = bridge::encode(req);
-        when_negotiated(self, [self, rp, body]() mutable {
-          send_rpc(
-              self, bridge::rpc::modify_settings, body,
-              [rp](result<bridge::response> r) mutable {
-                if (!r) {
-                  rp.deliver(to_caf_error(r.err()));
-                } else if (!r->ok()) {
-                  rp.deliver(to_caf_error(rpc_failure(*r)));
-                } else {
-                  rp.deliver(caf::ok_atom_v);
-                }
-              },
-              self->state.ctx.rpc_timeout);
-        });
-        return rp;
+        guest_modify(self, req.request, req.activity, std::move(req.done));
       },
       [=](guest_fail_atom, uint32_t count) {
         auto& st = self->state;
-        if (st.stub) {
-          st.stub->fail_next(count);
+        if (st.ctx.stub) {
+          st.ctx.stub->fail_next(count);
         } else if (st.agent_faults) {
           st.agent_faults->store(count);
         } else {
@@ -354,46 +360,87 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
         }
       },
       [=](view_atom) -> std::string { return view_of(self); },
-      [=](bridge_frame_atom, uint32_t type, uint64_t id, std::string& body) {
-        on_frame(self, type, id, body);
+      [=](bridge_frame& f) {
+        if (from_owner(self, self->address(), "bridge_frame")) {
+          on_frame(self, f.type, f.id, f.body);
+        }
       },
-      [=](bridge_closed_atom, const std::string& cause) { close_bridge(self, cause); },
-      [=](rpc_timeout_atom) { sweep(self); },
-      [=](exec_process_atom, process_request& req) { return exec_process(self, std::move(req)); },
-      [=](wait_process_atom, const std::string& cid, uint32_t pid) {
-        return wait_process(self, cid, pid);
+      [=](const bridge_lost& lost) {
+        if (from_owner(self, self->address(), "bridge_lost")) {
+          close_bridge(self, lost.cause);
+        }
+      },
+      [=](rpc_deadline_sweep) {
+        if (from_owner(self, self->address(), "rpc_deadline_sweep")) {
+          sweep(self);
+        }
+      },
+      [=](exec_process_atom, process_request& req) -> caf::result<process_started> {
+        return guarded<process_started>(self, call_what<exec_process_atom>,
+                                        [&] { return exec_process(self, std::move(req)); });
+      },
+      [=](wait_process_atom, const std::string& cid, uint32_t pid) -> caf::result<uint32_t> {
+        return guarded<uint32_t>(self, call_what<wait_process_atom>,
+                                 [&] { return wait_process(self, cid, pid); });
       },
       [=](forget_process_atom, const std::string& cid, uint32_t pid) {
         self->state.processes.erase({cid, pid});
       },
       [=](signal_process_atom, const std::string& cid, uint32_t pid, int32_t signal,
-          const std::string& activity) { return signal_process(self, cid, pid, signal, activity); },
+          const std::string& activity) -> caf::result<bool> {
+        return guarded<bool>(self, call_what<signal_process_atom>,
+                             [&] { return signal_process(self, cid, pid, signal, activity); });
+      },
       [=](resize_console_atom, const std::string& cid, uint32_t pid, uint16_t width,
-          uint16_t height, const std::string& activity) {
-        return resize_console(self, cid, pid, width, height, activity);
+          uint16_t height, const std::string& activity) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<resize_console_atom>, [&] {
+          return resize_console(self, cid, pid, width, height, activity);
+        });
       },
       [=](create_container_atom, const std::string& id, const std::string& config,
-          const std::string& activity) { return create_container(self, id, config, activity); },
-      [=](start_container_atom, const std::string& id, const std::string& activity) {
-        return start_container(self, id, activity);
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<create_container_atom>,
+                                     [&] { return create_container(self, id, config, activity); });
       },
-      [=](stop_container_atom, const std::string& id, bool forced, const std::string& activity) {
-        return stop_container(self, id, forced, activity);
+      [=](start_container_atom, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<start_container_atom>,
+                                     [&] { return start_container(self, id, activity); });
       },
-      [=](wait_container_atom, const std::string& id) { return wait_container(self, id); },
-      [=](dump_stacks_atom, const std::string& activity) { return dump_stacks(self, activity); },
-      [=](delete_state_atom, const std::string& id, const std::string& activity) {
-        return delete_container_state(self, id, activity);
+      [=](stop_container_atom, const std::string& id, bool forced,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<stop_container_atom>,
+                                     [&] { return stop_container(self, id, forced, activity); });
       },
-      [=](capabilities_atom) { return capabilities(self); },
-      [=](vm_exit_atom, const caf::error& why) {
+      [=](wait_container_atom, const std::string& id) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<wait_container_atom>,
+                                     [&] { return wait_container(self, id); });
+      },
+      [=](dump_stacks_atom, const std::string& activity) -> caf::result<std::string> {
+        return guarded<std::string>(self, call_what<dump_stacks_atom>,
+                                    [&] { return dump_stacks(self, activity); });
+      },
+      [=](delete_state_atom, const std::string& id,
+          const std::string& activity) -> caf::result<caf::ok_atom> {
+        return guarded<caf::ok_atom>(self, call_what<delete_state_atom>,
+                                     [&] { return delete_container_state(self, id, activity); });
+      },
+      [=](capabilities_atom) -> caf::result<guest_capabilities_info> {
+        return guarded<guest_capabilities_info>(self, call_what<capabilities_atom>,
+                                                [&] { return capabilities(self); });
+      },
+      [=](system_exited& msg) {
+        if (!from_owner(self, self->state.ctx.vm, "system_exited")) {
+          return;
+        }
         auto& st = self->state;
+        auto why = from_caf_error(msg.why);
         auto pending = std::move(st.pending);
         st.pending.clear();
         for (auto& [id, call] : pending) {
-          call.done(from_caf_error(why));
+          call.done(why);
         }
-        release_guest_waiters(self, from_caf_error(why));
+        release_guest_waiters(self, why);
         st.closed = "the utility VM exited";
         auto waiting = std::move(st.after_negotiation);
         st.after_negotiation.clear();
@@ -410,7 +457,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
 
 } // namespace
 
-gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx) {
+bridge_child spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx) {
   return parent->spawn<caf::linked>(gcs_bridge, std::move(ctx));
 }
 

@@ -3,9 +3,13 @@
 // (guest/link: in-process, exec:CMD or unix:PATH), negotiates protocol v4
 // first, keeps the table of RPCs in flight with a deadline on each, matches
 // responses in any order, and on connection loss fails every pending call
-// at once with "bridge closed: <cause>" and tells its VM. The guest "stub"
-// answers ModifySettings from the mount table directly, without the
-// protocol: the deterministic tests use it.
+// at once with "bridge closed: <cause>" and tells its VM. Without a
+// connection (HCS holds the guest's, or the VM's guest is the "stub") it
+// speaks no protocol: its view shows the stub's mounts.
+//
+// Device children send it their guest requests through bridge_guest
+// (actors/bridge_guest.hpp); callers may address its guest calls directly
+// (vm_devices::guest): it checks the VM's lifecycle before each.
 #pragma once
 
 #include <chrono>
@@ -13,8 +17,9 @@
 #include <string>
 
 #include "actors/core/stub_guest.hpp"
+#include "actors/core/vm_gate.hpp"
+#include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
-#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 
@@ -25,12 +30,13 @@ struct bridge_context {
   std::string stdio_dir;            // the in-process agent's relay sockets
   std::chrono::milliseconds rpc_timeout{std::chrono::minutes(5)};
   std::shared_ptr<bridge::frame_log> log; // may be null
-  caf::actor vm;                          // hears bridge_closed_atom
-  caf::group bus;                         // container exits are published here
-  // Guest "stub": the table the device children share (made here if null).
+  std::shared_ptr<const vm_gate> gate;
+  caf::actor_addr vm; // hears bridge_lost; the only sender of guest requests
+  caf::group bus;     // container exits are published here
+  // Guest "stub": the table the device children use (no connection).
   std::shared_ptr<stub_guest> stub;
 };
 
-gcs_bridge_actor spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);
+bridge_child spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);
 
 } // namespace uvm

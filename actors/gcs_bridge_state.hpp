@@ -48,7 +48,6 @@ struct guest_container_record {
 
 struct gcs_bridge_state {
   bridge_context ctx;
-  std::shared_ptr<stub_guest> stub; // guest "stub"
   std::unique_ptr<bridge::guest_link> link;
   // The in-process agent's fault counter and mount table (null otherwise).
   std::shared_ptr<std::atomic<uint32_t>> agent_faults;
@@ -71,7 +70,7 @@ struct gcs_bridge_state {
   ~gcs_bridge_state();
 };
 
-using bridge_pointer = gcs_bridge_actor::stateful_pointer<gcs_bridge_state>;
+using bridge_pointer = bridge_child::stateful_pointer<gcs_bridge_state>;
 
 // "bridge closed: <cause>".
 error closed_error(const std::string& cause);

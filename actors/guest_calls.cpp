@@ -25,7 +25,7 @@ std::string activity_or_zero(const std::string& activity) {
 // Calls that need a guest speaking the protocol.
 std::optional<error> needs_protocol(bridge_pointer self) {
   auto& st = self->state;
-  if (!st.stub) {
+  if (!st.ctx.stub) {
     return std::nullopt;
   }
   if (!st.ctx.external) {
@@ -295,7 +295,7 @@ caf::result<caf::ok_atom> wait_container(bridge_pointer self, const std::string&
 
 caf::result<std::string> dump_stacks(bridge_pointer self, const std::string& activity) {
   auto& st = self->state;
-  if (st.stub) {
+  if (st.ctx.stub) {
     return std::string{}; // no external connection: nothing to ask
   }
   auto rp = self->make_response_promise<std::string>();
@@ -324,7 +324,7 @@ caf::result<caf::ok_atom> delete_container_state(bridge_pointer self, const std:
   const error unsupported{errc::not_supported,
                           "uvm guest connection does not support deleteContainerState"};
   auto& st = self->state;
-  if (st.stub) {
+  if (st.ctx.stub) {
     return to_caf_error(unsupported);
   }
   auto rp = self->make_response_promise<caf::ok_atom>();
@@ -362,7 +362,7 @@ caf::result<guest_capabilities_info> capabilities(bridge_pointer self) {
     return info;
   };
   auto& st = self->state;
-  if (st.stub) {
+  if (st.ctx.stub) {
     // HCS holds the guest connection: nothing negotiated here. The stub of
     // an external connection stands in for our agent.
     if (!st.ctx.external) {

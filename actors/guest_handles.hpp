@@ -11,7 +11,10 @@
 #include <string_view>
 
 #include "bridge/stdio_relay.hpp"
+#include <caf/all.hpp>
+
 #include "messages/caf/interfaces.hpp"
+#include "messages/caf/registration.hpp"
 
 namespace uvm {
 

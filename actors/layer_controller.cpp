@@ -7,12 +7,12 @@ namespace uvm {
 namespace {
 
 struct layer_state {
-  device_dispatch dispatch{device_env{}};
+  std::optional<device_child> child;
   std::map<std::string, nlohmann::json> roots; // root path -> what it combines
   static inline const char* name = "uvm_layers";
 };
 
-using layer_pointer = layer_actor::stateful_pointer<layer_state>;
+using layer_pointer = layer_child::stateful_pointer<layer_state>;
 
 nlohmann::json describe(const combine_layers_request& req) {
   if (req.lcow) {
@@ -25,48 +25,49 @@ nlohmann::json describe(const combine_layers_request& req) {
   return {{"layers", layers}};
 }
 
-layer_actor::behavior_type layer_controller(layer_pointer self, device_env env) {
-  self->state.dispatch = device_dispatch{std::move(env)};
-  return device_behavior<layer_actor::behavior_type>(
+layer_child::behavior_type layer_controller(layer_pointer self, device_env env) {
+  self->state.child.emplace(self, std::move(env));
+  return device_behavior<layer_child::behavior_type>(
       self, [=] { return nlohmann::json(self->state.roots).dump(); }, [] {},
       [=](combine_layers_atom, const combine_layers_request& req) -> caf::result<caf::ok_atom> {
-        if (req.lcow != self->state.dispatch.env().lcow) {
-          return to_caf_error(errc::not_supported);
-        }
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        auto reply = reply_ok(self, rp);
-        auto request =
-            req.lcow ? hcs::combine_layers_lcow(req.layer_paths, req.scratch_path, req.root_path)
-                     : hcs::combine_layers_wcow(req.layers, req.root_path);
-        modify_add(self, request, req.activity_id, [self, req, reply](const error& e) {
-          if (!e) {
-            self->state.roots[req.root_path] = describe(req);
-            publish_device(self, req.activity_id, "combined_layers", "added", req.root_path,
-                           req.root_path);
+        return serve<caf::ok_atom>(self, call_what<combine_layers_atom>, [&](auto reply) {
+          if (req.lcow != self->state.child->env().lcow) {
+            reply(error{errc::not_supported});
+            return;
           }
-          reply(e);
+          auto request =
+              req.lcow ? hcs::combine_layers_lcow(req.layer_paths, req.scratch_path, req.root_path)
+                       : hcs::combine_layers_wcow(req.layers, req.root_path);
+          self->state.child->steps().add(
+              request, req.activity_id, [self, req, reply](const error& e) {
+                if (!e) {
+                  self->state.roots[req.root_path] = describe(req);
+                  publish_device(self, req.activity_id, "combined_layers", "added", req.root_path,
+                                 req.root_path);
+                }
+                reply(e);
+              });
         });
-        return rp;
       },
       [=](remove_layers_atom, const std::string& root_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        auto reply = reply_ok(self, rp);
-        modify_remove(self, hcs::remove_combined_layers(root_path), std::nullopt, activity,
-                      [self, root_path, activity, reply](const error& e) {
-                        if (!e && self->state.roots.erase(root_path) > 0) {
-                          publish_device(self, activity, "combined_layers", "removed", root_path,
-                                         root_path);
-                        }
-                        reply(e);
-                      });
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_layers_atom>, [&](auto reply) {
+          self->state.child->steps().remove(hcs::remove_combined_layers(root_path), std::nullopt,
+                                            activity,
+                                            [self, root_path, activity, reply](const error& e) {
+                                              if (!e && self->state.roots.erase(root_path) > 0) {
+                                                publish_device(self, activity, "combined_layers",
+                                                               "removed", root_path, root_path);
+                                              }
+                                              reply(e);
+                                            });
+        });
       });
 }
 
 } // namespace
 
-layer_actor spawn_layer_controller(caf::local_actor* parent, device_env env) {
+layer_child spawn_layer_controller(caf::local_actor* parent, device_env env) {
   return parent->spawn<caf::linked>(layer_controller, std::move(env));
 }
 

@@ -3,10 +3,10 @@
 // the record of which roots exist, for the engine's view.
 #pragma once
 
-#include "actors/device_modify.hpp"
+#include "actors/device_child.hpp"
 
 namespace uvm {
 
-layer_actor spawn_layer_controller(caf::local_actor* parent, device_env env);
+layer_child spawn_layer_controller(caf::local_actor* parent, device_env env);
 
 } // namespace uvm

@@ -12,7 +12,7 @@ namespace {
 constexpr uint32_t rs5_build = 17763;
 
 struct network_state {
-  device_dispatch dispatch{device_env{}};
+  std::optional<device_child> child;
   bool rs4 = false;
   bool namespace_supported = true;
   netns_table table;
@@ -22,12 +22,12 @@ struct network_state {
   static inline const char* name = "uvm_network";
 };
 
-using network_pointer = network_actor::stateful_pointer<network_state>;
+using network_pointer = network_child::stateful_pointer<network_state>;
 using ok_reply = std::function<void(const error&)>;
 using nics = std::vector<netns_nic>;
 
 bool lcow(network_pointer self) {
-  return self->state.dispatch.env().lcow;
+  return self->state.child->env().lcow;
 }
 
 // addNIC (§11.2): WCOW announces the endpoint to the guest first.
@@ -35,20 +35,20 @@ void add_nic(network_pointer self, const netns_nic& nic, const std::string& acti
              ok_reply done) {
   auto& st = self->state;
   if (lcow(self)) {
-    modify_add(self,
-               hcs::network_adapter_add_lcow(nic.nic_id, nic.endpoint, st.namespace_supported),
-               activity, done);
+    self->state.child->steps().add(
+        hcs::network_adapter_add_lcow(nic.nic_id, nic.endpoint, st.namespace_supported), activity,
+        done);
     return;
   }
   auto add = hcs::network_adapter_add_wcow(nic.nic_id, nic.endpoint, st.rs4);
   auto preadd =
       hcs::network_adapter_preadd_wcow(nic.nic_id, hcs::hns_endpoint_json(nic.endpoint), st.rs4);
-  modify_add(self, preadd, activity, [self, add, activity, done](const error& e) {
+  self->state.child->steps().add(preadd, activity, [self, add, activity, done](const error& e) {
     if (e) {
       done(e);
       return;
     }
-    modify_add(self, add, activity, done);
+    self->state.child->steps().add(add, activity, done);
   });
 }
 
@@ -58,7 +58,7 @@ void remove_nic(network_pointer self, const netns_nic& nic, const std::string& a
   auto req = lcow(self) ? hcs::network_adapter_remove_lcow(nic.nic_id, nic.endpoint,
                                                            st.namespace_supported)
                         : hcs::network_adapter_remove_wcow(nic.nic_id, nic.endpoint, st.rs4);
-  modify_remove(self, req, std::nullopt, activity, done);
+  self->state.child->steps().remove(req, std::nullopt, activity, done);
 }
 
 // Adds the NICs in order and stops at the first failure; the NICs not
@@ -117,13 +117,13 @@ void add_namespace(network_pointer self, const std::string& id, const std::strin
     reply({});
     return;
   }
-  modify_add(self, hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id)), activity,
-             [self, id, reply](const error& e) {
-               if (e) {
-                 self->state.table.forget_namespace(id);
-               }
-               reply(e);
-             });
+  self->state.child->steps().add(hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id)),
+                                 activity, [self, id, reply](const error& e) {
+                                   if (e) {
+                                     self->state.table.forget_namespace(id);
+                                   }
+                                   reply(e);
+                                 });
 }
 
 // The NICs first (a failure keeps the namespace with what is left, for a
@@ -146,8 +146,9 @@ void remove_namespace(network_pointer self, const std::string& id, const std::st
       finish(e);
       return;
     }
-    modify_remove(self, hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)),
-                  std::nullopt, activity, finish);
+    self->state.child->steps().remove(
+        hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)), std::nullopt, activity,
+        finish);
   });
 }
 
@@ -185,67 +186,65 @@ std::vector<std::string> ids_of(const std::vector<hcs::network_endpoint>& endpoi
   return out;
 }
 
-network_actor::behavior_type network_controller(network_pointer self, network_context ctx) {
+network_child::behavior_type network_controller(network_pointer self, network_context ctx) {
   self->state.rs4 = ctx.host_build < rs5_build;
   self->state.namespace_supported = ctx.namespace_supported;
-  self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return device_behavior<network_actor::behavior_type>(
+  self->state.child.emplace(self, std::move(ctx.env));
+  return device_behavior<network_child::behavior_type>(
       self, [=] { return self->state.table.to_json().dump(); }, [=] { self->state.queue.clear(); },
       [=](add_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        serialized(
-            self, [=](ok_reply done) { add_namespace(self, id, activity, done); },
-            reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<add_netns_atom>, [&](auto reply) {
+          serialized(
+              self, [=](ok_reply done) { add_namespace(self, id, activity, done); }, reply);
+        });
       },
       [=](remove_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        serialized(
-            self, [=](ok_reply done) { remove_namespace(self, id, activity, done); },
-            reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_netns_atom>, [&](auto reply) {
+          serialized(
+              self, [=](ok_reply done) { remove_namespace(self, id, activity, done); }, reply);
+        });
       },
       [=](add_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        serialized(
-            self,
-            [=](ok_reply done) {
-              auto todo = self->state.table.add_endpoints(id, endpoints, hcs::new_guid);
-              if (!todo) {
-                done(todo.err());
-                return;
-              }
-              add_nics(self, id, std::move(*todo), 0, activity, done);
-            },
-            reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<add_endpoints_atom>, [&](auto reply) {
+          serialized(
+              self,
+              [=](ok_reply done) {
+                auto todo = self->state.table.add_endpoints(id, endpoints, hcs::new_guid);
+                if (!todo) {
+                  done(todo.err());
+                  return;
+                }
+                add_nics(self, id, std::move(*todo), 0, activity, done);
+              },
+              reply);
+        });
       },
       [=](remove_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        serialized(
-            self,
-            [=](ok_reply done) {
-              auto todo = self->state.table.remove_endpoints(id, ids_of(endpoints));
-              if (!todo) {
-                done(todo.err());
-                return;
-              }
-              remove_nics(self, id, std::move(*todo), 0, activity, {}, done);
-            },
-            reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_endpoints_atom>, [&](auto reply) {
+          serialized(
+              self,
+              [=](ok_reply done) {
+                auto todo = self->state.table.remove_endpoints(id, ids_of(endpoints));
+                if (!todo) {
+                  done(todo.err());
+                  return;
+                }
+                remove_nics(self, id, std::move(*todo), 0, activity, {}, done);
+              },
+              reply);
+        });
       });
 }
 
 } // namespace
 
-network_actor spawn_network_controller(caf::local_actor* parent, network_context ctx) {
+network_child spawn_network_controller(caf::local_actor* parent, network_context ctx) {
   return parent->spawn<caf::linked>(network_controller, std::move(ctx));
 }
 

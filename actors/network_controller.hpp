@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "actors/device_modify.hpp"
+#include "actors/device_child.hpp"
 
 namespace uvm {
 
@@ -18,6 +18,6 @@ struct network_context {
   bool namespace_supported = true;
 };
 
-network_actor spawn_network_controller(caf::local_actor* parent, network_context ctx);
+network_child spawn_network_controller(caf::local_actor* parent, network_context ctx);
 
 } // namespace uvm

@@ -17,7 +17,7 @@ struct registry_state {
   static inline const char* name = "uvm_registry";
 };
 
-using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+using registry_pointer = registry_internal::stateful_pointer<registry_state>;
 
 // CreateLCOW/CreateWCOW: spawn the VM actor and let it create its system.
 caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec spec,
@@ -38,9 +38,9 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   if (!id.empty()) {
     self->state.creating.insert(id);
   }
-  auto vm = spawn_utility_vm(self, std::move(env), std::move(spec));
+  auto vm = spawn_vm_actor(self, std::move(env), std::move(spec));
   auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
-  self->request(vm, caf::infinite, create_atom_v, activity)
+  self->request(vm, caf::infinite, vm_create_request{activity})
       .then(
           [self, rp, vm, id](vm_info& info) mutable {
             self->state.creating.erase(id);
@@ -50,8 +50,9 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
                   error{errc::already_exists, "utility VM " + info.id + " already exists"}));
               return;
             }
-            self->state.vms.emplace(info.id, vm);
-            rp.deliver(vm, std::move(info));
+            utility_vm_actor handle = vm;
+            self->state.vms.emplace(info.id, handle);
+            rp.deliver(handle, std::move(info));
           },
           [self, rp, id](caf::error& e) mutable {
             self->state.creating.erase(id);
@@ -60,7 +61,7 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   return rp;
 }
 
-registry_actor::behavior_type registry(registry_pointer self, vm_env env) {
+registry_internal::behavior_type registry(registry_pointer self, vm_env env) {
   self->state.env = std::move(env);
   self->state.env.registry = self;
   // VMs are linked to the registry: when the engine stops it, they stop too.
@@ -127,13 +128,19 @@ registry_actor::behavior_type registry(registry_pointer self, vm_env env) {
         }
         return rp;
       },
-      [=](forget_atom, const std::string& id) { self->state.vms.erase(id); },
+      [=](const vm_closed_report& closed) {
+        auto i = self->state.vms.find(closed.id);
+        if (i != self->state.vms.end() &&
+            from_owner(self, i->second.address(), "vm_closed_report")) {
+          self->state.vms.erase(i);
+        }
+      },
   };
 }
 
 } // namespace
 
-registry_actor spawn_registry(caf::actor_system& sys, vm_env env) {
+registry_internal spawn_registry(caf::actor_system& sys, vm_env env) {
   return sys.spawn(registry, std::move(env));
 }
 

@@ -2,11 +2,11 @@
 // (spawning their actors), finds and lists them, and forgets closed ones.
 #pragma once
 
-#include "actors/utility_vm.hpp"
+#include "actors/vm_actor.hpp"
 
 namespace uvm {
 
 // `env.registry` is filled in by the registry itself.
-registry_actor spawn_registry(caf::actor_system& sys, vm_env env);
+registry_internal spawn_registry(caf::actor_system& sys, vm_env env);
 
 } // namespace uvm

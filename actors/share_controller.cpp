@@ -14,7 +14,7 @@ namespace {
 constexpr uint32_t single_file_plan9_build = 18362;
 
 struct share_state {
-  device_dispatch dispatch{device_env{}};
+  std::optional<device_child> child;
   uint32_t host_build = 0;
   std::optional<vsmb_share_table> vsmb;
   plan9_table plan9;
@@ -24,17 +24,17 @@ struct share_state {
   static inline const char* name = "uvm_shares";
 };
 
-using share_pointer = share_actor::stateful_pointer<share_state>;
+using share_pointer = share_child::stateful_pointer<share_state>;
 using ok_reply = std::function<void(const error&)>;
 using vsmb_reply = std::function<void(result<vsmb_share_handle>)>;
 using plan9_reply = std::function<void(result<plan9_share_handle>)>;
 
 bool lcow(share_pointer self) {
-  return self->state.dispatch.env().lcow;
+  return self->state.child->env().lcow;
 }
 
 const std::string& vm_id(share_pointer self) {
-  return self->state.dispatch.env().vm_id;
+  return self->state.child->env().vm_id;
 }
 
 // --- VSMB ---
@@ -100,8 +100,8 @@ void add_vsmb(share_pointer self, vsmb_add_request req, vsmb_reply reply) {
   }
   auto request = fresh ? hcs::vsmb_add(d.settings) : hcs::vsmb_update(d.settings);
   auto share = d.share;
-  modify_add(
-      self, request, req.activity_id,
+  self->state.child->steps().add(
+      request, req.activity_id,
       [self, key, share, host_path, fresh, reply, activity = req.activity_id](const error& e) {
         auto& st = self->state;
         if (e) {
@@ -151,21 +151,22 @@ void remove_vsmb(share_pointer self, const std::string& host_path, const std::st
   case vsmb_remove_decision::detach:
     break;
   }
-  modify_remove(self, hcs::vsmb_remove(share.name), std::nullopt, activity,
-                [self, share, key, activity, reply](const error& e) {
-                  auto& st = self->state;
-                  if (e) {
-                    st.vsmb->remove_failed(share.name);
-                    reply(error{e.code, "failed to remove vsmb share " + share.host_path +
-                                            " from " + vm_id(self) + ": " +
-                                            hcs::describe_vsmb_remove(share.name) + ": " + e.text});
-                  } else {
-                    st.vsmb->remove_succeeded(share.name);
-                    publish_device(self, activity, "vsmb", "removed", share.host_path, share.name);
-                    reply({});
-                  }
-                  st.waits.retry(key);
-                });
+  self->state.child->steps().remove(
+      hcs::vsmb_remove(share.name), std::nullopt, activity,
+      [self, share, key, activity, reply](const error& e) {
+        auto& st = self->state;
+        if (e) {
+          st.vsmb->remove_failed(share.name);
+          reply(error{e.code, "failed to remove vsmb share " + share.host_path + " from " +
+                                  vm_id(self) + ": " + hcs::describe_vsmb_remove(share.name) +
+                                  ": " + e.text});
+        } else {
+          st.vsmb->remove_succeeded(share.name);
+          publish_device(self, activity, "vsmb", "removed", share.host_path, share.name);
+          reply({});
+        }
+        st.waits.retry(key);
+      });
 }
 
 result<std::string> vsmb_uvm_path(share_pointer self, const std::string& host_path) {
@@ -234,18 +235,19 @@ void add_plan9(share_pointer self, plan9_add_request req, plan9_reply reply) {
   }
   st.waits.join(key, [self, name, reply](const error& e) { answer_plan9(self, name, e, reply); });
   auto mount = d->record.mount;
-  modify_add(self, hcs::plan9_add(mount), req.activity_id,
-             [self, mount, key, activity = req.activity_id](const error& e) {
-               auto& st = self->state;
-               if (e) {
-                 st.plan9.add_failed(mount.name);
-               } else {
-                 st.plan9.add_succeeded(mount.name);
-                 publish_device(self, activity, "plan9", "added", mount.host_path, mount.name);
-               }
-               st.waits.settle(key, e);
-               st.waits.retry(key);
-             });
+  self->state.child->steps().add(hcs::plan9_add(mount), req.activity_id,
+                                 [self, mount, key, activity = req.activity_id](const error& e) {
+                                   auto& st = self->state;
+                                   if (e) {
+                                     st.plan9.add_failed(mount.name);
+                                   } else {
+                                     st.plan9.add_succeeded(mount.name);
+                                     publish_device(self, activity, "plan9", "added",
+                                                    mount.host_path, mount.name);
+                                   }
+                                   st.waits.settle(key, e);
+                                   st.waits.retry(key);
+                                 });
 }
 
 void remove_plan9(share_pointer self, const std::string& name, const std::string& activity,
@@ -272,22 +274,22 @@ void remove_plan9(share_pointer self, const std::string& name, const std::string
     break;
   }
   auto mount = d->record.mount;
-  modify_remove(self, hcs::plan9_remove(name, mount.uvm_path), hcs::plan9_add(mount).guest,
-                activity, [self, mount, key, activity, reply](const error& e) {
-                  auto& st = self->state;
-                  if (e) {
-                    st.plan9.remove_failed(mount.name);
-                    reply(error{e.code, "failed to remove plan9 share " + mount.name + " from " +
-                                            vm_id(self) + ": " +
-                                            hcs::describe_plan9_remove(mount.name, mount.uvm_path) +
-                                            ": " + e.text});
-                  } else {
-                    st.plan9.remove_succeeded(mount.name);
-                    publish_device(self, activity, "plan9", "removed", mount.host_path, mount.name);
-                    reply({});
-                  }
-                  st.waits.retry(key);
-                });
+  self->state.child->steps().remove(
+      hcs::plan9_remove(name, mount.uvm_path), hcs::plan9_add(mount).guest, activity,
+      [self, mount, key, activity, reply](const error& e) {
+        auto& st = self->state;
+        if (e) {
+          st.plan9.remove_failed(mount.name);
+          reply(error{e.code,
+                      "failed to remove plan9 share " + mount.name + " from " + vm_id(self) + ": " +
+                          hcs::describe_plan9_remove(mount.name, mount.uvm_path) + ": " + e.text});
+        } else {
+          st.plan9.remove_succeeded(mount.name);
+          publish_device(self, activity, "plan9", "removed", mount.host_path, mount.name);
+          reply({});
+        }
+        st.waits.retry(key);
+      });
 }
 
 // --- Named pipes ---
@@ -308,9 +310,9 @@ void modify_pipe(share_pointer self, const std::string& host_path, bool add,
     reply(e);
   };
   if (add) {
-    modify_add(self, request, activity, done);
+    self->state.child->steps().add(request, activity, done);
   } else {
-    modify_remove(self, request, std::nullopt, activity, done);
+    self->state.child->steps().remove(request, std::nullopt, activity, done);
   }
 }
 
@@ -328,58 +330,53 @@ std::string view_of(share_pointer self) {
   return view.dump();
 }
 
-share_actor::behavior_type share_controller(share_pointer self, share_context ctx) {
+share_child::behavior_type share_controller(share_pointer self, share_context ctx) {
   self->state.vsmb.emplace(ctx.env.vm_id);
   self->state.host_build = ctx.host_build;
-  self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return device_behavior<share_actor::behavior_type>(
+  self->state.child.emplace(self, std::move(ctx.env));
+  return device_behavior<share_child::behavior_type>(
       self, [=] { return view_of(self); }, [=] { self->state.waits.clear(); },
       [=](add_vsmb_atom, vsmb_add_request& req) -> caf::result<vsmb_share_handle> {
-        auto rp = self->make_response_promise<vsmb_share_handle>();
-        add_vsmb(self, std::move(req), reply_to(self, rp));
-        return rp;
+        return serve<vsmb_share_handle>(self, call_what<add_vsmb_atom>,
+                                        [&](auto reply) { add_vsmb(self, std::move(req), reply); });
       },
       [=](remove_vsmb_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        remove_vsmb(self, host_path, activity, reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_vsmb_atom>, [&](auto reply) {
+          remove_vsmb(self, host_path, activity, reply);
+        });
       },
       [=](vsmb_path_atom, const std::string& host_path) -> caf::result<std::string> {
-        auto path = vsmb_uvm_path(self, host_path);
-        if (!path) {
-          return to_caf_error(path.err());
-        }
-        return *path;
+        return lookup<std::string>(self, call_what<vsmb_path_atom>,
+                                   [&] { return vsmb_uvm_path(self, host_path); });
       },
       [=](add_plan9_atom, plan9_add_request& req) -> caf::result<plan9_share_handle> {
-        auto rp = self->make_response_promise<plan9_share_handle>();
-        add_plan9(self, std::move(req), reply_to(self, rp));
-        return rp;
+        return serve<plan9_share_handle>(self, call_what<add_plan9_atom>, [&](auto reply) {
+          add_plan9(self, std::move(req), reply);
+        });
       },
       [=](remove_plan9_atom, const std::string& name,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        remove_plan9(self, name, activity, reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_plan9_atom>,
+                                   [&](auto reply) { remove_plan9(self, name, activity, reply); });
       },
       [=](add_pipe_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        modify_pipe(self, host_path, true, activity, reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<add_pipe_atom>, [&](auto reply) {
+          modify_pipe(self, host_path, true, activity, reply);
+        });
       },
       [=](remove_pipe_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        modify_pipe(self, host_path, false, activity, reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_pipe_atom>, [&](auto reply) {
+          modify_pipe(self, host_path, false, activity, reply);
+        });
       });
 }
 
 } // namespace
 
-share_actor spawn_share_controller(caf::local_actor* parent, share_context ctx) {
+share_child spawn_share_controller(caf::local_actor* parent, share_context ctx) {
   return parent->spawn<caf::linked>(share_controller, std::move(ctx));
 }
 

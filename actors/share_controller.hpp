@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "actors/device_modify.hpp"
+#include "actors/device_child.hpp"
 
 namespace uvm {
 
@@ -16,6 +16,6 @@ struct share_context {
   uint32_t host_build = 0; // single-file Plan9 shares need 18362
 };
 
-share_actor spawn_share_controller(caf::local_actor* parent, share_context ctx);
+share_child spawn_share_controller(caf::local_actor* parent, share_context ctx);
 
 } // namespace uvm

@@ -21,8 +21,8 @@ struct supervisor_state {
   static inline const char* name = "uvm_supervisor";
 };
 
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group bus) {
+supervisor_internal::behavior_type
+supervisor(supervisor_internal::stateful_pointer<supervisor_state> self, caf::group bus) {
   self->state.bus = std::move(bus);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& vms = self->state.vms;
@@ -34,28 +34,37 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group
     }
   });
   return {
-      [=](watch_atom, utility_vm_actor vm, const std::string& id, const restart_policy& policy) {
-        self->monitor(vm);
-        self->state.vms.insert_or_assign(id, watched_vm{vm, restart_tracker{policy}});
+      [=](const vm_watch_request& req) {
+        if (!from_owner(self, req.vm.address(), "vm_watch_request")) {
+          return;
+        }
+        self->monitor(req.vm);
+        self->state.vms.insert_or_assign(req.id, watched_vm{req.vm, restart_tracker{req.policy}});
       },
-      [=](vm_exit_atom, const std::string& id, bool unexpected, const std::string& exit_error,
-          const std::string& activity) {
-        exit_record rec{id, unexpected, exit_error, "none", 0};
+      [=](const vm_exit_report& report) {
+        const auto& id = report.id;
         auto i = self->state.vms.find(id);
-        if (unexpected && i != self->state.vms.end()) {
+        if (i == self->state.vms.end() ||
+            !from_owner(self, i->second.vm.address(), "vm_exit_report")) {
+          return;
+        }
+        bool unexpected = report.unexpected;
+        exit_record rec{id, unexpected, report.exit_error, "none", 0};
+        if (unexpected) {
           auto d = i->second.tracker.on_failure(restart_tracker::clock::now());
           vm_restart_event ev{id, d.restart ? "restart" : "gave-up", d.attempt,
                               static_cast<uint32_t>(d.delay.count())};
           if (d.restart) {
             rec.action = "restart";
             rec.restarts = d.attempt;
-            self->delayed_send(i->second.vm, d.delay, restart_atom_v);
-            logging::warn({id, activity}, "restarting utility VM",
+            self->delayed_send(caf::actor_cast<vm_actor>(i->second.vm), d.delay,
+                               vm_restart_request{});
+            logging::warn({id, report.activity}, "restarting utility VM",
                           {{"attempt", d.attempt}, {"delay_ms", d.delay.count()}});
             caf::anon_send(self->state.bus, ev);
           } else if (i->second.tracker.restarts_enabled()) {
             rec.action = "gave-up";
-            logging::error({id, activity}, "utility VM exceeded its restart limit");
+            logging::error({id, report.activity}, "utility VM exceeded its restart limit");
             caf::anon_send(self->state.bus, ev);
           }
         }
@@ -67,7 +76,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self, caf::group
 
 } // namespace
 
-supervisor_actor spawn_supervisor(caf::actor_system& sys, caf::group bus) {
+supervisor_internal spawn_supervisor(caf::actor_system& sys, caf::group bus) {
   return sys.spawn(supervisor, std::move(bus));
 }
 

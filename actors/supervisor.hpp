@@ -2,10 +2,10 @@
 // VM's restart policy after an unexpected one.
 #pragma once
 
-#include "messages/caf/interfaces.hpp"
+#include "actors/internal_calls.hpp"
 
 namespace uvm {
 
-supervisor_actor spawn_supervisor(caf::actor_system& sys, caf::group bus);
+supervisor_internal spawn_supervisor(caf::actor_system& sys, caf::group bus);
 
 } // namespace uvm

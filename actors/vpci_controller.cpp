@@ -9,12 +9,12 @@ namespace uvm {
 namespace {
 
 struct vpci_state {
-  device_dispatch dispatch{device_env{}};
+  std::optional<device_child> child;
   std::map<std::string, hcs::virtual_pci_device> devices; // by GUID, once assigned
   static inline const char* name = "uvm_vpci";
 };
 
-using vpci_pointer = vpci_actor::stateful_pointer<vpci_state>;
+using vpci_pointer = vpci_child::stateful_pointer<vpci_state>;
 
 nlohmann::json view_of(const std::map<std::string, hcs::virtual_pci_device>& devices) {
   auto out = nlohmann::json::object();
@@ -29,46 +29,45 @@ nlohmann::json view_of(const std::map<std::string, hcs::virtual_pci_device>& dev
   return out;
 }
 
-vpci_actor::behavior_type vpci_controller(vpci_pointer self, device_env env) {
-  self->state.dispatch = device_dispatch{std::move(env)};
-  return device_behavior<vpci_actor::behavior_type>(
+vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
+  self->state.child.emplace(self, std::move(env));
+  return device_behavior<vpci_child::behavior_type>(
       self, [=] { return view_of(self->state.devices).dump(); }, [] {},
       [=](assign_device_atom, const hcs::virtual_pci_device& device,
           const std::string& activity) -> caf::result<std::string> {
-        auto rp = self->make_response_promise<std::string>();
-        auto reply = reply_to(self, rp);
-        auto id = hcs::new_guid();
-        modify_add(self, hcs::vpci_add(id, device), activity,
-                   [self, id, device, activity, reply](const error& e) {
-                     if (e) {
-                       reply(e);
-                       return;
-                     }
-                     self->state.devices.emplace(id, device);
-                     publish_device(self, activity, "vpci", "added", id, id);
-                     reply(id);
-                   });
-        return rp;
+        return serve<std::string>(self, call_what<assign_device_atom>, [&](auto reply) {
+          auto id = hcs::new_guid();
+          self->state.child->steps().add(hcs::vpci_add(id, device), activity,
+                                         [self, id, device, activity, reply](const error& e) {
+                                           if (e) {
+                                             reply(e);
+                                             return;
+                                           }
+                                           self->state.devices.emplace(id, device);
+                                           publish_device(self, activity, "vpci", "added", id, id);
+                                           reply(id);
+                                         });
+        });
       },
       [=](remove_device_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        auto reply = reply_ok(self, rp);
-        // Unknown ids go to HCS too, as in the seed: its answer is the error.
-        modify_remove(self, hcs::vpci_remove(id), std::nullopt, activity,
-                      [self, id, activity, reply](const error& e) {
-                        if (!e && self->state.devices.erase(id) > 0) {
-                          publish_device(self, activity, "vpci", "removed", id, id);
-                        }
-                        reply(e);
-                      });
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_device_atom>, [&](auto reply) {
+          // Unknown ids go to HCS too, as in the seed: its answer is the error.
+          self->state.child->steps().remove(hcs::vpci_remove(id), std::nullopt, activity,
+                                            [self, id, activity, reply](const error& e) {
+                                              if (!e && self->state.devices.erase(id) > 0) {
+                                                publish_device(self, activity, "vpci", "removed",
+                                                               id, id);
+                                              }
+                                              reply(e);
+                                            });
+        });
       });
 }
 
 } // namespace
 
-vpci_actor spawn_vpci_controller(caf::local_actor* parent, device_env env) {
+vpci_child spawn_vpci_controller(caf::local_actor* parent, device_env env) {
   return parent->spawn<caf::linked>(vpci_controller, std::move(env));
 }
 

@@ -3,10 +3,10 @@
 // record of assigned devices is the engine's view of them.
 #pragma once
 
-#include "actors/device_modify.hpp"
+#include "actors/device_child.hpp"
 
 namespace uvm {
 
-vpci_actor spawn_vpci_controller(caf::local_actor* parent, device_env env);
+vpci_child spawn_vpci_controller(caf::local_actor* parent, device_env env);
 
 } // namespace uvm

@@ -9,13 +9,13 @@ namespace uvm {
 namespace {
 
 struct vpmem_state {
-  device_dispatch dispatch{device_env{}};
+  std::optional<device_child> child;
   std::optional<vpmem_table> table;
   key_waits waits;
   static inline const char* name = "uvm_vpmem";
 };
 
-using vpmem_pointer = vpmem_actor::stateful_pointer<vpmem_state>;
+using vpmem_pointer = vpmem_child::stateful_pointer<vpmem_state>;
 using path_reply = std::function<void(result<std::string>)>;
 using ok_reply = std::function<void(const error&)>;
 
@@ -36,7 +36,7 @@ void answer_add(vpmem_pointer self, const std::string& host_path, const error& e
 void handle_add(vpmem_pointer self, const std::string& host_path, const std::string& activity,
                 path_reply reply) {
   auto& st = self->state;
-  if (!st.dispatch.env().lcow) {
+  if (!st.child->env().lcow) {
     reply(error{errc::not_supported});
     return;
   }
@@ -74,7 +74,7 @@ void handle_add(vpmem_pointer self, const std::string& host_path, const std::str
     answer_add(self, host_path, e, reply);
   });
   auto req = hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
-  modify_add(self, req, activity, [self, device, activity](const error& e) {
+  self->state.child->steps().add(req, activity, [self, device, activity](const error& e) {
     auto& st = self->state;
     if (e) {
       st.table->attach_failed(device.host_path);
@@ -90,7 +90,7 @@ void handle_add(vpmem_pointer self, const std::string& host_path, const std::str
 void handle_remove(vpmem_pointer self, const std::string& host_path, const std::string& activity,
                    ok_reply reply) {
   auto& st = self->state;
-  if (!st.dispatch.env().lcow) {
+  if (!st.child->env().lcow) {
     reply(error{errc::not_supported});
     return;
   }
@@ -112,27 +112,28 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
   auto device = d->device;
   auto req = hcs::vpmem_remove(device.device_number, device.uvm_path);
   auto restore = hcs::vpmem_add(device.device_number, host_path, device.uvm_path).guest;
-  modify_remove(self, req, restore, activity, [self, device, activity, reply](const error& e) {
-    auto& st = self->state;
-    if (e) {
-      st.table->detach_failed(device.host_path);
-      reply(wrap("failed to remove VPMEM " + device.host_path + " from utility VM " +
-                     st.dispatch.env().vm_id,
-                 e));
-    } else {
-      st.table->detach_succeeded(device.host_path);
-      publish_device(self, activity, "vpmem", "removed", device.host_path,
-                     std::to_string(device.device_number));
-      reply({});
-    }
-    st.waits.retry(device.host_path);
-  });
+  self->state.child->steps().remove(
+      req, restore, activity, [self, device, activity, reply](const error& e) {
+        auto& st = self->state;
+        if (e) {
+          st.table->detach_failed(device.host_path);
+          reply(wrap("failed to remove VPMEM " + device.host_path + " from utility VM " +
+                         st.child->env().vm_id,
+                     e));
+        } else {
+          st.table->detach_succeeded(device.host_path);
+          publish_device(self, activity, "vpmem", "removed", device.host_path,
+                         std::to_string(device.device_number));
+          reply({});
+        }
+        st.waits.retry(device.host_path);
+      });
 }
 
-vpmem_actor::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
+vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
   self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
-  self->state.dispatch = device_dispatch{std::move(ctx.env)};
-  return device_behavior<vpmem_actor::behavior_type>(
+  self->state.child.emplace(self, std::move(ctx.env));
+  return device_behavior<vpmem_child::behavior_type>(
       self,
       [=] {
         auto& t = *self->state.table;
@@ -144,21 +145,21 @@ vpmem_actor::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
       [=] { self->state.waits.clear(); },
       [=](add_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<std::string> {
-        auto rp = self->make_response_promise<std::string>();
-        handle_add(self, host_path, activity, reply_to(self, rp));
-        return rp;
+        return serve<std::string>(self, call_what<add_vpmem_atom>, [&](auto reply) {
+          handle_add(self, host_path, activity, reply);
+        });
       },
       [=](remove_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        handle_remove(self, host_path, activity, reply_ok(self, rp));
-        return rp;
+        return serve<caf::ok_atom>(self, call_what<remove_vpmem_atom>, [&](auto reply) {
+          handle_remove(self, host_path, activity, reply);
+        });
       });
 }
 
 } // namespace
 
-vpmem_actor spawn_vpmem_controller(caf::local_actor* parent, vpmem_context ctx) {
+vpmem_child spawn_vpmem_controller(caf::local_actor* parent, vpmem_context ctx) {
   return parent->spawn<caf::linked>(vpmem_controller, std::move(ctx));
 }
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/device_modify.hpp"
+#include "actors/device_child.hpp"
 
 namespace uvm {
 
@@ -18,6 +18,6 @@ struct vpmem_context {
   std::optional<std::string> rootfs_file; // VHD boot: device 0
 };
 
-vpmem_actor spawn_vpmem_controller(caf::local_actor* parent, vpmem_context ctx);
+vpmem_child spawn_vpmem_controller(caf::local_actor* parent, vpmem_context ctx);
 
 } // namespace uvm

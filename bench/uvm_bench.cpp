@@ -268,9 +268,9 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
     std::cerr << "hotplug: could not start the VM: " << e.text << "\n";
     return 1;
   }
-  auto scsi = vm->scsi_controller();
-  if (!scsi) {
-    std::cerr << "hotplug: " << scsi.err().text << "\n";
+  auto devices = vm->devices();
+  if (!devices) {
+    std::cerr << "hotplug: " << devices.err().text << "\n";
     return 1;
   }
   auto lat = std::chrono::microseconds{latency_us};
@@ -286,7 +286,8 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
       eng.system().spawn(hotplug_caller<uvm::utility_vm_actor>, vm->actor(), disk, deadline, stats,
                          &done);
     } else {
-      eng.system().spawn(hotplug_caller<uvm::scsi_actor>, *scsi, disk, deadline, stats, &done);
+      eng.system().spawn(hotplug_caller<uvm::scsi_actor>, devices->scsi, disk, deadline, stats,
+                         &done);
     }
   }
   done.wait();

@@ -1,9 +1,8 @@
-// The guest "stub" of a utility VM (bridge/mount_table: the mount table, no
-// protocol) as the bridge child and the device children share it. The table
-// is behind a mutex and answers inside the caller's call, so a device child
-// asks it directly rather than through the bridge child: two messages fewer
-// per guest request. With the frame log on, each exchange is recorded as the
-// bridge would send and receive it.
+// The "stub" guest of a utility VM (engine_config::guest = "stub"): the
+// guest's mount table (bridge/mount_table) answered in this process,
+// without the bridge protocol, inside the caller's call. Deterministic tests
+// and the hotplug bench use it. With the frame log on, each exchange is
+// recorded as the bridge would send and receive it.
 #pragma once
 
 #include <atomic>
@@ -13,19 +12,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/core/guest_backend.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/mount_table.hpp"
-#include "messages/errors.hpp"
 
 namespace uvm {
 
-class stub_guest {
+class stub_guest : public guest_backend {
 public:
   stub_guest(std::string vm_id, std::shared_ptr<bridge::frame_log> log)
       : vm_id_(std::move(vm_id)), log_(std::move(log)) {}
 
-  // One ModifySettings request (its guest part); a failure carries the host
-  // bridge's wording, "guest RPC failure: <the guest's message>" (§6.2).
+  // Answers inside the call.
+  void modify(const std::string& request, const std::string& activity, completion done) override {
+    done(modify_settings(request, activity));
+  }
+
+  // One ModifySettings request (its guest part).
   error modify_settings(const std::string& request, const std::string& activity);
 
   // The next `count` requests fail with "injected guest fault".

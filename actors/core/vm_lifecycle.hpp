@@ -5,30 +5,33 @@
 //      \          \           \          \-> (exit while stopping: expected)
 //       \----------\-----------\--> exited   (the system stopped on its own)
 //   any state -> closed (Close)
+//
+// The state itself lives in the current system's gate (vm_gate), which the
+// VM's children read: there is one truth about it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "actors/core/vm_gate.hpp"
 #include "messages/errors.hpp"
 #include "messages/vm_types.hpp"
 
 namespace uvm {
 
-// What a call that needs a running VM gets in state `s` (not exited):
-// "utility VM <id> is <state>: cannot <what>".
-error state_error(const std::string& id, lifecycle_state s, const char* what);
-
 class vm_lifecycle {
 public:
-  explicit vm_lifecycle(std::string id) : id_(std::move(id)) {}
+  explicit vm_lifecycle(std::string id) : gate_(std::make_shared<vm_gate>(std::move(id))) {}
 
-  lifecycle_state state() const { return state_; }
-  const std::string& id() const { return id_; }
+  lifecycle_state state() const { return gate_->state(); }
+  const std::string& id() const { return gate_->id(); }
+  // The current system's gate, for the children spawned for it.
+  std::shared_ptr<const vm_gate> gate() const { return gate_; }
   uint32_t restarts() const { return restarts_; }
   bool was_started() const { return was_started_; }
   bool has_exited() const {
-    return state_ == lifecycle_state::stopped || state_ == lifecycle_state::exited;
+    return state() == lifecycle_state::stopped || state() == lifecycle_state::exited;
   }
 
   // Start is accepted once, from `created`.
@@ -48,9 +51,10 @@ public:
   void on_exit(bool unexpected, std::string exit_error);
 
   // Close: every state may close; closed is final.
-  void close() { state_ = lifecycle_state::closed; }
+  void close() { gate_->set(lifecycle_state::closed); }
 
-  // A re-created system after an unexpected exit (supervisor restart).
+  // A re-created system after an unexpected exit (supervisor restart): a
+  // new gate in `created`.
   void restart();
 
   // ExitError(): `container not exited` while the system runs, nothing after
@@ -59,16 +63,14 @@ public:
 
   // The error pending and later calls get once the VM exited unexpectedly:
   // it names the exit.
-  error exited_error() const;
+  error exited_error() const { return gate_->exited_error(); }
 
   // Guards device and guest calls: only a running VM takes them.
-  error check_running(const char* what) const;
+  error check_running(const char* what) const { return gate_->check_running(what); }
 
 private:
-  std::string id_;
-  lifecycle_state state_ = lifecycle_state::created;
+  std::shared_ptr<vm_gate> gate_;
   bool was_started_ = false;
-  std::string exit_error_;
   uint32_t restarts_ = 0;
 };
 

@@ -20,8 +20,8 @@ struct fixture {
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<uvm::hcs::manual_executor> clock;
   std::shared_ptr<uvm::hcs::sim_backend> sim;
-  uvm::supervisor_actor supervisor;
-  uvm::registry_actor registry;
+  uvm::supervisor_internal supervisor;
+  uvm::registry_internal registry;
 
   // `inline_completions`: the simulator completes calls without latency
   // inside the call (as uvm-bench runs it) instead of on the manual clock.

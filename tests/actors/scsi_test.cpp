@@ -273,23 +273,24 @@ TEST_CASE("randomized SCSI operations match a reference model and the simulator"
   CHECK(full > 0);
 }
 
-TEST_CASE("the SCSI child handed out by the VM answers as the VM does", "[scsi][direct]") {
+TEST_CASE("the children handed out by the VM answer as the VM does", "[scsi][direct]") {
   fixture f;
   auto vm = f.create();
-  auto early = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  auto early = f.ask<uvm::vm_devices>(vm, uvm::devices_atom_v);
   f.settle();
   REQUIRE(early->has_value());
-  CHECK((*early)->err().text == "utility VM vm1 is created: cannot hand out its SCSI controller");
+  CHECK((*early)->err().text == "utility VM vm1 is created: cannot hand out its devices");
 
   auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
   f.settle();
   REQUIRE(started->has_value());
   REQUIRE(**started);
-  auto ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  auto handed = f.ask<uvm::vm_devices>(vm, uvm::devices_atom_v);
   f.settle();
-  REQUIRE(ctl->has_value());
-  REQUIRE(**ctl);
-  auto scsi = ***ctl;
+  REQUIRE(handed->has_value());
+  REQUIRE(**handed);
+  auto devices = ***handed;
+  auto scsi = devices.scsi;
 
   // Refs count the same whichever way a call comes.
   auto first = f.ask<uvm::scsi_mount>(scsi, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/a"));
@@ -323,11 +324,28 @@ TEST_CASE("the SCSI child handed out by the VM answers as the VM does", "[scsi][
   auto remove_direct =
       f.ask<caf::ok_atom>(scsi, uvm::remove_scsi_atom_v, std::string{"/d/b.vhdx"}, std::string{});
   auto path_direct = f.ask<std::string>(scsi, uvm::scsi_path_atom_v, std::string{"/d/b.vhdx"});
+  // Every other child reads the same lifecycle.
+  auto vpmem = f.ask<std::string>(devices.vpmem, uvm::add_vpmem_atom_v, std::string{"/d/l.vhd"},
+                                  std::string{});
+  auto vsmb = f.ask<std::string>(devices.shares, uvm::vsmb_path_atom_v, std::string{"/s"});
+  auto netns =
+      f.ask<caf::ok_atom>(devices.network, uvm::add_netns_atom_v, std::string{"ns"}, std::string{});
+  auto vpci =
+      f.ask<caf::ok_atom>(devices.vpci, uvm::remove_device_atom_v, std::string{"g"}, std::string{});
+  auto layers = f.ask<caf::ok_atom>(devices.layers, uvm::remove_layers_atom_v, std::string{"/r"},
+                                    std::string{});
+  auto stacks = f.ask<std::string>(devices.guest, uvm::dump_stacks_atom_v, std::string{});
   f.settle();
   CHECK((*add_direct)->err().text == "utility VM vm1 is stopping: cannot add a SCSI disk");
   CHECK((*add_vm)->err().text == (*add_direct)->err().text);
   CHECK((*remove_direct)->err().text == "utility VM vm1 is stopping: cannot remove a SCSI disk");
   CHECK((*path_direct)->err().text == "utility VM vm1 is stopping: cannot look up a SCSI disk");
+  CHECK((*vpmem)->err().text == "utility VM vm1 is stopping: cannot add a VPMEM device");
+  CHECK((*vsmb)->err().text == "utility VM vm1 is stopping: cannot look up a VSMB share");
+  CHECK((*netns)->err().text == "utility VM vm1 is stopping: cannot add a network namespace");
+  CHECK((*vpci)->err().text == "utility VM vm1 is stopping: cannot remove a VPCI device");
+  CHECK((*layers)->err().text == "utility VM vm1 is stopping: cannot remove combined layers");
+  CHECK((*stacks)->err().text == "utility VM vm1 is stopping: cannot dump stacks");
   CHECK(f.sim->calls_received(uvm::hcs::call_kind::modify) == 2);
 
   // Once the VM has stopped its child is gone; the VM says why.
@@ -336,23 +354,23 @@ TEST_CASE("the SCSI child handed out by the VM answers as the VM does", "[scsi][
   REQUIRE(stopped->has_value());
   auto late = f.ask<uvm::scsi_mount>(scsi, uvm::add_scsi_atom_v, disk("/d/c.vhdx"));
   auto late_vm = f.ask<uvm::scsi_mount>(vm, uvm::add_scsi_atom_v, disk("/d/c.vhdx"));
-  auto late_ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  auto late_devices = f.ask<uvm::vm_devices>(vm, uvm::devices_atom_v);
   f.settle();
   CHECK((*late)->err().code == uvm::errc::closed);
   CHECK((*late_vm)->err().text == "utility VM vm1 is stopped: cannot add a SCSI disk");
-  CHECK((*late_ctl)->err().text ==
-        "utility VM vm1 is stopped: cannot hand out its SCSI controller");
+  CHECK((*late_devices)->err().text == "utility VM vm1 is stopped: cannot hand out its devices");
   CHECK(f.sim->calls_received(uvm::hcs::call_kind::modify) == 2);
 }
 
 TEST_CASE("a direct attach in flight when the VM crashes gets the exit error", "[scsi][direct]") {
   fixture f;
   auto vm = f.running();
-  auto ctl = f.ask<uvm::scsi_actor>(vm, uvm::scsi_ctl_atom_v);
+  auto devices = f.ask<uvm::vm_devices>(vm, uvm::devices_atom_v);
   f.settle();
-  REQUIRE(**ctl);
+  REQUIRE(**devices);
   f.sim->set_latency(uvm::hcs::call_kind::modify, 10ms, 10ms);
-  auto added = f.ask<uvm::scsi_mount>(***ctl, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/a"));
+  auto added =
+      f.ask<uvm::scsi_mount>((***devices).scsi, uvm::add_scsi_atom_v, disk("/d/a.vhdx", "/m/a"));
   f.settle();
   CHECK_FALSE(added->has_value());
   f.sim->crash("vm1");

@@ -2,7 +2,11 @@
 // serialization (what a remote node would send), errors keep their words.
 #include <catch2/catch.hpp>
 
+#include <caf/all.hpp>
+
 #include "messages/caf/interfaces.hpp"
+#include "messages/caf/registration.hpp"
+#include "messages/events.hpp"
 
 namespace {
 
@@ -59,10 +63,12 @@ TEST_CASE("messages survive serialization", "[serialization]") {
   CHECK(p2.kind == uvm::restart_kind::on_failure);
   CHECK(p2.max_restarts == 9);
 
-  uvm::hcs::call_result r{0xC0370106, "gone", "{}"};
-  auto r2 = round_trip(sys, r);
-  CHECK(r2.hresult == 0xC0370106);
-  CHECK(r2.message == "gone");
+  uvm::guest_capabilities_info caps{4, true, false, true, false, "linux"};
+  auto caps2 = round_trip(sys, caps);
+  CHECK(caps2.protocol == 4);
+  CHECK(caps2.namespace_add_request_supported);
+  CHECK(caps2.dump_stacks_supported);
+  CHECK(caps2.runtime_os_type == "linux");
 }
 
 TEST_CASE("device requests and handles survive serialization", "[serialization]") {

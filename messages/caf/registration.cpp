@@ -1,4 +1,8 @@
+#include "messages/caf/registration.hpp"
+
 #include "messages/caf/interfaces.hpp"
+#include "messages/events.hpp"
+#include "messages/hcs_types.hpp"
 
 namespace uvm {
 
@@ -53,10 +57,12 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<combine_layers_request>("uvm::combine_layers_request");
   cfg.add_message_type<hcs::virtual_smb_share_options>("uvm::hcs::virtual_smb_share_options");
   cfg.add_message_type<hcs::virtual_pci_device>("uvm::hcs::virtual_pci_device");
+  cfg.add_message_type<hcs::layer>("uvm::hcs::layer");
   cfg.add_message_type<hcs::network_endpoint>("uvm::hcs::network_endpoint");
   cfg.add_message_type<std::vector<hcs::network_endpoint>>("uvm::hcs::network_endpoints");
-  cfg.add_message_type<hcs::call_result>("uvm::hcs::call_result");
-  cfg.add_message_type<hcs::exit_info>("uvm::hcs::exit_info");
+  cfg.add_message_type<vm_devices>("uvm::vm_devices");
+  cfg.add_message_type<process_request>("uvm::process_request");
+  cfg.add_message_type<guest_capabilities_info>("uvm::guest_capabilities_info");
   cfg.add_message_type<vm_created_event>("uvm::vm_created_event");
   cfg.add_message_type<vm_started_event>("uvm::vm_started_event");
   cfg.add_message_type<vm_exited_event>("uvm::vm_exited_event");

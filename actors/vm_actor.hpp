@@ -1,17 +1,19 @@
-// The utility VM actor: one per VM, the mailbox through which every call on
-// that VM passes (SCSI calls may also go straight to the SCSI child it hands
-// out, which follows its lifecycle). It owns the lifecycle, the HCS system
-// handle and the child actors (SCSI, VPMEM, shares, GCS bridge).
+// The utility VM actor: one per VM. It owns the lifecycle (vm_state.hpp),
+// the HCS system, and the child actors that serve its devices and its guest
+// (vm_children.hpp); every call on the VM passes through its mailbox, and
+// it routes each device and guest call to the child that answers it
+// (vm_routes.hpp). Callers that want one hop less may ask it for its
+// children (devices_atom) and call them directly.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
-#include "messages/caf/interfaces.hpp"
 
 namespace uvm {
 
@@ -25,8 +27,8 @@ struct vm_env {
   host_info host;
   hcs::host_fs fs;
   caf::group bus;
-  supervisor_actor supervisor;
-  registry_actor registry;
+  supervisor_internal supervisor;
+  registry_internal registry;
   std::shared_ptr<bridge::frame_log> bridge_log;
   // The guest agent of LCOW VMs: "in-process" (default), "exec:CMD",
   // "unix:PATH", or "stub" (no protocol; deterministic tests).
@@ -42,6 +44,6 @@ struct vm_spec {
   restart_policy policy;
 };
 
-utility_vm_actor spawn_utility_vm(caf::local_actor* parent, vm_env env, vm_spec spec);
+vm_actor spawn_vm_actor(caf::local_actor* parent, vm_env env, vm_spec spec);
 
 } // namespace uvm

@@ -1,0 +1,69 @@
+// The modify dispatcher of uvm-api.md §4, for one device child: the host
+// part of a request goes to HCS, the guest part to the guest (over the
+// bridge, or the stub); a guest step that fails after its host step added
+// a resource undoes the host step, retrying the undo until HCS lets go, so
+// that the engine's view and the host's agree when the caller hears of the
+// failure. A removal runs guest first; when its host step fails the
+// resource is still attached and the guest gets it back.
+//
+// When HCS owns the guest connection (no external guest) or a request has
+// no guest part, the request goes to HCS whole, and HCS's error is the
+// answer. Every continuation runs on the owner's turn (completion_inbox).
+// Pure: no actor system.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/core/completion_inbox.hpp"
+#include "actors/core/guest_backend.hpp"
+#include "hcs/backend.hpp"
+#include "hcs/device_requests.hpp"
+#include "messages/errors.hpp"
+
+namespace uvm {
+
+class device_steps {
+public:
+  struct config {
+    std::string vm_id;
+    // True when the engine runs the GCS bridge itself (LCOW default): guest
+    // parts go to `guest`; otherwise HCS forwards them.
+    bool external_guest = true;
+    std::shared_ptr<hcs::backend> host;
+    std::shared_ptr<guest_backend> guest;
+  };
+
+  using done_fn = std::function<void(const error&)>;
+
+  // A failed undo is retried after this, doubling up to the maximum.
+  static constexpr std::chrono::milliseconds undo_retry_first{10};
+  static constexpr std::chrono::milliseconds undo_retry_max{5000};
+
+  device_steps(config cfg, completion_inbox& inbox) : cfg_(std::move(cfg)), inbox_(inbox) {}
+
+  const std::string& vm_id() const { return cfg_.vm_id; }
+
+  // An Add, or any request that is not a Remove.
+  void add(hcs::device_request req, const std::string& activity, done_fn done);
+
+  // A Remove. `restore` is the guest part of the add, sent again when the
+  // host step fails (none: the guest is left as the removal left it).
+  void remove(hcs::device_request req, std::optional<std::string> restore,
+              const std::string& activity, done_fn done);
+
+private:
+  void whole(const hcs::device_request& req, done_fn done);
+  void host_step(std::string body, std::function<void(hcs::call_result)> then);
+  void guest_step(const std::string& request, const std::string& activity, done_fn then);
+  void undo(std::string request, uint32_t attempt, std::function<void()> after);
+
+  config cfg_;
+  completion_inbox& inbox_;
+};
+
+} // namespace uvm

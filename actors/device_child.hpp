@@ -1,0 +1,195 @@
+// What every device child of a utility VM shares (SCSI, VPMEM, shares,
+// network, VPCI, combined layers): its view of the VM (device_env), the
+// §4 dispatcher (actors/core/device_steps) with the inbox its completions
+// come back through, the callers it still owes a reply, and the handlers
+// every child has besides its own calls: its view, the VM's exit and its
+// inbox's wake-ups.
+//
+// A child's state has a member `child` (std::optional<device_child>); its
+// handlers serve each call with serve(), which checks the VM's lifecycle
+// (the gate: the same words the VM gives), makes the reply and runs the
+// call as one turn of the inbox; its behaviour comes from
+// device_behavior().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "actors/core/completion_inbox.hpp"
+#include "actors/core/device_steps.hpp"
+#include "actors/core/hcs_errors.hpp"
+#include "actors/core/vm_gate.hpp"
+#include "actors/event_bus.hpp"
+#include "actors/internal_calls.hpp"
+#include "messages/caf/registration.hpp"
+#include "messages/events.hpp"
+
+namespace uvm {
+
+// What a device child knows of its VM.
+struct device_env {
+  std::string vm_id;
+  bool lcow = true;
+  // True when the engine runs the GCS bridge itself (LCOW default): guest
+  // parts go to `guest`; otherwise HCS forwards them.
+  bool external_guest = true;
+  std::shared_ptr<hcs::backend> backend;
+  std::shared_ptr<guest_backend> guest;
+  std::shared_ptr<const vm_gate> gate;
+  caf::group bus;
+  caf::actor_addr vm; // the only sender of system_exited
+};
+
+class device_child {
+public:
+  using fail_fn = std::function<void(const caf::error&)>;
+
+  // `self` wakes itself (as itself) when a completion or timer is ready.
+  template <class Self>
+  device_child(Self* self, device_env env)
+      : env_(std::move(env)), inbox_(
+                                  [addr = self->address()](uint64_t id) {
+                                    if (auto me = caf::actor_cast<caf::actor>(addr)) {
+                                      caf::send_as(me, me, inbox_ready{id});
+                                    }
+                                  },
+                                  [self](std::chrono::milliseconds delay, uint64_t id) {
+                                    self->delayed_send(self, delay, inbox_ready{id});
+                                  }),
+        steps_({env_.vm_id, env_.external_guest, env_.backend, env_.guest}, inbox_) {}
+
+  device_child(const device_child&) = delete;
+  device_child& operator=(const device_child&) = delete;
+
+  const device_env& env() const { return env_; }
+  completion_inbox& inbox() { return inbox_; }
+  device_steps& steps() { return steps_; }
+
+  // A caller waits for a reply; `fail` answers it if the VM exits first.
+  uint64_t owe(fail_fn fail) {
+    auto id = next_owed_++;
+    owed_.emplace(id, std::move(fail));
+    return id;
+  }
+  void paid(uint64_t id) { owed_.erase(id); }
+
+  // The VM's system is gone: every caller still waiting learns why, and no
+  // continuation runs any more.
+  void fail_all(const caf::error& why) {
+    inbox_.drop_all();
+    auto owed = std::move(owed_);
+    owed_.clear();
+    for (auto& [id, fail] : owed) {
+      fail(why);
+    }
+  }
+
+private:
+  device_env env_;
+  completion_inbox inbox_;
+  device_steps steps_;
+  uint64_t next_owed_ = 0;
+  std::unordered_map<uint64_t, fail_fn> owed_;
+};
+
+// Answers a caller once: with a value or an error. Registered as owed, so a
+// VM exit answers it first.
+template <class T, class Self>
+std::function<void(result<T>)> reply_to(Self self, caf::typed_response_promise<T> rp) {
+  auto id = self->state.child->owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  return [self, rp, id](result<T> r) mutable {
+    self->state.child->paid(id);
+    if (r) {
+      rp.deliver(std::move(*r));
+    } else {
+      rp.deliver(to_caf_error(r.err()));
+    }
+  };
+}
+
+template <class Self>
+std::function<void(const error&)> reply_ok(Self self,
+                                           caf::typed_response_promise<caf::ok_atom> rp) {
+  auto id = self->state.child->owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  return [self, rp, id](const error& e) mutable {
+    self->state.child->paid(id);
+    if (e) {
+      rp.deliver(to_caf_error(e));
+    } else {
+      rp.deliver(caf::ok_atom_v);
+    }
+  };
+}
+
+// Serves one call: the VM's state error when it does not run; otherwise
+// `start(reply)` runs as one turn of the inbox, and the caller gets what
+// `reply` is given (a value, or an error; caf::ok_atom calls take an
+// error, empty for success).
+template <class T, class Self, class Start>
+caf::result<T> serve(Self self, const char* what, Start&& start) {
+  auto& child = *self->state.child;
+  if (auto e = child.env().gate->check_running(what)) {
+    return to_caf_error(e);
+  }
+  auto rp = self->template make_response_promise<T>();
+  child.inbox().turn([&] {
+    if constexpr (std::is_same_v<T, caf::ok_atom>) {
+      start(reply_ok(self, rp));
+    } else {
+      start(reply_to(self, rp));
+    }
+  });
+  return rp;
+}
+
+// Serves a call that the child's table answers at once: the VM's state
+// error when it does not run, otherwise what `find()` returns (a result<T>).
+template <class T, class Self, class Find>
+caf::result<T> lookup(Self self, const char* what, Find&& find) {
+  if (auto e = self->state.child->env().gate->check_running(what)) {
+    return to_caf_error(e);
+  }
+  result<T> r = find();
+  if (!r) {
+    return to_caf_error(r.err());
+  }
+  return std::move(*r);
+}
+
+// A child's behaviour: its own calls, plus its table as JSON (`view`), the
+// VM's exit (every caller still owed a reply learns why; `forget` drops the
+// child's own waiting work) and its inbox's wake-ups.
+template <class Behavior, class Self, class View, class Forget, class... Calls>
+Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
+  return Behavior{calls..., [=](view_atom) -> std::string { return view(); },
+                  [=](system_exited& msg) {
+                    if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
+                      return;
+                    }
+                    self->state.child->fail_all(msg.why);
+                    forget();
+                    self->quit();
+                  },
+                  [=](inbox_ready msg) {
+                    if (from_owner(self, self->address(), "inbox_ready")) {
+                      self->state.child->inbox().deliver(msg.id);
+                    }
+                  }};
+}
+
+template <class Self>
+void publish_device(Self self, const std::string& activity, const char* kind, const char* action,
+                    const std::string& host_path, const std::string& where) {
+  const auto& env = self->state.child->env();
+  publish_event(env.bus,
+                [&] { return device_event{env.vm_id, activity, kind, action, host_path, where}; });
+}
+
+} // namespace uvm

@@ -1,0 +1,127 @@
+// The children of a utility VM: which guest their guest steps go to, what
+// each knows of the VM, and the VM's view made of theirs.
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/bridge_guest.hpp"
+#include "actors/gcs_bridge.hpp"
+#include "actors/layer_controller.hpp"
+#include "actors/network_controller.hpp"
+#include "actors/scsi_controller.hpp"
+#include "actors/share_controller.hpp"
+#include "actors/vm_state.hpp"
+#include "actors/vpci_controller.hpp"
+#include "actors/vpmem_controller.hpp"
+
+namespace uvm {
+
+std::vector<std::pair<const char*, caf::actor>> vm_children::all() const {
+  return {{"gcs_bridge", caf::actor_cast<caf::actor>(bridge)},
+          {"scsi", caf::actor_cast<caf::actor>(scsi)},
+          {"vpmem", caf::actor_cast<caf::actor>(vpmem)},
+          {"shares", caf::actor_cast<caf::actor>(shares)},
+          {"network", caf::actor_cast<caf::actor>(network)},
+          {"vpci", caf::actor_cast<caf::actor>(vpci)},
+          {"combined_layers", caf::actor_cast<caf::actor>(layers)}};
+}
+
+vm_devices vm_children::devices() const {
+  return {scsi, vpmem, shares, network, vpci, layers, bridge};
+}
+
+void spawn_children(vm_pointer self) {
+  auto& st = self->state;
+  const auto& plan = st.plan;
+  bridge_context bc;
+  bc.vm_id = plan.id;
+  bc.external = plan.external_guest_connection;
+  // Without an external connection HCS talks to the guest: no agent here.
+  bc.guest = "stub";
+  if (plan.external_guest_connection) {
+    auto own = st.env.backend->guest_connection(plan.id);
+    bc.guest = own.empty() ? st.env.guest : own;
+  }
+  bc.stdio_dir = (std::filesystem::temp_directory_path() / ("uvm-stdio-" + plan.id)).string();
+  bc.rpc_timeout = st.env.bridge_rpc_timeout;
+  bc.log = st.env.bridge_log;
+  bc.gate = st.life.gate();
+  bc.vm = self->address();
+  bc.bus = st.env.bus;
+  if (bc.guest == "stub") {
+    bc.stub = std::make_shared<stub_guest>(plan.id, bc.log);
+  }
+  auto stub = bc.stub;
+  vm_children c;
+  c.bridge = spawn_gcs_bridge(self, std::move(bc));
+  // The device children's guest steps: the stub answers them itself, a
+  // real guest through the bridge child.
+  std::shared_ptr<guest_backend> guest = stub;
+  if (!guest) {
+    guest = std::make_shared<bridge_guest>(self->address(), c.bridge.address());
+  }
+  device_env env{plan.id,
+                 plan.os == "linux",
+                 plan.external_guest_connection,
+                 st.env.backend,
+                 guest,
+                 st.life.gate(),
+                 st.env.bus,
+                 self->address()};
+  scsi_context scsi{env, plan.scsi_controller_count, std::nullopt};
+  if (!plan.scratch_disk_path.empty()) {
+    scsi_attachment scratch;
+    scratch.host_path = plan.scratch_disk_path;
+    scsi.scratch = scratch;
+  }
+  c.scsi = spawn_scsi_controller(self, std::move(scsi));
+  vpmem_context vpmem{env, plan.vpmem_max_count, plan.vpmem_max_size_bytes, std::nullopt};
+  if (!plan.vpmem_slot0_key.empty()) {
+    vpmem.rootfs_file = plan.vpmem_slot0_key;
+  }
+  c.vpmem = spawn_vpmem_controller(self, std::move(vpmem));
+  c.shares = spawn_share_controller(self, share_context{env, st.env.host.os_build});
+  c.network = spawn_network_controller(self, network_context{env, st.env.host.os_build, true});
+  c.vpci = spawn_vpci_controller(self, env);
+  c.layers = spawn_layer_controller(self, env);
+  st.children = std::move(c);
+}
+
+void stop_children(vm_pointer self, const error& why) {
+  auto& st = self->state;
+  if (!st.children) {
+    return;
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  for (auto& [name, child] : st.children->all()) {
+    caf::send_as(me, child, system_exited{to_caf_error(why)});
+  }
+  st.children.reset();
+}
+
+caf::result<std::string> children_view(vm_pointer self) {
+  auto children = self->state.children ? self->state.children->all()
+                                       : std::vector<std::pair<const char*, caf::actor>>{};
+  if (children.empty()) {
+    return std::string{"{}"};
+  }
+  auto rp = self->make_response_promise<std::string>();
+  auto view = std::make_shared<nlohmann::json>(nlohmann::json::object());
+  auto left = std::make_shared<size_t>(children.size());
+  for (auto& [child_name, child] : children) {
+    std::string name = child_name;
+    self->request(child, std::chrono::seconds(10), view_atom_v)
+        .then(
+            [rp, view, left, name](const std::string& part) mutable {
+              (*view)[name] = nlohmann::json::parse(part);
+              if (--*left == 0) {
+                rp.deliver(view->dump());
+              }
+            },
+            [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  }
+  return rp;
+}
+
+} // namespace uvm

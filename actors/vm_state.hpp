@@ -1,0 +1,70 @@
+// Inside the utility VM actor (vm_actor.hpp): its state and what its files
+// share (vm_actor.cpp: lifecycle; vm_children.cpp: the children and the
+// view; vm_routes.hpp: the routed calls). Not for other actors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "actors/core/completion_inbox.hpp"
+#include "actors/core/vm_lifecycle.hpp"
+#include "actors/vm_actor.hpp"
+
+namespace uvm {
+
+// The child actors of a created system.
+struct vm_children {
+  bridge_child bridge;
+  scsi_child scsi;
+  vpmem_child vpmem;
+  share_child shares;
+  network_child network;
+  vpci_child vpci;
+  layer_child layers;
+
+  // Every child with its name in the VM's view.
+  std::vector<std::pair<const char*, caf::actor>> all() const;
+  // What callers may address.
+  vm_devices devices() const;
+};
+
+struct vm_state {
+  vm_env env;
+  vm_spec spec;
+  hcs::create_plan plan;
+  vm_lifecycle life{""};
+  std::string runtime_id;
+  // Each created system gets a new generation, so that the exit of a
+  // system that was replaced (restart) is recognised and dropped.
+  uint64_t generation = 0;
+  // Backend completions come back through the inbox; a call still in
+  // flight when the system exits is failed through its abort instead.
+  std::optional<completion_inbox> inbox;
+  uint64_t next_call = 0;
+  std::unordered_map<uint64_t, std::function<void(const error&)>> aborts;
+  std::vector<caf::typed_response_promise<caf::ok_atom>> waiters;
+  std::vector<std::function<void()>> on_stopped; // Close waits for the exit
+  std::optional<vm_children> children;
+  uint64_t container_counter = 0;
+  uint64_t mount_counter = 0;
+  std::string exit_activity;
+  std::string bridge_lost; // why the guest connection ended, while stopping for it
+  static inline const char* name = "utility_vm";
+};
+
+using vm_pointer = vm_actor::stateful_pointer<vm_state>;
+
+// Spawns the children of the current system (its plan and gate).
+void spawn_children(vm_pointer self);
+// The system exited (or the VM closed): the children fail what they have
+// pending with `why` and end.
+void stop_children(vm_pointer self, const error& why);
+// Every child's view, by child name, as one JSON object.
+caf::result<std::string> children_view(vm_pointer self);
+
+} // namespace uvm
