@@ -17,8 +17,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -49,8 +49,6 @@ struct device_env {
 
 class device_child {
 public:
-  using fail_fn = std::function<void(const caf::error&)>;
-
   // `self` wakes itself (as itself) when a completion or timer is ready.
   template <class Self>
   device_child(Self* self, device_env env)
@@ -72,13 +70,24 @@ public:
   completion_inbox& inbox() { return inbox_; }
   device_steps& steps() { return steps_; }
 
-  // A caller waits for a reply; `fail` answers it if the VM exits first.
-  uint64_t owe(fail_fn fail) {
-    auto id = next_owed_++;
-    owed_.emplace(id, std::move(fail));
-    return id;
+  // A caller waits for a reply: if the VM exits first, fail_all answers
+  // it. Slots are reused, so owing costs no allocation once warm.
+  size_t owe(caf::response_promise rp) {
+    if (free_.empty()) {
+      owed_.push_back(std::move(rp));
+      return owed_.size() - 1;
+    }
+    auto slot = free_.back();
+    free_.pop_back();
+    owed_[slot] = std::move(rp);
+    return slot;
   }
-  void paid(uint64_t id) { owed_.erase(id); }
+  void paid(size_t slot) {
+    if (slot < owed_.size()) {
+      owed_[slot] = caf::response_promise{};
+      free_.push_back(slot);
+    }
+  }
 
   // The VM's system is gone: every caller still waiting learns why, and no
   // continuation runs any more.
@@ -86,8 +95,11 @@ public:
     inbox_.drop_all();
     auto owed = std::move(owed_);
     owed_.clear();
-    for (auto& [id, fail] : owed) {
-      fail(why);
+    free_.clear();
+    for (auto& rp : owed) {
+      if (rp.pending()) {
+        rp.deliver(why);
+      }
     }
   }
 
@@ -95,15 +107,15 @@ private:
   device_env env_;
   completion_inbox inbox_;
   device_steps steps_;
-  uint64_t next_owed_ = 0;
-  std::unordered_map<uint64_t, fail_fn> owed_;
+  std::vector<caf::response_promise> owed_;
+  std::vector<size_t> free_;
 };
 
 // Answers a caller once: with a value or an error. Registered as owed, so a
 // VM exit answers it first.
 template <class T, class Self>
 std::function<void(result<T>)> reply_to(Self self, caf::typed_response_promise<T> rp) {
-  auto id = self->state.child->owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  auto id = self->state.child->owe(rp);
   return [self, rp, id](result<T> r) mutable {
     self->state.child->paid(id);
     if (r) {
@@ -117,7 +129,7 @@ std::function<void(result<T>)> reply_to(Self self, caf::typed_response_promise<T
 template <class Self>
 std::function<void(const error&)> reply_ok(Self self,
                                            caf::typed_response_promise<caf::ok_atom> rp) {
-  auto id = self->state.child->owe([rp](const caf::error& e) mutable { rp.deliver(e); });
+  auto id = self->state.child->owe(rp);
   return [self, rp, id](const error& e) mutable {
     self->state.child->paid(id);
     if (e) {

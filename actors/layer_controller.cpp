@@ -52,8 +52,7 @@ layer_child::behavior_type layer_controller(layer_pointer self, device_env env) 
       [=](remove_layers_atom, const std::string& root_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         return serve<caf::ok_atom>(self, call_what<remove_layers_atom>, [&](auto reply) {
-          self->state.child->steps().remove(hcs::remove_combined_layers(root_path), std::nullopt,
-                                            activity,
+          self->state.child->steps().remove(hcs::remove_combined_layers(root_path), {}, activity,
                                             [self, root_path, activity, reply](const error& e) {
                                               if (!e && self->state.roots.erase(root_path) > 0) {
                                                 publish_device(self, activity, "combined_layers",

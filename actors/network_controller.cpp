@@ -58,7 +58,7 @@ void remove_nic(network_pointer self, const netns_nic& nic, const std::string& a
   auto req = lcow(self) ? hcs::network_adapter_remove_lcow(nic.nic_id, nic.endpoint,
                                                            st.namespace_supported)
                         : hcs::network_adapter_remove_wcow(nic.nic_id, nic.endpoint, st.rs4);
-  self->state.child->steps().remove(req, std::nullopt, activity, done);
+  self->state.child->steps().remove(req, {}, activity, done);
 }
 
 // Adds the NICs in order and stops at the first failure; the NICs not
@@ -147,8 +147,7 @@ void remove_namespace(network_pointer self, const std::string& id, const std::st
       return;
     }
     self->state.child->steps().remove(
-        hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)), std::nullopt, activity,
-        finish);
+        hcs::network_namespace_wcow("Remove", hcs::hns_namespace_json(id)), {}, activity, finish);
   });
 }
 

@@ -49,6 +49,12 @@ void answer_add(scsi_pointer self, const std::string& host_path, const error& e,
   reply(a ? result<scsi_mount>{mount_of(*a)} : result<scsi_mount>{a.err()});
 }
 
+// What the continuation of one attach needs, shared instead of copied.
+struct attach_job {
+  scsi_attachment a;
+  std::string activity;
+};
+
 void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   auto& st = self->state;
   auto path = req.host_path;
@@ -58,13 +64,12 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
     reply(d.err());
     return;
   }
-  auto answer = [self, path, reply](const error& e) { answer_add(self, path, e, reply); };
   switch (d->action) {
   case scsi_add_decision::shared:
     reply(mount_of(d->attachment));
     return;
   case scsi_add_decision::wait_attach:
-    st.waits.join(path, answer);
+    st.waits.join(path, [self, path, reply](const error& e) { answer_add(self, path, e, reply); });
     return;
   case scsi_add_decision::wait_detach:
     st.waits.park(path, [self, req, reply] { handle_add(self, req, reply); });
@@ -72,20 +77,23 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   case scsi_add_decision::attach:
     break;
   }
-  st.waits.join(path, answer);
-  auto a = d->attachment;
-  auto activity = req.activity_id;
-  st.child->steps().add(hcs::scsi_add(os_of(self), disk_of(a)), activity,
-                        [self, a, activity](const error& e) {
+  // The first caller hears the outcome from the attach itself, waiters
+  // that joined meanwhile through the waits.
+  auto job = std::make_shared<const attach_job>(attach_job{d->attachment, req.activity_id});
+  st.child->steps().add(hcs::scsi_add(os_of(self), disk_of(job->a)), job->activity,
+                        [self, job, reply](const error& e) {
                           auto& st = self->state;
+                          const auto& a = job->a;
                           if (e) {
                             st.table->attach_failed(a.host_path);
-                            logging::warn({st.child->env().vm_id, activity}, "SCSI attach failed",
+                            logging::warn({st.child->env().vm_id, job->activity},
+                                          "SCSI attach failed",
                                           {{"host_path", a.host_path}, {"error", e.text}});
                           } else {
                             st.table->attach_succeeded(a.host_path);
-                            publish(self, activity, "added", a);
+                            publish(self, job->activity, "added", a);
                           }
+                          answer_add(self, a.host_path, e, reply);
                           st.waits.settle(a.host_path, e);
                         });
 }
@@ -114,21 +122,23 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
   }
   auto a = d->attachment;
   auto os = os_of(self);
-  st.child->steps().remove(hcs::scsi_remove(os, disk_of(a)), hcs::scsi_add(os, disk_of(a)).guest,
-                           activity, [self, a, activity, reply](const error& e) {
-                             auto& st = self->state;
-                             if (e) {
-                               st.table->detach_failed(a.host_path);
-                               reply(wrap("failed to remove SCSI disk " + a.host_path +
-                                              " from container " + st.child->env().vm_id,
-                                          e));
-                             } else {
-                               st.table->detach_succeeded(a.host_path);
-                               publish(self, activity, "removed", a);
-                               reply({});
-                             }
-                             st.waits.retry(a.host_path);
-                           });
+  st.child->steps().remove(
+      hcs::scsi_remove(os, disk_of(a)),
+      [os, disk = disk_of(a)] { return hcs::scsi_add(os, disk).guest; }, activity,
+      [self, a, activity, reply](const error& e) {
+        auto& st = self->state;
+        if (e) {
+          st.table->detach_failed(a.host_path);
+          reply(wrap("failed to remove SCSI disk " + a.host_path + " from container " +
+                         st.child->env().vm_id,
+                     e));
+        } else {
+          st.table->detach_succeeded(a.host_path);
+          publish(self, activity, "removed", a);
+          reply({});
+        }
+        st.waits.retry(a.host_path);
+      });
 }
 
 scsi_child::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {

@@ -152,7 +152,7 @@ void remove_vsmb(share_pointer self, const std::string& host_path, const std::st
     break;
   }
   self->state.child->steps().remove(
-      hcs::vsmb_remove(share.name), std::nullopt, activity,
+      hcs::vsmb_remove(share.name), {}, activity,
       [self, share, key, activity, reply](const error& e) {
         auto& st = self->state;
         if (e) {
@@ -275,7 +275,8 @@ void remove_plan9(share_pointer self, const std::string& name, const std::string
   }
   auto mount = d->record.mount;
   self->state.child->steps().remove(
-      hcs::plan9_remove(name, mount.uvm_path), hcs::plan9_add(mount).guest, activity,
+      hcs::plan9_remove(name, mount.uvm_path), [mount] { return hcs::plan9_add(mount).guest; },
+      activity,
       [self, mount, key, activity, reply](const error& e) {
         auto& st = self->state;
         if (e) {
@@ -312,7 +313,7 @@ void modify_pipe(share_pointer self, const std::string& host_path, bool add,
   if (add) {
     self->state.child->steps().add(request, activity, done);
   } else {
-    self->state.child->steps().remove(request, std::nullopt, activity, done);
+    self->state.child->steps().remove(request, {}, activity, done);
   }
 }
 

@@ -54,12 +54,12 @@ void call_backend(vm_pointer self, std::function<void(hcs::backend&, hcs::comple
   auto& st = self->state;
   auto id = st.next_call++;
   st.aborts.emplace(id, std::move(on_abort));
-  issue(*st.env.backend, st.inbox->expect(std::function<void(hcs::call_result)>{
+  issue(*st.env.backend, st.inbox->expect<hcs::call_result>(
                              [self, id, on_done = std::move(on_done)](hcs::call_result r) {
                                if (self->state.aborts.erase(id) > 0) {
                                  on_done(std::move(r));
                                }
-                             }}));
+                             }));
 }
 
 void publish(vm_pointer self, caf::message msg) {

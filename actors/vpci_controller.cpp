@@ -53,14 +53,13 @@ vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
           const std::string& activity) -> caf::result<caf::ok_atom> {
         return serve<caf::ok_atom>(self, call_what<remove_device_atom>, [&](auto reply) {
           // Unknown ids go to HCS too, as in the seed: its answer is the error.
-          self->state.child->steps().remove(hcs::vpci_remove(id), std::nullopt, activity,
-                                            [self, id, activity, reply](const error& e) {
-                                              if (!e && self->state.devices.erase(id) > 0) {
-                                                publish_device(self, activity, "vpci", "removed",
-                                                               id, id);
-                                              }
-                                              reply(e);
-                                            });
+          self->state.child->steps().remove(
+              hcs::vpci_remove(id), {}, activity, [self, id, activity, reply](const error& e) {
+                if (!e && self->state.devices.erase(id) > 0) {
+                  publish_device(self, activity, "vpci", "removed", id, id);
+                }
+                reply(e);
+              });
         });
       });
 }

@@ -111,7 +111,9 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
   }
   auto device = d->device;
   auto req = hcs::vpmem_remove(device.device_number, device.uvm_path);
-  auto restore = hcs::vpmem_add(device.device_number, host_path, device.uvm_path).guest;
+  auto restore = [device] {
+    return hcs::vpmem_add(device.device_number, device.host_path, device.uvm_path).guest;
+  };
   self->state.child->steps().remove(
       req, restore, activity, [self, device, activity, reply](const error& e) {
         auto& st = self->state;

@@ -4,8 +4,8 @@
 // step, whatever the step does:
 //
 //   - a completion from another thread (a backend's timer thread, the
-//     bridge child's reply) stores its result and wakes the actor with
-//     one message carrying the step's id; the actor's handler for it calls
+//     bridge child's reply) parks its continuation and wakes the actor with
+//     one message carrying its id; the actor's handler for it calls
 //     deliver(id);
 //   - a completion inside the call (the simulator's inline completions,
 //     the stub guest) is queued and run when the current turn() returns,
@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -33,68 +35,98 @@ class completion_inbox {
 public:
   // Posts "completion `id` is ready" to the owner; called from any thread.
   using wake_fn = std::function<void(uint64_t id)>;
-  // Posts it to the owner once `delay` has passed.
+  // Posts it to the owner once `delay` has passed (from the owner's turn).
   using wake_after_fn = std::function<void(std::chrono::milliseconds delay, uint64_t id)>;
 
   completion_inbox(wake_fn wake, wake_after_fn wake_after)
       : shared_(std::make_shared<shared>(std::move(wake))), wake_after_(std::move(wake_after)) {}
 
-  // A completion for a step whose result `then` handles on the owner's
+  // A completion for a step whose result `then(R)` handles on the owner's
   // turn. Call it at most once, from any thread, at any time.
-  template <class R>
-  std::function<void(R)> expect(std::function<void(R)> then) {
-    auto id = next_++;
-    auto s = std::make_shared<slot>();
-    slots_.emplace(id, s);
-    return [sh = shared_, s, id, then = std::move(then)](R r) mutable {
-      s->run = [then = std::move(then), r = std::move(r)]() mutable { then(std::move(r)); };
-      sh->ready(id);
+  template <class R, class Then>
+  std::function<void(R)> expect(Then then) {
+    ++pending_;
+    auto c = std::make_shared<step<R, Then>>(shared_, epoch_, std::move(then));
+    return [c](R r) {
+      c->result.emplace(std::move(r));
+      if (auto inbox = c->inbox.lock()) {
+        inbox->ready(c);
+      }
     };
   }
 
   // Runs `fn` on the owner's turn once `delay` has passed.
   void after(std::chrono::milliseconds delay, std::function<void()> fn) {
-    auto id = next_++;
-    auto s = std::make_shared<slot>();
-    s->run = std::move(fn);
-    slots_.emplace(id, std::move(s));
-    wake_after_(delay, id);
+    ++pending_;
+    wake_after_(delay, shared_->park(std::make_shared<timer>(epoch_, std::move(fn))));
   }
 
   // Runs `f` as one of the owner's turns; completions that arrive inside
   // it run after it, before turn() returns.
   template <class F>
   void turn(F&& f) {
-    if (shared_->in_turn.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    auto& in_turn = shared_->in_turn;
+    if (in_turn.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
       f(); // a turn inside a turn (a continuation starting more steps)
       return;
     }
-    shared_->in_turn.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    in_turn.store(std::this_thread::get_id(), std::memory_order_relaxed);
     f();
     drain();
-    shared_->in_turn.store(std::thread::id{}, std::memory_order_relaxed);
+    in_turn.store(std::thread::id{}, std::memory_order_relaxed);
   }
 
-  // The owner's turn for a wake message: runs completion `id` (if it is
-  // still expected) and what it queued.
+  // The owner's turn for a wake message: runs parked completion `id`, and
+  // what it queued.
   void deliver(uint64_t id) {
-    turn([this, id] { run(id); });
+    turn([this, id] {
+      if (auto s = shared_->unpark(id)) {
+        run(*s);
+      }
+    });
   }
 
-  // Steps whose completion has not run yet.
-  size_t pending() const { return slots_.size(); }
+  // Steps whose continuation has not run yet.
+  size_t pending() const { return pending_; }
 
   // The owner ends: no continuation runs any more, late completions are
   // dropped.
   void drop_all() {
-    slots_.clear();
+    ++epoch_;
+    pending_ = 0;
     shared_->queued.clear();
   }
 
 private:
-  struct slot {
-    std::function<void()> run; // set by the completion, before it wakes the owner
+  struct shared;
+
+  // One step in flight: its continuation, and its result once it came.
+  // It refers to its inbox weakly: a completion outliving its owner (and
+  // a step parked for an owner that is gone) keeps nothing alive.
+  struct step_base {
+    step_base(std::weak_ptr<shared> s, uint64_t e) : inbox(std::move(s)), epoch(e) {}
+    virtual ~step_base() = default;
+    virtual void run() = 0;
+    std::weak_ptr<shared> inbox;
+    uint64_t epoch;
   };
+
+  template <class R, class Then>
+  struct step : step_base {
+    step(std::weak_ptr<shared> s, uint64_t e, Then t)
+        : step_base(std::move(s), e), then(std::move(t)) {}
+    void run() override { then(std::move(*result)); }
+    Then then;
+    std::optional<R> result; // written by the completion before it wakes the owner
+  };
+
+  struct timer : step_base {
+    timer(uint64_t e, std::function<void()> f) : step_base({}, e), fn(std::move(f)) {}
+    void run() override { fn(); }
+    std::function<void()> fn;
+  };
+
+  using step_ptr = std::shared_ptr<step_base>;
 
   // What completions reach from other threads.
   struct shared {
@@ -103,21 +135,36 @@ private:
     // The thread running the owner's current turn; a default id outside.
     std::atomic<std::thread::id> in_turn{};
     // Completions that arrived inside the current turn (owner's thread only).
-    std::vector<uint64_t> queued;
+    std::vector<step_ptr> queued;
+    // Completions and timers waiting for their wake message.
+    std::mutex mutex;
+    uint64_t next_id = 0;
+    std::unordered_map<uint64_t, step_ptr> parked;
 
-    void ready(uint64_t id) {
+    uint64_t park(step_ptr s) {
+      std::lock_guard<std::mutex> lock{mutex};
+      auto id = next_id++;
+      parked.emplace(id, std::move(s));
+      return id;
+    }
+    step_ptr unpark(uint64_t id) {
+      std::lock_guard<std::mutex> lock{mutex};
+      auto node = parked.extract(id);
+      return node.empty() ? nullptr : std::move(node.mapped());
+    }
+    void ready(step_ptr s) {
       if (in_turn.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-        queued.push_back(id);
+        queued.push_back(std::move(s));
       } else {
-        wake(id);
+        wake(park(std::move(s)));
       }
     }
   };
 
-  void run(uint64_t id) {
-    auto node = slots_.extract(id);
-    if (!node.empty() && node.mapped()->run) {
-      node.mapped()->run();
+  void run(step_base& s) {
+    if (s.epoch == epoch_) {
+      --pending_;
+      s.run();
     }
   }
 
@@ -125,15 +172,17 @@ private:
     auto& queued = shared_->queued;
     // Continuations may queue more; take them in arrival order.
     for (size_t i = 0; i < queued.size(); ++i) {
-      run(queued[i]);
+      auto s = std::move(queued[i]);
+      run(*s);
     }
     queued.clear();
   }
 
   std::shared_ptr<shared> shared_;
   wake_after_fn wake_after_;
-  uint64_t next_ = 0;
-  std::unordered_map<uint64_t, std::shared_ptr<slot>> slots_;
+  // Completions of an earlier epoch were expected before drop_all().
+  uint64_t epoch_ = 0;
+  size_t pending_ = 0;
 };
 
 } // namespace uvm

@@ -7,22 +7,25 @@
 
 namespace uvm {
 
-void device_steps::host_step(std::string body, std::function<void(hcs::call_result)> then) {
-  cfg_.host->modify(cfg_.vm_id, std::move(body), inbox_.expect(std::move(then)));
+// The continuation of each step rides in the inbox's record of it (no
+// further wrapping).
+template <class Then>
+void device_steps::host_step(std::string body, Then then) {
+  cfg_.host->modify(cfg_.vm_id, std::move(body), inbox_.expect<hcs::call_result>(std::move(then)));
 }
 
-void device_steps::guest_step(const std::string& request, const std::string& activity,
-                              done_fn then) {
-  cfg_.guest->modify(
-      request, activity,
-      inbox_.expect(std::function<void(error)>{[then = std::move(then)](error e) { then(e); }}));
+template <class Then>
+void device_steps::guest_step(const std::string& request, const std::string& activity, Then then) {
+  cfg_.guest->modify(request, activity, inbox_.expect<error>(std::move(then)));
 }
 
 void device_steps::whole(const hcs::device_request& req, done_fn done) {
   auto body = hcs::combined_request(req);
-  host_step(body, [vm_id = cfg_.vm_id, body, done = std::move(done)](hcs::call_result r) {
-    done(r.ok() ? error{} : hcs_error("System::Modify", vm_id, r, body));
-  });
+  // The continuation keeps the text for the error; HCS gets a copy.
+  auto then = [this, body, done = std::move(done)](hcs::call_result r) {
+    done(r.ok() ? error{} : hcs_error("System::Modify", cfg_.vm_id, r, body));
+  };
+  host_step(std::move(body), std::move(then));
 }
 
 void device_steps::undo(std::string request, uint32_t attempt, std::function<void()> after) {
@@ -66,8 +69,8 @@ void device_steps::add(hcs::device_request req, const std::string& activity, don
   });
 }
 
-void device_steps::remove(hcs::device_request req, std::optional<std::string> restore,
-                          const std::string& activity, done_fn done) {
+void device_steps::remove(hcs::device_request req, restore_fn restore, const std::string& activity,
+                          done_fn done) {
   if (!req.guest || !cfg_.external_guest) {
     whole(req, std::move(done));
     return;
@@ -88,11 +91,12 @@ void device_steps::remove(hcs::device_request req, std::optional<std::string> re
         return;
       }
       auto e = wrap("removing VM resources", hcs_error("System::Modify", cfg_.vm_id, r, *host));
-      if (!restore) {
+      auto again = restore ? restore() : std::nullopt;
+      if (!again) {
         done(e);
         return;
       }
-      guest_step(*restore, activity, [this, activity, e, done](const error& re) {
+      guest_step(*again, activity, [this, activity, e, done](const error& re) {
         if (re) {
           logging::error({cfg_.vm_id, activity},
                          "failed to restore the guest after a failed removal",

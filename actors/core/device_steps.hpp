@@ -39,6 +39,9 @@ public:
   };
 
   using done_fn = std::function<void(const error&)>;
+  // The guest part of the add that a removal undoes (none: nothing to give
+  // back); made only when needed.
+  using restore_fn = std::function<std::optional<std::string>()>;
 
   // A failed undo is retried after this, doubling up to the maximum.
   static constexpr std::chrono::milliseconds undo_retry_first{10};
@@ -51,15 +54,18 @@ public:
   // An Add, or any request that is not a Remove.
   void add(hcs::device_request req, const std::string& activity, done_fn done);
 
-  // A Remove. `restore` is the guest part of the add, sent again when the
-  // host step fails (none: the guest is left as the removal left it).
-  void remove(hcs::device_request req, std::optional<std::string> restore,
-              const std::string& activity, done_fn done);
+  // A Remove. When the host step fails, what `restore` makes is sent to
+  // the guest again (an empty restore_fn: the guest is left as the removal
+  // left it).
+  void remove(hcs::device_request req, restore_fn restore, const std::string& activity,
+              done_fn done);
 
 private:
   void whole(const hcs::device_request& req, done_fn done);
-  void host_step(std::string body, std::function<void(hcs::call_result)> then);
-  void guest_step(const std::string& request, const std::string& activity, done_fn then);
+  template <class Then>
+  void host_step(std::string body, Then then);
+  template <class Then>
+  void guest_step(const std::string& request, const std::string& activity, Then then);
   void undo(std::string request, uint32_t attempt, std::function<void()> after);
 
   config cfg_;
