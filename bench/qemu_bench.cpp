@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 
 namespace uvm::bench {
 

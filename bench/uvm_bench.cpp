@@ -36,7 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "bench/qemu_bench.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"

@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;

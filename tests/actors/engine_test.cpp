@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "actors/event_bus.hpp"
 #include "tests/actors/fixtures.hpp"
 
@@ -404,4 +404,53 @@ TEST_CASE("the asynchronous API creates and starts many VMs concurrently", "[eng
     CHECK_FALSE(vm.close());
   }
   CHECK(eng.list()->empty());
+}
+
+TEST_CASE("every VM call has an asynchronous form through one mechanism", "[engine][async]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto vm = eng.create_lcow(host.lcow("async-any"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<uvm::result<caf::ok_atom>> added;
+  std::optional<uvm::result<caf::ok_atom>> again;
+  std::optional<uvm::result<uvm::vm_info>> info;
+  // Calls without a named asynchronous form, and their errors.
+  vm->request_async<caf::ok_atom>(
+      [&](uvm::result<caf::ok_atom> r) {
+        std::lock_guard<std::mutex> lock{m};
+        added.emplace(std::move(r));
+        cv.notify_all();
+      },
+      uvm::add_netns_atom_v, std::string{"ns1"}, std::string{});
+  {
+    std::unique_lock<std::mutex> lock{m};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return added.has_value(); }));
+  }
+  vm->request_async<caf::ok_atom>(
+      [&](uvm::result<caf::ok_atom> r) {
+        std::lock_guard<std::mutex> lock{m};
+        again.emplace(std::move(r));
+        cv.notify_all();
+      },
+      uvm::add_netns_atom_v, std::string{"ns1"}, std::string{});
+  vm->request_async<uvm::vm_info>(
+      [&](uvm::result<uvm::vm_info> r) {
+        std::lock_guard<std::mutex> lock{m};
+        info.emplace(std::move(r));
+        cv.notify_all();
+      },
+      uvm::info_atom_v);
+  {
+    std::unique_lock<std::mutex> lock{m};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return again.has_value() && info.has_value(); }));
+  }
+  CHECK(*added);
+  REQUIRE_FALSE(*again);
+  CHECK(again->err().text == "network namespace already added");
+  REQUIRE(*info);
+  CHECK((*info)->state == uvm::lifecycle_state::running);
+  CHECK_FALSE(vm->close());
 }

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 
 namespace uvm::cli {
 

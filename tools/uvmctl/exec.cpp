@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "tools/uvmctl/demo.hpp"
 
 namespace uvm::cli {

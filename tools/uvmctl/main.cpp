@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actors/core/logging.hpp"
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 #include "tools/uvmctl/demo.hpp"
 #include "tools/uvmctl/exec.hpp"
 #include "tools/uvmctl/qemu_demo.hpp"

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/engine.hpp"
+#include "engine/engine.hpp"
 
 namespace uvm::cli {
 

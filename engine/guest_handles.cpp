@@ -1,9 +1,9 @@
-#include "actors/guest_handles.hpp"
+#include "engine/guest_handles.hpp"
 
 #include <mutex>
 #include <optional>
 
-#include "actors/blocking_call.hpp"
+#include "engine/blocking_call.hpp"
 
 namespace uvm {
 

@@ -1,0 +1,175 @@
+#include "engine/engine.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include "actors/event_bus.hpp"
+#include "actors/registry.hpp"
+#include "actors/supervisor.hpp"
+#include "engine/blocking_call.hpp"
+#include "hcs/executor.hpp"
+
+namespace uvm {
+
+// A closure for the dispatcher actor; never leaves the process.
+struct dispatch_job {
+  std::function<void(caf::event_based_actor*)> run;
+};
+
+} // namespace uvm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::dispatch_job)
+
+namespace uvm {
+
+namespace {
+
+// A class rather than a function: CAF 0.17 binds a reference to a null
+// argument tuple when it spawns a function actor without arguments, which
+// UBSan rightly rejects.
+class dispatcher : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+
+  caf::behavior make_behavior() override {
+    return {[this](const dispatch_job& job) { job.run(this); }};
+  }
+};
+
+} // namespace
+
+host_info detect_host() {
+  host_info host;
+  auto cpus = std::thread::hardware_concurrency();
+  host.logical_cpus = cpus == 0 ? 1 : static_cast<int32_t>(cpus);
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    host.executable_name = exe.filename().string();
+    host.executable_dir = exe.parent_path().string();
+  }
+  return host;
+}
+
+engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
+  executor_ = hcs::make_thread_executor(cfg_.backend_threads);
+  sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
+  sim_->set_inline_completions(cfg_.sim_inline_completions);
+  qemu_ = std::make_shared<hcs::qemu::qemu_backend>(cfg_.qemu);
+  system_config_ = std::make_unique<caf::actor_system_config>();
+  system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
+  system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
+  system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
+  register_types(*system_config_);
+  system_ = std::make_unique<caf::actor_system>(*system_config_);
+  bus_ = make_event_bus(*system_, "uvm.events");
+  supervisor_ = spawn_supervisor(*system_, bus_);
+  vm_env env;
+  env.backend = sim_;
+  env.qemu = qemu_;
+  env.default_backend = cfg_.backend;
+  env.host = cfg_.host;
+  env.fs = hcs::real_host_fs();
+  env.bus = bus_;
+  env.supervisor = supervisor_;
+  env.bridge_log = bridge_log_;
+  env.guest = cfg_.guest;
+  env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
+  registry_ = spawn_registry(*system_, std::move(env));
+  dispatcher_ = system_->spawn<dispatcher>();
+}
+
+engine::~engine() {
+  // The registry takes its VMs (and their children) down with it.
+  caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
+  registry_ = nullptr;
+  supervisor_ = nullptr;
+  dispatcher_ = nullptr;
+  stop_event_bus(bus_);
+  bus_ = caf::group{};
+  system_.reset();
+  // Backend threads stop only after every actor that could call them ended.
+  sim_.reset();
+  qemu_.reset();
+  executor_.reset();
+}
+
+void engine::dispatch(std::function<void(caf::event_based_actor*)> job) {
+  caf::anon_send(dispatcher_, dispatch_job{std::move(job)});
+}
+
+template <class Options>
+result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
+                                           const std::string& activity) {
+  caf::scoped_actor self{*system_};
+  std::optional<result<utility_vm>> out;
+  self->request(registry_, caf::duration{cfg_.call_timeout}, create_atom_v, std::move(opts), policy,
+                activity)
+      .receive(
+          [&](utility_vm_actor& vm, vm_info& info) {
+            out.emplace(utility_vm{this, std::move(vm), std::move(info)});
+          },
+          [&](caf::error& e) { out.emplace(from_caf_error(e)); });
+  return std::move(*out);
+}
+
+template <class Options>
+void engine::create_async(Options opts, restart_policy policy,
+                          std::function<void(result<utility_vm>)> done) {
+  auto timeout = caf::duration{cfg_.call_timeout};
+  dispatch([this, reg = registry_, timeout, opts = std::move(opts), policy,
+            done = std::move(done)](auto* self) {
+    self->request(caf::actor_cast<caf::actor>(reg), timeout, create_atom_v, opts, policy,
+                  std::string{})
+        .then(
+            [this, done](utility_vm_actor& vm, vm_info& info) {
+              done(utility_vm{this, std::move(vm), std::move(info)});
+            },
+            [done](caf::error& e) { done(from_caf_error(e)); });
+  });
+}
+
+result<utility_vm> engine::create_lcow(options_lcow opts, restart_policy policy,
+                                       const std::string& activity) {
+  return create_blocking(std::move(opts), policy, activity);
+}
+
+result<utility_vm> engine::create_wcow(options_wcow opts, restart_policy policy,
+                                       const std::string& activity) {
+  return create_blocking(std::move(opts), policy, activity);
+}
+
+void engine::create_lcow(options_lcow opts, restart_policy policy,
+                         std::function<void(result<utility_vm>)> done) {
+  create_async(std::move(opts), policy, std::move(done));
+}
+
+void engine::create_wcow(options_wcow opts, restart_policy policy,
+                         std::function<void(result<utility_vm>)> done) {
+  create_async(std::move(opts), policy, std::move(done));
+}
+
+result<utility_vm> engine::find(const std::string& id) {
+  auto vm = call_value<utility_vm_actor>(*system_, registry_, cfg_.call_timeout, find_atom_v, id);
+  if (!vm) {
+    return vm.err();
+  }
+  auto info = call_value<vm_info>(*system_, *vm, cfg_.call_timeout, info_atom_v);
+  if (!info) {
+    return info.err();
+  }
+  return utility_vm{this, std::move(*vm), std::move(*info)};
+}
+
+result<std::vector<vm_info>> engine::list() {
+  return call_value<std::vector<vm_info>>(*system_, registry_, cfg_.call_timeout, list_atom_v);
+}
+
+result<std::vector<exit_record>> engine::exits() {
+  return call_value<std::vector<exit_record>>(*system_, supervisor_, cfg_.call_timeout,
+                                              exits_atom_v);
+}
+
+} // namespace uvm

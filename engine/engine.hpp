@@ -1,0 +1,110 @@
+// Embedding API: the engine a host agent links against. Each call exists in
+// a blocking form (a scoped actor round trip, ~76 µs in CAF 0.17: fine for
+// control paths) and an asynchronous form whose callback runs on the
+// engine's dispatcher actor (a few µs: use it on hot paths), and the typed
+// actor handles are there for code that is itself an actor.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/internal_calls.hpp"
+#include "bridge/frame_log.hpp"
+#include "engine/utility_vm.hpp"
+#include "hcs/qemu/qemu_backend.hpp"
+#include "hcs/sim/sim_backend.hpp"
+#include "messages/caf/registration.hpp"
+
+namespace uvm {
+
+struct engine_config {
+  host_info host;                            // see detect_host()
+  int scheduler_threads = 2;                 // CAF defaults to max(cores, 4)
+  std::string scheduler_policy = "stealing"; // or "sharing"
+  // Work stealing: how long an idle worker sleeps between polls once its
+  // aggressive polling is over (CAF's default is 50 µs).
+  std::chrono::microseconds moderate_sleep{50};
+  int backend_threads = 1; // the simulator's timer threads
+  // Zero-latency simulator calls complete inside the call instead of on a
+  // timer thread (see sim_backend::set_inline_completions); the device
+  // children then handle the result at once, without a message to
+  // themselves (hcs/inline_completion.hpp).
+  bool sim_inline_completions = false;
+  uint64_t sim_seed = 1; // latency and fault randomness
+  std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+  // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of
+  // each bridge RPC.
+  std::string guest = "in-process";
+  std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
+  // The HCS backend of VMs whose options name none: "sim" or "qemu" (real
+  // VMs; their guest is reached through QEMU, whatever `guest` says).
+  std::string backend = "sim";
+  hcs::qemu::backend_config qemu;
+};
+
+// The real host's facts: logical CPUs, executable name and folder.
+host_info detect_host();
+
+class engine {
+public:
+  explicit engine(engine_config cfg = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Actors an embedder spawns here must end before the engine does: the
+  // actor system waits for every actor when it shuts down.
+  caf::actor_system& system() { return *system_; }
+  hcs::sim_backend& sim() { return *sim_; }
+  hcs::qemu::qemu_backend& qemu() { return *qemu_; }
+  // Every bridge message of every VM, as JSON lines (uvmctl --bridge-log);
+  // an empty function stops it.
+  void set_bridge_log(bridge::frame_log::sink sink) { bridge_log_->set(std::move(sink)); }
+  registry_actor registry() const { return registry_; }
+  supervisor_actor supervisor() const { return supervisor_; }
+  // The event bus ("uvm.events"); join it with an untyped actor.
+  const caf::group& events() const { return bus_; }
+  const engine_config& config() const { return cfg_; }
+
+  // CreateLCOW / CreateWCOW.
+  result<utility_vm> create_lcow(options_lcow opts, restart_policy policy = {},
+                                 const std::string& activity = {});
+  result<utility_vm> create_wcow(options_wcow opts, restart_policy policy = {},
+                                 const std::string& activity = {});
+  void create_lcow(options_lcow opts, restart_policy policy,
+                   std::function<void(result<utility_vm>)> done);
+  void create_wcow(options_wcow opts, restart_policy policy,
+                   std::function<void(result<utility_vm>)> done);
+
+  result<utility_vm> find(const std::string& id);
+  result<std::vector<vm_info>> list();
+  result<std::vector<exit_record>> exits();
+
+  // Runs `job` on the dispatcher actor: the plumbing of the async forms.
+  void dispatch(std::function<void(caf::event_based_actor*)> job);
+
+private:
+  template <class Options>
+  result<utility_vm> create_blocking(Options opts, restart_policy policy,
+                                     const std::string& activity);
+  template <class Options>
+  void create_async(Options opts, restart_policy policy,
+                    std::function<void(result<utility_vm>)> done);
+
+  engine_config cfg_;
+  std::shared_ptr<hcs::executor> executor_;
+  std::shared_ptr<hcs::sim_backend> sim_;
+  std::shared_ptr<hcs::qemu::qemu_backend> qemu_;
+  std::shared_ptr<bridge::frame_log> bridge_log_ = std::make_shared<bridge::frame_log>();
+  std::unique_ptr<caf::actor_system_config> system_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  caf::group bus_;
+  supervisor_internal supervisor_;
+  registry_internal registry_;
+  caf::actor dispatcher_;
+};
+
+} // namespace uvm
