@@ -39,6 +39,8 @@ struct backend_config {
   std::chrono::milliseconds unplug_timeout{std::chrono::seconds(10)};
 };
 
+struct qemu_vm;
+
 class qemu_backend : public backend {
 public:
   explicit qemu_backend(backend_config config = {});
@@ -62,17 +64,15 @@ public:
   const backend_config& config() const { return config_; }
 
 private:
-  struct machine;
-
-  std::shared_ptr<machine> find(const std::string& id);
+  std::shared_ptr<qemu_vm> find(const std::string& id);
   // Runs `job` on the VM's thread, or fails `done` when there is no VM.
-  void post(const std::string& id, completion done, std::function<call_result(machine&)> job);
+  void post(const std::string& id, completion done, std::function<call_result(qemu_vm&)> job);
 
   backend_config config_;
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<machine>> machines_;
+  std::map<std::string, std::shared_ptr<qemu_vm>> machines_;
   // Closed VMs whose threads are finishing; joined by the destructor.
-  std::vector<std::shared_ptr<machine>> closing_;
+  std::vector<std::shared_ptr<qemu_vm>> closing_;
   uint64_t systems_ = 0; // systems created, for their folders' names
 };
 
