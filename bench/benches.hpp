@@ -1,0 +1,26 @@
+// The subcommands of uvm-bench, one file each; main.cpp parses the
+// command line and runs one. Each prints one JSON object (compact with
+// `json`, indented otherwise) and returns the process's exit code.
+#pragma once
+
+#include <string>
+
+namespace uvm::bench {
+
+// N LCOW VMs created, started and closed concurrently through the async
+// API, every backend call taking `latency_us`.
+int lifecycle(int vms, int latency_us, bool json);
+
+// One VM; `callers` callers, each adding then removing its own SCSI disk in
+// a loop for `seconds`, every backend call taking `latency_us`.
+int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm);
+
+// One VM call (ContainerCounter) `calls` times, blocking vs asynchronous.
+int roundtrip(int calls, bool json);
+
+// `calls` ModifySettings RPCs to a `gcs` child over a unix socket, `window`
+// in flight, then `calls` again with 1 in flight.
+int bridge_bench(std::string gcs, int calls, int window, bool json);
+
+} // namespace uvm::bench
