@@ -271,7 +271,7 @@ result<hcs::create_plan> make_plan(vm_pointer self) {
   return plan;
 }
 
-vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec spec) {
+vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
   auto& st = self->state;
   st.env = std::move(env);
   st.spec = std::move(spec);
@@ -481,7 +481,7 @@ vm_actor::behavior_type utility_vm(vm_pointer self, vm_env env, vm_spec spec) {
 } // namespace
 
 vm_actor spawn_vm_actor(caf::local_actor* parent, vm_env env, vm_spec spec) {
-  return parent->spawn<caf::linked>(utility_vm, std::move(env), std::move(spec));
+  return parent->spawn<caf::linked>(vm_behavior, std::move(env), std::move(spec));
 }
 
 } // namespace uvm

@@ -13,7 +13,7 @@ namespace uvm::cli {
 
 struct scenario_options {
   std::string hcs_log_path;    // every call the simulated HCS received
-  std::string bridge_log_path; // every bridge message (the in-process guest for now)
+  std::string bridge_log_path; // every bridge message of every VM (and the stub's exchanges)
 };
 
 // Returns the process exit code: 0 when the file ran (failed ops are
