@@ -49,8 +49,9 @@ void answer_add(scsi_pointer self, const std::string& host_path, const error& e,
   reply(a ? result<scsi_mount>{mount_of(*a)} : result<scsi_mount>{a.err()});
 }
 
-// What the continuation of one attach needs, shared instead of copied.
-struct attach_job {
+// What the continuations of one attach or detach need, shared instead of
+// copied into each.
+struct scsi_job {
   scsi_attachment a;
   std::string activity;
 };
@@ -79,9 +80,9 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   }
   // The first caller hears the outcome from the attach itself, waiters
   // that joined meanwhile through the waits.
-  auto job = std::make_shared<const attach_job>(attach_job{d->attachment, req.activity_id});
+  auto job = std::make_shared<const scsi_job>(scsi_job{d->attachment, req.activity_id});
   st.child->steps().add(hcs::scsi_add(os_of(self), disk_of(job->a)), job->activity,
-                        [self, job, reply](const error& e) {
+                        [self, job, reply = std::move(reply)](const error& e) {
                           auto& st = self->state;
                           const auto& a = job->a;
                           if (e) {
@@ -120,13 +121,14 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
   case scsi_remove_decision::detach:
     break;
   }
-  auto a = d->attachment;
+  auto job = std::make_shared<const scsi_job>(scsi_job{d->attachment, activity});
   auto os = os_of(self);
   st.child->steps().remove(
-      hcs::scsi_remove(os, disk_of(a)),
-      [os, disk = disk_of(a)] { return hcs::scsi_add(os, disk).guest; }, activity,
-      [self, a, activity, reply](const error& e) {
+      hcs::scsi_remove(os, disk_of(job->a)),
+      [os, job] { return hcs::scsi_add(os, disk_of(job->a)).guest; }, activity,
+      [self, job, reply = std::move(reply)](const error& e) {
         auto& st = self->state;
+        const auto& a = job->a;
         if (e) {
           st.table->detach_failed(a.host_path);
           reply(wrap("failed to remove SCSI disk " + a.host_path + " from container " +
@@ -134,7 +136,7 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
                      e));
         } else {
           st.table->detach_succeeded(a.host_path);
-          publish(self, activity, "removed", a);
+          publish(self, job->activity, "removed", a);
           reply({});
         }
         st.waits.retry(a.host_path);
