@@ -30,8 +30,8 @@ struct engine_config {
   int backend_threads = 1; // the simulator's timer threads
   // Zero-latency simulator calls complete inside the call instead of on a
   // timer thread (see sim_backend::set_inline_completions); the device
-  // children then handle the result at once, without a message to
-  // themselves (hcs/inline_completion.hpp).
+  // children then handle the result in the same turn, without a message
+  // to themselves (actors/core/completion_inbox.hpp).
   bool sim_inline_completions = false;
   uint64_t sim_seed = 1; // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};

@@ -1,10 +1,13 @@
 // The host compute service boundary: what every backend (the simulator, a
 // QEMU/QMP backend, vmcompute on Windows) offers the engine. Every call is
-// asynchronous: it returns at once and reports through its completion,
-// which may run on any thread (never while the caller's own call is still
-// on the stack, so a caller may hold no lock across it but need not fear
-// re-entrancy either). Documents and requests are the hcsschema v2 JSON
-// texts of hcs-schema.md, exactly as HCS would receive them.
+// asynchronous: it reports through its completion, exactly once, on any
+// thread. A backend may complete a call inside the call itself (the
+// simulator does when asked to: sim_backend::set_inline_completions), so a
+// caller holds no lock across a call; the engine's actors route every
+// completion through their completion_inbox (actors/core), which runs the
+// continuation after the call returned either way. Documents and requests
+// are the hcsschema v2 JSON texts of hcs-schema.md, exactly as HCS would
+// receive them.
 #pragma once
 
 #include <cstdint>

@@ -49,10 +49,9 @@ public:
   // fail with 0x80004005 "injected fault" and leave the model unchanged.
   void fail_next(call_kind kind, uint32_t count, std::string id = "");
   // Calls with no latency complete inside the call, after the backend's
-  // lock is released, instead of on the executor. Only for callers ready
-  // for that (the engine's actors, which recognise it with
-  // inline_completion); it saves a thread hop per call. Crash
-  // notifications still go through the executor.
+  // lock is released, instead of on the executor: it saves a thread hop
+  // per call (the engine's actors queue such a completion in their
+  // completion_inbox). Crash notifications still go through the executor.
   void set_inline_completions(bool on);
   void fail_with_probability(call_kind kind, double p);
   // The guest crashes now: the system's exit handler gets 0xC0370106.
