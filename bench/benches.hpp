@@ -11,6 +11,12 @@ namespace uvm::bench {
 // API, every backend call taking `latency_us`.
 int lifecycle(int vms, int latency_us, bool json);
 
+// `vms` LCOW VMs created, started, held for `hold_s` (a stats call on each
+// and a guest-mounted SCSI disk on every 100th) and closed, `rounds` times
+// on one engine, at most `window` calls in flight; reports each phase's rate
+// and latencies and the process's memory, threads and descriptors.
+int density(int vms, double hold_s, int window, int rounds, bool json);
+
 // One VM; `callers` callers, each adding then removing its own SCSI disk in
 // a loop for `seconds`, every backend call taking `latency_us`.
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,

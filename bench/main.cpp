@@ -37,6 +37,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000000));
   lc->add_flag("--json", json, "one JSON object on one line");
 
+  int dvms = 10000;
+  double hold_s = 0;
+  int density_window = 256;
+  int rounds = 2;
+  auto* dn = app.add_subcommand("density", "a fleet of N VMs created, started, held and closed in "
+                                           "one engine: rates, latencies, memory, threads, fds");
+  dn->add_option("--vms", dvms, "number of VMs")->check(CLI::Range(1, 10000000));
+  dn->add_option("--hold-s", hold_s, "seconds the fleet is held up")
+      ->check(CLI::Range(0.0, 3600.0));
+  dn->add_option("--window", density_window, "calls in flight at most")
+      ->check(CLI::Range(1, 100000));
+  dn->add_option("--rounds", rounds, "fleets, one after another, on the same engine")
+      ->check(CLI::Range(1, 100));
+  dn->add_flag("--json", json, "one JSON object on one line");
+
   int calls = 20000;
   auto* rt = app.add_subcommand("roundtrip", "blocking vs asynchronous VM call round trip");
   rt->add_option("--calls", calls, "number of calls")->check(CLI::Range(1, 100000000));
@@ -104,6 +119,9 @@ int main(int argc, char** argv) {
   }
   if (*lc) {
     return lifecycle(vms, latency_us, json);
+  }
+  if (*dn) {
+    return density(dvms, hold_s, density_window, rounds, json);
   }
   if (*hp) {
     return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,
