@@ -13,6 +13,8 @@ using vm_reply = caf::typed_response_promise<utility_vm_actor, vm_info>;
 struct registry_state {
   vm_env env;
   std::unordered_map<std::string, utility_vm_actor> vms;
+  // The id of each VM by its address: an exit is found without a search.
+  std::unordered_map<caf::actor_addr, std::string> ids;
   std::unordered_set<std::string> creating; // explicit ids of creates in flight
   static inline const char* name = "uvm_registry";
 };
@@ -52,6 +54,7 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
             }
             utility_vm_actor handle = vm;
             self->state.vms.emplace(info.id, handle);
+            self->state.ids.emplace(handle.address(), info.id);
             rp.deliver(handle, std::move(info));
           },
           [self, rp, id](caf::error& e) mutable {
@@ -66,12 +69,11 @@ registry_internal::behavior_type registry(registry_pointer self, vm_env env) {
   self->state.env.registry = self;
   // VMs are linked to the registry: when the engine stops it, they stop too.
   self->set_exit_handler([=](caf::exit_msg& em) {
-    auto& vms = self->state.vms;
-    for (auto i = vms.begin(); i != vms.end(); ++i) {
-      if (i->second.address() == em.source) {
-        vms.erase(i);
-        return;
-      }
+    auto& st = self->state;
+    if (auto i = st.ids.find(em.source); i != st.ids.end()) {
+      st.vms.erase(i->second);
+      st.ids.erase(i);
+      return;
     }
     if (em.reason) {
       self->quit(std::move(em.reason));
@@ -132,6 +134,7 @@ registry_internal::behavior_type registry(registry_pointer self, vm_env env) {
         auto i = self->state.vms.find(closed.id);
         if (i != self->state.vms.end() &&
             from_owner(self, i->second.address(), "vm_closed_report")) {
+          self->state.ids.erase(i->second.address());
           self->state.vms.erase(i);
         }
       },

@@ -1,5 +1,6 @@
 #include "actors/supervisor.hpp"
 
+#include <deque>
 #include <unordered_map>
 
 #include "actors/core/logging.hpp"
@@ -17,20 +18,29 @@ struct watched_vm {
 struct supervisor_state {
   caf::group bus;
   std::unordered_map<std::string, watched_vm> vms;
-  std::vector<exit_record> exits;
+  // The id of each watched VM by its address: a VM's end is found without
+  // a search.
+  std::unordered_map<caf::actor_addr, std::string> ids;
+  // The most recent exits, oldest first.
+  std::deque<exit_record> exits;
+  size_t history = 0;
   static inline const char* name = "uvm_supervisor";
 };
 
 supervisor_internal::behavior_type
-supervisor(supervisor_internal::stateful_pointer<supervisor_state> self, caf::group bus) {
+supervisor(supervisor_internal::stateful_pointer<supervisor_state> self, caf::group bus,
+           size_t history) {
   self->state.bus = std::move(bus);
+  self->state.history = history;
   self->set_down_handler([=](caf::down_msg& dm) {
-    auto& vms = self->state.vms;
-    for (auto i = vms.begin(); i != vms.end(); ++i) {
-      if (i->second.vm.address() == dm.source) {
-        vms.erase(i);
-        return;
+    auto& st = self->state;
+    if (auto i = st.ids.find(dm.source); i != st.ids.end()) {
+      // A VM of the same id may have replaced it meanwhile.
+      if (auto v = st.vms.find(i->second);
+          v != st.vms.end() && v->second.vm.address() == dm.source) {
+        st.vms.erase(v);
       }
+      st.ids.erase(i);
     }
   });
   return {
@@ -39,6 +49,7 @@ supervisor(supervisor_internal::stateful_pointer<supervisor_state> self, caf::gr
           return;
         }
         self->monitor(req.vm);
+        self->state.ids.insert_or_assign(req.vm.address(), req.id);
         self->state.vms.insert_or_assign(req.id, watched_vm{req.vm, restart_tracker{req.policy}});
       },
       [=](const vm_exit_report& report) {
@@ -68,16 +79,23 @@ supervisor(supervisor_internal::stateful_pointer<supervisor_state> self, caf::gr
             caf::anon_send(self->state.bus, ev);
           }
         }
-        self->state.exits.push_back(std::move(rec));
+        auto& exits = self->state.exits;
+        exits.push_back(std::move(rec));
+        if (exits.size() > self->state.history) {
+          exits.pop_front();
+        }
       },
-      [=](exits_atom) { return self->state.exits; },
+      [=](exits_atom) {
+        const auto& exits = self->state.exits;
+        return std::vector<exit_record>(exits.begin(), exits.end());
+      },
   };
 }
 
 } // namespace
 
-supervisor_internal spawn_supervisor(caf::actor_system& sys, caf::group bus) {
-  return sys.spawn(supervisor, std::move(bus));
+supervisor_internal spawn_supervisor(caf::actor_system& sys, caf::group bus, size_t history) {
+  return sys.spawn(supervisor, std::move(bus), history);
 }
 
 } // namespace uvm

@@ -63,7 +63,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   register_types(*system_config_);
   system_ = std::make_unique<caf::actor_system>(*system_config_);
   bus_ = make_event_bus(*system_, "uvm.events");
-  supervisor_ = spawn_supervisor(*system_, bus_);
+  supervisor_ = spawn_supervisor(*system_, bus_, cfg_.exit_history);
   vm_env env;
   env.backend = sim_;
   env.qemu = qemu_;

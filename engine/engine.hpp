@@ -35,6 +35,8 @@ struct engine_config {
   bool sim_inline_completions = false;
   uint64_t sim_seed = 1; // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+  // How many exits the supervisor keeps for exits() (the most recent).
+  size_t exit_history = 10000;
   // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of
   // each bridge RPC.
   std::string guest = "in-process";

@@ -163,7 +163,8 @@ using registry_actor =
                      caf::replies_to<find_atom, std::string>::with<utility_vm_actor>,
                      caf::replies_to<list_atom>::with<std::vector<vm_info>>>;
 
-// The supervisor: the exits it recorded.
+// The supervisor: the exits it recorded, the most recent
+// engine_config::exit_history of them, oldest first.
 using supervisor_actor =
     caf::typed_actor<caf::replies_to<exits_atom>::with<std::vector<exit_record>>>;
 

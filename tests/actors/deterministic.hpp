@@ -34,7 +34,7 @@ struct fixture {
     sim = std::make_shared<uvm::hcs::sim_backend>(clock, 7);
     sim->set_inline_completions(inline_completions);
     auto bus = uvm::make_event_bus(*sys, "uvm.events");
-    supervisor = uvm::spawn_supervisor(*sys, bus);
+    supervisor = uvm::spawn_supervisor(*sys, bus, 100);
     uvm::vm_env env;
     env.backend = sim;
     env.host = uvm::test::test_host();

@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine/engine.hpp"
 #include "actors/event_bus.hpp"
+#include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
@@ -453,4 +453,22 @@ TEST_CASE("every VM call has an asynchronous form through one mechanism", "[engi
   REQUIRE(*info);
   CHECK((*info)->state == uvm::lifecycle_state::running);
   CHECK_FALSE(vm->close());
+}
+
+TEST_CASE("the supervisor keeps the most recent exits, oldest first", "[engine]") {
+  host_dir host;
+  auto cfg = test_config();
+  cfg.exit_history = 2;
+  uvm::engine eng{cfg};
+  for (const char* id : {"h1", "h2", "h3"}) {
+    auto vm = eng.create_lcow(host.lcow(id));
+    REQUIRE(vm);
+    REQUIRE_FALSE(vm->start());
+    REQUIRE_FALSE(vm->close());
+  }
+  auto exits = eng.exits();
+  REQUIRE(exits);
+  REQUIRE(exits->size() == 2);
+  CHECK((*exits)[0].vm_id == "h2");
+  CHECK((*exits)[1].vm_id == "h3");
 }
