@@ -288,12 +288,6 @@ std::string view_of(bridge_pointer self) {
 // container, answered through `done`.
 void guest_modify(bridge_pointer self, const std::string& request, const std::string& activity,
                   guest_backend::completion done) {
-  auto& st = self->state;
-  if (st.ctx.stub) {
-    // Without a connection the stub answers (the children ask it directly).
-    done(st.ctx.stub->modify_settings(request, activity));
-    return;
-  }
   // v0.8.8 sends the zero GUID when there is no activity.
   bridge::modify_settings_request req;
   req.base = {bridge::zero_guid, activity.empty() ? std::string{bridge::zero_guid} : activity};
@@ -321,7 +315,11 @@ caf::result<T> guarded(bridge_pointer self, const char* what, F&& call) {
 bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
-  if (!st.ctx.stub) {
+  if (st.ctx.stub) {
+    // The device children ask the stub themselves; nothing speaks the
+    // protocol here.
+    st.closed = "the guest has no bridge connection";
+  } else {
     bridge::guest_link::options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
     if (st.ctx.guest == "in-process") {
