@@ -34,8 +34,9 @@ struct engine_config {
   bool sim_inline_completions = false;
   uint64_t sim_seed = 1; // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
-  // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of
-  // each bridge RPC.
+  // The guest agent of LCOW VMs (see vm_env::guest: "in-process" runs
+  // processes sandboxed, "in-process-unconfined" on the host) and the
+  // deadline of each bridge RPC.
   std::string guest = "in-process";
   std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
   // The HCS backend of VMs whose options name none: "sim" or "qemu" (real

@@ -291,6 +291,7 @@ gcs_bridge_actor::behavior_type gcs_bridge(bridge_pointer self, bridge_context c
   } else {
     guest::service_options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
+    opts.warn = [vm = st.ctx.vm_id](const std::string& m) { logging::warn({vm, {}}, m); };
     auto l = guest::link::open(st.ctx.guest, opts);
     if (!l) {
       st.closed = "cannot reach the guest: " + l.err().text;

@@ -44,13 +44,19 @@ result<int> connect_unix(const std::string& path) {
 result<std::unique_ptr<link>> link::open(const std::string& spec, const service_options& options) {
   std::unique_ptr<link> l{new link};
   l->spec_ = spec;
-  if (spec == "in-process") {
+  if (spec == "in-process" || spec == "in-process-unconfined") {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return io("socketpair");
     }
     l->fd_ = pair[0];
     auto opts = options;
+    opts.confine = spec == "in-process" ? confinement::sandboxed : confinement::unconfined;
+    if (opts.confine == confinement::unconfined) {
+      warn(opts, "the in-process guest runs its processes unconfined, as children of the engine "
+                 "with its uid and namespaces: whoever may start a process has a shell on this "
+                 "host (guest in-process-unconfined)");
+    }
     if (!opts.modify_faults) {
       opts.modify_faults = std::make_shared<std::atomic<uint32_t>>(0);
     }
@@ -142,7 +148,8 @@ result<std::unique_ptr<link>> link::open(const std::string& spec, const service_
     return l;
   }
   return error{errc::bad_request,
-               "unknown guest '" + spec + "' (in-process, exec:CMD, unix:PATH or qemu:DIR)"};
+               "unknown guest '" + spec +
+                   "' (in-process, in-process-unconfined, exec:CMD, unix:PATH or qemu:DIR)"};
 }
 
 void link::shut() {

@@ -1,7 +1,10 @@
 // How the host reaches a guest agent (issue: GCS bridge, transports): one
 // bridge connection as a socket, made one of four ways:
 //   "in-process"  our agent on a thread of this process, over a socketpair
-//                 (the embedded default);
+//                 (the embedded default), its processes each in a sandbox
+//                 (guest/sandbox.hpp);
+//   "in-process-unconfined"  the same with processes that run unconfined
+//                 on this host, which it warns about;
 //   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
 //                 bridge, as hcsshim's guest runs with -use-inouterr;
 //   "unix:PATH"   dial an agent listening on a unix socket;
