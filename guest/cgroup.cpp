@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -199,6 +201,23 @@ find_cgroup_layout(const std::string& mountinfo, const std::string& self_cgroup,
   return error{errc::not_supported, why + " and no cgroup v2 hierarchy"};
 }
 
+void remove_leftover_cgroups(const cgroup_layout& layout) {
+  const std::string prefix = "uvm-sandbox-";
+  for (const auto& parent : {layout.memory, layout.pids}) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      auto name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) {
+        continue;
+      }
+      auto pid = std::atoi(name.c_str() + prefix.size());
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+        ::rmdir(entry.path().c_str());
+      }
+    }
+  }
+}
+
 const result<cgroup_layout>& host_cgroups() {
   static const result<cgroup_layout> layout = []() -> result<cgroup_layout> {
     auto found =
@@ -207,6 +226,7 @@ const result<cgroup_layout>& host_cgroups() {
     if (!found) {
       return found;
     }
+    remove_leftover_cgroups(*found);
     auto probe = cgroup::create(*found, cgroup::next_name(), cgroup_limits{});
     if (!probe) {
       return probe.err();

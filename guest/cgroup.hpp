@@ -43,6 +43,11 @@ result<cgroup_layout>
 find_cgroup_layout(const std::string& mountinfo, const std::string& self_cgroup,
                    const std::function<std::string(const std::string&)>& read_file);
 
+// Removes the empty cgroups that engines which are gone left in `layout`'s
+// parents (an engine killed before its processes ended); one that holds a
+// process stays. host_cgroups() does it once.
+void remove_leftover_cgroups(const cgroup_layout& layout);
+
 // This engine's layout, found and probed (a cgroup made and removed) once;
 // the error says why sandboxed processes cannot have limits here.
 const result<cgroup_layout>& host_cgroups();

@@ -2,7 +2,11 @@
 // engine's own cgroup in the memory and pids hierarchies, found from
 // /proc/self/mountinfo and /proc/self/cgroup for v1, hybrid and v2 hosts,
 // and the reason given when no hierarchy can hold the limits.
+#include <filesystem>
 #include <map>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -106,4 +110,21 @@ TEST_CASE("a cgroup that cannot be made says where and why", "[cgroup]") {
   REQUIRE_FALSE(cg);
   CHECK(cg.err().text == "cgroup v1: mkdir /no/such/memory/x: no such file or directory");
   CHECK(uvm::guest::cgroup::next_name() != uvm::guest::cgroup::next_name());
+}
+
+TEST_CASE("the cgroups that gone engines left behind are removed, others stay", "[cgroup]") {
+  const auto& layout = uvm::guest::host_cgroups();
+  if (!layout) {
+    WARN("skipped: " << layout.err().text);
+    return;
+  }
+  // No process has a pid above the kernel's largest.
+  auto gone = layout->pids + "/uvm-sandbox-4194305-1";
+  auto ours = layout->pids + "/uvm-sandbox-" + std::to_string(::getpid()) + "-999999";
+  REQUIRE(::mkdir(gone.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(ours.c_str(), 0755) == 0);
+  uvm::guest::remove_leftover_cgroups(*layout);
+  CHECK_FALSE(std::filesystem::exists(gone));
+  CHECK(std::filesystem::exists(ours));
+  ::rmdir(ours.c_str());
 }
