@@ -171,8 +171,8 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   if (spec.args.empty()) {
     return fail("no command to run");
   }
-  // Pipes for the requested streams, and one that reports an exec failure
-  // (close-on-exec: it reads EOF when the exec succeeded). With a console
+  // Pipes for the requested streams, and, unconfined, one that reports an
+  // exec failure (close-on-exec: it reads EOF when the exec succeeded). With a console
   // the streams are a pty instead: in[1] and out[0] are dups of its master,
   // in[0] = out[1] = err[1] its slave.
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
@@ -198,7 +198,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     close_all();
     return fail("pipe: " + why);
   }
-  if (::pipe2(status, O_CLOEXEC) != 0) {
+  if (!spec.sandbox && ::pipe2(status, O_CLOEXEC) != 0) {
     auto why = errno_text(errno);
     close_all();
     return fail("pipe: " + why);
@@ -236,7 +236,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     program.err = spec.terminal ? in[0] : stdio.err >= 0 ? err[1] : devnull;
     auto started = start_sandboxed(*spec.sandbox, program);
     ::close(devnull);
-    for (int fd : {in[0], out[1], err[1], status[0], status[1]}) {
+    for (int fd : {in[0], out[1], err[1]}) {
       if (fd >= 0) {
         ::close(fd);
       }

@@ -354,6 +354,7 @@ void place(int fd, int slot) {
 // The engine's child.
 [[noreturn]] void run_shim(const plan& p) {
   ::setsid();
+  ::prctl(PR_SET_NAME, "uvm-sandbox");
   // Every descriptor to its slot, the rest closed: first out of the slots'
   // way, then into them.
   int moved[5];
