@@ -1,5 +1,6 @@
 #include "guest/sandbox.hpp"
 
+#include "guest/sandbox_child.hpp"
 #include "guest/sandbox_root.hpp"
 
 #include <cerrno>
@@ -7,25 +8,17 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace uvm::guest {
 
 namespace {
+
+using sandbox_child::failure;
+using sandbox_child::plan;
+using sandbox_child::step;
 
 std::string errno_text(int err) {
   std::string s = std::strerror(err);
@@ -36,399 +29,6 @@ std::string errno_text(int err) {
 }
 
 constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-// The mount namespace's folder where the root is built.
-constexpr const char* staging = "/tmp";
-
-// The descriptors of the shim, the init and the program.
-constexpr int status_slot = 3; // failures, to the engine; end of file once the program exec'd
-constexpr int sync_slot = 4;   // the shim's hand-shake with the engine
-constexpr int root_slot = 5;   // the container's root, opened by the shim
-constexpr int first_free_slot = 6;
-
-// What failed, sent to the engine as {step, index, errno}.
-enum class step : int32_t {
-  unshare = 1,
-  open_root,
-  cgroup_namespace,
-  drop_groups,
-  set_gid,
-  set_uid,
-  fork_init,
-  hostname,
-  loopback,
-  private_mounts,
-  fs, // index: the root step
-  pivot_root,
-  no_new_privs,
-  drop_capabilities,
-  fork_program,
-  chdir,
-  exec,
-};
-
-struct failure {
-  int32_t what = 0;
-  int32_t index = 0;
-  int32_t err = 0;
-};
-
-// Everything the shim, the init and the program use, made before fork: the
-// children only read it (no allocation after fork).
-struct plan {
-  int in, out, err, status, sync;
-  std::string root; // the container's root; "" = a minimal root
-  bool terminal;
-  uid_t uid;
-  gid_t gid;
-  std::string hostname;
-  std::vector<fs_step> steps;
-  std::string cwd;
-  std::vector<std::string> candidates; // where args[0] may be
-  std::vector<char*> argv;
-  std::vector<std::string> env_strings;
-  std::vector<char*> envp;
-};
-
-[[noreturn]] void report(step what, int index = 0, int err = errno) {
-  failure f{static_cast<int32_t>(what), index, err};
-  (void)!::write(status_slot, &f, sizeof f);
-  ::_exit(127);
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-}
-
-// Signals sent to the shim or the init go to its child.
-volatile sig_atomic_t forward_to = 0;
-
-void forward(int signo) {
-  int saved = errno;
-  if (forward_to > 0) {
-    ::kill(forward_to, signo);
-  }
-  errno = saved;
-}
-
-void block_all_signals() {
-  sigset_t all;
-  ::sigfillset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-}
-
-void unblock_all_signals() {
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-// Installs the forwarder (a pid namespace's init gets the signals of its
-// parent namespace only where it handles them); SIGCHLD stays default so
-// that waitpid works.
-void forward_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
-  ::sigfillset(&sa.sa_mask);
-  for (int s = 1; s < NSIG; ++s) {
-    if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD) {
-      ::sigaction(s, &sa, nullptr);
-    }
-  }
-  ::signal(SIGCHLD, SIG_DFL);
-}
-
-void default_signals() {
-  for (int s = 1; s < NSIG; ++s) {
-    if (s != SIGKILL && s != SIGSTOP) {
-      ::signal(s, SIG_DFL);
-    }
-  }
-}
-
-// Waits for `child` (reaping any other on the way: the init adopts the
-// namespace's orphans) and exits with its status.
-[[noreturn]] void exit_with(pid_t child) {
-  for (;;) {
-    int status = 0;
-    pid_t done = ::waitpid(-1, &status, 0);
-    if (done == child) {
-      ::_exit(exit_code_of(status));
-    }
-    if (done < 0 && errno == ECHILD) {
-      ::_exit(255);
-    }
-  }
-}
-
-void close_from(int first) {
-  if (::close_range(static_cast<unsigned>(first), ~0U, 0) == 0) {
-    return;
-  }
-  rlimit limit{};
-  ::getrlimit(RLIMIT_NOFILE, &limit);
-  for (rlim_t fd = static_cast<rlim_t>(first); fd < limit.rlim_cur; ++fd) {
-    ::close(static_cast<int>(fd));
-  }
-}
-
-// The mount flags a user namespace cannot take away from a mount it got
-// from its parent: a remount keeps them.
-unsigned long kept_flags(const char* path) {
-  struct statfs st {};
-  if (::statfs(path, &st) != 0) {
-    return 0;
-  }
-  unsigned long kept = 0;
-  const std::pair<long, unsigned long> map[] = {
-      {ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},
-      {ST_NOEXEC, MS_NOEXEC},     {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
-      {ST_RELATIME, MS_RELATIME},
-  };
-  for (const auto& [st_flag, ms_flag] : map) {
-    if ((st.f_flags & st_flag) != 0) {
-      kept |= ms_flag;
-    }
-  }
-  return kept;
-}
-
-bool remount(const char* target, unsigned long flags) {
-  return ::mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | flags | kept_flags(target),
-                 nullptr) == 0;
-}
-
-bool run_step(const fs_step& s) {
-  struct stat st {};
-  if (!s.only_if.empty() && (::stat(s.only_if.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-    return true;
-  }
-  switch (s.what) {
-  case fs_step::kind::mount:
-    return ::mount(s.source.c_str(), s.target.c_str(), s.fstype.c_str(), s.flags,
-                   s.data.empty() ? nullptr : s.data.c_str()) == 0;
-  case fs_step::kind::bind:
-    return ::mount(s.source.c_str(), s.target.c_str(), nullptr, MS_BIND, nullptr) == 0 &&
-           remount(s.target.c_str(), s.flags);
-  case fs_step::kind::remount:
-    return remount(s.target.c_str(), s.flags);
-  case fs_step::kind::mkdir:
-    return ::mkdir(s.target.c_str(), s.mode) == 0 || errno == EEXIST;
-  case fs_step::kind::file: {
-    int fd = ::open(s.target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, s.mode);
-    if (fd < 0) {
-      return false;
-    }
-    bool ok = ::write(fd, s.data.data(), s.data.size()) == static_cast<ssize_t>(s.data.size());
-    ::close(fd);
-    return ok;
-  }
-  case fs_step::kind::symlink:
-    return ::symlink(s.source.c_str(), s.target.c_str()) == 0;
-  }
-  return false;
-}
-
-bool loopback_up() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
-  ifreq req{};
-  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &req) == 0;
-  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
-  int err = errno;
-  ::close(fd);
-  errno = err;
-  return ok;
-}
-
-// No capability in any set, none to regain.
-bool drop_capabilities() {
-  for (int cap = 0; cap <= 63; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return false;
-    }
-  }
-  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  return ::syscall(SYS_capset, &header, data) == 0;
-}
-
-// pid 2: stdio, session, console, cwd, exec.
-[[noreturn]] void run_program(const plan& p) {
-  default_signals();
-  unblock_all_signals();
-  ::umask(022);
-  ::setsid();
-  if (p.terminal) {
-    ::ioctl(0, TIOCSCTTY, 0);
-  }
-  if (::chdir(p.cwd.c_str()) != 0) {
-    report(step::chdir);
-  }
-  int err = ENOENT;
-  for (const auto& c : p.candidates) {
-    ::execve(c.c_str(), p.argv.data(), p.envp.data());
-    // As execvp: a candidate that is not there lets the search go on; a
-    // permission problem is the answer unless a later one runs.
-    if (errno == EACCES) {
-      err = EACCES;
-    } else if (errno != ENOENT && errno != ENOTDIR) {
-      err = errno;
-      break;
-    }
-  }
-  report(step::exec, 0, err);
-}
-
-// pid 1: the root, no privileges, the program, its status.
-[[noreturn]] void run_init(const plan& p, int shim_alive) {
-  // Dies with the shim; the shim may already be gone.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  pollfd alive{shim_alive, POLLIN, 0};
-  if (::poll(&alive, 1, 0) != 0) {
-    ::_exit(137);
-  }
-  ::close(shim_alive);
-  ::prctl(PR_SET_NAME, "sandbox-init");
-  ::umask(0);
-  if (::sethostname(p.hostname.data(), p.hostname.size()) != 0) {
-    report(step::hostname);
-  }
-  if (!loopback_up()) {
-    report(step::loopback);
-  }
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    report(step::private_mounts);
-  }
-  for (size_t i = 0; i < p.steps.size(); ++i) {
-    if (!run_step(p.steps[i])) {
-      report(step::fs, static_cast<int>(i));
-    }
-  }
-  ::close(root_slot);
-  // The new root replaces the old one, which is then let go of entirely.
-  if (::chdir(staging) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 ||
-      ::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0) {
-    report(step::pivot_root);
-  }
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    report(step::no_new_privs);
-  }
-  if (!drop_capabilities()) {
-    report(step::drop_capabilities);
-  }
-  block_all_signals();
-  forward_signals();
-  pid_t program = ::_Fork();
-  if (program < 0) {
-    report(step::fork_program);
-  }
-  if (program == 0) {
-    run_program(p);
-  }
-  forward_to = program;
-  for (int fd = 0; fd <= status_slot; ++fd) {
-    ::close(fd);
-  }
-  unblock_all_signals();
-  exit_with(program);
-}
-
-// Puts descriptor `fd` in `slot` (close-on-exec unless stdio).
-void place(int fd, int slot) {
-  if (slot <= 2) {
-    ::dup2(fd, slot);
-  } else {
-    ::dup3(fd, slot, O_CLOEXEC);
-  }
-}
-
-// The engine's child.
-[[noreturn]] void run_shim(const plan& p) {
-  ::setsid();
-  ::prctl(PR_SET_NAME, "uvm-sandbox");
-  // Every descriptor to its slot, the rest closed: first out of the slots'
-  // way, then into them.
-  int moved[5];
-  const int sources[5] = {p.in, p.out, p.err, p.status, p.sync};
-  for (int i = 0; i < 5; ++i) {
-    moved[i] = sources[i] >= 0 ? ::fcntl(sources[i], F_DUPFD, first_free_slot) : -1;
-  }
-  for (int i = 0; i < 5; ++i) {
-    if (moved[i] >= 0) {
-      place(moved[i], i);
-    }
-  }
-  close_from(first_free_slot);
-  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                CLONE_NEWUTS) != 0) {
-    report(step::unshare);
-  }
-  // The engine maps the ids and moves the shim into its cgroup meanwhile.
-  char byte = 1;
-  if (::write(sync_slot, &byte, 1) != 1 || ::read(sync_slot, &byte, 1) != 1) {
-    ::_exit(127); // the engine gave up and says why
-  }
-  ::close(sync_slot);
-  if (::unshare(CLONE_NEWCGROUP) != 0) {
-    report(step::cgroup_namespace);
-  }
-  if (::setgroups(0, nullptr) != 0) {
-    report(step::drop_groups);
-  }
-  if (::setresgid(p.gid, p.gid, p.gid) != 0) {
-    report(step::set_gid);
-  }
-  // The namespace's root is not mapped, so the capabilities in the new
-  // namespace stay for the init to build the root with.
-  if (::setresuid(p.uid, p.uid, p.uid) != 0) {
-    report(step::set_uid);
-  }
-  // The init binds the container's root from a descriptor of the new mount
-  // namespace (a mount of another namespace cannot be bound), opened with
-  // the sandbox's uid: a caller's root.path gets no folder that uid could
-  // not reach on the host.
-  if (!p.root.empty()) {
-    int root = ::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0 || (root != root_slot && ::dup3(root, root_slot, O_CLOEXEC) != root_slot)) {
-      report(step::open_root);
-    }
-    if (root != root_slot) {
-      ::close(root);
-    }
-  }
-  int alive[2];
-  if (::pipe2(alive, O_CLOEXEC) != 0) {
-    report(step::fork_init);
-  }
-  block_all_signals();
-  forward_signals();
-  pid_t init = ::_Fork();
-  if (init < 0) {
-    report(step::fork_init);
-  }
-  if (init == 0) {
-    ::close(alive[1]);
-    run_init(p, alive[0]);
-  }
-  forward_to = init;
-  ::close(alive[0]);
-  for (int fd = 0; fd < first_free_slot; ++fd) {
-    ::close(fd);
-  }
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  drop_capabilities();
-  unblock_all_signals();
-  exit_with(init);
-}
 
 std::string describe(const failure& f, const plan& p, const std::vector<std::string>& args) {
   auto why = ": " + errno_text(f.err);
@@ -552,13 +152,13 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
   p.gid = options.gid;
   p.hostname = options.hostname;
   root_input root;
-  root.staging = staging;
+  root.staging = sandbox_child::staging;
   root.uid = options.uid;
   root.gid = options.gid;
   root.hostname = options.hostname;
   root.tmp_bytes = options.tmp_bytes;
   if (!program.root.empty()) {
-    root.container_root = "/proc/self/fd/" + std::to_string(root_slot);
+    root.container_root = "/proc/self/fd/" + std::to_string(sandbox_child::root_slot);
     root.container_label = program.root;
   } else {
     root.top = host_top_entries();
@@ -602,7 +202,7 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
   p.status = status[1];
   pid_t shim = ::fork();
   if (shim == 0) {
-    run_shim(p);
+    sandbox_child::run_shim(p);
   }
   int fork_errno = errno;
   for (int* fd : {&sync[1], &status[1]}) {

@@ -1,0 +1,75 @@
+// The sandbox's own processes (guest/sandbox.hpp: the shim, the init and
+// the program): what the engine prepares for them before it forks (they
+// allocate nothing), where they find their descriptors, and what they send
+// back when a step fails. Shared by sandbox.cpp (the engine's side) and
+// sandbox_child.cpp (theirs) only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "guest/sandbox_root.hpp"
+
+namespace uvm::guest::sandbox_child {
+
+// The mount namespace's folder where the root is built.
+constexpr const char* staging = "/tmp";
+
+// The descriptors of the shim, the init and the program.
+constexpr int status_slot = 3; // failures, to the engine; end of file once the program exec'd
+constexpr int sync_slot = 4;   // the shim's hand-shake with the engine
+constexpr int root_slot = 5;   // the container's root, opened by the shim
+constexpr int first_free_slot = 6;
+
+// What failed, sent to the engine as {step, index, errno}.
+enum class step : int32_t {
+  unshare = 1,
+  open_root,
+  cgroup_namespace,
+  drop_groups,
+  set_gid,
+  set_uid,
+  fork_init,
+  hostname,
+  loopback,
+  private_mounts,
+  fs, // index: the root step
+  pivot_root,
+  no_new_privs,
+  drop_capabilities,
+  fork_program,
+  chdir,
+  exec,
+};
+
+struct failure {
+  int32_t what = 0;
+  int32_t index = 0;
+  int32_t err = 0;
+};
+
+// Everything the shim, the init and the program use, made before fork: the
+// children only read it (no allocation after fork).
+struct plan {
+  int in, out, err, status, sync;
+  std::string root; // the container's root; "" = a minimal root
+  bool terminal;
+  uid_t uid;
+  gid_t gid;
+  std::string hostname;
+  std::vector<fs_step> steps;
+  std::string cwd;
+  std::vector<std::string> candidates; // where args[0] may be
+  std::vector<char*> argv;
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+};
+
+// The engine's child: runs the shim, which makes the init, which makes the
+// program; never returns.
+[[noreturn]] void run_shim(const plan& p);
+
+} // namespace uvm::guest::sandbox_child
