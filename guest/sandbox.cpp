@@ -8,7 +8,8 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/socket.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,8 +34,6 @@ constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 std::string describe(const failure& f, const plan& p, const std::vector<std::string>& args) {
   auto why = ": " + errno_text(f.err);
   switch (static_cast<step>(f.what)) {
-  case step::unshare:
-    return "sandbox: new user, mount, pid, network, ipc and uts namespaces" + why;
   case step::open_root:
     return "sandbox: open the container's root " + p.root + why;
   case step::cgroup_namespace:
@@ -45,8 +44,6 @@ std::string describe(const failure& f, const plan& p, const std::vector<std::str
     return "sandbox: take gid " + std::to_string(p.gid) + why;
   case step::set_uid:
     return "sandbox: take uid " + std::to_string(p.uid) + why;
-  case step::fork_init:
-    return "sandbox: fork the init" + why;
   case step::hostname:
     return "sandbox: set the host name" + why;
   case step::loopback:
@@ -184,6 +181,7 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
   }
   p.envp.push_back(nullptr);
 
+  // The engine's go (after the id maps) and the init's failures.
   int sync[2] = {-1, -1}, status[2] = {-1, -1};
   auto close_pipes = [&] {
     for (int fd : {sync[0], sync[1], status[0], status[1]}) {
@@ -192,62 +190,70 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
       }
     }
   };
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0 ||
-      ::pipe2(status, O_CLOEXEC) != 0) {
+  if (::pipe2(sync, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0) {
     auto why = errno_text(errno);
     close_pipes();
     return error{errc::io_failure, "sandbox: pipe: " + why};
   }
-  p.sync = sync[1];
+  p.sync = sync[0];
   p.status = status[1];
-  pid_t shim = ::fork();
-  if (shim == 0) {
-    sandbox_child::run_shim(p);
-  }
-  int fork_errno = errno;
-  for (int* fd : {&sync[1], &status[1]}) {
-    if (*fd >= 0) {
-      ::close(*fd);
-      *fd = -1;
-    }
-  }
-  if (shim < 0) {
+  // The init starts in its namespaces, on a stack of its own in its copy
+  // of the engine's memory. clone(2) rather than unshare(2): a new user
+  // namespace cannot be entered by a process with threads.
+  constexpr size_t stack_size = 1 << 20;
+  void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    auto why = errno_text(errno);
     close_pipes();
-    return error{errc::io_failure, "sandbox: fork: " + errno_text(fork_errno)};
+    return error{errc::io_failure, "sandbox: stack: " + why};
   }
-  // The shim has its namespaces: map its ids, put it in its cgroup, let it go.
-  char byte = 0;
-  error setup;
-  if (read_fully(sync[0], &byte, 1) == 1) {
-    setup = write_map(shim, "uid_map", options.uid);
-    if (!setup) {
-      setup = write_map(shim, "gid_map", options.gid);
-    }
-    if (!setup && started.limits) {
-      if (auto e = started.limits->add(shim)) {
-        setup = error{errc::io_failure, "sandbox: " + e.text};
-      }
-    }
-    if (!setup && ::write(sync[0], &byte, 1) != 1) {
-      setup = error{errc::io_failure, "sandbox: hand-shake: " + errno_text(errno)};
+  pid_t init = ::clone(sandbox_child::init_main, static_cast<char*>(stack) + stack_size,
+                       CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+                           CLONE_NEWUTS | SIGCHLD,
+                       &p);
+  int clone_errno = errno;
+  ::munmap(stack, stack_size);
+  for (int* fd : {&sync[0], &status[1]}) {
+    ::close(*fd);
+    *fd = -1;
+  }
+  if (init < 0) {
+    close_pipes();
+    return error{errc::io_failure,
+                 "sandbox: new user, mount, pid, network, ipc and uts namespaces: " +
+                     errno_text(clone_errno)};
+  }
+  // Map its ids, put it in its cgroup, let it go.
+  auto setup = write_map(init, "uid_map", options.uid);
+  if (!setup) {
+    setup = write_map(init, "gid_map", options.gid);
+  }
+  if (!setup && started.limits) {
+    if (auto e = started.limits->add(init)) {
+      setup = error{errc::io_failure, "sandbox: " + e.text};
     }
   }
-  ::close(sync[0]);
-  sync[0] = -1;
+  char go = 1;
+  if (!setup && ::write(sync[1], &go, 1) != 1) {
+    setup = error{errc::io_failure, "sandbox: hand-shake: " + errno_text(errno)};
+  }
+  ::close(sync[1]);
+  sync[1] = -1;
   if (setup) {
-    ::kill(shim, SIGKILL);
+    ::kill(init, SIGKILL);
   }
   failure f;
   auto n = read_fully(status[0], &f, sizeof f);
   close_pipes();
   if (setup || n == static_cast<ssize_t>(sizeof f)) {
-    ::waitpid(shim, nullptr, 0);
+    ::waitpid(init, nullptr, 0);
     if (setup) {
       return setup;
     }
     return error{errc::io_failure, describe(f, p, program.args)};
   }
-  started.pid = shim;
+  started.pid = init;
   return started;
 }
 

@@ -6,25 +6,24 @@
 // its only network, no capabilities, no_new_privs, and in a cgroup with
 // memory and pids limits (guest/cgroup.hpp) where the host has one to give.
 //
-// Three processes, each made by fork (which the C library and the
-// sanitizers prepare for, unlike a clone from the engine's threads):
-//   shim     the engine's child and the process the host knows (pid,
-//            signals, exit): it unshares the namespaces and waits while the
-//            engine maps the sandbox's uid and gid into the new user
-//            namespace and moves it into its cgroup; it then takes the
-//            sandbox's ids and forks the init;
-//   init     pid 1 of the new pid namespace: builds the root and pivots
-//            into it, drops every privilege, forks the program, forwards
-//            the signals it gets, reaps orphans and exits with the
-//            program's status (128 + signal when a signal ended it); it
-//            dies with the shim, and every process of its namespace with it;
+// Two processes:
+//   init     made by clone(2) in its new namespaces (a process with threads,
+//            as the engine is, cannot unshare a user namespace); the
+//            process the host knows (pid, signals, exit). The engine maps
+//            the sandbox's uid and gid into its user namespace and moves it
+//            into its cgroup; it then takes those ids, builds the root and
+//            pivots into it, drops every privilege, forks the program,
+//            forwards the signals it gets (SIGKILL ends it and with it
+//            everything in its pid namespace), reaps orphans, and exits
+//            with the program's status (128 + signal when a signal ended it)
+//            so that waits, exit codes, signals and kills look as they do
+//            without the sandbox;
 //   program  pid 2: its stdio, its own session (and console), its cwd, exec.
-// The shim forwards its signals to the init and exits with the init's
-// status, so that waits, exit codes, signals and kills look as they do
-// without the sandbox. Every step that fails is the start's error, in the
-// words "sandbox: <what the step makes>: <reason>", or, for the program's
-// own steps, "chdir <cwd>: <reason>" and "exec <arg0>: <reason>" as without
-// the sandbox. Nothing ever runs unconfined because a step failed.
+// Neither allocates: everything is prepared before the clone. Every step
+// that fails is the start's error, in the words "sandbox: <what the step
+// makes>: <reason>", or, for the program's own steps, "chdir <cwd>:
+// <reason>" and "exec <arg0>: <reason>" as without the sandbox.
+// Nothing ever runs unconfined because a step failed.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +66,7 @@ struct sandbox_program {
 };
 
 struct sandboxed_process {
-  pid_t pid = 0; // the shim's
+  pid_t pid = 0; // the init's, as the host sees it
   // Null where the host has no cgroup to give (see host_cgroups()); removed
   // once the process is gone.
   std::unique_ptr<cgroup> limits;

@@ -5,10 +5,8 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -39,7 +37,7 @@ int exit_code_of(int status) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 }
 
-// Signals sent to the shim or the init go to its child.
+// Signals sent to the init go to the program.
 volatile sig_atomic_t forward_to = 0;
 
 void forward(int signo) {
@@ -225,16 +223,68 @@ bool drop_capabilities() {
   report(step::exec, 0, err);
 }
 
-// pid 1: the root, no privileges, the program, its status.
-[[noreturn]] void run_init(const plan& p, int shim_alive) {
-  // Dies with the shim; the shim may already be gone.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  pollfd alive{shim_alive, POLLIN, 0};
-  if (::poll(&alive, 1, 0) != 0) {
-    ::_exit(137);
+// Puts descriptor `fd` in `slot` (close-on-exec unless stdio).
+void place(int fd, int slot) {
+  if (slot <= 2) {
+    ::dup2(fd, slot);
+  } else {
+    ::dup3(fd, slot, O_CLOEXEC);
   }
-  ::close(shim_alive);
+}
+
+// pid 1: its descriptors, its ids, the root, no privileges, the program,
+// its status.
+[[noreturn]] void run_init(const plan& p) {
+  ::setsid();
   ::prctl(PR_SET_NAME, "sandbox-init");
+  // Every descriptor to its slot, the rest closed: first out of the slots'
+  // way, then into them.
+  int moved[5];
+  const int sources[5] = {p.in, p.out, p.err, p.status, p.sync};
+  for (int i = 0; i < 5; ++i) {
+    moved[i] = sources[i] >= 0 ? ::fcntl(sources[i], F_DUPFD, first_free_slot) : -1;
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (moved[i] >= 0) {
+      place(moved[i], i);
+    }
+  }
+  close_from(first_free_slot);
+  // The engine maps the ids and moves the init into its cgroup meanwhile.
+  char go = 0;
+  if (::read(sync_slot, &go, 1) != 1) {
+    ::_exit(127); // the engine gave up and says why
+  }
+  ::close(sync_slot);
+  if (::unshare(CLONE_NEWCGROUP) != 0) {
+    report(step::cgroup_namespace);
+  }
+  // System calls, not the C library's wrappers: those would wait for the
+  // engine's threads, which the library believes this copy of it still has.
+  // The namespace's root is not mapped, so the capabilities in the new
+  // namespace stay for building the root.
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) {
+    report(step::drop_groups);
+  }
+  if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) {
+    report(step::set_gid);
+  }
+  if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) {
+    report(step::set_uid);
+  }
+  // The container's root is bound from a descriptor of the new mount
+  // namespace (a mount of another namespace cannot be bound), opened with
+  // the sandbox's uid: a caller's root.path gets no folder that uid could
+  // not reach on the host.
+  if (!p.root.empty()) {
+    int root = ::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0 || (root != root_slot && ::dup3(root, root_slot, O_CLOEXEC) != root_slot)) {
+      report(step::open_root);
+    }
+    if (root != root_slot) {
+      ::close(root);
+    }
+  }
   ::umask(0);
   if (::sethostname(p.hostname.data(), p.hostname.size()) != 0) {
     report(step::hostname);
@@ -262,6 +312,8 @@ bool drop_capabilities() {
   if (!drop_capabilities()) {
     report(step::drop_capabilities);
   }
+  // _Fork, not fork: the C library's locks may be held by the engine's
+  // other threads, and the program allocates nothing before its exec.
   block_all_signals();
   forward_signals();
   pid_t program = ::_Fork();
@@ -279,94 +331,10 @@ bool drop_capabilities() {
   exit_with(program);
 }
 
-// Puts descriptor `fd` in `slot` (close-on-exec unless stdio).
-void place(int fd, int slot) {
-  if (slot <= 2) {
-    ::dup2(fd, slot);
-  } else {
-    ::dup3(fd, slot, O_CLOEXEC);
-  }
-}
-
-// The engine's child.
 } // namespace
 
-[[noreturn]] void run_shim(const plan& p) {
-  ::setsid();
-  ::prctl(PR_SET_NAME, "uvm-sandbox");
-  // Every descriptor to its slot, the rest closed: first out of the slots'
-  // way, then into them.
-  int moved[5];
-  const int sources[5] = {p.in, p.out, p.err, p.status, p.sync};
-  for (int i = 0; i < 5; ++i) {
-    moved[i] = sources[i] >= 0 ? ::fcntl(sources[i], F_DUPFD, first_free_slot) : -1;
-  }
-  for (int i = 0; i < 5; ++i) {
-    if (moved[i] >= 0) {
-      place(moved[i], i);
-    }
-  }
-  close_from(first_free_slot);
-  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                CLONE_NEWUTS) != 0) {
-    report(step::unshare);
-  }
-  // The engine maps the ids and moves the shim into its cgroup meanwhile.
-  char byte = 1;
-  if (::write(sync_slot, &byte, 1) != 1 || ::read(sync_slot, &byte, 1) != 1) {
-    ::_exit(127); // the engine gave up and says why
-  }
-  ::close(sync_slot);
-  if (::unshare(CLONE_NEWCGROUP) != 0) {
-    report(step::cgroup_namespace);
-  }
-  if (::setgroups(0, nullptr) != 0) {
-    report(step::drop_groups);
-  }
-  if (::setresgid(p.gid, p.gid, p.gid) != 0) {
-    report(step::set_gid);
-  }
-  // The namespace's root is not mapped, so the capabilities in the new
-  // namespace stay for the init to build the root with.
-  if (::setresuid(p.uid, p.uid, p.uid) != 0) {
-    report(step::set_uid);
-  }
-  // The init binds the container's root from a descriptor of the new mount
-  // namespace (a mount of another namespace cannot be bound), opened with
-  // the sandbox's uid: a caller's root.path gets no folder that uid could
-  // not reach on the host.
-  if (!p.root.empty()) {
-    int root = ::open(p.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0 || (root != root_slot && ::dup3(root, root_slot, O_CLOEXEC) != root_slot)) {
-      report(step::open_root);
-    }
-    if (root != root_slot) {
-      ::close(root);
-    }
-  }
-  int alive[2];
-  if (::pipe2(alive, O_CLOEXEC) != 0) {
-    report(step::fork_init);
-  }
-  block_all_signals();
-  forward_signals();
-  pid_t init = ::_Fork();
-  if (init < 0) {
-    report(step::fork_init);
-  }
-  if (init == 0) {
-    ::close(alive[1]);
-    run_init(p, alive[0]);
-  }
-  forward_to = init;
-  ::close(alive[0]);
-  for (int fd = 0; fd < first_free_slot; ++fd) {
-    ::close(fd);
-  }
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  drop_capabilities();
-  unblock_all_signals();
-  exit_with(init);
+int init_main(void* p) {
+  run_init(*static_cast<const plan*>(p));
 }
 
 } // namespace uvm::guest::sandbox_child

@@ -1,5 +1,5 @@
-// The sandbox's own processes (guest/sandbox.hpp: the shim, the init and
-// the program): what the engine prepares for them before it forks (they
+// The sandbox's own processes (guest/sandbox.hpp: the init and the
+// program): what the engine prepares for them before the clone (they
 // allocate nothing), where they find their descriptors, and what they send
 // back when a step fails. Shared by sandbox.cpp (the engine's side) and
 // sandbox_child.cpp (theirs) only.
@@ -18,21 +18,19 @@ namespace uvm::guest::sandbox_child {
 // The mount namespace's folder where the root is built.
 constexpr const char* staging = "/tmp";
 
-// The descriptors of the shim, the init and the program.
+// The descriptors of the init and the program.
 constexpr int status_slot = 3; // failures, to the engine; end of file once the program exec'd
-constexpr int sync_slot = 4;   // the shim's hand-shake with the engine
-constexpr int root_slot = 5;   // the container's root, opened by the shim
+constexpr int sync_slot = 4;   // the engine's go, once it mapped the ids
+constexpr int root_slot = 5;   // the container's root, opened by the init
 constexpr int first_free_slot = 6;
 
 // What failed, sent to the engine as {step, index, errno}.
 enum class step : int32_t {
-  unshare = 1,
-  open_root,
+  open_root = 1,
   cgroup_namespace,
   drop_groups,
   set_gid,
   set_uid,
-  fork_init,
   hostname,
   loopback,
   private_mounts,
@@ -51,8 +49,8 @@ struct failure {
   int32_t err = 0;
 };
 
-// Everything the shim, the init and the program use, made before fork: the
-// children only read it (no allocation after fork).
+// Everything the init and the program use, made before the clone: they
+// only read it (no allocation after the clone).
 struct plan {
   int in, out, err, status, sync;
   std::string root; // the container's root; "" = a minimal root
@@ -68,8 +66,8 @@ struct plan {
   std::vector<char*> envp;
 };
 
-// The engine's child: runs the shim, which makes the init, which makes the
-// program; never returns.
-[[noreturn]] void run_shim(const plan& p);
+// The init, started by clone(2) in its new namespaces with `p` (a plan)
+// as its argument: it makes the program and never returns.
+int init_main(void* p);
 
 } // namespace uvm::guest::sandbox_child
