@@ -61,6 +61,8 @@ std::string describe(const failure& f, const plan& p, const std::vector<std::str
     return "sandbox: set no_new_privs" + why;
   case step::drop_capabilities:
     return "sandbox: drop the capabilities" + why;
+  case step::signals:
+    return "sandbox: take the init's signals" + why;
   case step::fork_program:
     return "sandbox: fork the program" + why;
   case step::chdir:

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -24,10 +25,17 @@ namespace uvm::guest::sandbox_child {
 
 namespace {
 
+// Ends the process at once: nothing of the engine's (atexit handlers, a
+// sanitizer's end-of-process checks over its copy of the engine) runs.
+[[noreturn]] void leave(int code) {
+  ::syscall(SYS_exit_group, code);
+  __builtin_unreachable();
+}
+
 [[noreturn]] void report(step what, int index = 0, int err = errno) {
   failure f{static_cast<int32_t>(what), index, err};
   (void)!::write(status_slot, &f, sizeof f);
-  ::_exit(127);
+  leave(127);
 }
 
 int exit_code_of(int status) {
@@ -37,43 +45,10 @@ int exit_code_of(int status) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 }
 
-// Signals sent to the init go to the program.
-volatile sig_atomic_t forward_to = 0;
-
-void forward(int signo) {
-  int saved = errno;
-  if (forward_to > 0) {
-    ::kill(forward_to, signo);
-  }
-  errno = saved;
-}
-
 void block_all_signals() {
   sigset_t all;
   ::sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
-}
-
-void unblock_all_signals() {
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-// Installs the forwarder (a pid namespace's init gets the signals of its
-// parent namespace only where it handles them); SIGCHLD stays default so
-// that waitpid works.
-void forward_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
-  ::sigfillset(&sa.sa_mask);
-  for (int s = 1; s < NSIG; ++s) {
-    if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD) {
-      ::sigaction(s, &sa, nullptr);
-    }
-  }
-  ::signal(SIGCHLD, SIG_DFL);
 }
 
 void default_signals() {
@@ -82,19 +57,55 @@ void default_signals() {
       ::signal(s, SIG_DFL);
     }
   }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Waits for `child` (reaping any other on the way: the init adopts the
-// namespace's orphans) and exits with its status.
-[[noreturn]] void exit_with(pid_t child) {
+// Reaps the namespace's processes (the init adopts its orphans) and exits
+// with the program's status.
+void reap(pid_t program) {
+  int status = 0;
+  pid_t done;
+  while ((done = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    if (done == program) {
+      leave(exit_code_of(status));
+    }
+  }
+  if (done < 0 && errno == ECHILD) {
+    leave(255);
+  }
+}
+
+// The init's life once the program runs: every signal it gets (all are
+// blocked and read from `signals`, a signalfd) goes to the program, each
+// SIGCHLD is a reaping. Blocked, a signal from the parent pid namespace
+// reaches a namespace's init even without a handler; and no handler runs
+// in this copy of the engine.
+[[noreturn]] void serve(pid_t program, int signals) {
   for (;;) {
+    signalfd_siginfo info{};
+    auto n = ::read(signals, &info, sizeof info);
+    if (n != static_cast<ssize_t>(sizeof info)) {
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      break;
+    }
+    if (info.ssi_signo == SIGCHLD) {
+      reap(program);
+    } else {
+      ::kill(program, static_cast<int>(info.ssi_signo));
+    }
+  }
+  for (;;) { // no more signals to read: wait, at least
     int status = 0;
     pid_t done = ::waitpid(-1, &status, 0);
-    if (done == child) {
-      ::_exit(exit_code_of(status));
+    if (done == program) {
+      leave(exit_code_of(status));
     }
     if (done < 0 && errno == ECHILD) {
-      ::_exit(255);
+      leave(255);
     }
   }
 }
@@ -199,7 +210,6 @@ bool drop_capabilities() {
 // pid 2: stdio, session, console, cwd, exec.
 [[noreturn]] void run_program(const plan& p) {
   default_signals();
-  unblock_all_signals();
   ::umask(022);
   ::setsid();
   if (p.terminal) {
@@ -235,6 +245,10 @@ void place(int fd, int slot) {
 // pid 1: its descriptors, its ids, the root, no privileges, the program,
 // its status.
 [[noreturn]] void run_init(const plan& p) {
+  // Signals wait for the init's signalfd (no handler of the engine runs
+  // here); a SIGCHLD the engine ignores would never come.
+  block_all_signals();
+  ::signal(SIGCHLD, SIG_DFL);
   ::setsid();
   ::prctl(PR_SET_NAME, "sandbox-init");
   // Every descriptor to its slot, the rest closed: first out of the slots'
@@ -253,7 +267,7 @@ void place(int fd, int slot) {
   // The engine maps the ids and moves the init into its cgroup meanwhile.
   char go = 0;
   if (::read(sync_slot, &go, 1) != 1) {
-    ::_exit(127); // the engine gave up and says why
+    leave(127); // the engine gave up and says why
   }
   ::close(sync_slot);
   if (::unshare(CLONE_NEWCGROUP) != 0) {
@@ -314,8 +328,12 @@ void place(int fd, int slot) {
   }
   // _Fork, not fork: the C library's locks may be held by the engine's
   // other threads, and the program allocates nothing before its exec.
-  block_all_signals();
-  forward_signals();
+  sigset_t all;
+  ::sigfillset(&all);
+  int signals = ::signalfd(-1, &all, SFD_CLOEXEC);
+  if (signals < 0) {
+    report(step::signals);
+  }
   pid_t program = ::_Fork();
   if (program < 0) {
     report(step::fork_program);
@@ -323,12 +341,10 @@ void place(int fd, int slot) {
   if (program == 0) {
     run_program(p);
   }
-  forward_to = program;
   for (int fd = 0; fd <= status_slot; ++fd) {
     ::close(fd);
   }
-  unblock_all_signals();
-  exit_with(program);
+  serve(program, signals);
 }
 
 } // namespace

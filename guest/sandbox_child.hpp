@@ -38,6 +38,7 @@ enum class step : int32_t {
   pivot_root,
   no_new_privs,
   drop_capabilities,
+  signals,
   fork_program,
   chdir,
   exec,
