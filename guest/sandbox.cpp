@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,7 +193,9 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
       }
     }
   };
-  if (::pipe2(sync, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0) {
+  // A socket for the go: a send to an init that died is EPIPE, not SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0 ||
+      ::pipe2(status, O_CLOEXEC) != 0) {
     auto why = errno_text(errno);
     close_pipes();
     return error{errc::io_failure, "sandbox: pipe: " + why};
@@ -237,7 +240,7 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
     }
   }
   char go = 1;
-  if (!setup && ::write(sync[1], &go, 1) != 1) {
+  if (!setup && ::send(sync[1], &go, 1, MSG_NOSIGNAL) != 1) {
     setup = error{errc::io_failure, "sandbox: hand-shake: " + errno_text(errno)};
   }
   ::close(sync[1]);

@@ -326,14 +326,14 @@ void place(int fd, int slot) {
   if (!drop_capabilities()) {
     report(step::drop_capabilities);
   }
-  // _Fork, not fork: the C library's locks may be held by the engine's
-  // other threads, and the program allocates nothing before its exec.
   sigset_t all;
   ::sigfillset(&all);
   int signals = ::signalfd(-1, &all, SFD_CLOEXEC);
   if (signals < 0) {
     report(step::signals);
   }
+  // _Fork, not fork: the C library's locks may be held by the engine's
+  // other threads, and the program allocates nothing before its exec.
   pid_t program = ::_Fork();
   if (program < 0) {
     report(step::fork_program);
