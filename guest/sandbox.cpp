@@ -109,6 +109,19 @@ error write_map(pid_t pid, const char* file, uint32_t id) {
   return {};
 }
 
+// The read end of a pipe whose write end this process holds until it ends:
+// an init hears from it that the engine is gone.
+int engine_lifeline() {
+  static const int read_end = [] {
+    int ends[2] = {-1, -1};
+    if (::pipe2(ends, O_CLOEXEC) != 0) {
+      return -1;
+    }
+    return ends[0]; // the write end stays open for the engine's lifetime
+  }();
+  return read_end;
+}
+
 ssize_t read_fully(int fd, void* buf, size_t size) {
   size_t done = 0;
   while (done < size) {
@@ -202,6 +215,11 @@ result<sandboxed_process> start_sandboxed(const sandbox_options& options,
   }
   p.sync = sync[0];
   p.status = status[1];
+  p.engine = engine_lifeline();
+  if (p.engine < 0) {
+    close_pipes();
+    return error{errc::io_failure, "sandbox: pipe: " + errno_text(errno)};
+  }
   // The init starts in its namespaces, on a stack of its own in its copy
   // of the engine's memory. clone(2) rather than unshare(2): a new user
   // namespace cannot be entered by a process with threads.

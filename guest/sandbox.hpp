@@ -17,7 +17,8 @@
 //            everything in its pid namespace), reaps orphans, and exits
 //            with the program's status (128 + signal when a signal ended it)
 //            so that waits, exit codes, signals and kills look as they do
-//            without the sandbox;
+//            without the sandbox; it ends when the engine is gone (a pipe
+//            only the engine writes to hangs up), and the namespace with it;
 //   program  pid 2: its stdio, its own session (and console), its cwd, exec.
 // Neither allocates: everything is prepared before the clone. Every step
 // that fails is the start's error, in the words "sandbox: <what the step

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -81,9 +82,20 @@ void reap(pid_t program) {
 // blocked and read from `signals`, a signalfd) goes to the program, each
 // SIGCHLD is a reaping. Blocked, a signal from the parent pid namespace
 // reaches a namespace's init even without a handler; and no handler runs
-// in this copy of the engine.
+// in this copy of the engine. When the engine is gone (its end of
+// engine_slot hangs up), the init ends, and the namespace with it.
 [[noreturn]] void serve(pid_t program, int signals) {
   for (;;) {
+    pollfd ready[2] = {{signals, POLLIN, 0}, {engine_slot, POLLIN, 0}};
+    if (::poll(ready, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      break;
+    }
+    if (ready[1].revents != 0) {
+      leave(128 + SIGKILL);
+    }
     signalfd_siginfo info{};
     auto n = ::read(signals, &info, sizeof info);
     if (n != static_cast<ssize_t>(sizeof info)) {
@@ -253,17 +265,17 @@ void place(int fd, int slot) {
   ::prctl(PR_SET_NAME, "sandbox-init");
   // Every descriptor to its slot, the rest closed: first out of the slots'
   // way, then into them.
-  int moved[5];
-  const int sources[5] = {p.in, p.out, p.err, p.status, p.sync};
-  for (int i = 0; i < 5; ++i) {
+  int moved[6];
+  const int sources[6] = {p.in, p.out, p.err, p.status, p.sync, p.engine};
+  for (int i = 0; i < 6; ++i) {
     moved[i] = sources[i] >= 0 ? ::fcntl(sources[i], F_DUPFD, first_free_slot) : -1;
   }
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {
     if (moved[i] >= 0) {
       place(moved[i], i);
     }
   }
-  close_from(first_free_slot);
+  close_from(root_slot); // the root, when there is one, comes later
   // The engine maps the ids and moves the init into its cgroup meanwhile.
   char go = 0;
   if (::read(sync_slot, &go, 1) != 1) {

@@ -21,8 +21,9 @@ constexpr const char* staging = "/tmp";
 // The descriptors of the init and the program.
 constexpr int status_slot = 3; // failures, to the engine; end of file once the program exec'd
 constexpr int sync_slot = 4;   // the engine's go, once it mapped the ids
-constexpr int root_slot = 5;   // the container's root, opened by the init
-constexpr int first_free_slot = 6;
+constexpr int engine_slot = 5; // hangs up when the engine is gone
+constexpr int root_slot = 6;   // the container's root, opened by the init
+constexpr int first_free_slot = 7;
 
 // What failed, sent to the engine as {step, index, errno}.
 enum class step : int32_t {
@@ -53,7 +54,7 @@ struct failure {
 // Everything the init and the program use, made before the clone: they
 // only read it (no allocation after the clone).
 struct plan {
-  int in, out, err, status, sync;
+  int in, out, err, status, sync, engine;
   std::string root; // the container's root; "" = a minimal root
   bool terminal;
   uid_t uid;

@@ -103,6 +103,31 @@ check_expectations
 grep -q "warn.*runs its processes unconfined" "$WORK/unconfined.err" ||
   fail "no warning about unconfined processes: $(cat "$WORK/unconfined.err")"
 
+# A sandbox ends with its engine: uvmctl killed leaves no process behind.
+cat > "$WORK/orphan.jsonl" <<JSONL
+{"op":"create_lcow","vm":"a","options":{"ID":"uvm-o","BootFilesPath":"$WORK/boot"}}
+{"op":"start","vm":"a"}
+{"op":"create_process","vm":"a","args":["sleep","60"],"detach":true,"name":"long"}
+{"op":"sleep","ms":30000}
+JSONL
+"$UVMCTL" run "$WORK/orphan.jsonl" > "$WORK/orphan.out" 2> /dev/null &
+engine=$!
+for _ in $(seq 100); do
+  grep -q '"line":3' "$WORK/orphan.out" && break
+  sleep 0.1
+done
+pid=$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[2])["result"]["pid"])' \
+  "$WORK/orphan.out") || fail "no detached process: $(cat "$WORK/orphan.out")"
+running() { [ -e "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2> /dev/null)" != Z ]; }
+running "$pid" || fail "the sandbox $pid is not running"
+kill -9 "$engine"
+wait "$engine" 2> /dev/null || true
+for _ in $(seq 50); do
+  running "$pid" || break
+  sleep 0.1
+done
+if running "$pid"; then fail "the sandbox $pid outlived its engine"; fi
+
 # uvmctl exec relays a real process's output and exits with its code.
 set +e
 "$UVMCTL" exec --work-dir "$WORK/exec" lcow-1 -- sh -c 'echo out; echo err >&2; exit 7' \
