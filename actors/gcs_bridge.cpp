@@ -322,11 +322,20 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
   } else {
     bridge::guest_link::options opts;
     opts.stdio_dir = st.ctx.stdio_dir;
-    if (st.ctx.guest == "in-process") {
+    auto unconfined = st.ctx.guest == "in-process-unconfined";
+    if (st.ctx.guest == "in-process" || unconfined) {
       guest::service_options agent;
       agent.stdio_dir = st.ctx.stdio_dir;
       agent.modify_faults = st.agent_faults = std::make_shared<std::atomic<uint32_t>>(0);
       agent.mounts = st.agent_mounts = std::make_shared<bridge::mount_table>();
+      agent.warn = [vm = st.ctx.vm_id](const std::string& m) { logging::warn({vm, {}}, m); };
+      agent.confine = unconfined ? guest::confinement::unconfined : guest::confinement::sandboxed;
+      if (unconfined) {
+        logging::warn({st.ctx.vm_id, {}},
+                      "the in-process guest runs its processes unconfined, as children of the "
+                      "engine with its uid and namespaces: whoever may start a process has a "
+                      "shell on this host (guest in-process-unconfined)");
+      }
       opts.agent = [agent](int fd) { guest::serve_connection(fd, fd, agent); };
     }
     auto l = bridge::guest_link::open(st.ctx.guest, opts);

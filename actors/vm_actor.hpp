@@ -30,8 +30,9 @@ struct vm_env {
   supervisor_internal supervisor;
   registry_internal registry;
   std::shared_ptr<bridge::frame_log> bridge_log;
-  // The guest agent of LCOW VMs: "in-process" (default), "exec:CMD",
-  // "unix:PATH", or "stub" (no protocol; deterministic tests).
+  // The guest agent of LCOW VMs: "in-process" (default; processes
+  // sandboxed), "in-process-unconfined", "exec:CMD", "unix:PATH", or "stub"
+  // (no protocol; deterministic tests).
   std::string guest = "in-process";
   std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
 };

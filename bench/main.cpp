@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"stealing", "sharing"}));
   hp->add_option("--guest", guest,
                  "the VM's guest agent: stub (the guest's mount table, no protocol; default), "
-                 "in-process (the bridge protocol over a socketpair), exec:CMD, unix:PATH");
+                 "in-process (the bridge protocol over a socketpair), in-process-unconfined, "
+                 "exec:CMD, unix:PATH");
   hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
   bool via_vm = false;
   hp->add_flag("--via-vm", via_vm,

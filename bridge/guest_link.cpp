@@ -44,7 +44,7 @@ result<int> connect_unix(const std::string& path) {
 result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, const options& opts) {
   std::unique_ptr<guest_link> l{new guest_link};
   l->spec_ = spec;
-  if (spec == "in-process") {
+  if (spec == "in-process" || spec == "in-process-unconfined") {
     if (!opts.agent) {
       return error{errc::bad_request, "an in-process guest needs an agent"};
     }
@@ -136,7 +136,8 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     return l;
   }
   return error{errc::bad_request,
-               "unknown guest '" + spec + "' (in-process, exec:CMD, unix:PATH or qemu:DIR)"};
+               "unknown guest '" + spec +
+                   "' (in-process, in-process-unconfined, exec:CMD, unix:PATH or qemu:DIR)"};
 }
 
 void guest_link::shut() {

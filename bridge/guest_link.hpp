@@ -1,7 +1,9 @@
 // How the host reaches a guest agent: one bridge connection as a socket,
 // made one of four ways:
 //   "in-process"  an agent on a thread of this process, over a socketpair
-//                 (the embedded default); the caller supplies the agent;
+//                 (the embedded default); the caller supplies the agent
+//                 (the engine's runs each process in a sandbox, or not
+//                 for "in-process-unconfined": guest/sandbox.hpp);
 //   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
 //                 bridge, as hcsshim's guest runs with -use-inouterr;
 //   "unix:PATH"   dial an agent listening on a unix socket;

@@ -120,8 +120,8 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   if (spec.args.empty()) {
     return fail("no command to run");
   }
-  // Pipes for the requested streams, and one that reports an exec failure
-  // (close-on-exec: it reads EOF when the exec succeeded). With a console
+  // Pipes for the requested streams, and, unconfined, one that reports an
+  // exec failure (close-on-exec: it reads EOF when the exec succeeded). With a console
   // the streams are a pty instead: in[1] and out[0] are dups of its master,
   // in[0] = out[1] = err[1] its slave.
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
@@ -147,7 +147,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     close_all();
     return fail("pipe: " + why);
   }
-  if (::pipe2(status, O_CLOEXEC) != 0) {
+  if (!spec.sandbox && ::pipe2(status, O_CLOEXEC) != 0) {
     auto why = errno_text(errno);
     close_all();
     return fail("pipe: " + why);
@@ -171,72 +171,104 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
   // In a new root the process starts at its top unless told otherwise.
   const std::string cwd = spec.cwd.empty() && !spec.root.empty() ? "/" : spec.cwd;
 
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setsid();
-    if (spec.terminal) {
-      // The slave becomes the controlling terminal of the new session.
-      ::ioctl(in[0], TIOCSCTTY, 0);
-      ::dup2(in[0], 0);
-      ::dup2(in[0], 1);
-      ::dup2(in[0], 2);
-    } else {
-      ::dup2(stdio.in >= 0 ? in[0] : devnull, 0);
-      ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
-      ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
-    }
-    auto report = [&](start_step step) {
-      int failed[2] = {static_cast<int>(step), errno};
-      (void)!::write(status[1], failed, sizeof failed);
-      ::_exit(127);
-    };
-    if (!spec.root.empty() && ::chroot(spec.root.c_str()) != 0) {
-      report(start_step::chroot);
-    }
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
-      report(start_step::chdir);
-    }
-    if (spec.env.empty()) {
-      ::execvp(argv[0], argv.data());
-    } else {
-      ::execvpe(argv[0], argv.data(), envp.data());
-    }
-    report(start_step::exec);
-  }
-  int fork_errno = errno;
-  ::close(devnull);
-  for (int fd : {in[0], out[1], err[1], status[1]}) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-  if (pid < 0) {
-    for (int fd : {in[1], out[0], err[0], status[0], console}) {
+  pid_t pid = -1;
+  std::unique_ptr<cgroup> limits;
+  if (spec.sandbox) {
+    sandbox_program program;
+    program.args = spec.args;
+    program.env = spec.env;
+    program.cwd = spec.cwd;
+    program.root = spec.root;
+    program.terminal = spec.terminal;
+    program.in = spec.terminal ? in[0] : stdio.in >= 0 ? in[0] : devnull;
+    program.out = spec.terminal ? in[0] : stdio.out >= 0 ? out[1] : devnull;
+    program.err = spec.terminal ? in[0] : stdio.err >= 0 ? err[1] : devnull;
+    auto started = start_sandboxed(*spec.sandbox, program);
+    ::close(devnull);
+    for (int fd : {in[0], out[1], err[1]}) {
       if (fd >= 0) {
         ::close(fd);
       }
     }
-    return fail("fork: " + errno_text(fork_errno));
-  }
-  int failed[2] = {0, 0}; // the child's start_step and errno
-  auto n = ::read(status[0], failed, sizeof failed);
-  ::close(status[0]);
-  if (n == static_cast<ssize_t>(sizeof failed)) {
-    ::waitpid(pid, nullptr, 0);
-    for (int fd : {in[1], out[0], err[0], console}) {
+    if (!started) {
+      for (int fd : {in[1], out[0], err[0], console}) {
+        if (fd >= 0) {
+          ::close(fd);
+        }
+      }
+      return fail(started.err().text);
+    }
+    pid = started->pid;
+    limits = std::move(started->limits);
+  } else {
+    pid = ::fork();
+    if (pid == 0) {
+      ::setsid();
+      if (spec.terminal) {
+        // The slave becomes the controlling terminal of the new session.
+        ::ioctl(in[0], TIOCSCTTY, 0);
+        ::dup2(in[0], 0);
+        ::dup2(in[0], 1);
+        ::dup2(in[0], 2);
+      } else {
+        ::dup2(stdio.in >= 0 ? in[0] : devnull, 0);
+        ::dup2(stdio.out >= 0 ? out[1] : devnull, 1);
+        ::dup2(stdio.err >= 0 ? err[1] : devnull, 2);
+      }
+      auto report = [&](start_step step) {
+        int failed[2] = {static_cast<int>(step), errno};
+        (void)!::write(status[1], failed, sizeof failed);
+        ::_exit(127);
+      };
+      if (!spec.root.empty() && ::chroot(spec.root.c_str()) != 0) {
+        report(start_step::chroot);
+      }
+      if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+        report(start_step::chdir);
+      }
+      if (spec.env.empty()) {
+        ::execvp(argv[0], argv.data());
+      } else {
+        ::execvpe(argv[0], argv.data(), envp.data());
+      }
+      report(start_step::exec);
+    }
+    int fork_errno = errno;
+    ::close(devnull);
+    for (int fd : {in[0], out[1], err[1], status[1]}) {
       if (fd >= 0) {
         ::close(fd);
       }
     }
-    auto step = static_cast<start_step>(failed[0]);
-    return fail((step == start_step::chroot  ? "chroot " + spec.root
-                 : step == start_step::chdir ? "chdir " + cwd
-                                             : "exec " + spec.args[0]) +
-                ": " + errno_text(failed[1]));
+    if (pid < 0) {
+      for (int fd : {in[1], out[0], err[0], status[0], console}) {
+        if (fd >= 0) {
+          ::close(fd);
+        }
+      }
+      return fail("fork: " + errno_text(fork_errno));
+    }
+    int failed[2] = {0, 0}; // the child's start_step and errno
+    auto n = ::read(status[0], failed, sizeof failed);
+    ::close(status[0]);
+    if (n == static_cast<ssize_t>(sizeof failed)) {
+      ::waitpid(pid, nullptr, 0);
+      for (int fd : {in[1], out[0], err[0], console}) {
+        if (fd >= 0) {
+          ::close(fd);
+        }
+      }
+      auto step = static_cast<start_step>(failed[0]);
+      return fail((step == start_step::chroot  ? "chroot " + spec.root
+                   : step == start_step::chdir ? "chdir " + cwd
+                                               : "exec " + spec.args[0]) +
+                  ": " + errno_text(failed[1]));
+    }
   }
 
   std::shared_ptr<process> p{new process};
   p->pid_ = static_cast<uint32_t>(pid);
+  p->limits_ = std::move(limits);
   p->console_ = console;
   // Streams the host did not ask for are not relayed (a console's output
   // still has to be drained for the process to go on).
@@ -270,6 +302,7 @@ result<std::shared_ptr<process>> process::start(const process_spec& spec, stdio_
     for (auto& t : outputs) {
       t.join();
     }
+    raw->limits_.reset();
     uint32_t code = WIFEXITED(status_code)     ? static_cast<uint32_t>(WEXITSTATUS(status_code))
                     : WIFSIGNALED(status_code) ? 128u + static_cast<uint32_t>(WTERMSIG(status_code))
                                                : 255u;

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "guest/cgroup.hpp"
+#include "guest/sandbox.hpp"
 #include "messages/errors.hpp"
 
 namespace uvm::guest {
@@ -32,6 +34,10 @@ struct process_spec {
   bool terminal = false;
   uint16_t rows = 0; // initial size; 0 = the pty's default
   uint16_t cols = 0;
+  // Set: the process runs in a sandbox (guest/sandbox.hpp) whose root is
+  // `root`, or a minimal one when `root` is empty. Unset: it runs
+  // unconfined, as the agent's own child.
+  std::optional<sandbox_options> sandbox;
 };
 
 // Connected relay sockets, owned by the process from start(); -1 = none
@@ -46,7 +52,8 @@ class process {
 public:
   // Forks and execs `spec`; a failure to enter its root or cwd or to exec
   // is reported as the start's error ("chroot <root>: <reason>", "chdir
-  // <cwd>: <reason>", "exec <arg0>: <reason>"), not as an exit code.
+  // <cwd>: <reason>", "exec <arg0>: <reason>"; "sandbox: <what>: <reason>"
+  // for a sandbox that could not be set up), not as an exit code.
   static result<std::shared_ptr<process>> start(const process_spec& spec, stdio_sockets stdio);
   ~process();
   process(const process&) = delete;
@@ -78,6 +85,7 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::optional<uint32_t> exit_code_;
+  std::unique_ptr<cgroup> limits_; // a sandbox's cgroup, removed at the exit
 };
 
 } // namespace uvm::guest

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <iostream>
 
 #include <unistd.h>
 
@@ -35,11 +36,29 @@ bridge::response bad_body(const error& e) {
 
 } // namespace
 
+void warn(const service_options& options, const std::string& message) {
+  if (options.warn) {
+    options.warn(message);
+  } else {
+    std::cerr << "uvm guest: " << message << std::endl;
+  }
+}
+
 service::service(service_options opts, send_fn send)
     : opts_(std::move(opts)), send_(std::move(send)),
       mounts_(opts_.mounts ? opts_.mounts : std::make_shared<bridge::mount_table>()) {
   if (opts_.mounting == mount_mode::real) {
     mounter_.emplace();
+  }
+  if (opts_.confine == confinement::sandboxed) {
+    // Said once per engine: the host is the same for every agent.
+    static std::atomic<bool> said{false};
+    const auto& cgroups = host_cgroups();
+    if (!cgroups && !said.exchange(true)) {
+      warn(opts_, "sandbox: no cgroup can be used, so sandboxed processes run without memory "
+                  "and pids limits: " +
+                      cgroups.err().text);
+    }
   }
 }
 
@@ -320,6 +339,9 @@ bridge::response service::execute_process(const std::string& body) {
       close_all();
       return bridge::failure(fail, spec.err().text, act);
     }
+    if (opts_.confine == confinement::sandboxed) {
+      spec->sandbox = opts_.sandbox;
+    }
     auto p = process::start(*spec, stdio);
     if (!p) {
       return bridge::failure(fail, p.err().text, act);
@@ -353,6 +375,9 @@ bridge::response service::execute_process(const std::string& body) {
     spec = std::move(*s);
   }
   spec.root = c->second.root;
+  if (opts_.confine == confinement::sandboxed) {
+    spec.sandbox = opts_.sandbox;
+  }
   auto p = process::start(spec, stdio);
   if (!p) {
     return bridge::failure(fail, p.err().text, act);

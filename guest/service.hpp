@@ -5,9 +5,10 @@
 // notifications with the Create's ActivityId. Processes are real (see
 // process.hpp); ModifySettings keeps the guest's mount table and, inside a
 // utility VM (mount_mode::real), also performs the mounts (mounter.hpp).
-// Containers run their processes without an OCI runtime: in the agent's
-// own namespaces, with the container's OCI process spec (args, env, cwd),
-// chrooted into the OCI root.path when there is one.
+// Containers run their processes without an OCI runtime, with the
+// container's OCI process spec (args, env, cwd) and the OCI root.path as
+// their root when there is one: each in a sandbox of its own by default
+// (guest/sandbox.hpp), or, unconfined, in the agent's own namespaces.
 //
 // Transport-free: frames come in through handle(), responses and
 // notifications go out through the send function, from any thread.
@@ -30,8 +31,11 @@
 #include "guest/mount_mode.hpp"
 #include "guest/mounter.hpp"
 #include "guest/process.hpp"
+#include "guest/sandbox.hpp"
 
 namespace uvm::guest {
+
+enum class confinement { sandboxed, unconfined };
 
 struct service_options {
   // Stdio relay port P is the unix socket "<stdio_dir>/port-P.sock", which
@@ -48,7 +52,18 @@ struct service_options {
   // by the service when absent.
   std::shared_ptr<bridge::mount_table> mounts;
   mount_mode mounting = mount_mode::table;
+  // How processes run: sandboxed (guest/sandbox.hpp), the default for an
+  // agent on the engine's own host; unconfined, as the agent's children,
+  // for gcs inside a utility VM (the VM is the sandbox).
+  confinement confine = confinement::sandboxed;
+  sandbox_options sandbox;
+  // What an operator must know (processes unconfined on the host, no
+  // cgroup for the sandbox's limits); stderr when empty.
+  std::function<void(const std::string&)> warn;
 };
+
+// Passes `message` to options.warn, or to stderr.
+void warn(const service_options& options, const std::string& message);
 
 class service {
 public:

@@ -1,7 +1,8 @@
 // Containers and processes through the engine (uvm-api.md §6, §15): real
 // processes in our in-process guest agent, their stdio over the relay
 // sockets, exit codes, signals, container exit notifications on the bus,
-// capabilities, and what a VM's exit does to a process being waited for.
+// capabilities, what a VM's exit does to a process being waited for, and
+// the agent's sandbox (and its unconfined option).
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
@@ -310,6 +312,38 @@ TEST_CASE("a console process gets a pty that the host resizes", "[process][engin
   auto e = other->resize_console(80, 24);
   CHECK(e.text == "guest RPC failure: pid: " + std::to_string(other->pid()) +
                       ", is not a tty and cannot be resized");
+  CHECK_FALSE(vm->close());
+}
+
+TEST_CASE("the in-process guest runs processes in a sandbox, in-process-unconfined on the host",
+          "[process][engine][sandbox]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: the sandbox needs root");
+    return;
+  }
+  uvm::test::host_dir host;
+  auto probe = "id -u; echo $$ $PPID; for p in /proc/[0-9]*; do echo ${p#/proc/}; done";
+  {
+    uvm::engine eng{in_process_guest()};
+    auto vm = started_lcow(eng, host, "sandboxed-vm");
+    auto p = vm->create_process(shell(probe));
+    REQUIRE(p);
+    auto output = p->communicate("");
+    REQUIRE(output);
+    CHECK(output->out == "65534\n2 1\n1\n2\n");
+    CHECK(*p->wait() == 0);
+    CHECK_FALSE(vm->close());
+  }
+  auto cfg = in_process_guest();
+  cfg.guest = "in-process-unconfined";
+  uvm::engine eng{cfg};
+  auto vm = started_lcow(eng, host, "unconfined-vm");
+  auto p = vm->create_process(shell("id -u; echo $$"));
+  REQUIRE(p);
+  auto output = p->communicate("");
+  REQUIRE(output);
+  CHECK(output->out == std::to_string(::geteuid()) + "\n" + std::to_string(p->pid()) + "\n");
+  CHECK(*p->wait() == 0);
   CHECK_FALSE(vm->close());
 }
 

@@ -2,7 +2,7 @@
 # real processes in the in-process guest, their output, stdin and exit
 # codes; a container's init exit as exactly one Notify(Container) frame
 # carrying the Create's ActivityId; signals, waits, capabilities, stacks
-# and the guest's own errors.
+# and the guest's own errors; the sandbox and the unconfined option.
 source "$(dirname "$0")/lib.bash"
 make_host
 ACT=11111111-2222-3333-4444-555555555555
@@ -83,6 +83,50 @@ assert ports == {"StdOut": 1073741825, "StdErr": 1073741826}, ports
 waits = [f for f in sent if f["type"] == "Request(WaitForProcess)"]
 assert json.loads(waits[0]["body"])["TimeoutInMs"] == 4294967295, waits[0]
 PY
+
+# The in-process guest's sandbox (the default): the issue's command answers
+# an unprivileged uid and pid 2 (the child of the sandbox's init), not root
+# and a host pid; in-process-unconfined runs it on the host, and warns.
+cat > "$WORK/id.jsonl" <<JSONL
+{"op":"create_lcow","vm":"a","options":{"ID":"uvm-id","BootFilesPath":"$WORK/boot"}}
+{"op":"start","vm":"a"}
+{"op":"create_process","vm":"a","args":["/bin/sh","-c","id; echo \$\$"]}
+{"op":"close","vm":"a"}
+JSONL
+run_scenario "$WORK/id.jsonl" 2> "$WORK/id.err"
+expect 3 'r["ok"] and r["result"]["stdout"] == "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n2\n"'
+check_expectations
+if grep -q unconfined "$WORK/id.err"; then fail "the sandboxed guest warned: $(cat "$WORK/id.err")"; fi
+run_scenario "$WORK/id.jsonl" --guest in-process-unconfined 2> "$WORK/unconfined.err"
+expect 3 'r["ok"] and r["result"]["stdout"].startswith("uid='"$(id -u)"'(") and r["result"]["stdout"].split("\n")[1] != "2"'
+check_expectations
+grep -q "warn.*runs its processes unconfined" "$WORK/unconfined.err" ||
+  fail "no warning about unconfined processes: $(cat "$WORK/unconfined.err")"
+
+# A sandbox ends with its engine: uvmctl killed leaves no process behind.
+cat > "$WORK/orphan.jsonl" <<JSONL
+{"op":"create_lcow","vm":"a","options":{"ID":"uvm-o","BootFilesPath":"$WORK/boot"}}
+{"op":"start","vm":"a"}
+{"op":"create_process","vm":"a","args":["sleep","60"],"detach":true,"name":"long"}
+{"op":"sleep","ms":30000}
+JSONL
+"$UVMCTL" run "$WORK/orphan.jsonl" > "$WORK/orphan.out" 2> /dev/null &
+engine=$!
+for _ in $(seq 100); do
+  grep -q '"line":3' "$WORK/orphan.out" && break
+  sleep 0.1
+done
+pid=$("$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[2])["result"]["pid"])' \
+  "$WORK/orphan.out") || fail "no detached process: $(cat "$WORK/orphan.out")"
+running() { [ -e "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2> /dev/null)" != Z ]; }
+running "$pid" || fail "the sandbox $pid is not running"
+kill -9 "$engine"
+wait "$engine" 2> /dev/null || true
+for _ in $(seq 50); do
+  running "$pid" || break
+  sleep 0.1
+done
+if running "$pid"; then fail "the sandbox $pid outlived its engine"; fi
 
 # uvmctl exec relays a real process's output and exits with its code.
 set +e

@@ -54,14 +54,17 @@ struct agent {
   uint64_t next_id = 1;
 
   // `dial_stdio`: how the agent reaches the relays; the folder's sockets
-  // when empty.
-  explicit agent(std::function<uvm::result<int>(uint32_t)> dial_stdio = {}) {
+  // when empty. `confine`: sandboxed (the default) or unconfined, as gcs
+  // runs in a VM.
+  explicit agent(std::function<uvm::result<int>(uint32_t)> dial_stdio = {},
+                 uvm::guest::confinement confine = uvm::guest::confinement::sandboxed) {
     auto p = (std::filesystem::temp_directory_path() / "uvm-agent-XXXXXX").string();
     REQUIRE(::mkdtemp(p.data()) != nullptr);
     dir = p;
     uvm::guest::service_options opts;
     opts.stdio_dir = dir.string();
     opts.dial_stdio = std::move(dial_stdio);
+    opts.confine = confine;
     svc = std::make_unique<uvm::guest::service>(
         opts, [this](uint32_t type, uint64_t id, const std::string& body) {
           std::lock_guard<std::mutex> lock{out.m};
@@ -140,7 +143,8 @@ TEST_CASE("a process's stdio goes through the stdio mux as it would in a VM",
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, port) == 0);
   auto guest_mux = bridge::stdio_mux::guest(port[0]);
   REQUIRE(guest_mux);
-  agent a{[mux = guest_mux->get()](uint32_t p) { return mux->dial(p); }};
+  agent a{[mux = guest_mux->get()](uint32_t p) { return mux->dial(p); },
+          uvm::guest::confinement::unconfined};
   auto host_mux = bridge::stdio_mux::host(port[1], a.dir.string());
   REQUIRE(host_mux);
   bridge::process_stdio stdio;
@@ -213,7 +217,9 @@ TEST_CASE("a container's init exit sends one notification with the Create's Acti
 }
 
 TEST_CASE("a container with an OCI root.path runs its processes chrooted there", "[guest]") {
-  agent a;
+  // Unconfined, as gcs runs in a VM (the sandbox's own root handling is in
+  // sandbox_test.cpp).
+  agent a{{}, uvm::guest::confinement::unconfined};
   auto create_with_root = [&](const std::string& id, const std::string& root) {
     bridge::create_request create;
     create.base = {id, bridge::zero_guid};
@@ -243,4 +249,33 @@ TEST_CASE("a container with an OCI root.path runs its processes chrooted there",
   std::string pwd;
   std::getline(in, pwd);
   CHECK(pwd == "/");
+}
+
+TEST_CASE("the agent sandboxes its processes unless told to run them unconfined", "[guest]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: the sandbox needs root");
+    return;
+  }
+  auto uid_of = [](agent& a) {
+    bridge::process_stdio stdio;
+    auto out = bridge::stdio_channel::listen(a.dir.string(), 21);
+    REQUIRE(out);
+    stdio.out = std::move(*out);
+    bridge::execute_process_request req;
+    req.base.container_id = bridge::zero_guid;
+    req.process_parameters = params({"sh", "-c", "id -u; echo $$"}, false, true, false);
+    req.ports = {0, 21, 0};
+    auto started = a.call(bridge::rpc::execute_process, bridge::encode(req));
+    REQUIRE(started.ok());
+    auto output = stdio.communicate("");
+    REQUIRE(output);
+    return std::make_pair(output->out, *started.process_id);
+  };
+  agent sandboxed;
+  auto [inside, pid] = uid_of(sandboxed);
+  CHECK(inside == "65534\n2\n");
+  CHECK(pid != 2u); // the host's pid of the sandbox
+  agent unconfined{{}, uvm::guest::confinement::unconfined};
+  auto [host, host_pid] = uid_of(unconfined);
+  CHECK(host == "0\n" + std::to_string(host_pid) + "\n");
 }

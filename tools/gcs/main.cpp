@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   bool use_stdio = false;
   std::string connect_to, listen_on, mounts = "table", stdio_port;
   uvm::guest::service_options opts;
+  // Inside a utility VM the VM is the sandbox: processes run as the
+  // agent's children.
+  opts.confine = uvm::guest::confinement::unconfined;
   const char* from_host = std::getenv(uvm::bridge::stdio_dir_variable);
   opts.stdio_dir = from_host != nullptr ? from_host : ".";
   auto* mode = app.add_option_group("transport");

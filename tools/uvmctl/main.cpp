@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("vm", exec.vm, "lcow-1, lcow-2, ...")->required();
   exec_cmd->add_option("command", exec.command, "the command and its arguments")->required();
   exec_cmd->add_flag("-i,--interactive", exec.interactive, "relay stdin to the process");
-  exec_cmd->add_option("--guest", exec.guest, "in-process, exec:CMD, unix:PATH or qemu:DIR");
+  exec_cmd->add_option("--guest", exec.guest,
+                       "in-process (sandboxed), in-process-unconfined, exec:CMD, unix:PATH or "
+                       "qemu:DIR");
   exec_cmd->add_option("--work-dir", exec.work_dir, "host folder for boot files");
 
   std::string scenario_file;
@@ -53,7 +55,8 @@ int main(int argc, char** argv) {
   std::string run_backend = "sim";
   auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
   run_cmd->add_option("--guest", run_guest,
-                      "the LCOW VMs' guest agent: in-process, exec:CMD, unix:PATH or qemu:DIR");
+                      "the LCOW VMs' guest agent: in-process (sandboxed), in-process-unconfined, "
+                      "exec:CMD, unix:PATH or qemu:DIR");
   run_cmd
       ->add_option("--backend", run_backend,
                    "the HCS backend of VMs whose options name none: sim (simulated) or qemu "
