@@ -1,4 +1,7 @@
 // uvmctl: drive the utility-VM engine from the command line.
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -86,10 +89,20 @@ int main(int argc, char** argv) {
   }
   std::ifstream file;
   std::istream* in = &std::cin;
-  if (scenario_file != "-") {
+  if (scenario_file == "-") {
+    // std::cin then reads what a pipe holds in one system call, not a
+    // byte at a time through stdio (nothing has used the streams yet).
+    std::ios::sync_with_stdio(false);
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(scenario_file, ec)) {
+      std::cerr << "uvmctl run: cannot read " << scenario_file << ": is a directory\n";
+      return 2;
+    }
     file.open(scenario_file);
     if (!file) {
-      std::cerr << "uvmctl run: cannot open " << scenario_file << "\n";
+      std::cerr << "uvmctl run: cannot open " << scenario_file << ": " << std::strerror(errno)
+                << "\n";
       return 2;
     }
     in = &file;
