@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -10,11 +9,11 @@
 #include <sstream>
 #include <thread>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hcs/go_json.hpp"
 #include "hcs/guid.hpp"
+#include "hcs/host_path.hpp"
 #include "hcs/qemu/pci_layout.hpp"
 #include "hcs/qemu/plan9_pool.hpp"
 #include "hcs/qemu/qemu_process.hpp"
@@ -185,9 +184,17 @@ struct qemu_backend::machine {
     for (const char* what : {"kernel", "initrd"}) {
       auto flag = std::string{"-"} + what;
       for (size_t i = 0; i + 1 < plan.argv.size(); ++i) {
-        if (plan.argv[i] == flag && ::access(plan.argv[i + 1].c_str(), R_OK) != 0) {
-          reject(hr::invalid_arg, std::string{what} + " file " + plan.argv[i + 1] +
-                                      " cannot be read: " + std::strerror(errno));
+        if (plan.argv[i] != flag) {
+          continue;
+        }
+        const auto& path = plan.argv[i + 1];
+        auto file = check_host_path(path, host_path_need::regular_file);
+        if (!file) {
+          reject(hr::invalid_arg, std::string{what} + " file cannot be read: " + file.err().text);
+        }
+        if (::access(path.c_str(), R_OK) != 0) {
+          reject(hr::invalid_arg, std::string{what} + " file cannot be read: open " + path + ": " +
+                                      go_errno_text(errno));
         }
       }
     }
@@ -280,6 +287,13 @@ struct qemu_backend::machine {
                                   "SCSI controller " + std::to_string(disk.controller) + " LUN " +
                                       std::to_string(disk.lun) + " is in use");
     }
+    // QEMU opens the disk; a missing path or one of the wrong kind is
+    // refused here with Go's text rather than QEMU's.
+    auto need = block_driver(disk) == "host_device" ? host_path_need::block_device
+                                                    : host_path_need::regular_file;
+    if (auto file = check_host_path(disk.path, need); !file) {
+      return call_result::failure(hr::invalid_arg, "SCSI disk: " + file.err().text);
+    }
     auto r = qmp->execute("blockdev-add", scsi_blockdev(disk), config->qmp_timeout);
     if (!r) {
       return qmp_error("attach " + disk.path, r.err());
@@ -328,12 +342,11 @@ struct qemu_backend::machine {
               ": QEMU cannot unplug virtio-pmem devices, so a removed device keeps its slot "
               "(and file) until the VM stops");
     }
-    struct stat st {};
-    if (::stat(device.host_path.c_str(), &st) != 0) {
-      return call_result::failure(hr::invalid_arg,
-                                  "VPMEM image " + device.host_path + ": " + std::strerror(errno));
+    auto image = check_host_path(device.host_path, host_path_need::regular_file);
+    if (!image) {
+      return call_result::failure(hr::invalid_arg, "VPMEM image: " + image.err().text);
     }
-    auto size = static_cast<uint64_t>(st.st_size);
+    auto size = image->size_bytes;
     std::string why;
     auto mapped = vpmem_mapped_size(size, has_vhd_footer(device.host_path, size), why);
     if (mapped == 0) {
@@ -372,6 +385,9 @@ struct qemu_backend::machine {
     }
     if (plan9->find(name)) {
       return call_result::failure(hr::already_exists, "Plan9 share " + name + " exists");
+    }
+    if (auto dir = check_host_path(path, host_path_need::directory); !dir) {
+      return call_result::failure(hr::invalid_arg, "Plan9 share: " + dir.err().text);
     }
     auto index = plan9->bind(name, path, (flags & plan9_read_only) != 0,
                              sim::strings_member(settings, "AllowedFiles"));

@@ -41,7 +41,9 @@ std::string document(uint32_t scsi_controllers = 1) {
             {"KernelCmdLine", "panic=-1 quiet"}}}}},
         {"ComputeTopology", {{"Memory", {{"SizeInMB", 128}}}, {"Processor", {{"Count", 1}}}}},
         {"Devices",
-         {{"Scsi", scsi}, {"VirtualPMem", {{"MaximumCount", 4}, {"MaximumSizeBytes", 1 << 30}}}}}}}}
+         {{"Scsi", scsi},
+          {"VirtualPMem", {{"MaximumCount", 4}, {"MaximumSizeBytes", 1 << 30}}},
+          {"Plan9", nlohmann::json::object()}}}}}}
       .dump();
 }
 
@@ -116,8 +118,24 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
     auto missing = wait_for([&](completion c) {
       b.modify("vm1", scsi_request("Add", (dir / "nope.img").string()), c);
     });
-    CHECK_FALSE(missing.ok());
-    CHECK(missing.message.find("nope.img") != std::string::npos);
+    CHECK(missing.hresult == hr::invalid_arg);
+    CHECK(missing.message ==
+          "SCSI disk: stat " + (dir / "nope.img").string() + ": no such file or directory");
+    auto folder =
+        wait_for([&](completion c) { b.modify("vm1", scsi_request("Add", dir.string()), c); });
+    CHECK(folder.message == "SCSI disk: open " + dir.string() + ": is a directory");
+    nlohmann::json physical = nlohmann::json::parse(scsi_request("Add", disk));
+    physical["Settings"]["Type"] = "PassThru";
+    auto not_block = wait_for([&](completion c) { b.modify("vm1", physical.dump(), c); });
+    CHECK(not_block.message == "SCSI disk: open " + disk + ": block device required");
+  }
+  SECTION("a Plan9 share must be a folder") {
+    nlohmann::json add = {{"ResourcePath", "VirtualMachine/Devices/Plan9/Shares"},
+                          {"RequestType", "Add"},
+                          {"Settings", {{"Name", "0"}, {"AccessName", "0"}, {"Path", disk}}}};
+    auto r2 = wait_for([&](completion c) { b.modify("vm1", add.dump(), c); });
+    CHECK(r2.hresult == hr::invalid_arg);
+    CHECK(r2.message == "Plan9 share: open " + disk + ": not a directory");
   }
   SECTION("VPMEM images must be 2 MiB multiples; unknown resources are refused") {
     nlohmann::json add = {{"ResourcePath", "VirtualMachine/Devices/VirtualPMem/Devices/0"},
@@ -130,6 +148,11 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
     add["Settings"]["HostPath"] = disk;
     auto r3 = wait_for([&](completion c) { b.modify("vm1", add.dump(), c); });
     CHECK(r3.message.find("16 VPMEM slots") != std::string::npos);
+    add["ResourcePath"] = "VirtualMachine/Devices/VirtualPMem/Devices/1";
+    add["Settings"]["HostPath"] = dir.string();
+    auto folder = wait_for([&](completion c) { b.modify("vm1", add.dump(), c); });
+    CHECK(folder.hresult == hr::invalid_arg);
+    CHECK(folder.message == "VPMEM image: open " + dir.string() + ": is a directory");
     nlohmann::json vsmb = {{"ResourcePath", "VirtualMachine/Devices/VirtualSmb/Shares"},
                            {"RequestType", "Add"}};
     auto r4 = wait_for([&](completion c) { b.modify("vm1", vsmb.dump(), c); });
@@ -190,7 +213,12 @@ TEST_CASE("documents and boot files QEMU cannot use fail the create", "[qemu][vm
       (dir / "missing").string();
   r = wait_for([&](completion c) { b.create("bad2", doc.dump(), {}, c); });
   CHECK(r.hresult == hr::invalid_arg);
-  CHECK(r.message.find("cannot be read") != std::string::npos);
+  CHECK(r.message == "kernel file cannot be read: stat " + (dir / "missing").string() +
+                         ": no such file or directory");
+  doc["VirtualMachine"]["Chipset"]["LinuxKernelDirect"]["KernelFilePath"] = dir.string();
+  r = wait_for([&](completion c) { b.create("bad3", doc.dump(), {}, c); });
+  CHECK(r.hresult == hr::invalid_arg);
+  CHECK(r.message == "kernel file cannot be read: open " + dir.string() + ": is a directory");
   // A failed create leaves no system behind.
   r = wait_for([&](completion c) { b.create("bad2", doc.dump(), {}, c); });
   CHECK(r.hresult == hr::invalid_arg);
