@@ -248,4 +248,17 @@ assert out[total - 2]["ok"] and out[total - 2]["result"]["stdout"] == "\ufffd\n"
 assert out[total]["ok"], out[total]
 sys.exit(1 if bad else 0)
 PY
+# 5. Files uvmctl opens itself: a folder or a missing file is named, exit 2.
+check_refusal() { # expected-text command...
+  local want=$1 got status=0
+  shift
+  got=$("$@" 2>&1 < /dev/null) || status=$?
+  [ "$status" -eq 2 ] || fail "$* exited $status, not 2"
+  [ "$got" = "$want" ] || fail "$*: got '$got', expected '$want'"
+}
+check_refusal "uvmctl run: cannot read $WORK: is a directory" "$UVMCTL" run "$WORK"
+check_refusal "uvmctl run: cannot open $WORK/none.jsonl: no such file or directory" \
+  "$UVMCTL" run "$WORK/none.jsonl"
+check_refusal "{\"error\":\"cannot open --hcs-log file $WORK: is a directory\"}" \
+  "$UVMCTL" run "$WORK/s.jsonl" --hcs-log "$WORK"
 echo "strict input: ok"

@@ -1,6 +1,5 @@
 // uvmctl: drive the utility-VM engine from the command line.
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -9,6 +8,7 @@
 
 #include "actors/core/logging.hpp"
 #include "actors/engine.hpp"
+#include "hcs/host_path.hpp"
 #include "tools/uvmctl/demo.hpp"
 #include "tools/uvmctl/exec.hpp"
 #include "tools/uvmctl/qemu_demo.hpp"
@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
     }
     file.open(scenario_file);
     if (!file) {
-      std::cerr << "uvmctl run: cannot open " << scenario_file << ": " << std::strerror(errno)
-                << "\n";
+      std::cerr << "uvmctl run: cannot open " << scenario_file << ": "
+                << uvm::hcs::go_errno_text(errno) << "\n";
       return 2;
     }
     in = &file;

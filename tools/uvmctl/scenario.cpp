@@ -1,5 +1,6 @@
 #include "tools/uvmctl/scenario.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <functional>
 #include <istream>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hcs/host_path.hpp"
 #include "tools/uvmctl/options_json.hpp"
 #include "tools/uvmctl/scenario_args.hpp"
 #include "tools/uvmctl/scenario_line.hpp"
@@ -428,7 +430,10 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
   if (!opts.hcs_log_path.empty()) {
     hcs_log.open(opts.hcs_log_path, std::ios::trunc);
     if (!hcs_log) {
-      out << json{{"error", "cannot open --hcs-log file " + opts.hcs_log_path}}.dump() << "\n";
+      out << json{{"error", "cannot open --hcs-log file " + opts.hcs_log_path + ": " +
+                                hcs::go_errno_text(errno)}}
+                 .dump()
+          << "\n";
       return 2;
     }
     eng.sim().set_call_log([&](const std::string& line) {
@@ -442,7 +447,9 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
   if (!opts.bridge_log_path.empty()) {
     bridge_log.open(opts.bridge_log_path, std::ios::trunc);
     if (!bridge_log) {
-      out << json{{"error", "cannot open --bridge-log file " + opts.bridge_log_path}}.dump()
+      out << json{{"error", "cannot open --bridge-log file " + opts.bridge_log_path + ": " +
+                                hcs::go_errno_text(errno)}}
+                 .dump()
           << "\n";
       return 2;
     }
