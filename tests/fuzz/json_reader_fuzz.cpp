@@ -19,8 +19,9 @@ void check(bool ok) {
   }
 }
 
-// The deepest bracket nesting outside strings (an upper bound of the value's
-// depth; for text both parsers accept it is the depth).
+// The deepest bracket nesting outside strings, up to a NUL, where both
+// parsers take the input to end (an upper bound of the value's depth; for
+// text both parsers accept it is the depth).
 int bracket_depth(std::string_view text) {
   int depth = 0;
   int deepest = 0;
@@ -35,6 +36,8 @@ int bracket_depth(std::string_view text) {
       } else if (c == '"') {
         in_string = false;
       }
+    } else if (c == '\0') {
+      break;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {

@@ -141,6 +141,9 @@ TEST_CASE("parse_scenario_line bounds the nesting", "[scenario_line]") {
   CHECK(parse_scenario_line(nested(max_line_depth + 1)).err().text == too_deep);
   CHECK(parse_scenario_line(nested(10000)).err().text == too_deep);
   CHECK(parse_scenario_line(std::string(1 << 20, '{')).err().text == too_deep);
+  // The parser ends the input at a NUL; so does the nesting check.
+  auto after_nul = std::string{"{\"op\":\"x\"}"} + '\0' + std::string(1000, '[');
+  CHECK(parse_scenario_line(after_nul));
   // Brackets inside strings are text, escaped quotes included.
   CHECK(parse_scenario_line("{\"op\":\"x\",\"s\":\"\\\"" + std::string(10000, '[') + "\"}"));
 }

@@ -14,9 +14,10 @@ using nlohmann::json;
 
 constexpr size_t chunk_bytes = 64 * 1024;
 
-// True when brackets outside strings nest deeper than `limit`. Checked
-// before parsing, so that no parser (and no recursive walk of the value
-// afterwards) ever sees deeper input.
+// True when brackets outside strings nest deeper than `limit`, up to a NUL,
+// where the parser takes the input to end. Checked before parsing, so that
+// no parser (and no recursive walk of the value afterwards) ever sees
+// deeper input.
 bool nested_deeper_than(std::string_view text, int limit) {
   int depth = 0;
   bool in_string = false;
@@ -30,6 +31,8 @@ bool nested_deeper_than(std::string_view text, int limit) {
       } else if (c == '"') {
         in_string = false;
       }
+    } else if (c == '\0') {
+      return false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
