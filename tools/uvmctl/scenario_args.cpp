@@ -1,7 +1,5 @@
 #include "tools/uvmctl/scenario_args.hpp"
 
-#include <algorithm>
-#include <iterator>
 #include <utility>
 
 namespace uvm::cli {
