@@ -50,11 +50,12 @@ lines = [
     '{"vm":"a"}',                                                                 # 8
     '{"op":"start","vm":["a"]}',                                                  # 9
     '{"op":"sleep","activity_id":{}}',                                            # 10
+    '{"op":"sleep","ms":1e999}',                                                  # 11
 ]
 opts = {"BootFilesPath": work + "/boot"}
 add = dict(opts, AdditionHCSDocumentJSON="[" * 10001 + "]" * 10001)
-lines.append(json.dumps({"op": "create_lcow", "vm": "deep", "options": add}))   # 11
-lines.append(json.dumps({"op": "create_lcow", "vm": "a", "options": opts}))     # 12
+lines.append(json.dumps({"op": "create_lcow", "vm": "deep", "options": add}))   # 12
+lines.append(json.dumps({"op": "create_lcow", "vm": "a", "options": opts}))     # 13
 print("\n".join(lines))
 PY
 run_scenario "$WORK/s.jsonl"
@@ -69,8 +70,9 @@ expect 7 'r["op"] is None and r["error"] == "\"op\" must be a string, got 7"'
 expect 8 'r["error"] == "missing string argument \"op\""'
 expect 9 'r["op"] == "start" and r["error"] == "\"vm\" must be a string, got an array"'
 expect 10 'r["error"] == "\"activity_id\" must be a string, got an object"'
-expect 11 'not r["ok"] and r["error"].startswith("failed to merge additional JSON") and r["error"].endswith("exceeded max depth")'
-expect 12 'r["ok"]'
+expect 11 'r["error"] == "invalid scenario line: not a JSON object (a number beyond the range of a double)"'
+expect 12 'not r["ok"] and r["error"].startswith("failed to merge additional JSON") and r["error"].endswith("exceeded max depth")'
+expect 13 'r["ok"]'
 check_expectations
 
 # 3. Every integer option out of its Go type, the example first.

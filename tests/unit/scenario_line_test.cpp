@@ -129,6 +129,11 @@ TEST_CASE("parse_scenario_line takes one JSON object", "[scenario_line]") {
   CHECK(parse_scenario_line("\"text\"").err().text ==
         "invalid scenario line: not a JSON object (\"text\")");
   CHECK_FALSE(parse_scenario_line("{\"op\":\"a\"} {}"));
+  // Found by fuzzing: nlohmann throws out_of_range, not parse_error, here.
+  CHECK(parse_scenario_line(R"({"op":"sleep","ms":1e999})").err().text ==
+        "invalid scenario line: not a JSON object (a number beyond the range of a double)");
+  CHECK(parse_scenario_line("-666666666666666666666666666666e6666666").err().text ==
+        "invalid scenario line: not a JSON object (a number beyond the range of a double)");
 }
 
 TEST_CASE("parse_scenario_line bounds the nesting", "[scenario_line]") {

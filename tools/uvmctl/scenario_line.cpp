@@ -134,6 +134,9 @@ result<json> parse_scenario_line(std::string_view text) {
     line = json::parse(text);
   } catch (const json::parse_error& e) {
     return invalid_line("not a JSON object (syntax error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    // nlohmann's parser throws this one for a number beyond double's range.
+    return invalid_line("not a JSON object (a number beyond the range of a double)");
   }
   if (!line.is_object()) {
     return invalid_line("not a JSON object (" + describe_json(line) + ")");
