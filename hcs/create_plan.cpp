@@ -2,6 +2,7 @@
 
 #include "gojson/go_json.hpp"
 #include "hcs/guid.hpp"
+#include "hcs/host_path.hpp"
 #include "hcs/schema.hpp"
 
 #include <filesystem>
@@ -129,12 +130,14 @@ host_fs real_host_fs() {
   out.create_directories = [](const std::string& path) {
     std::error_code ec;
     fs::create_directories(path, ec);
-    return ec ? error(errc::io_failure, "mkdir " + path + ": " + ec.message()) : error();
+    return ec ? error(errc::io_failure, "mkdir " + path + ": " + go_errno_text(ec.value()))
+              : error();
   };
   out.copy_file = [](const std::string& from, const std::string& to) {
     std::error_code ec;
     fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-    return ec ? error(errc::io_failure, "copy " + from + " to " + to + ": " + ec.message())
+    return ec ? error(errc::io_failure,
+                      "copy " + from + " to " + to + ": " + go_errno_text(ec.value()))
               : error();
   };
   return out;

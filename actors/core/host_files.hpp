@@ -1,5 +1,6 @@
 // The host file facts the device calls check (uvm-api.md §8.1, §9): Go's
 // os.Stat, with its error text ("stat <path>: no such file or directory").
+// hcs/host_path checks what kind of file a call needs.
 #pragma once
 
 #include <cstdint>

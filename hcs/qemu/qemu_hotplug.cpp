@@ -6,9 +6,8 @@
 #include <fstream>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "gojson/go_json.hpp"
+#include "hcs/host_path.hpp"
 #include "hcs/schema.hpp"
 #include "messages/qemu_pci_layout.hpp"
 
@@ -65,6 +64,13 @@ call_result qemu_vm::attach_scsi(const scsi_attachment& disk) {
                                                         std::to_string(disk.controller) + " LUN " +
                                                         std::to_string(disk.lun) + " is in use");
   }
+  // QEMU opens the disk; a missing path or one of the wrong kind is
+  // refused here with Go's text rather than QEMU's.
+  auto need = block_driver(disk) == "host_device" ? host_path_need::block_device
+                                                  : host_path_need::regular_file;
+  if (auto file = check_host_path(disk.path, need); !file) {
+    return call_result::failure(hr::invalid_arg, "SCSI disk: " + file.err().text);
+  }
   auto r = qmp->execute("blockdev-add", scsi_blockdev(disk), config->qmp_timeout);
   if (!r) {
     return qmp_error("attach " + disk.path, r.err());
@@ -113,12 +119,11 @@ call_result qemu_vm::attach_vpmem(const vpmem_device& device) {
             ": QEMU cannot unplug virtio-pmem devices, so a removed device keeps its slot "
             "(and file) until the VM stops");
   }
-  struct stat st {};
-  if (::stat(device.host_path.c_str(), &st) != 0) {
-    return call_result::failure(hr::invalid_arg,
-                                "VPMEM image " + device.host_path + ": " + std::strerror(errno));
+  auto image = check_host_path(device.host_path, host_path_need::regular_file);
+  if (!image) {
+    return call_result::failure(hr::invalid_arg, "VPMEM image: " + image.err().text);
   }
-  auto size = static_cast<uint64_t>(st.st_size);
+  auto size = image->size_bytes;
   std::string why;
   auto mapped = vpmem_mapped_size(size, has_vhd_footer(device.host_path, size), why);
   if (mapped == 0) {
@@ -157,6 +162,9 @@ call_result qemu_vm::add_plan9(const nlohmann::json& settings) {
   }
   if (plan9->find(name)) {
     return call_result::failure(hr::already_exists, "Plan9 share " + name + " exists");
+  }
+  if (auto dir = check_host_path(path, host_path_need::directory); !dir) {
+    return call_result::failure(hr::invalid_arg, "Plan9 share: " + dir.err().text);
   }
   auto index = plan9->bind(name, path, (flags & plan9_read_only) != 0,
                            strings_member(settings, "AllowedFiles"));

@@ -1,12 +1,12 @@
 #include "hcs/qemu/qemu_vm.hpp"
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <unistd.h>
 
 #include "gojson/go_json.hpp"
+#include "hcs/host_path.hpp"
 #include "hcs/schema.hpp"
 #include "messages/qemu_pci_layout.hpp"
 
@@ -52,9 +52,17 @@ void qemu_vm::launch() {
   for (const char* what : {"kernel", "initrd"}) {
     auto flag = std::string{"-"} + what;
     for (size_t i = 0; i + 1 < plan.argv.size(); ++i) {
-      if (plan.argv[i] == flag && ::access(plan.argv[i + 1].c_str(), R_OK) != 0) {
-        reject(hr::invalid_arg, std::string{what} + " file " + plan.argv[i + 1] +
-                                    " cannot be read: " + std::strerror(errno));
+      if (plan.argv[i] != flag) {
+        continue;
+      }
+      const auto& path = plan.argv[i + 1];
+      auto file = check_host_path(path, host_path_need::regular_file);
+      if (!file) {
+        reject(hr::invalid_arg, std::string{what} + " file cannot be read: " + file.err().text);
+      }
+      if (::access(path.c_str(), R_OK) != 0) {
+        reject(hr::invalid_arg, std::string{what} + " file cannot be read: open " + path + ": " +
+                                    go_errno_text(errno));
       }
     }
   }

@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hcs/qemu/qmp_reader.hpp"
+
 namespace uvm::hcs::qemu {
 
 namespace {
@@ -92,7 +94,7 @@ void qmp_client::shut() {
 }
 
 void qmp_client::read_loop() {
-  std::string buffer;
+  qmp_line_splitter lines;
   char chunk[65536];
   std::string why = "QEMU closed the QMP connection";
   for (;;) {
@@ -106,14 +108,14 @@ void qmp_client::read_loop() {
       }
       break;
     }
-    buffer.append(chunk, static_cast<size_t>(n));
-    size_t start = 0;
-    for (auto nl = buffer.find('\n', start); nl != std::string::npos;
-         nl = buffer.find('\n', start)) {
-      on_line(buffer.substr(start, nl - start));
-      start = nl + 1;
+    lines.feed(chunk, static_cast<size_t>(n));
+    while (auto line = lines.next()) {
+      on_line(*line);
     }
-    buffer.erase(0, start);
+    if (lines.failed()) {
+      why = lines.error();
+      break;
+    }
   }
   fail_all(why);
   bool notify = false;
@@ -127,31 +129,26 @@ void qmp_client::read_loop() {
 }
 
 void qmp_client::on_line(const std::string& line) {
-  auto msg = nlohmann::json::parse(line, nullptr, false);
-  if (!msg.is_object()) {
-    return; // QEMU writes only objects; anything else is not ours to answer
-  }
+  auto msg = parse_qmp_line(line);
   std::lock_guard<std::mutex> lock{mutex_};
-  if (msg.contains("event")) {
-    events_.push_back({next_event_++, msg.value("event", ""),
-                       msg.contains("data") ? msg["data"] : nlohmann::json::object()});
+  switch (msg.what) {
+  case qmp_message::kind::ignored:
+    return; // the greeting, or not QMP: not ours to answer
+  case qmp_message::kind::event:
+    events_.push_back({next_event_++, std::move(msg.event), std::move(msg.value)});
     if (events_.size() > event_history) {
       events_.pop_front();
     }
-  } else if (msg.contains("id") && msg["id"].is_number_unsigned()) {
-    auto it = replies_.find(msg["id"].get<uint64_t>());
+    break;
+  case qmp_message::kind::reply: {
+    auto it = replies_.find(msg.id);
     if (it == replies_.end()) {
       return; // its caller gave up waiting
     }
-    if (msg.contains("error")) {
-      const auto& e = msg["error"];
-      it->second = result<nlohmann::json>{
-          qmp_failure(e.value("class", "Error") + ": " + e.value("desc", "(no description)"))};
-    } else {
-      it->second = result<nlohmann::json>{msg.value("return", nlohmann::json::object())};
-    }
-  } else {
-    return; // the greeting
+    it->second = msg.failed ? result<nlohmann::json>{qmp_failure(msg.error)}
+                            : result<nlohmann::json>{std::move(msg.value)};
+    break;
+  }
   }
   changed_.notify_all();
 }

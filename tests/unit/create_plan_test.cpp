@@ -577,7 +577,18 @@ TEST_CASE("WCOW on the real file system creates the scratch from the template", 
   CHECK_FALSE(fs.exists((root / "nothing").string()));
   error failed = fs.copy_file((root / "nothing").string(), (root / "x").string());
   CHECK(failed.code == errc::io_failure);
-  CHECK_FALSE(failed.text.empty());
+  CHECK(failed.text == "copy " + (root / "nothing").string() + " to " + (root / "x").string() +
+                           ": no such file or directory");
+
+  // A scratch "folder" that is a file: Go's words for what went wrong.
+  std::ofstream(root / "scratch-file") << "not a folder";
+  opts.layer_folders = {(root / "base").string(), (root / "scratch-file").string()};
+  auto file_scratch = plan_wcow(opts, test_host(), fs);
+  REQUIRE_FALSE(file_scratch);
+  CHECK(file_scratch.err().text ==
+        "failed to create scratch: copy " +
+            (root / "base" / "UtilityVM" / "SystemTemplate.vhdx").string() + " to " +
+            (root / "scratch-file" / "sandbox.vhdx").string() + ": not a directory");
   stdfs::remove_all(root);
 }
 

@@ -25,12 +25,12 @@ bool qemu_available() {
          fs::exists(fs::path{UVM_BOOT_FILES} / "vmlinux");
 }
 
-std::string document(uint32_t scsi_controllers = 1) {
+std::string document(uint32_t scsi_controllers = 1, bool plan9 = false) {
   nlohmann::json scsi = nlohmann::json::object();
   for (uint32_t c = 0; c < scsi_controllers; ++c) {
     scsi[std::to_string(c)] = nlohmann::json::object();
   }
-  return nlohmann::json{
+  nlohmann::json doc{
       {"Owner", "test"},
       {"SchemaVersion", {{"Major", 2}, {"Minor", 1}}},
       {"VirtualMachine",
@@ -41,8 +41,12 @@ std::string document(uint32_t scsi_controllers = 1) {
             {"KernelCmdLine", "panic=-1 quiet"}}}}},
         {"ComputeTopology", {{"Memory", {{"SizeInMB", 128}}}, {"Processor", {{"Count", 1}}}}},
         {"Devices",
-         {{"Scsi", scsi}, {"VirtualPMem", {{"MaximumCount", 4}, {"MaximumSizeBytes", 1 << 30}}}}}}}}
-      .dump();
+         {{"Scsi", scsi},
+          {"VirtualPMem", {{"MaximumCount", 4}, {"MaximumSizeBytes", 1 << 30}}}}}}}};
+  if (plan9) {
+    doc["VirtualMachine"]["Devices"]["Plan9"] = nlohmann::json::object();
+  }
+  return doc.dump();
 }
 
 // A backend call, waited for.
@@ -116,8 +120,16 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
     auto missing = wait_for([&](completion c) {
       b.modify("vm1", scsi_request("Add", (dir / "nope.img").string()), c);
     });
-    CHECK_FALSE(missing.ok());
-    CHECK(missing.message.find("nope.img") != std::string::npos);
+    CHECK(missing.hresult == hr::invalid_arg);
+    CHECK(missing.message ==
+          "SCSI disk: stat " + (dir / "nope.img").string() + ": no such file or directory");
+    auto folder =
+        wait_for([&](completion c) { b.modify("vm1", scsi_request("Add", dir.string()), c); });
+    CHECK(folder.message == "SCSI disk: open " + dir.string() + ": is a directory");
+    nlohmann::json physical = nlohmann::json::parse(scsi_request("Add", disk));
+    physical["Settings"]["Type"] = "PassThru";
+    auto not_block = wait_for([&](completion c) { b.modify("vm1", physical.dump(), c); });
+    CHECK(not_block.message == "SCSI disk: open " + disk + ": block device required");
   }
   SECTION("VPMEM images must be 2 MiB multiples; unknown resources are refused") {
     nlohmann::json add = {{"ResourcePath", "VirtualMachine/Devices/VirtualPMem/Devices/0"},
@@ -130,6 +142,11 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
     add["Settings"]["HostPath"] = disk;
     auto r3 = wait_for([&](completion c) { b.modify("vm1", add.dump(), c); });
     CHECK(r3.message.find("16 VPMEM slots") != std::string::npos);
+    add["ResourcePath"] = "VirtualMachine/Devices/VirtualPMem/Devices/1";
+    add["Settings"]["HostPath"] = dir.string();
+    auto folder = wait_for([&](completion c) { b.modify("vm1", add.dump(), c); });
+    CHECK(folder.hresult == hr::invalid_arg);
+    CHECK(folder.message == "VPMEM image: open " + dir.string() + ": is a directory");
     nlohmann::json vsmb = {{"ResourcePath", "VirtualMachine/Devices/VirtualSmb/Shares"},
                            {"RequestType", "Add"}};
     auto r4 = wait_for([&](completion c) { b.modify("vm1", vsmb.dump(), c); });
@@ -141,6 +158,31 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
   CHECK(wait_for([&](completion c) { b.terminate("vm1", c); }).hresult == hr::already_stopped);
   b.close("vm1");
   CHECK(wait_for([&](completion c) { b.start("vm1", c); }).hresult == hr::system_not_found);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a Plan9 share must be a folder", "[qemu][vm]") {
+  if (!qemu_available()) {
+    WARN("QEMU or the boot files in " UVM_BOOT_FILES " are missing: nothing to run");
+    return;
+  }
+  auto dir = fs::temp_directory_path() / ("uvm-qemu-plan9-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto file = (dir / "file.txt").string();
+  std::ofstream{file} << "not a folder\n";
+  {
+    qemu::backend_config cfg;
+    cfg.state_root = (dir / "state").string();
+    qemu::qemu_backend b{cfg};
+    REQUIRE(wait_for([&](completion c) { b.create("p9", document(1, true), {}, c); }).ok());
+    nlohmann::json add = {{"ResourcePath", "VirtualMachine/Devices/Plan9/Shares"},
+                          {"RequestType", "Add"},
+                          {"Settings", {{"Name", "0"}, {"AccessName", "0"}, {"Path", file}}}};
+    auto r = wait_for([&](completion c) { b.modify("p9", add.dump(), c); });
+    CHECK(r.hresult == hr::invalid_arg);
+    CHECK(r.message == "Plan9 share: open " + file + ": not a directory");
+    REQUIRE(wait_for([&](completion c) { b.terminate("p9", c); }).ok());
+  } // the backend removes its state folders before it is gone
   fs::remove_all(dir);
 }
 
@@ -190,7 +232,12 @@ TEST_CASE("documents and boot files QEMU cannot use fail the create", "[qemu][vm
       (dir / "missing").string();
   r = wait_for([&](completion c) { b.create("bad2", doc.dump(), {}, c); });
   CHECK(r.hresult == hr::invalid_arg);
-  CHECK(r.message.find("cannot be read") != std::string::npos);
+  CHECK(r.message == "kernel file cannot be read: stat " + (dir / "missing").string() +
+                         ": no such file or directory");
+  doc["VirtualMachine"]["Chipset"]["LinuxKernelDirect"]["KernelFilePath"] = dir.string();
+  r = wait_for([&](completion c) { b.create("bad3", doc.dump(), {}, c); });
+  CHECK(r.hresult == hr::invalid_arg);
+  CHECK(r.message == "kernel file cannot be read: open " + dir.string() + ": is a directory");
   // A failed create leaves no system behind.
   r = wait_for([&](completion c) { b.create("bad2", doc.dump(), {}, c); });
   CHECK(r.hresult == hr::invalid_arg);

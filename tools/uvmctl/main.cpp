@@ -1,4 +1,6 @@
 // uvmctl: drive the utility-VM engine from the command line.
+#include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -6,6 +8,7 @@
 
 #include "actors/core/logging.hpp"
 #include "engine/engine.hpp"
+#include "hcs/host_path.hpp"
 #include "tools/uvmctl/demo.hpp"
 #include "tools/uvmctl/exec.hpp"
 #include "tools/uvmctl/qemu_demo.hpp"
@@ -89,10 +92,20 @@ int main(int argc, char** argv) {
   }
   std::ifstream file;
   std::istream* in = &std::cin;
-  if (scenario_file != "-") {
+  if (scenario_file == "-") {
+    // std::cin then reads what a pipe holds in one system call, not a
+    // byte at a time through stdio (nothing has used the streams yet).
+    std::ios::sync_with_stdio(false);
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(scenario_file, ec)) {
+      std::cerr << "uvmctl run: cannot read " << scenario_file << ": is a directory\n";
+      return 2;
+    }
     file.open(scenario_file);
     if (!file) {
-      std::cerr << "uvmctl run: cannot open " << scenario_file << "\n";
+      std::cerr << "uvmctl run: cannot open " << scenario_file << ": "
+                << uvm::hcs::go_errno_text(errno) << "\n";
       return 2;
     }
     in = &file;

@@ -1,151 +1,123 @@
 #include "tools/uvmctl/options_json.hpp"
 
 #include <filesystem>
-#include <set>
+
+#include "tools/uvmctl/json_fields.hpp"
 
 namespace uvm::cli {
 
 namespace {
 
-bool path_exists(const std::string& p) {
-  std::error_code ec;
-  return std::filesystem::exists(p, ec);
+using nlohmann::json;
+
+field_reader options_reader(const json& j) {
+  return field_reader{j, "options field ", '\''};
 }
 
-// Reads one member into `out` if present; records a type error otherwise.
-class reader {
-public:
-  explicit reader(const nlohmann::json& j) : j_(j) {}
-
-  template <class T>
-  void get(const char* name, T& out) {
-    seen_.insert(name);
-    auto i = j_.find(name);
-    if (i == j_.end() || i->is_null()) {
-      return;
-    }
-    try {
-      out = i->get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail(std::string{"options field "} + name + " has the wrong type");
-    }
+void read_common(field_reader& r, options& o) {
+  o.id = r.text("ID", o.id);
+  o.owner = r.text("Owner", o.owner);
+  o.addition_hcs_document_json = r.text("AdditionHCSDocumentJSON", o.addition_hcs_document_json);
+  o.memory_size_in_mb = r.integer("MemorySizeInMB", o.memory_size_in_mb);
+  o.low_mmio_gap_in_mb = r.integer("LowMMIOGapInMB", o.low_mmio_gap_in_mb);
+  o.high_mmio_base_in_mb = r.integer("HighMMIOBaseInMB", o.high_mmio_base_in_mb);
+  o.high_mmio_gap_in_mb = r.integer("HighMMIOGapInMB", o.high_mmio_gap_in_mb);
+  o.allow_overcommit = r.flag("AllowOvercommit", o.allow_overcommit);
+  o.enable_deferred_commit = r.flag("EnableDeferredCommit", o.enable_deferred_commit);
+  o.processor_count = r.integer("ProcessorCount", o.processor_count);
+  o.processor_limit = r.integer("ProcessorLimit", o.processor_limit);
+  o.processor_weight = r.integer("ProcessorWeight", o.processor_weight);
+  o.storage_qos_iops_maximum = r.integer("StorageQoSIopsMaximum", o.storage_qos_iops_maximum);
+  o.storage_qos_bandwidth_maximum =
+      r.integer("StorageQoSBandwidthMaximum", o.storage_qos_bandwidth_maximum);
+  o.external_guest_connection = r.flag("ExternalGuestConnection", o.external_guest_connection);
+  o.backend = r.text("Backend", o.backend);
+  if (!o.backend.empty() && o.backend != "sim" && o.backend != "qemu") {
+    r.fail(r.label("Backend") + " must be \"sim\" or \"qemu\", got " + describe_json(o.backend));
   }
-
-  void fail(std::string text) {
-    if (!err_) {
-      err_ = error{errc::bad_request, std::move(text)};
-    }
-  }
-
-  // Unknown fields are an error, not silently ignored: a typo must show.
-  error finish() {
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (seen_.count(it.key()) == 0) {
-        fail("unknown options field '" + it.key() + "'");
-      }
-    }
-    return err_;
-  }
-
-private:
-  const nlohmann::json& j_;
-  std::set<std::string> seen_;
-  error err_;
-};
-
-void read_common(reader& r, options& o) {
-  r.get("ID", o.id);
-  r.get("Owner", o.owner);
-  r.get("AdditionHCSDocumentJSON", o.addition_hcs_document_json);
-  r.get("MemorySizeInMB", o.memory_size_in_mb);
-  r.get("LowMMIOGapInMB", o.low_mmio_gap_in_mb);
-  r.get("HighMMIOBaseInMB", o.high_mmio_base_in_mb);
-  r.get("HighMMIOGapInMB", o.high_mmio_gap_in_mb);
-  r.get("AllowOvercommit", o.allow_overcommit);
-  r.get("EnableDeferredCommit", o.enable_deferred_commit);
-  r.get("ProcessorCount", o.processor_count);
-  r.get("ProcessorLimit", o.processor_limit);
-  r.get("ProcessorWeight", o.processor_weight);
-  r.get("StorageQoSIopsMaximum", o.storage_qos_iops_maximum);
-  r.get("StorageQoSBandwidthMaximum", o.storage_qos_bandwidth_maximum);
-  r.get("ExternalGuestConnection", o.external_guest_connection);
-  r.get("Backend", o.backend);
 }
 
-std::string string_member(const nlohmann::json& j, const char* name) {
+// ID and Owner feed the defaults, which come before the other fields.
+std::string string_member(const json& j, const char* name) {
   auto i = j.find(name);
   return i != j.end() && i->is_string() ? i->get<std::string>() : std::string{};
 }
 
+error check_object(const json& j, const char* what) {
+  if (!j.is_null() && !j.is_object()) {
+    return error{errc::bad_request,
+                 std::string{what} + " must be an object, got " + describe_json(j)};
+  }
+  return error{};
+}
+
 } // namespace
 
-result<options_lcow> lcow_options_from_json(const nlohmann::json& j, const host_info& host) {
-  if (!j.is_null() && !j.is_object()) {
-    return error{errc::bad_request, "options must be an object"};
-  }
-  auto src = j.is_null() ? nlohmann::json::object() : j;
-  auto o = new_default_options_lcow(string_member(src, "ID"), string_member(src, "Owner"), host,
-                                    path_exists);
-  reader r{src};
-  read_common(r, o.common);
-  r.get("BootFilesPath", o.boot_files_path);
-  r.get("KernelFile", o.kernel_file);
-  r.get("KernelDirect", o.kernel_direct);
-  r.get("RootFSFile", o.root_fs_file);
-  r.get("KernelBootOptions", o.kernel_boot_options);
-  r.get("EnableGraphicsConsole", o.enable_graphics_console);
-  r.get("ConsolePipe", o.console_pipe);
-  r.get("SCSIControllerCount", o.scsi_controller_count);
-  r.get("UseGuestConnection", o.use_guest_connection);
-  r.get("ExecCommandLine", o.exec_command_line);
-  r.get("ForwardStdout", o.forward_stdout);
-  r.get("ForwardStderr", o.forward_stderr);
-  r.get("VPMemDeviceCount", o.vpmem_device_count);
-  r.get("VPMemSizeBytes", o.vpmem_size_bytes);
-  int32_t rootfs = static_cast<int32_t>(o.preferred_root_fs_type);
-  r.get("PreferredRootFSType", rootfs);
-  if (rootfs != 0 && rootfs != 1) {
-    r.fail("PreferredRootFSType must be 0 (initrd) or 1 (VHD)");
-  }
-  o.preferred_root_fs_type = static_cast<preferred_rootfs_type>(rootfs);
-  r.get("EnableColdDiscardHint", o.enable_cold_discard_hint);
-  r.get("VPCIEnabled", o.vpci_enabled);
-  if (auto e = r.finish()) {
+bool host_path_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+result<options_lcow> lcow_options_from_json(const json& j, const host_info& host,
+                                            const exists_fn& exists) {
+  if (auto e = check_object(j, "options")) {
     return e;
+  }
+  auto src = j.is_null() ? json::object() : j;
+  auto o =
+      new_default_options_lcow(string_member(src, "ID"), string_member(src, "Owner"), host, exists);
+  auto r = options_reader(src);
+  read_common(r, o.common);
+  o.boot_files_path = r.text("BootFilesPath", o.boot_files_path);
+  o.kernel_file = r.text("KernelFile", o.kernel_file);
+  o.kernel_direct = r.flag("KernelDirect", o.kernel_direct);
+  o.root_fs_file = r.text("RootFSFile", o.root_fs_file);
+  o.kernel_boot_options = r.text("KernelBootOptions", o.kernel_boot_options);
+  o.enable_graphics_console = r.flag("EnableGraphicsConsole", o.enable_graphics_console);
+  o.console_pipe = r.text("ConsolePipe", o.console_pipe);
+  o.scsi_controller_count = r.integer("SCSIControllerCount", o.scsi_controller_count);
+  o.use_guest_connection = r.flag("UseGuestConnection", o.use_guest_connection);
+  o.exec_command_line = r.text("ExecCommandLine", o.exec_command_line);
+  o.forward_stdout = r.flag("ForwardStdout", o.forward_stdout);
+  o.forward_stderr = r.flag("ForwardStderr", o.forward_stderr);
+  o.vpmem_device_count = r.integer("VPMemDeviceCount", o.vpmem_device_count);
+  o.vpmem_size_bytes = r.integer("VPMemSizeBytes", o.vpmem_size_bytes);
+  // Go: PreferredRootFSType int, with two values.
+  o.preferred_root_fs_type = static_cast<preferred_rootfs_type>(
+      r.integer_in("PreferredRootFSType", static_cast<int32_t>(o.preferred_root_fs_type), 0, 1,
+                   "0 = PreferredRootFSTypeInitRd, 1 = PreferredRootFSTypeVHD"));
+  o.enable_cold_discard_hint = r.flag("EnableColdDiscardHint", o.enable_cold_discard_hint);
+  o.vpci_enabled = r.flag("VPCIEnabled", o.vpci_enabled);
+  r.reject_unknown();
+  if (r.err()) {
+    return r.err();
   }
   return o;
 }
 
-result<options_wcow> wcow_options_from_json(const nlohmann::json& j, const host_info& host) {
-  if (!j.is_null() && !j.is_object()) {
-    return error{errc::bad_request, "options must be an object"};
+result<options_wcow> wcow_options_from_json(const json& j, const host_info& host) {
+  if (auto e = check_object(j, "options")) {
+    return e;
   }
-  auto src = j.is_null() ? nlohmann::json::object() : j;
+  auto src = j.is_null() ? json::object() : j;
   auto o = new_default_options_wcow(string_member(src, "ID"), string_member(src, "Owner"), host);
-  reader r{src};
+  auto r = options_reader(src);
   read_common(r, o.common);
-  r.get("LayerFolders", o.layer_folders);
-  if (auto e = r.finish()) {
-    return e;
+  o.layer_folders = r.texts("LayerFolders");
+  r.reject_unknown();
+  if (r.err()) {
+    return r.err();
   }
   return o;
 }
 
-result<restart_policy> restart_policy_from_json(const nlohmann::json& j) {
+result<restart_policy> restart_policy_from_json(const json& j) {
+  if (auto e = check_object(j, "restart_policy")) {
+    return e;
+  }
   restart_policy p;
-  if (j.is_null()) {
-    return p;
-  }
-  if (!j.is_object()) {
-    return error{errc::bad_request, "restart_policy must be an object"};
-  }
-  std::string kind = "never";
-  reader r{j};
-  r.get("policy", kind);
-  r.get("max_restarts", p.max_restarts);
-  r.get("window_ms", p.window_ms);
-  r.get("backoff_ms", p.backoff_initial_ms);
-  r.get("backoff_max_ms", p.backoff_max_ms);
+  field_reader r{j, "restart_policy field ", '\''};
+  auto kind = r.text("policy", "never");
   if (kind == "never") {
     p.kind = restart_kind::never;
   } else if (kind == "on-failure") {
@@ -153,8 +125,13 @@ result<restart_policy> restart_policy_from_json(const nlohmann::json& j) {
   } else {
     r.fail("restart policy must be \"never\" or \"on-failure\"");
   }
-  if (auto e = r.finish()) {
-    return e;
+  p.max_restarts = r.integer("max_restarts", p.max_restarts);
+  p.window_ms = r.integer("window_ms", p.window_ms);
+  p.backoff_initial_ms = r.integer("backoff_ms", p.backoff_initial_ms);
+  p.backoff_max_ms = r.integer("backoff_max_ms", p.backoff_max_ms);
+  r.reject_unknown();
+  if (r.err()) {
+    return r.err();
   }
   return p;
 }

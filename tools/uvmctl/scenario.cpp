@@ -1,5 +1,6 @@
 #include "tools/uvmctl/scenario.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <functional>
 #include <istream>
@@ -11,7 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "gojson/go_json.hpp"
+#include "hcs/host_path.hpp"
 #include "tools/uvmctl/options_json.hpp"
+#include "tools/uvmctl/scenario_args.hpp"
+#include "tools/uvmctl/scenario_line.hpp"
 #include "tools/uvmctl/scenario_ops.hpp"
 
 namespace uvm::cli {
@@ -27,14 +31,10 @@ op_result from(const error& e) {
   return json(nullptr);
 }
 
-namespace {
-
 std::string vm_name(const json& line) {
   auto i = line.find("vm");
   return i != line.end() && i->is_string() ? i->get<std::string>() : std::string{};
 }
-
-} // namespace
 
 op_result with_vm(runner& r, const json& line, const std::function<op_result(utility_vm&)>& fn) {
   auto name = vm_name(line);
@@ -55,8 +55,11 @@ std::string activity_of(const json& line) {
 
 result<std::string> string_arg(const json& line, const char* name) {
   auto i = line.find(name);
-  if (i == line.end() || !i->is_string()) {
+  if (i == line.end() || i->is_null()) {
     return bad(std::string{"missing string argument \""} + name + "\"");
+  }
+  if (!i->is_string()) {
+    return bad(std::string{"\""} + name + "\" must be a string, got " + describe_json(*i));
   }
   return i->get<std::string>();
 }
@@ -72,11 +75,12 @@ op_result create_op(runner& r, const json& line, Parse parse, Create create) {
   if (r.vms.count(name) > 0) {
     return bad("vm '" + name + "' already exists in this scenario");
   }
-  auto opts = parse(line.value("options", json(nullptr)), r.eng.config().host);
+  auto member = [&](const char* key) { return line.contains(key) ? line[key] : json(nullptr); };
+  auto opts = parse(member("options"), r.eng.config().host);
   if (!opts) {
     return opts.err();
   }
-  auto policy = restart_policy_from_json(line.value("restart_policy", json(nullptr)));
+  auto policy = restart_policy_from_json(member("restart_policy"));
   if (!policy) {
     return policy.err();
   }
@@ -113,17 +117,6 @@ json info_json(const vm_info& i) {
           {"restarts", i.restarts}};
 }
 
-// The simulator's call kind from "call"; "" means every kind.
-result<hcs::call_kind> call_of(const json& line) {
-  auto name = line.value("call", std::string{});
-  hcs::call_kind kind{};
-  if (!hcs::parse_call_kind(name, kind)) {
-    return bad("unknown call '" + name +
-               "' (create, start, modify, shutdown, terminate, properties)");
-  }
-  return kind;
-}
-
 // The id of the system the line's "vm" names (for simulator controls).
 result<std::string> sim_target(runner& r, const json& line, bool required) {
   auto name = vm_name(line);
@@ -138,30 +131,6 @@ result<std::string> sim_target(runner& r, const json& line, bool required) {
     return bad("unknown vm '" + name + "'");
   }
   return i->second.id();
-}
-
-// VMAccessType: 0/1/2 or noop/group/individual.
-result<vm_access_type> vm_access_of(const json& line) {
-  auto i = line.find("vm_access");
-  if (i == line.end() || i->is_null()) {
-    return vm_access_type::noop;
-  }
-  if (i->is_number_integer() && i->get<int>() >= 0 && i->get<int>() <= 2) {
-    return static_cast<vm_access_type>(i->get<int>());
-  }
-  if (i->is_string()) {
-    auto s = i->get<std::string>();
-    if (s == "noop") {
-      return vm_access_type::noop;
-    }
-    if (s == "group") {
-      return vm_access_type::group;
-    }
-    if (s == "individual") {
-      return vm_access_type::individual;
-    }
-  }
-  return bad("vm_access must be 0/1/2 or \"noop\"/\"group\"/\"individual\"");
 }
 
 json mount_json(const scsi_mount& m) {
@@ -181,8 +150,12 @@ op_result add_scsi_op(runner& r, const json& line, bool physical) {
     if (!access) {
       return access.err();
     }
-    auto uvm_path = line.value("uvm_path", std::string{});
-    auto read_only = line.value("read_only", false);
+    field_reader args{line};
+    auto uvm_path = args.text("uvm_path");
+    auto read_only = args.flag("read_only");
+    if (args.err()) {
+      return args.err();
+    }
     auto m = physical
                  ? vm.add_scsi_physical_disk(*host_path, uvm_path, read_only, activity_of(line))
                  : vm.add_scsi(*host_path, uvm_path, read_only, *access, activity_of(line));
@@ -193,15 +166,14 @@ op_result add_scsi_op(runner& r, const json& line, bool physical) {
   });
 }
 
-std::chrono::microseconds ms_of(const json& line, const char* name, int64_t fallback) {
-  return std::chrono::microseconds{line.value(name, fallback) * 1000};
-}
-
 op_table base_ops() {
   return {
       {"create_lcow",
        [](runner& r, const json& line) {
-         return create_op(r, line, lcow_options_from_json,
+         auto parse = [](const json& j, const host_info& host) {
+           return lcow_options_from_json(j, host);
+         };
+         return create_op(r, line, parse,
                           [&](options_lcow o, restart_policy p, const std::string& a) {
                             return r.eng.create_lcow(std::move(o), p, a);
                           });
@@ -336,24 +308,29 @@ op_table base_ops() {
       {"guest_fail",
        [](runner& r, const json& line) {
          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-           vm.guest_fail(line.value("count", 1u));
+           field_reader args{line};
+           auto count = args.integer<uint32_t>("count", 1);
+           if (args.err()) {
+             return args.err();
+           }
+           vm.guest_fail(count);
            return json(nullptr);
          });
        }},
       {"sim_fail",
        [](runner& r, const json& line) -> op_result {
-         auto kind = call_of(line);
+         auto a = sim_fail_of(line);
          auto target = sim_target(r, line, false);
-         if (!kind) {
-           return kind.err();
+         if (!a) {
+           return a.err();
          }
          if (!target) {
            return target.err();
          }
-         if (line.contains("probability")) {
-           r.eng.sim().fail_with_probability(*kind, line.value("probability", 0.0));
+         if (a->by_probability) {
+           r.eng.sim().fail_with_probability(a->call, a->probability);
          } else {
-           r.eng.sim().fail_next(*kind, line.value("count", 1u), *target);
+           r.eng.sim().fail_next(a->call, a->count, *target);
          }
          return json(nullptr);
        }},
@@ -363,38 +340,41 @@ op_table base_ops() {
          if (!target) {
            return target.err();
          }
-         if (line.contains("after_calls")) {
-           r.eng.sim().crash_after_calls(*target, line.value("after_calls", 1u));
-         } else if (line.contains("after_ms")) {
-           r.eng.sim().crash_after(*target, ms_of(line, "after_ms", 0));
-         } else {
+         auto a = sim_crash_of(line);
+         if (!a) {
+           return a.err();
+         }
+         switch (a->when) {
+         case sim_crash_args::when::after_calls:
+           r.eng.sim().crash_after_calls(*target, a->calls);
+           break;
+         case sim_crash_args::when::after_delay:
+           r.eng.sim().crash_after(*target, a->delay);
+           break;
+         case sim_crash_args::when::now:
            r.eng.sim().crash(*target);
+           break;
          }
          return json(nullptr);
        }},
       {"sim_latency",
        [](runner& r, const json& line) -> op_result {
-         auto kind = call_of(line);
-         if (!kind) {
-           return kind.err();
+         auto a = latency_of(line);
+         if (!a) {
+           return a.err();
          }
-         auto ms = line.value("ms", int64_t{0});
-         auto lo = ms_of(line, "min_ms", ms);
-         auto hi = ms_of(line, "max_ms", line.value("min_ms", ms));
-         if (lo.count() < 0 || hi < lo) {
-           return bad("sim_latency needs 0 <= min_ms <= max_ms");
-         }
-         r.eng.sim().set_latency(*kind, lo, hi);
+         r.eng.sim().set_latency(a->call, a->min, a->max);
          return json(nullptr);
        }},
       {"sim_oracle", [](runner& r, const json&) -> op_result { return r.eng.sim().oracle(); }},
       {"sleep",
        [](runner&, const json& line) -> op_result {
-         auto ms = line.value("ms", int64_t{0});
-         if (ms < 0) {
-           return bad("sleep needs ms >= 0");
+         field_reader args{line};
+         auto ms = duration_ms(args, "ms", std::chrono::milliseconds{0});
+         if (args.err()) {
+           return args.err();
          }
-         std::this_thread::sleep_for(std::chrono::milliseconds{ms});
+         std::this_thread::sleep_for(ms);
          return json(nullptr);
        }},
   };
@@ -411,20 +391,10 @@ const op_table& ops() {
 }
 
 // Members in the documented order: line, op, ok, result|error.
-nlohmann::ordered_json run_line(runner& r, const std::string& text, size_t line_no) {
+nlohmann::ordered_json output(size_t line_no, const json& op, const op_result& res) {
   nlohmann::ordered_json out;
   out["line"] = line_no;
-  auto line = json::parse(text, nullptr, false);
-  if (line.is_discarded() || !line.is_object()) {
-    out["op"] = nullptr;
-    out["ok"] = false;
-    out["error"] = "invalid scenario line: not a JSON object";
-    return out;
-  }
-  auto op = line.value("op", std::string{});
   out["op"] = op;
-  auto i = ops().find(op);
-  op_result res = i == ops().end() ? op_result{bad("unknown op '" + op + "'")} : i->second(r, line);
   if (res) {
     out["ok"] = true;
     out["result"] = *res;
@@ -435,6 +405,24 @@ nlohmann::ordered_json run_line(runner& r, const std::string& text, size_t line_
   return out;
 }
 
+nlohmann::ordered_json run_line(runner& r, const std::string& text, size_t line_no) {
+  auto line = parse_scenario_line(text);
+  if (!line) {
+    return output(line_no, nullptr, line.err());
+  }
+  auto i = line->find("op");
+  json op = i != line->end() && i->is_string() ? *i : json(nullptr);
+  if (auto e = check_line_members(*line)) {
+    return output(line_no, op, e);
+  }
+  auto name = op.get<std::string>();
+  auto fn = ops().find(name);
+  if (fn == ops().end()) {
+    return output(line_no, op, bad("unknown op '" + name + "'"));
+  }
+  return output(line_no, op, fn->second(r, *line));
+}
+
 } // namespace
 
 int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenario_options& opts) {
@@ -443,7 +431,10 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
   if (!opts.hcs_log_path.empty()) {
     hcs_log.open(opts.hcs_log_path, std::ios::trunc);
     if (!hcs_log) {
-      out << json{{"error", "cannot open --hcs-log file " + opts.hcs_log_path}}.dump() << "\n";
+      out << json{{"error", "cannot open --hcs-log file " + opts.hcs_log_path + ": " +
+                                hcs::go_errno_text(errno)}}
+                 .dump()
+          << "\n";
       return 2;
     }
     eng.sim().set_call_log([&](const std::string& line) {
@@ -457,7 +448,9 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
   if (!opts.bridge_log_path.empty()) {
     bridge_log.open(opts.bridge_log_path, std::ios::trunc);
     if (!bridge_log) {
-      out << json{{"error", "cannot open --bridge-log file " + opts.bridge_log_path}}.dump()
+      out << json{{"error", "cannot open --bridge-log file " + opts.bridge_log_path + ": " +
+                                hcs::go_errno_text(errno)}}
+                 .dump()
           << "\n";
       return 2;
     }
@@ -468,14 +461,19 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
     });
   }
   runner r{eng, {}, {}, {}};
+  line_reader lines{in};
   std::string text;
-  size_t line_no = 0;
-  while (std::getline(in, text)) {
-    ++line_no;
-    if (text.find_first_not_of(" \t\r") == std::string::npos) {
+  for (auto st = lines.next(text); st != line_reader::status::end; st = lines.next(text)) {
+    nlohmann::ordered_json result;
+    if (st == line_reader::status::too_long) {
+      result = output(lines.number(), nullptr, bad(line_too_long(lines)));
+    } else if (blank_line(text)) {
       continue;
+    } else {
+      result = run_line(r, text, lines.number());
     }
-    out << run_line(r, text, line_no).dump() << std::endl;
+    // A process's output may hold bytes that are not UTF-8.
+    out << result.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
   }
   // Later calls (engine teardown) must not write into a closed log.
   eng.sim().set_call_log(nullptr);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
+#include "tools/uvmctl/json_fields.hpp"
 
 namespace uvm::cli {
 
@@ -39,11 +40,13 @@ op_result from(const result<T>& r) {
   return json(*r);
 }
 
+// The line's "vm" (the scenario's name for a VM), or "".
+std::string vm_name(const json& line);
 // Runs `fn` on the VM the line's "vm" names.
 op_result with_vm(runner& r, const json& line, const std::function<op_result(utility_vm&)>& fn);
 // The line's "activity_id", or "".
 std::string activity_of(const json& line);
-// A required string argument.
+// A required string argument; the error names it.
 result<std::string> string_arg(const json& line, const char* name);
 
 // The device ops besides SCSI (uvm-api.md §8-§13).
