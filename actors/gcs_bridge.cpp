@@ -21,9 +21,6 @@ gcs_bridge_state::~gcs_bridge_state() {
   if (link) {
     link->shut();
   }
-  if (reader.joinable()) {
-    reader.join();
-  }
   if (stdio_dir_made) {
     std::error_code ignored;
     std::filesystem::remove_all(ctx.stdio_dir, ignored);
@@ -41,43 +38,40 @@ error rpc_failure(const bridge::response& r) {
 
 namespace {
 
-// The reader: frames and the end of the stream become messages, sent as
-// the bridge itself (the only sender its internal handlers accept).
-void read_loop(int fd, caf::actor_addr addr) {
+// Reads the host's end of the connection on the I/O loop: frames and the
+// end of the stream become messages, sent as the bridge itself (the only
+// sender its internal handlers accept).
+struct stream_reader {
+  caf::actor_addr bridge;
   bridge::frame_decoder decoder;
-  char buf[65536];
-  auto tell = [&addr](auto msg) {
-    if (auto me = caf::actor_cast<caf::actor>(addr)) {
+  template <class Message>
+  void tell(Message msg) const {
+    if (auto me = caf::actor_cast<caf::actor>(bridge)) {
       caf::send_as(me, me, std::move(msg));
     }
-  };
-  for (;;) {
-    auto n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && errno == ECONNRESET) {
-      tell(bridge_lost{"the guest closed the connection (reset)"});
-      return;
-    }
-    if (n < 0) {
-      tell(bridge_lost{std::string{"bridge read failed: "} + std::strerror(errno)});
-      return;
-    }
-    if (n == 0) {
-      auto why = decoder.at_eof();
-      tell(bridge_lost{why.empty() ? std::string{"the guest closed the connection"} : why});
-      return;
-    }
-    decoder.feed(buf, static_cast<size_t>(n));
-    while (auto f = decoder.next()) {
-      tell(bridge_frame{f->type, f->id, std::move(f->body)});
-    }
-    if (decoder.failed()) {
-      tell(bridge_lost{decoder.error()});
-      return;
-    }
   }
+};
+
+void start_reading(bridge_pointer self) {
+  auto r = std::make_shared<stream_reader>(stream_reader{self->address(), bridge::frame_decoder{}});
+  self->state.link->stream().start(
+      {[r](std::string_view bytes) {
+         r->decoder.feed(bytes.data(), bytes.size());
+         while (auto f = r->decoder.next()) {
+           r->tell(bridge_frame{f->type, f->id, std::move(f->body)});
+         }
+         if (r->decoder.failed()) {
+           r->tell(bridge_lost{r->decoder.error()});
+         }
+       },
+       [r](std::optional<std::string> failure) {
+         if (failure) {
+           r->tell(bridge_lost{std::move(*failure)});
+           return;
+         }
+         auto why = r->decoder.at_eof();
+         r->tell(bridge_lost{why.empty() ? std::string{"the guest closed the connection"} : why});
+       }});
 }
 
 void log_frame(bridge_pointer self, const char* direction, uint32_t type, uint64_t id,
@@ -177,10 +171,9 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   auto due = deadline ? std::chrono::steady_clock::now() + *deadline
                       : std::chrono::steady_clock::time_point::max();
   st.pending.emplace(id, pending_rpc{type, due, std::move(done)});
-  if (!bridge::write_fully(st.link->fd(), bridge::encode_frame(type, id, body))) {
-    close_bridge(self, std::string{"bridge write: "} + std::strerror(errno));
-    return;
-  }
+  // A stream that refuses the write has ended: its end is on its way here
+  // (bridge_lost) and fails this call with the cause.
+  st.link->stream().write(bridge::encode_frame(type, id, body));
   schedule_sweep(self);
 }
 
@@ -321,6 +314,7 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
     st.closed = "the guest has no bridge connection";
   } else {
     bridge::guest_link::options opts;
+    opts.loop = st.ctx.io.get();
     opts.stdio_dir = st.ctx.stdio_dir;
     auto unconfined = st.ctx.guest == "in-process-unconfined";
     if (st.ctx.guest == "in-process" || unconfined) {
@@ -336,7 +330,9 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
                       "engine with its uid and namespaces: whoever may start a process has a "
                       "shell on this host (guest in-process-unconfined)");
       }
-      opts.agent = [agent](int fd) { guest::serve_connection(fd, fd, agent); };
+      opts.agent = [agent](std::shared_ptr<bridge::byte_stream> end) {
+        guest::serve_stream(std::move(end), agent);
+      };
     }
     auto l = bridge::guest_link::open(st.ctx.guest, opts);
     if (!l) {
@@ -344,7 +340,7 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
       logging::error({st.ctx.vm_id, {}}, "GCS bridge not connected", {{"cause", *st.closed}});
     } else {
       st.link = std::move(*l);
-      st.reader = std::thread(read_loop, st.link->fd(), self->address());
+      start_reading(self);
       negotiate(self);
     }
   }

@@ -1,6 +1,7 @@
 // The GCS bridge child of a utility VM: the host side of the bridge
 // protocol (gcs-bridge.md). It owns the connection to the VM's guest agent
-// (guest/link: in-process, exec:CMD or unix:PATH), negotiates protocol v4
+// (bridge/guest_link: in-process, exec:CMD or unix:PATH) on the engine's
+// I/O loop, negotiates protocol v4
 // first, keeps the table of RPCs in flight with a deadline on each, matches
 // responses in any order, and on connection loss fails every pending call
 // at once with "bridge closed: <cause>" and tells its VM. Without a
@@ -20,6 +21,7 @@
 #include "actors/core/vm_gate.hpp"
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
+#include "bridge/io_loop.hpp"
 
 namespace uvm {
 
@@ -30,6 +32,7 @@ struct bridge_context {
   std::string stdio_dir;            // the in-process agent's relay sockets
   std::chrono::milliseconds rpc_timeout{std::chrono::minutes(5)};
   std::shared_ptr<bridge::frame_log> log; // may be null
+  std::shared_ptr<bridge::io_loop> io;    // serves the connection
   std::shared_ptr<const vm_gate> gate;
   caf::actor_addr vm; // hears bridge_lost; the only sender of guest requests
   caf::group bus;     // container exits are published here

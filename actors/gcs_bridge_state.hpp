@@ -11,7 +11,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -52,7 +51,6 @@ struct gcs_bridge_state {
   // The in-process agent's fault counter and mount table (null otherwise).
   std::shared_ptr<std::atomic<uint32_t>> agent_faults;
   std::shared_ptr<bridge::mount_table> agent_mounts;
-  std::thread reader;
   uint64_t next_id = 0;
   std::map<uint64_t, pending_rpc> pending;
   std::set<uint64_t> abandoned; // timed out: a late response is dropped

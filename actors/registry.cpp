@@ -15,6 +15,10 @@ struct registry_state {
   std::unordered_map<std::string, utility_vm_actor> vms;
   // The id of each VM by its address: an exit is found without a search.
   std::unordered_map<caf::actor_addr, std::string> ids;
+  // Every VM actor spawned and not yet ended, created or not: the registry
+  // stops them when it stops. Monitored, not linked: an actor's links are
+  // a list that each ending peer searches, which made a close cost O(VMs).
+  std::unordered_map<caf::actor_addr, vm_actor> live;
   std::unordered_set<std::string> creating; // explicit ids of creates in flight
   static inline const char* name = "uvm_registry";
 };
@@ -41,6 +45,8 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
     self->state.creating.insert(id);
   }
   auto vm = spawn_vm_actor(self, std::move(env), std::move(spec));
+  self->monitor(vm);
+  self->state.live.emplace(vm.address(), vm);
   auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
   self->request(vm, caf::infinite, vm_create_request{activity})
       .then(
@@ -67,17 +73,24 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
 registry_internal::behavior_type registry(registry_pointer self, vm_env env) {
   self->state.env = std::move(env);
   self->state.env.registry = self;
-  // VMs are linked to the registry: when the engine stops it, they stop too.
-  self->set_exit_handler([=](caf::exit_msg& em) {
+  // A VM actor that ended, however it ended, leaves the table.
+  self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
-    if (auto i = st.ids.find(em.source); i != st.ids.end()) {
+    st.live.erase(dm.source);
+    if (auto i = st.ids.find(dm.source); i != st.ids.end()) {
       st.vms.erase(i->second);
       st.ids.erase(i);
+    }
+  });
+  // When the engine stops the registry, its VMs stop with it.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    if (!em.reason) {
       return;
     }
-    if (em.reason) {
-      self->quit(std::move(em.reason));
+    for (auto& [addr, vm] : self->state.live) {
+      self->send_exit(vm, em.reason);
     }
+    self->quit(std::move(em.reason));
   });
   return {
       [=](create_atom, options_lcow& opts, restart_policy policy,

@@ -481,7 +481,7 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
 } // namespace
 
 vm_actor spawn_vm_actor(caf::local_actor* parent, vm_env env, vm_spec spec) {
-  return parent->spawn<caf::linked>(vm_behavior, std::move(env), std::move(spec));
+  return parent->spawn(vm_behavior, std::move(env), std::move(spec));
 }
 
 } // namespace uvm

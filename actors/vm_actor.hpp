@@ -12,6 +12,7 @@
 
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
+#include "bridge/io_loop.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
 
@@ -30,6 +31,8 @@ struct vm_env {
   supervisor_internal supervisor;
   registry_internal registry;
   std::shared_ptr<bridge::frame_log> bridge_log;
+  // Serves every bridge connection (and the in-process agents).
+  std::shared_ptr<bridge::io_loop> io;
   // The guest agent of LCOW VMs: "in-process" (default; processes
   // sandboxed), "in-process-unconfined", "exec:CMD", "unix:PATH", or "stub"
   // (no protocol; deterministic tests).

@@ -46,6 +46,7 @@ void spawn_children(vm_pointer self) {
   bc.stdio_dir = (std::filesystem::temp_directory_path() / ("uvm-stdio-" + plan.id)).string();
   bc.rpc_timeout = st.env.bridge_rpc_timeout;
   bc.log = st.env.bridge_log;
+  bc.io = st.env.io;
   bc.gate = st.life.gate();
   bc.vm = self->address();
   bc.bus = st.env.bus;

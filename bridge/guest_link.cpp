@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -17,7 +18,14 @@ namespace uvm::bridge {
 namespace {
 
 error io(const std::string& what) {
-  return error{errc::io_failure, what + ": " + std::strerror(errno)};
+  auto text = what + ": " + std::strerror(errno);
+  if (errno == EMFILE) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    text += " (the engine's descriptor limit, RLIMIT_NOFILE " + std::to_string(limit.rlim_cur) +
+            ", is reached)";
+  }
+  return error{errc::io_failure, text};
 }
 
 result<int> connect_unix(const std::string& path) {
@@ -42,21 +50,18 @@ result<int> connect_unix(const std::string& path) {
 } // namespace
 
 result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, const options& opts) {
+  if (opts.loop == nullptr) {
+    return error{errc::bad_request, "a guest link needs an I/O loop"};
+  }
   std::unique_ptr<guest_link> l{new guest_link};
   l->spec_ = spec;
   if (spec == "in-process" || spec == "in-process-unconfined") {
     if (!opts.agent) {
       return error{errc::bad_request, "an in-process guest needs an agent"};
     }
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-      return io("socketpair");
-    }
-    l->fd_ = pair[0];
-    l->agent_ = std::thread([fd = pair[1], agent = opts.agent] {
-      agent(fd);
-      ::close(fd);
-    });
+    auto [host, agent] = memory_pipe(*opts.loop);
+    l->stream_ = std::move(host);
+    opts.agent(std::move(agent));
     return l;
   }
   if (spec.rfind("unix:", 0) == 0) {
@@ -64,7 +69,7 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     if (!fd) {
       return fd.err();
     }
-    l->fd_ = *fd;
+    l->stream_ = fd_stream(*opts.loop, *fd);
     return l;
   }
   if (spec.rfind("qemu:", 0) == 0) {
@@ -85,7 +90,7 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     if (!fd) {
       return fd.err();
     }
-    l->fd_ = *fd;
+    l->stream_ = fd_stream(*opts.loop, *fd);
     return l;
   }
   if (spec.rfind("exec:", 0) == 0) {
@@ -131,7 +136,7 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
       ::close(pair[0]);
       return io("fork");
     }
-    l->fd_ = pair[0];
+    l->stream_ = fd_stream(*opts.loop, pair[0]);
     l->child_pid_ = pid;
     return l;
   }
@@ -141,16 +146,13 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
 }
 
 void guest_link::shut() {
-  if (fd_ >= 0) {
-    ::shutdown(fd_, SHUT_RDWR);
+  if (stream_) {
+    stream_->shut();
   }
 }
 
 guest_link::~guest_link() {
   shut();
-  if (agent_.joinable()) {
-    agent_.join();
-  }
   if (child_pid_ > 0) {
     // The agent saw end of stream; one that lingers is stopped.
     int status = 0;
@@ -161,9 +163,6 @@ guest_link::~guest_link() {
       ::kill(child_pid_, SIGKILL);
       ::waitpid(child_pid_, &status, 0);
     }
-  }
-  if (fd_ >= 0) {
-    ::close(fd_);
   }
   if (stdio_mux_) {
     stdio_mux_->stop();

@@ -1,9 +1,10 @@
-// How the host reaches a guest agent: one bridge connection as a socket,
-// made one of four ways:
-//   "in-process"  an agent on a thread of this process, over a socketpair
-//                 (the embedded default); the caller supplies the agent
-//                 (the engine's runs each process in a sandbox, or not
-//                 for "in-process-unconfined": guest/sandbox.hpp);
+// How the host reaches a guest agent: one bridge connection as a byte
+// stream on the I/O loop (byte_stream.hpp), made one of four ways:
+//   "in-process"  an agent served on the loop, over a memory pipe (the
+//                 embedded default: no descriptor, no thread); the caller
+//                 supplies the agent (the engine's runs each process in a
+//                 sandbox, or not for "in-process-unconfined":
+//                 guest/sandbox.hpp);
 //   "exec:CMD"    CMD (split in words) started with its stdin/stdout as the
 //                 bridge, as hcsshim's guest runs with -use-inouterr;
 //   "unix:PATH"   dial an agent listening on a unix socket;
@@ -11,16 +12,15 @@
 //                 the bridge on DIR/gcs.sock, and the stdio relays
 //                 multiplexed on DIR/stdio.sock (bridge/stdio_mux.hpp),
 //                 which the link serves while it lives.
-// Pure (no actors): the host bridge actor reads and writes the socket.
+// Pure (no actors): the host bridge actor reads and writes the stream.
 #pragma once
 
+#include "bridge/byte_stream.hpp"
+#include "bridge/stdio_mux.hpp"
+#include "messages/errors.hpp"
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
-
-#include "bridge/stdio_mux.hpp"
-#include "messages/errors.hpp"
 
 namespace uvm::bridge {
 
@@ -30,10 +30,12 @@ constexpr const char* stdio_dir_variable = "UVM_STDIO_DIR";
 
 class guest_link {
 public:
-  // Serves one connection on `fd` until it ends; the link closes `fd`.
-  using in_process_agent = std::function<void(int fd)>;
+  // Serves the agent's end of one connection until it ends.
+  using in_process_agent = std::function<void(std::shared_ptr<byte_stream> agent_end)>;
 
   struct options {
+    // Required: where the connection is served.
+    io_loop* loop = nullptr;
     // Where the host listens for stdio relays: told to exec: agents, served
     // by a qemu: link's stdio mux.
     std::string stdio_dir;
@@ -45,11 +47,10 @@ public:
   guest_link(const guest_link&) = delete;
   guest_link& operator=(const guest_link&) = delete;
 
-  // Read and write end of the bridge.
-  int fd() const { return fd_; }
+  // The host's end of the bridge; start it to read.
+  byte_stream& stream() { return *stream_; }
   const std::string& spec() const { return spec_; }
-  // Ends the connection: the agent sees end of stream, a reader on fd()
-  // wakes up.
+  // Ends the connection: the agent sees end of stream.
   void shut();
 
   static result<std::unique_ptr<guest_link>> open(const std::string& spec, const options& opts);
@@ -58,9 +59,8 @@ private:
   guest_link() = default;
 
   std::string spec_;
-  int fd_ = -1;
+  std::shared_ptr<byte_stream> stream_;
   int child_pid_ = -1;
-  std::thread agent_;
   std::unique_ptr<stdio_mux> stdio_mux_; // qemu: only
 };
 

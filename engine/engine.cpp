@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "actors/core/logging.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
@@ -52,6 +53,14 @@ host_info detect_host() {
 }
 
 engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
+  descriptors_ = raise_descriptor_limit();
+  // Debug only: an unprivileged engine meets this on every start; a VM
+  // that cannot get a descriptor names the limit in its error.
+  logging::debug({}, "descriptor limit",
+                 {{"before", std::to_string(descriptors_.before)},
+                  {"now", std::to_string(descriptors_.now)},
+                  {"note", descriptors_.note}});
+  io_ = std::make_shared<bridge::io_loop>(std::max(cfg_.io_threads, 1u));
   executor_ = hcs::make_thread_executor(cfg_.backend_threads);
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
   sim_->set_inline_completions(cfg_.sim_inline_completions);
@@ -73,6 +82,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.bus = bus_;
   env.supervisor = supervisor_;
   env.bridge_log = bridge_log_;
+  env.io = io_;
   env.guest = cfg_.guest;
   env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
   registry_ = spawn_registry(*system_, std::move(env));
@@ -90,6 +100,9 @@ engine::~engine() {
   stop_event_bus(bus_);
   bus_ = caf::group{};
   system_.reset();
+  // The loop stops once no actor can write to it any more; what it still
+  // queued (ends of connections) is dropped with it.
+  io_.reset();
   // Backend threads stop only after every actor that could call them ended.
   sim_.reset();
   qemu_.reset();

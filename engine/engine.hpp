@@ -13,6 +13,8 @@
 
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
+#include "bridge/io_loop.hpp"
+#include "engine/descriptor_limit.hpp"
 #include "engine/utility_vm.hpp"
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
@@ -28,6 +30,10 @@ struct engine_config {
   // aggressive polling is over (CAF's default is 50 µs).
   std::chrono::microseconds moderate_sleep{50};
   int backend_threads = 1; // the simulator's timer threads
+  // The threads of the I/O loop that serves every bridge connection and
+  // the in-process guest agents (bridge/io_loop.hpp), whatever the number
+  // of VMs.
+  unsigned io_threads = 2;
   // Zero-latency simulator calls complete inside the call instead of on a
   // timer thread (see sim_backend::set_inline_completions); the device
   // children then handle the result in the same turn, without a message
@@ -70,6 +76,8 @@ public:
   // The event bus ("uvm.events"); join it with an untyped actor.
   const caf::group& events() const { return bus_; }
   const engine_config& config() const { return cfg_; }
+  // RLIMIT_NOFILE as the engine found and raised it.
+  const descriptor_limit& descriptors() const { return descriptors_; }
 
   // CreateLCOW / CreateWCOW.
   result<utility_vm> create_lcow(options_lcow opts, restart_policy policy = {},
@@ -97,6 +105,8 @@ private:
                     std::function<void(result<utility_vm>)> done);
 
   engine_config cfg_;
+  descriptor_limit descriptors_;
+  std::shared_ptr<bridge::io_loop> io_;
   std::shared_ptr<hcs::executor> executor_;
   std::shared_ptr<hcs::sim_backend> sim_;
   std::shared_ptr<hcs::qemu::qemu_backend> qemu_;

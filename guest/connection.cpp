@@ -53,6 +53,87 @@ private:
   bool failed_ = false;
 };
 
+// The agent's side of a stream. Responses given while it handles the
+// frames of one delivery are written together after them, as above.
+class stream_session {
+public:
+  stream_session(std::weak_ptr<bridge::byte_stream> stream, const service_options& opts)
+      : stream_(std::move(stream)),
+        svc_(opts,
+             [this](uint32_t type, uint64_t id, const std::string& body) { send(type, id, body); }),
+        warn_(opts.warn) {}
+
+  void on_bytes(std::string_view bytes) {
+    decoder_.feed(bytes.data(), bytes.size());
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      holder_ = std::this_thread::get_id();
+    }
+    while (auto f = decoder_.next()) {
+      svc_.handle(*f);
+      if (svc_.stopping()) {
+        end();
+        return;
+      }
+    }
+    flush();
+    if (decoder_.failed()) {
+      report(decoder_.error());
+      end();
+    }
+  }
+
+  void on_end(const std::optional<std::string>& failure) {
+    auto why = failure ? *failure : decoder_.at_eof();
+    if (!why.empty()) {
+      report(why);
+    }
+  }
+
+private:
+  void send(uint32_t type, uint64_t id, const std::string& body) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    bridge::append_frame(held_, type, id, body);
+    if (holder_ != std::this_thread::get_id()) {
+      flush_locked();
+    }
+  }
+  void flush() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holder_ = {};
+    flush_locked();
+  }
+  void flush_locked() {
+    if (held_.empty()) {
+      return;
+    }
+    if (auto s = stream_.lock()) {
+      s->write(std::move(held_));
+    }
+    held_.clear();
+  }
+  void report(const std::string& why) {
+    service_options o;
+    o.warn = warn_;
+    warn(o, "bridge connection: " + why);
+  }
+  void end() {
+    flush();
+    if (auto s = stream_.lock()) {
+      s->shut();
+    }
+  }
+
+  // Weak: the stream owns this session through its handlers.
+  std::weak_ptr<bridge::byte_stream> stream_;
+  std::mutex mutex_;
+  std::string held_;
+  std::thread::id holder_; // the thread delivering, while it holds responses back
+  bridge::frame_decoder decoder_{};
+  service svc_;
+  std::function<void(const std::string&)> warn_;
+};
+
 } // namespace
 
 std::string serve_connection(int in_fd, int out_fd, const service_options& opts, bool* shut_down) {
@@ -90,6 +171,16 @@ std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
       return decoder.error();
     }
   }
+}
+
+} // namespace uvm::guest
+
+namespace uvm::guest {
+
+void serve_stream(std::shared_ptr<bridge::byte_stream> stream, const service_options& opts) {
+  auto session = std::make_shared<stream_session>(stream, opts);
+  stream->start({[session](std::string_view bytes) { session->on_bytes(bytes); },
+                 [session](std::optional<std::string> failure) { session->on_end(failure); }});
 }
 
 } // namespace uvm::guest

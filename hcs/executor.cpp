@@ -22,6 +22,10 @@ struct thread_pool {
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
       boost::asio::make_work_guard(io);
+  // Unused but for this: making a timer makes the io_context's own
+  // descriptors now rather than at the first delayed task, so the
+  // engine's descriptor count is flat from the start.
+  boost::asio::steady_timer early{io};
   std::vector<std::thread> threads;
 
   void join_all() {

@@ -494,7 +494,9 @@ int listen_unix(const std::string& path) {
 TEST_CASE("a qemu: link dials DIR/gcs.sock and serves the stdio mux on DIR/stdio.sock",
           "[stdio_mux]") {
   temp_dir vm, relays;
+  uvm::bridge::io_loop loop{1};
   uvm::bridge::guest_link::options opts;
+  opts.loop = &loop;
   opts.stdio_dir = relays.path.string();
   auto missing = uvm::bridge::guest_link::open("qemu:" + vm.path.string(), opts);
   REQUIRE_FALSE(missing);
@@ -508,7 +510,7 @@ TEST_CASE("a qemu: link dials DIR/gcs.sock and serves the stdio mux on DIR/stdio
   int bridge = ::accept(gcs, nullptr, nullptr);
   int port = ::accept(stdio, nullptr, nullptr);
   REQUIRE((bridge >= 0 && port >= 0));
-  write_all((*l)->fd(), "bridge bytes");
+  REQUIRE((*l)->stream().write("bridge bytes"));
   CHECK(read_some(bridge, 12) == "bridge bytes");
   // The guest's end of the port: a relay dialed through it reaches the
   // channel in the link's stdio folder.
