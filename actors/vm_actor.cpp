@@ -423,7 +423,7 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
             [=](children_atom) -> std::vector<caf::actor_addr> {
               std::vector<caf::actor_addr> out;
               if (self->state.children) {
-                for (auto& [name, child] : self->state.children->all()) {
+                for (auto& [name, child] : all_children(self)) {
                   out.push_back(child.address());
                 }
               }
@@ -434,7 +434,7 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               if (auto e = self->state.life.check_running("hand out its devices")) {
                 return to_caf_error(e);
               }
-              return self->state.children->devices();
+              return devices_of(self);
             },
             [=](guest_fail_atom, uint32_t count) {
               if (self->state.children) {

@@ -17,18 +17,37 @@
 
 namespace uvm {
 
-std::vector<std::pair<const char*, caf::actor>> vm_children::all() const {
-  return {{"gcs_bridge", caf::actor_cast<caf::actor>(bridge)},
-          {"scsi", caf::actor_cast<caf::actor>(scsi)},
-          {"vpmem", caf::actor_cast<caf::actor>(vpmem)},
-          {"shares", caf::actor_cast<caf::actor>(shares)},
-          {"network", caf::actor_cast<caf::actor>(network)},
-          {"vpci", caf::actor_cast<caf::actor>(vpci)},
-          {"combined_layers", caf::actor_cast<caf::actor>(layers)}};
+std::vector<std::pair<const char*, caf::actor>> vm_children::spawned() const {
+  std::vector<std::pair<const char*, caf::actor>> out;
+  auto add = [&out](const char* name, const auto& child) {
+    if (child) {
+      out.emplace_back(name, caf::actor_cast<caf::actor>(child));
+    }
+  };
+  add("gcs_bridge", bridge);
+  add("scsi", scsi);
+  add("vpmem", vpmem);
+  add("shares", shares);
+  add("network", network);
+  add("vpci", vpci);
+  add("combined_layers", layers);
+  return out;
 }
 
-vm_devices vm_children::devices() const {
-  return {scsi, vpmem, shares, network, vpci, layers, bridge};
+std::vector<std::pair<const char*, caf::actor>> all_children(vm_pointer self) {
+  child<&vm_children::scsi>(self);
+  child<&vm_children::vpmem>(self);
+  child<&vm_children::shares>(self);
+  child<&vm_children::network>(self);
+  child<&vm_children::vpci>(self);
+  child<&vm_children::layers>(self);
+  return self->state.children->spawned();
+}
+
+vm_devices devices_of(vm_pointer self) {
+  all_children(self);
+  const auto& c = *self->state.children;
+  return {c.scsi, c.vpmem, c.shares, c.network, c.vpci, c.layers, c.bridge};
 }
 
 void spawn_children(vm_pointer self) {
@@ -62,31 +81,54 @@ void spawn_children(vm_pointer self) {
   if (!guest) {
     guest = std::make_shared<bridge_guest>(self->address(), c.bridge.address());
   }
-  device_env env{plan.id,
-                 plan.os == "linux",
-                 plan.external_guest_connection,
-                 st.env.backend,
-                 guest,
-                 st.life.gate(),
-                 st.env.bus,
-                 self->address()};
-  scsi_context scsi{env, plan.scsi_controller_count, std::nullopt};
+  c.env = device_env{plan.id,
+                     plan.os == "linux",
+                     plan.external_guest_connection,
+                     st.env.backend,
+                     guest,
+                     st.life.gate(),
+                     st.env.bus,
+                     self->address()};
+  st.children = std::move(c);
+}
+
+void spawn_child(vm_pointer self, scsi_child& out) {
+  const auto& plan = self->state.plan;
+  scsi_context scsi{self->state.children->env, plan.scsi_controller_count, std::nullopt};
   if (!plan.scratch_disk_path.empty()) {
     scsi_attachment scratch;
     scratch.host_path = plan.scratch_disk_path;
     scsi.scratch = scratch;
   }
-  c.scsi = spawn_scsi_controller(self, std::move(scsi));
-  vpmem_context vpmem{env, plan.vpmem_max_count, plan.vpmem_max_size_bytes, std::nullopt};
+  out = spawn_scsi_controller(self, std::move(scsi));
+}
+
+void spawn_child(vm_pointer self, vpmem_child& out) {
+  const auto& plan = self->state.plan;
+  vpmem_context vpmem{self->state.children->env, plan.vpmem_max_count, plan.vpmem_max_size_bytes,
+                      std::nullopt};
   if (!plan.vpmem_slot0_key.empty()) {
     vpmem.rootfs_file = plan.vpmem_slot0_key;
   }
-  c.vpmem = spawn_vpmem_controller(self, std::move(vpmem));
-  c.shares = spawn_share_controller(self, share_context{env, st.env.host.os_build});
-  c.network = spawn_network_controller(self, network_context{env, st.env.host.os_build, true});
-  c.vpci = spawn_vpci_controller(self, env);
-  c.layers = spawn_layer_controller(self, env);
-  st.children = std::move(c);
+  out = spawn_vpmem_controller(self, std::move(vpmem));
+}
+
+void spawn_child(vm_pointer self, share_child& out) {
+  out = spawn_share_controller(
+      self, share_context{self->state.children->env, self->state.env.host.os_build});
+}
+
+void spawn_child(vm_pointer self, network_child& out) {
+  out = spawn_network_controller(
+      self, network_context{self->state.children->env, self->state.env.host.os_build, true});
+}
+
+void spawn_child(vm_pointer self, vpci_child& out) {
+  out = spawn_vpci_controller(self, self->state.children->env);
+}
+
+void spawn_child(vm_pointer self, layer_child& out) {
+  out = spawn_layer_controller(self, self->state.children->env);
 }
 
 void stop_children(vm_pointer self, const error& why) {
@@ -95,14 +137,14 @@ void stop_children(vm_pointer self, const error& why) {
     return;
   }
   auto me = caf::actor_cast<caf::actor>(self);
-  for (auto& [name, child] : st.children->all()) {
+  for (auto& [name, child] : st.children->spawned()) {
     caf::send_as(me, child, system_exited{to_caf_error(why)});
   }
   st.children.reset();
 }
 
 caf::result<std::string> children_view(vm_pointer self) {
-  auto children = self->state.children ? self->state.children->all()
+  auto children = self->state.children ? all_children(self)
                                        : std::vector<std::pair<const char*, caf::actor>>{};
   if (children.empty()) {
     return std::string{"{}"};

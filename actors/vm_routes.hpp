@@ -42,7 +42,7 @@ struct route_handler<
     if (!st.children) {
       return to_caf_error(st.life.check_running(call_what<Atom>));
     }
-    return self->delegate((*st.children).*Child, atom, xs...);
+    return self->delegate(child<Child>(self), atom, xs...);
   }
 };
 
@@ -54,7 +54,7 @@ struct route_handler<
 
   void operator()(Atom atom, const Args&... xs) const {
     if (self->state.children) {
-      self->send((*self->state.children).*Child, atom, xs...);
+      self->send(child<Child>(self), atom, xs...);
     }
   }
 };

@@ -7,17 +7,22 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "actors/core/completion_inbox.hpp"
 #include "actors/core/vm_lifecycle.hpp"
+#include "actors/device_child.hpp"
 #include "actors/vm_actor.hpp"
 
 namespace uvm {
 
-// The child actors of a created system.
+// The child actors of a created system. The bridge is spawned with the
+// system (it connects and negotiates at once); a device child on its first
+// call (child() below): a VM that never uses a device holds no actor for
+// it, and a child spawned late starts as a fresh one would have been.
 struct vm_children {
   bridge_child bridge;
   scsi_child scsi;
@@ -26,11 +31,10 @@ struct vm_children {
   network_child network;
   vpci_child vpci;
   layer_child layers;
+  device_env env; // what the device children are spawned with
 
-  // Every child with its name in the VM's view.
-  std::vector<std::pair<const char*, caf::actor>> all() const;
-  // What callers may address.
-  vm_devices devices() const;
+  // The children spawned so far, with their names in the VM's view.
+  std::vector<std::pair<const char*, caf::actor>> spawned() const;
 };
 
 struct vm_state {
@@ -59,8 +63,35 @@ struct vm_state {
 
 using vm_pointer = vm_actor::stateful_pointer<vm_state>;
 
-// Spawns the children of the current system (its plan and gate).
+// Spawns the bridge of the current system (its plan and gate) and readies
+// the device children.
 void spawn_children(vm_pointer self);
+// Spawns one device child of the current system.
+void spawn_child(vm_pointer self, scsi_child& out);
+void spawn_child(vm_pointer self, vpmem_child& out);
+void spawn_child(vm_pointer self, share_child& out);
+void spawn_child(vm_pointer self, network_child& out);
+void spawn_child(vm_pointer self, vpci_child& out);
+void spawn_child(vm_pointer self, layer_child& out);
+
+// The child at `Member` of the current system (there must be one),
+// spawned if it was not yet.
+template <auto Member>
+auto& child(vm_pointer self) {
+  auto& handle = (*self->state.children).*Member;
+  if constexpr (!std::is_same_v<std::decay_t<decltype(handle)>, bridge_child>) {
+    if (!handle) {
+      spawn_child(self, handle);
+    }
+  }
+  return handle;
+}
+
+// Every child of the current system, spawning those not yet spawned, with
+// their names in the VM's view.
+std::vector<std::pair<const char*, caf::actor>> all_children(vm_pointer self);
+// What callers may address (every child).
+vm_devices devices_of(vm_pointer self);
 // The system exited (or the VM closed): the children fail what they have
 // pending with `why` and end.
 void stop_children(vm_pointer self, const error& why);

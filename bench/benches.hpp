@@ -15,7 +15,19 @@ int lifecycle(int vms, int latency_us, bool json);
 // and a guest-mounted SCSI disk on every 100th) and closed, `rounds` times
 // on one engine, at most `window` calls in flight; reports each phase's rate
 // and latencies and the process's memory, threads and descriptors.
-int density(int vms, double hold_s, int window, int rounds, bool json);
+struct density_options {
+  int vms = 10000;
+  double hold_s = 0;
+  int window = 256;
+  int rounds = 2;
+  unsigned io_threads = 2;
+  std::string scheduler = "stealing";
+  int moderate_sleep_us = 50;
+  // Zero-latency simulator calls complete inside the call (as in hotplug).
+  bool sim_inline = true;
+  bool json = false;
+};
+int density(const density_options& o);
 
 // One VM; `callers` callers, each adding then removing its own SCSI disk in
 // a loop for `seconds`, every backend call taking `latency_us`.

@@ -115,24 +115,32 @@ nlohmann::json sample_json(const process_sample& s, const process_sample& base, 
 
 } // namespace
 
-int density(int vms, double hold_s, int window, int rounds, bool json) {
+int density(const density_options& o) {
   boot_files boot;
   // A line per VM and phase would be the bench's own cost: warnings only.
   logging::init(logging::format::human, logging::level::warn);
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
+  cfg.io_threads = o.io_threads;
+  cfg.scheduler_policy = o.scheduler;
+  cfg.moderate_sleep = std::chrono::microseconds{o.moderate_sleep_us};
+  cfg.sim_inline_completions = o.sim_inline;
   uvm::engine eng{cfg};
   bool progress = ::isatty(STDERR_FILENO) != 0;
-  auto n = static_cast<size_t>(vms);
-  auto w = static_cast<size_t>(window);
+  auto n = static_cast<size_t>(o.vms);
+  auto w = static_cast<size_t>(o.window);
   auto before = sample_process();
   nlohmann::json out = {{"bench", "density"},
-                        {"vms", vms},
-                        {"window", window},
-                        {"hold_s", hold_s},
+                        {"vms", o.vms},
+                        {"window", o.window},
+                        {"hold_s", o.hold_s},
+                        {"io_threads", o.io_threads},
+                        {"scheduler", o.scheduler},
+                        {"sim_inline_completions", o.sim_inline},
+                        {"descriptor_limit", eng.descriptors().now},
                         {"before", sample_json(before, before, 0)}};
   size_t errors = 0;
-  for (int round = 1; round <= rounds; ++round) {
+  for (int round = 1; round <= o.rounds; ++round) {
     std::vector<uvm::utility_vm> handles(n);
     std::vector<char> created(n, 0); // written from the callbacks: no vector<bool>
     windowed_run create_run{n, w, "create", progress};
@@ -177,7 +185,7 @@ int density(int vms, double hold_s, int window, int rounds, bool json) {
                           [done](uvm::result<uvm::scsi_mount> r) { done(static_cast<bool>(r)); });
     });
     auto peak = sample_process();
-    std::this_thread::sleep_for(std::chrono::duration<double>(hold_s));
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.hold_s));
     windowed_run close_run{n, w, "close", progress};
     close_run.run([&](size_t i, std::function<void(bool)> done) {
       if (!created[i]) {
@@ -197,7 +205,7 @@ int density(int vms, double hold_s, int window, int rounds, bool json) {
                                             {"after", sample_json(after, before, n)}};
   }
   out["errors"] = errors;
-  std::cout << (json ? out.dump() : out.dump(2)) << std::endl;
+  std::cout << (o.json ? out.dump() : out.dump(2)) << std::endl;
   return errors == 0 ? 0 : 1;
 }
 

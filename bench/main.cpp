@@ -37,20 +37,28 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000000));
   lc->add_flag("--json", json, "one JSON object on one line");
 
-  int dvms = 10000;
-  double hold_s = 0;
-  int density_window = 256;
-  int rounds = 2;
+  density_options dopt;
+  std::string sim_completions = "inline";
   auto* dn = app.add_subcommand("density", "a fleet of N VMs created, started, held and closed in "
                                            "one engine: rates, latencies, memory, threads, fds");
-  dn->add_option("--vms", dvms, "number of VMs")->check(CLI::Range(1, 10000000));
-  dn->add_option("--hold-s", hold_s, "seconds the fleet is held up")
+  dn->add_option("--vms", dopt.vms, "number of VMs")->check(CLI::Range(1, 10000000));
+  dn->add_option("--hold-s", dopt.hold_s, "seconds the fleet is held up")
       ->check(CLI::Range(0.0, 3600.0));
-  dn->add_option("--window", density_window, "calls in flight at most")
-      ->check(CLI::Range(1, 100000));
-  dn->add_option("--rounds", rounds, "fleets, one after another, on the same engine")
+  dn->add_option("--window", dopt.window, "calls in flight at most")->check(CLI::Range(1, 100000));
+  dn->add_option("--rounds", dopt.rounds, "fleets, one after another, on the same engine")
       ->check(CLI::Range(1, 100));
-  dn->add_flag("--json", json, "one JSON object on one line");
+  dn->add_option("--io-threads", dopt.io_threads, "threads of the engine's I/O loop")
+      ->check(CLI::Range(1, 64));
+  dn->add_option("--sim-completions", sim_completions,
+                 "zero-latency simulator calls complete inside the call (inline, as hotplug "
+                 "runs) or on its timer thread (thread, the engine's default)")
+      ->check(CLI::IsMember({"inline", "thread"}));
+  dn->add_option("--scheduler", dopt.scheduler, "CAF scheduler policy")
+      ->check(CLI::IsMember({"stealing", "sharing"}));
+  dn->add_option("--moderate-sleep-us", dopt.moderate_sleep_us,
+                 "work stealing: idle worker sleep between polls")
+      ->check(CLI::Range(0, 100000));
+  dn->add_flag("--json", dopt.json, "one JSON object on one line");
 
   int calls = 20000;
   auto* rt = app.add_subcommand("roundtrip", "blocking vs asynchronous VM call round trip");
@@ -122,7 +130,9 @@ int main(int argc, char** argv) {
     return lifecycle(vms, latency_us, json);
   }
   if (*dn) {
-    return density(dvms, hold_s, density_window, rounds, json);
+    dopt.sim_inline = sim_completions == "inline";
+    dopt.json = dopt.json || json;
+    return density(dopt);
   }
   if (*hp) {
     return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,

@@ -9,6 +9,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace uvm::hcs {
@@ -60,6 +61,10 @@ public:
   }
 
   void post_after(std::chrono::microseconds delay, std::function<void()> fn) override {
+    if (delay.count() <= 0) {
+      boost::asio::post(pool_->io, std::move(fn));
+      return;
+    }
     // The timer owns itself through its handler until it fires or the
     // io_context is destroyed.
     auto timer = std::make_shared<boost::asio::steady_timer>(pool_->io, delay);
