@@ -144,8 +144,8 @@ void stop_children(vm_pointer self, const error& why) {
 }
 
 caf::result<std::string> children_view(vm_pointer self) {
-  auto children = self->state.children ? all_children(self)
-                                       : std::vector<std::pair<const char*, caf::actor>>{};
+  auto children =
+      self->state.children ? all_children(self) : std::vector<std::pair<const char*, caf::actor>>{};
   if (children.empty()) {
     return std::string{"{}"};
   }

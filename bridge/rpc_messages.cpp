@@ -111,6 +111,77 @@ std::optional<json> parse_object(std::string_view text, const std::string& go_ty
   return doc;
 }
 
+// Scanning text already known to be valid JSON: the index after the
+// string or value that starts at `i`.
+size_t after_string(std::string_view t, size_t i) {
+  for (++i; i < t.size() && t[i] != '"'; ++i) {
+    if (t[i] == '\\') {
+      ++i;
+    }
+  }
+  return i + 1;
+}
+
+size_t after_value(std::string_view t, size_t i) {
+  if (t[i] == '"') {
+    return after_string(t, i);
+  }
+  if (t[i] != '{' && t[i] != '[') {
+    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' &&
+           t[i] != '\t' && t[i] != '\n' && t[i] != '\r') {
+      ++i;
+    }
+    return i;
+  }
+  int depth = 0;
+  for (; i < t.size(); ++i) {
+    if (t[i] == '"') {
+      i = after_string(t, i) - 1;
+    } else if (t[i] == '{' || t[i] == '[') {
+      ++depth;
+    } else if ((t[i] == '}' || t[i] == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return t.size();
+}
+
+size_t after_space(std::string_view t, size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) {
+    ++i;
+  }
+  return i;
+}
+
+// The text of the last member named exactly `name` (as a duplicate name
+// ends up) of the valid JSON object `object`; none when a name on the way
+// holds an escape (its text is not its name).
+std::optional<std::string_view> member_text(std::string_view object, const std::string& name) {
+  std::optional<std::string_view> found;
+  auto i = after_space(object, 0);
+  if (i >= object.size() || object[i] != '{') {
+    return std::nullopt;
+  }
+  i = after_space(object, i + 1);
+  while (i < object.size() && object[i] == '"') {
+    auto key_end = after_string(object, i);
+    auto key = object.substr(i + 1, key_end - i - 2);
+    if (key.find('\\') != std::string_view::npos) {
+      return std::nullopt;
+    }
+    i = after_space(object, after_space(object, key_end) + 1); // past ':'
+    auto value_end = after_value(object, i);
+    if (key == name) {
+      found = object.substr(i, value_end - i);
+    }
+    i = after_space(object, value_end);
+    if (i < object.size() && object[i] == ',') {
+      i = after_space(object, i + 1);
+    }
+  }
+  return found;
+}
+
 // Reads the members of one JSON object as encoding/json fills a Go struct:
 // names match case-insensitively, absent and null members leave the field
 // as it is, and the first member of the wrong type becomes the error.
@@ -230,10 +301,14 @@ public:
   }
 
   // A member of the top-level object of `body`, as text with its members in
-  // the order they came: the lookup parse sorts names.
+  // the order they came (the lookup parse sorts names): the text as it
+  // came, or, when its name needs unescaping, as Go writes it.
   std::string in_order(std::string_view body, const json* member) const {
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       if (&*it == member) {
+        if (auto text = member_text(body, it.key())) {
+          return std::string{*text};
+        }
         return gojson::go_dump(ojson::parse(body.begin(), body.end())[it.key()]);
       }
     }

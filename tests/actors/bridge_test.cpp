@@ -13,6 +13,7 @@
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
+using uvm::test::eventually;
 
 namespace {
 
@@ -28,18 +29,6 @@ std::string layer_file(const uvm::test::host_dir& host) {
   auto path = host.path("layer.vhd");
   std::ofstream(path) << "layer";
   return path;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) {
-      return false;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
+using uvm::test::eventually;
 using uvm::test::host_dir;
 
 namespace {
@@ -78,18 +79,6 @@ public:
 private:
   caf::actor actor_;
 };
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 } // namespace
 
@@ -466,8 +455,12 @@ TEST_CASE("the supervisor keeps the most recent exits, oldest first", "[engine]"
     REQUIRE_FALSE(vm->start());
     REQUIRE_FALSE(vm->close());
   }
-  auto exits = eng.exits();
-  REQUIRE(exits);
+  // A close answers before the supervisor has filed the exit.
+  uvm::result<std::vector<uvm::exit_record>> exits = eng.exits();
+  REQUIRE(eventually([&] {
+    exits = eng.exits();
+    return exits && !exits->empty() && exits->back().vm_id == "h3";
+  }));
   REQUIRE(exits->size() == 2);
   CHECK((*exits)[0].vm_id == "h2");
   CHECK((*exits)[1].vm_id == "h3");

@@ -2,15 +2,30 @@
 // CreateWCOW check for, and option builders pointing into it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
 #include "messages/options.hpp"
 
 namespace uvm::test {
+
+// Polls `pred` until it holds (true) or `limit` passes (false).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
 
 inline host_info test_host() {
   host_info h;
