@@ -1,17 +1,12 @@
 #include "actors/gcs_bridge.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/core/logging.hpp"
 #include "actors/gcs_bridge_state.hpp"
-#include "bridge/io.hpp"
 #include "guest/connection.hpp"
 #include "hcs/device_requests.hpp"
 

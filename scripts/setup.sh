@@ -2,6 +2,8 @@
 # One entry point for a fresh Debian bookworm machine (as root):
 #   scripts/setup.sh demo      install what is missing, build, run `uvmctl demo`
 #   scripts/setup.sh test      install what is missing, build, run every test
+#   scripts/setup.sh asan      the unit and actor tests under ASan+UBSan
+#                              (what CI runs after `test`)
 #   scripts/setup.sh sanitize  the test suite again under ASan+UBSan, and
 #                              under TSan what TSan can judge (see below)
 set -euo pipefail
@@ -44,6 +46,12 @@ run_tests() {
   (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 300)
 }
 
+# Sanitized code runs about ten times slower: the randomized device run
+# takes 20,000 steps here instead of 100,000, within its time limit.
+asan_env() {
+  export UVM_RANDOM_STEPS=20000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+}
+
 mode=${1:-demo}
 case "$mode" in
   demo)
@@ -57,14 +65,23 @@ case "$mode" in
     boot_files build
     run_tests build
     ;;
+  asan)
+    install_missing
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVM_SANITIZE=address \
+      > build-asan.configure.log 2>&1 || { cat build-asan.configure.log; exit 1; }
+    cmake --build build-asan -j"$JOBS" --target unit_tests actor_tests
+    asan_env
+    # Each test case in a process of its own, with its time limit; the
+    # binaries' end-to-end, fuzz and real-VM tests run in `test`.
+    (cd build-asan && ctest --output-on-failure -j"$JOBS" --timeout 600 \
+      -E '^(e2e|fuzz|layering)\.|qemu')
+    ;;
   sanitize)
     install_missing
     build build-asan -DUVM_SANITIZE=address
     boot_files build-asan
-    # Sanitized code runs about ten times slower: the randomized device run
-    # takes 20,000 steps here instead of 100,000, within its time limit.
-    UVM_RANDOM_STEPS=20000 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      run_tests build-asan
+    asan_env
+    run_tests build-asan
     build build-tsan -DUVM_SANITIZE=thread
     boot_files build-tsan
     # Debian's libcaf_core is not built with TSan, so the hand-offs between
@@ -77,7 +94,7 @@ case "$mode" in
     UVM_RANDOM_STEPS=20000 ./build-tsan/tests/actor_tests "~[engine]~[pipelining]~[serialization]"
     ;;
   *)
-    echo "usage: $0 demo|test|sanitize" >&2
+    echo "usage: $0 demo|test|asan|sanitize" >&2
     exit 2
     ;;
 esac
