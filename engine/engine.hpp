@@ -39,8 +39,8 @@ struct network_config {
   // Heartbeats on every connection; a peer silent for `peer_timeout` is
   // lost (a partition, a frozen process). A closed connection is noticed
   // at once.
-  std::chrono::milliseconds heartbeat{200};
-  std::chrono::milliseconds peer_timeout{800};
+  std::chrono::milliseconds heartbeat{100};
+  std::chrono::milliseconds peer_timeout{600};
 };
 
 struct engine_config {

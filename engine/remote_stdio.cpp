@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "engine/stdio_pump.hpp"
+#include "actors/core/stdio_pump.hpp"
 
 namespace uvm {
 

@@ -1,5 +1,5 @@
 // A process's stdio across nodes: an endpoint actor on each side pumps the
-// streams (engine/stdio_pump.hpp) as stdio_data / stdio_eof /
+// streams (actors/core/stdio_pump.hpp) as stdio_data / stdio_eof /
 // stdio_credit messages (messages/caf/remote_calls.hpp) to the other
 // endpoint and takes them only from it. The node's endpoint serves the
 // process's channels; the client's endpoint serves the other ends of

@@ -69,8 +69,8 @@ int main(int argc, char** argv) {
   std::string guest = "in-process";
   std::string log_format = "human";
   std::string log_level = "info";
-  int heartbeat_ms = 200;
-  int peer_timeout_ms = 800;
+  int heartbeat_ms = 100;
+  int peer_timeout_ms = 600;
   int threads = 2;
   app.set_config("--config", "",
                  "read options from a TOML file: one `name = value` line per long option "

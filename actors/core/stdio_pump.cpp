@@ -1,4 +1,4 @@
-#include "engine/stdio_pump.hpp"
+#include "actors/core/stdio_pump.hpp"
 
 #include <algorithm>
 #include <vector>
