@@ -9,6 +9,7 @@
 #include "engine/blocking_call.hpp"
 #include "engine/remote_link.hpp"
 #include "engine/sim_control.hpp"
+#include "engine/tls_guard.hpp"
 #include "hcs/executor.hpp"
 
 #include <caf/io/middleman.hpp>
@@ -97,6 +98,10 @@ void engine::make_system() {
     system_config_->set("middleman.connection-timeout", caf::timespan{cfg_.network.peer_timeout});
     const auto& tls = cfg_.network.tls;
     if (!tls.empty()) {
+      if (!tls::guard_active()) {
+        throw std::runtime_error{"the engine's TLS wrappers are not in place: link the "
+                                 "executable with uvm_engine's link options"};
+      }
       system_config_->load<caf::openssl::manager>();
       system_config_->openssl_certificate = tls.certificate;
       system_config_->openssl_key = tls.key;

@@ -80,7 +80,7 @@ result<std::unique_ptr<remote_link>> remote_link::open(caf::actor_system& sys,
                  "cannot make a folder for remote stdio in " + tmp.parent_path().string()};
   }
   link->ctx_->stdio_dir = pattern;
-  link->watch_ = sys.spawn(node_watch, link->ctx_, bus);
+  link->watch_ = sys.spawn(node_watch, link->ctx_, link->bus_);
   auto node = link->dial();
   if (!node) {
     return node.err();
