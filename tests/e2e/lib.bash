@@ -89,7 +89,7 @@ remote_diff() {
   $UVM_E2E_UVMD --listen 127.0.0.1:0 > "$WORK/uvmd.out" 2> "$WORK/uvmd.log" &
   pid=$!
   for i in $(seq 1 100); do
-    addr=$(sed -n 's/^listening //p' "$WORK/uvmd.out" 2> /dev/null)
+    addr=$(sed -n 's/^listening //p' "$WORK/uvmd.out" 2> /dev/null || true)
     [ -n "$addr" ] && break
     sleep 0.05
   done

@@ -55,3 +55,15 @@ start_uvmd() {
   done
   fail "uvmd $name did not listen within 5 s"
 }
+
+# wait_log FILE PATTERN: until a line of FILE matches (uvmd logs a refusal
+# on its own thread, maybe after the client saw it), at most 5 s.
+wait_log() {
+  local i
+  for i in $(seq 1 100); do
+    grep -q "$2" "$1" 2> /dev/null && return 0
+    sleep 0.05
+  done
+  cat "$1" >&2
+  return 1
+}

@@ -38,21 +38,18 @@ refused "TLS to plaintext" "$UVMCTL" --node "$ADDR_plain" $CLIENT_TLS list
   fail "plaintext client of the plaintext node"
 
 log="$WORK/tls.log"
-grep -q "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*peer did not return a certificate" "$log" ||
-  { cat "$log" >&2; fail "no refusal logged for the client without a certificate"; }
-grep -q "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*certificate verify failed" "$log" ||
+wait_log "$log" "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*peer did not return a certificate" ||
+  fail "no refusal logged for the client without a certificate"
+wait_log "$log" "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*certificate verify failed" ||
   fail "no refusal logged for the other CA"
-grep -q "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*wrong version number" "$log" ||
+wait_log "$log" "TLS handshake refused.*peer=127.0.0.1:[0-9]*.*wrong version number" ||
   fail "no refusal logged for the plaintext client"
 
 # JSON log lines carry the same.
 # shellcheck disable=SC2086
 start_uvmd json --listen 127.0.0.1:0 --log-format json $NODE_TLS
 "$UVMCTL" --node "$ADDR_json" --insecure-plaintext list > /dev/null 2>&1 && fail "plaintext accepted"
-for i in $(seq 1 50); do
-  grep -q '"msg":"TLS handshake refused"' "$WORK/json.log" && break
-  sleep 0.05
-done
+wait_log "$WORK/json.log" '"msg":"TLS handshake refused"' || fail "no JSON refusal line"
 "$PY" - "$WORK/json.log" <<'PY' || fail "JSON refusal line"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
