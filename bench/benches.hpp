@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "engine/engine.hpp"
+
 namespace uvm::bench {
 
 // N LCOW VMs created, started and closed concurrently through the async
@@ -40,5 +42,10 @@ int roundtrip(int calls, bool json);
 // `calls` ModifySettings RPCs to a `gcs` child over a unix socket, `window`
 // in flight, then `calls` again with 1 in flight.
 int bridge_bench(std::string gcs, int calls, int window, bool json);
+
+// Pipelined stats and SCSI add/remove from one client to a uvmd (the
+// binary `uvmd`) on loopback, plaintext and, with `tls`, mutual TLS;
+// window 1 and 64.
+int remote(const std::string& uvmd, const tls_options& tls, int calls, bool json);
 
 } // namespace uvm::bench

@@ -10,9 +10,14 @@
 //   uvm-bench roundtrip --calls N [--json]
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
+//   uvm-bench remote [--uvmd PATH] [--cert F --key F --ca F] [--calls N] [--json]
+//     pipelined stats and SCSI add/remove from one client to a uvmd it
+//     starts on loopback, plaintext and (with certificates) mutual TLS,
+//     window 1 and 64: ops/s, p50, p99.
 //   uvm-bench bridge [--gcs PATH] --calls N --window W [--json]
 //     N ModifySettings RPCs (SCSI mount add/remove) to a `gcs` child over a
 //     unix socket, W in flight, then N again with 1 in flight.
+#include <filesystem>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +27,16 @@
 #include "engine/engine.hpp"
 
 using namespace uvm::bench;
+
+namespace {
+
+// The folder of this executable (uvmd is built next to it).
+std::filesystem::path fs_exe_dir() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"uvm-bench: load and benchmark harness (simulated HCS)"};
@@ -61,6 +76,19 @@ int main(int argc, char** argv) {
   dn->add_flag("--json", dopt.json, "one JSON object on one line");
 
   int calls = 20000;
+  std::string uvmd_path;
+  uvm::tls_options remote_tls;
+  int remote_calls = 20000;
+  auto* rm = app.add_subcommand("remote", "pipelined calls to a uvmd on loopback, plaintext and "
+                                          "mutual TLS, window 1 and 64");
+  rm->add_option("--uvmd", uvmd_path, "the uvmd binary (default: next to uvm-bench)");
+  rm->add_option("--cert", remote_tls.certificate, "certificate for both ends (TLS run)");
+  rm->add_option("--key", remote_tls.key, "its key");
+  rm->add_option("--ca", remote_tls.ca_file, "the CA that signed it");
+  rm->add_option("--calls", remote_calls, "ops per run at window 64 (a tenth at window 1)")
+      ->check(CLI::Range(10, 10000000));
+  rm->add_flag("--json", json, "one JSON object on one line");
+
   auto* rt = app.add_subcommand("roundtrip", "blocking vs asynchronous VM call round trip");
   rt->add_option("--calls", calls, "number of calls")->check(CLI::Range(1, 100000000));
   rt->add_flag("--json", json, "one JSON object on one line");
@@ -137,6 +165,12 @@ int main(int argc, char** argv) {
   if (*hp) {
     return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,
                    via_vm);
+  }
+  if (*rm) {
+    if (uvmd_path.empty()) {
+      uvmd_path = (fs_exe_dir() / "uvmd").string();
+    }
+    return remote(uvmd_path, remote_tls, remote_calls, json);
   }
   return roundtrip(calls, json);
 }

@@ -8,7 +8,13 @@
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "engine/blocking_call.hpp"
+#include "engine/remote_link.hpp"
+#include "engine/sim_control.hpp"
+#include "engine/tls_guard.hpp"
 #include "hcs/executor.hpp"
+
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 namespace uvm {
 
@@ -65,12 +71,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
   sim_->set_inline_completions(cfg_.sim_inline_completions);
   qemu_ = std::make_shared<hcs::qemu::qemu_backend>(cfg_.qemu);
-  system_config_ = std::make_unique<caf::actor_system_config>();
-  system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
-  system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
-  system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
-  register_types(*system_config_);
-  system_ = std::make_unique<caf::actor_system>(*system_config_);
+  make_system();
   bus_ = make_event_bus(*system_, "uvm.events");
   supervisor_ = spawn_supervisor(*system_, bus_, cfg_.exit_history);
   vm_env env;
@@ -89,6 +90,80 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   dispatcher_ = system_->spawn<dispatcher>();
 }
 
+engine::engine(remote_tag, engine_config cfg) : cfg_(std::move(cfg)) {
+  cfg_.network.enabled = true;
+  make_system();
+  bus_ = make_event_bus(*system_, "uvm.events");
+  dispatcher_ = system_->spawn<dispatcher>();
+}
+
+void engine::make_system() {
+  system_config_ = std::make_unique<caf::actor_system_config>();
+  system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
+  system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
+  system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
+  if (cfg_.network.enabled) {
+    system_config_->load<caf::io::middleman>();
+    system_config_->set("middleman.heartbeat-interval", caf::timespan{cfg_.network.heartbeat});
+    system_config_->set("middleman.connection-timeout", caf::timespan{cfg_.network.peer_timeout});
+    const auto& tls = cfg_.network.tls;
+    if (!tls.empty()) {
+      if (!tls::guard_active()) {
+        throw std::runtime_error{"the engine's TLS wrappers are not in place: link the "
+                                 "executable with uvm_engine's link options"};
+      }
+      system_config_->load<caf::openssl::manager>();
+      system_config_->openssl_certificate = tls.certificate;
+      system_config_->openssl_key = tls.key;
+      system_config_->openssl_cafile = tls.ca_file;
+    }
+  }
+  register_types(*system_config_);
+  system_ = std::make_unique<caf::actor_system>(*system_config_);
+}
+
+result<std::unique_ptr<engine>> engine::connect(const std::string& host, uint16_t port,
+                                                const tls_options& tls, engine_config local) {
+  local.network.tls = tls;
+  std::unique_ptr<engine> eng{new engine{remote_tag{}, std::move(local)}};
+  auto link =
+      remote_link::open(*eng->system_, host, port, !tls.empty(), eng->bus_, eng->cfg_.call_timeout);
+  if (!link) {
+    return link.err();
+  }
+  eng->remote_ = std::move(*link);
+  eng->registry_ = caf::actor_cast<registry_internal>(eng->remote_->root());
+  eng->supervisor_ = caf::actor_cast<supervisor_internal>(eng->remote_->root());
+  // Options are completed for the node's host (its boot files), owned by
+  // the program that asks for the VM, as in an embedded engine.
+  const auto& info = eng->remote_->info();
+  auto owner = detect_host().executable_name;
+  eng->cfg_.host = info.host;
+  eng->cfg_.host.executable_name = owner;
+  eng->cfg_.backend = info.backend;
+  eng->cfg_.guest = info.guest;
+  return eng;
+}
+
+std::string engine::node() const {
+  return remote_ ? remote_->name() : std::string{};
+}
+
+void engine::reconnect_if_lost() {
+  if (remote_) {
+    remote_->reconnect_if_lost();
+  }
+}
+
+result<std::string> engine::control_sim(const sim_control& c) {
+  if (remote_) {
+    reconnect_if_lost();
+    return call_value<std::string>(*system_, remote_->root(), cfg_.call_timeout, sim_control_atom_v,
+                                   c);
+  }
+  return apply_sim_control(*sim_, c);
+}
+
 engine::~engine() {
   // The registry takes its VMs (and their children) down with it.
   caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
@@ -99,6 +174,7 @@ engine::~engine() {
   dispatcher_ = nullptr;
   stop_event_bus(bus_);
   bus_ = caf::group{};
+  remote_.reset();
   system_.reset();
   // The loop stops once no actor can write to it any more; what it still
   // queued (ends of connections) is dropped with it.
@@ -116,6 +192,7 @@ void engine::dispatch(std::function<void(caf::event_based_actor*)> job) {
 template <class Options>
 result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
                                            const std::string& activity) {
+  reconnect_if_lost();
   caf::scoped_actor self{*system_};
   std::optional<result<utility_vm>> out;
   self->request(registry_, caf::duration{cfg_.call_timeout}, create_atom_v, std::move(opts), policy,
@@ -131,6 +208,7 @@ result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
 template <class Options>
 void engine::create_async(Options opts, restart_policy policy,
                           std::function<void(result<utility_vm>)> done) {
+  reconnect_if_lost();
   auto timeout = caf::duration{cfg_.call_timeout};
   dispatch([this, reg = registry_, timeout, opts = std::move(opts), policy,
             done = std::move(done)](auto* self) {
@@ -165,6 +243,7 @@ void engine::create_wcow(options_wcow opts, restart_policy policy,
 }
 
 result<utility_vm> engine::find(const std::string& id) {
+  reconnect_if_lost();
   auto vm = call_value<utility_vm_actor>(*system_, registry_, cfg_.call_timeout, find_atom_v, id);
   if (!vm) {
     return vm.err();
@@ -177,10 +256,12 @@ result<utility_vm> engine::find(const std::string& id) {
 }
 
 result<std::vector<vm_info>> engine::list() {
+  reconnect_if_lost();
   return call_value<std::vector<vm_info>>(*system_, registry_, cfg_.call_timeout, list_atom_v);
 }
 
 result<std::vector<exit_record>> engine::exits() {
+  reconnect_if_lost();
   return call_value<std::vector<exit_record>>(*system_, supervisor_, cfg_.call_timeout,
                                               exits_atom_v);
 }

@@ -19,8 +19,31 @@
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
 #include "messages/caf/registration.hpp"
+#include "messages/caf/remote_calls.hpp"
 
 namespace uvm {
+
+class remote_link;
+
+// Mutual TLS between nodes: this node's certificate and key, and the CA
+// that signed its peers' certificates. All empty: plaintext.
+struct tls_options {
+  std::string certificate;
+  std::string key;
+  std::string ca_file;
+  bool empty() const { return certificate.empty() && key.empty() && ca_file.empty(); }
+};
+
+// CAF networking for a node (uvmd) or a client (engine::connect).
+struct network_config {
+  bool enabled = false;
+  tls_options tls;
+  // Heartbeats on every connection; a peer silent for `peer_timeout` is
+  // lost (a partition, a frozen process). A closed connection is noticed
+  // at once.
+  std::chrono::milliseconds heartbeat{100};
+  std::chrono::milliseconds peer_timeout{600};
+};
 
 struct engine_config {
   host_info host;                            // see detect_host()
@@ -51,6 +74,7 @@ struct engine_config {
   // VMs; their guest is reached through QEMU, whatever `guest` says).
   std::string backend = "sim";
   hcs::qemu::backend_config qemu;
+  network_config network;
 };
 
 // The real host's facts: logical CPUs, executable name and folder.
@@ -60,13 +84,27 @@ class engine {
 public:
   explicit engine(engine_config cfg = {});
   ~engine();
+  // The engine a node (uvmd) runs, through the same handles: every call
+  // crosses the network, a call pending when the node is lost fails at
+  // once with "node HOST:PORT lost: <why>", and the next call after a loss
+  // connects again. `tls` empty: plaintext (a node allows it on loopback
+  // only). `local` configures this side (scheduler, timeouts).
+  static result<std::unique_ptr<engine>> connect(const std::string& host, uint16_t port,
+                                                 const tls_options& tls, engine_config local = {});
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
   // Actors an embedder spawns here must end before the engine does: the
   // actor system waits for every actor when it shuts down.
   caf::actor_system& system() { return *system_; }
+  // The local simulator; a connected engine has none (control_sim reaches
+  // the node's).
   hcs::sim_backend& sim() { return *sim_; }
+  bool has_local_sim() const { return sim_ != nullptr; }
+  // One control of the simulated HCS: the oracle's JSON for kind::oracle.
+  result<std::string> control_sim(const sim_control& c);
+  // "HOST:PORT" of the node a connected engine drives, else "".
+  std::string node() const;
   hcs::qemu::qemu_backend& qemu() { return *qemu_; }
   // Every bridge message of every VM, as JSON lines (uvmctl --bridge-log);
   // an empty function stops it.
@@ -97,6 +135,12 @@ public:
   void dispatch(std::function<void(caf::event_based_actor*)> job);
 
 private:
+  struct remote_tag {};
+  engine(remote_tag, engine_config cfg);
+  void make_system();
+  // A connected engine whose node was lost connects again first.
+  void reconnect_if_lost();
+
   template <class Options>
   result<utility_vm> create_blocking(Options opts, restart_policy policy,
                                      const std::string& activity);
@@ -117,6 +161,7 @@ private:
   supervisor_internal supervisor_;
   registry_internal registry_;
   caf::actor dispatcher_;
+  std::unique_ptr<remote_link> remote_;
 };
 
 } // namespace uvm

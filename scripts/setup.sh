@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(cmake make g++ libcaf-dev nlohmann-json3-dev libspdlog-dev libboost-dev catch2
+PACKAGES=(cmake make g++ libcaf-dev libssl-dev openssl nlohmann-json3-dev libspdlog-dev libboost-dev catch2
           libcli11-dev python3 clang libclang-rt-14-dev
           qemu-system-x86 qemu-utils e2fsprogs busybox-static kmod cpio xz-utils)
 JOBS=${JOBS:-2}

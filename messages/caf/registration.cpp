@@ -1,6 +1,7 @@
 #include "messages/caf/registration.hpp"
 
 #include "messages/caf/interfaces.hpp"
+#include "messages/caf/remote_calls.hpp"
 #include "messages/events.hpp"
 #include "messages/hcs_types.hpp"
 
@@ -70,6 +71,14 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<vm_closed_event>("uvm::vm_closed_event");
   cfg.add_message_type<device_event>("uvm::device_event");
   cfg.add_message_type<container_event>("uvm::container_event");
+  // Remote nodes (messages/caf/remote_calls.hpp) and the handles they hand out.
+  cfg.add_message_type<utility_vm_actor>("uvm::utility_vm_actor");
+  cfg.add_message_type<host_info>("uvm::host_info");
+  cfg.add_message_type<node_info>("uvm::node_info");
+  cfg.add_message_type<sim_control>("uvm::sim_control");
+  cfg.add_message_type<sim_control::kind>("uvm::sim_control::kind");
+  cfg.add_message_type<remote_process>("uvm::remote_process");
+  cfg.add_message_type<stdio_stream>("uvm::stdio_stream");
   cfg.add_error_category(caf::atom("uvm"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            if (ctx.match_elements<std::string>()) {

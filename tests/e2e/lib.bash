@@ -26,6 +26,15 @@ run_scenario() {
   shift
   OUT="$WORK/out.jsonl"
   "$UVMCTL" run "$file" "$@" > "$OUT" || fail "uvmctl run exited $?"
+  # tests/e2e/remote_scenarios.sh sets UVM_E2E_UVMD (uvmd and its TLS
+  # options) and UVM_E2E_CLIENT_TLS: the same file then also runs through
+  # `uvmctl --node` on a uvmd started here (relative host paths are the
+  # node's, in its working folder), and the output must be the embedded
+  # runner's. The logs stay local; a run that picks its guest or backend
+  # would need a node configured so, and stays local.
+  if [ -n "${UVM_E2E_UVMD:-}" ] && [[ ! " $* " =~ " --guest "|" --backend " ]]; then
+    remote_diff "$file"
+  fi
 }
 
 # expect N EXPR: the Python expression over `r` (output line N) must hold;
@@ -68,4 +77,30 @@ qemu_boot_files() {
   BOOT="$build/qemu/LinuxBootFiles"
   "$(dirname "${BASH_SOURCE[0]}")/../../scripts/boot-files.sh" "$BOOT" "$build/gcs" > /dev/null ||
     fail "boot files"
+}
+
+# remote_diff FILE: runs FILE on a fresh uvmd over mutual TLS and compares
+# with $OUT. What differs between any two runs, embedded or not, is
+# masked: GUIDs, the simulated run time, pids, and the stacks of the
+# engine's own threads (the in-process guest's dump_stacks).
+remote_diff() {
+  local file=$1 pid addr i
+  # shellcheck disable=SC2086 # uvmd and its options
+  $UVM_E2E_UVMD --listen 127.0.0.1:0 > "$WORK/uvmd.out" 2> "$WORK/uvmd.log" &
+  pid=$!
+  for i in $(seq 1 100); do
+    addr=$(sed -n 's/^listening //p' "$WORK/uvmd.out" 2> /dev/null || true)
+    [ -n "$addr" ] && break
+    sleep 0.05
+  done
+  [ -n "$addr" ] || { kill -9 $pid; cat "$WORK/uvmd.log" >&2; fail "uvmd did not start"; }
+  # shellcheck disable=SC2086
+  "$UVMCTL" --node "$addr" $UVM_E2E_CLIENT_TLS run "$file" > "$WORK/remote.jsonl" ||
+    { kill -9 $pid; fail "uvmctl --node run exited $?"; }
+  kill -TERM $pid
+  wait $pid || fail "uvmd exited $? on SIGTERM"
+  local mask='s/"TotalRuntimeNS":[0-9]*/"TotalRuntimeNS":N/g; s/"pid":[0-9]*/"pid":N/g; s/"op":"dump_stacks","ok":true,"result":".*"}$/"op":"dump_stacks","ok":true,"result":S}/; s/[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}/GUID/g'
+  diff <(sed "$mask" "$OUT") <(sed "$mask" "$WORK/remote.jsonl") >&2 ||
+    fail "the node's output differs from the embedded runner's"
+  echo "$file" >> "$UVM_E2E_DIFF_LOG"
 }

@@ -58,6 +58,43 @@ void forward_stdin(bridge::stdio_channel* to, const std::atomic<bool>& finished)
 
 } // namespace
 
+int run_in_vm(utility_vm& vm, const exec_options& opts) {
+  process_parameters params;
+  params.command_args = opts.command;
+  params.create_stdin = opts.interactive;
+  params.create_stdout = params.create_stderr = true;
+  auto p = vm.create_process(params.to_json());
+  if (!p) {
+    return fail(p.err().text);
+  }
+  std::thread out([&] { relay(p->std_out(), STDOUT_FILENO); });
+  std::thread err([&] { relay(p->std_err(), STDERR_FILENO); });
+  std::atomic<bool> finished{false};
+  std::thread in;
+  if (opts.interactive) {
+    in = std::thread([&] { forward_stdin(p->std_in(), finished); });
+  }
+  out.join();
+  err.join();
+  finished = true;
+  if (in.joinable()) {
+    in.join();
+  }
+  auto exit = p->wait();
+  return exit ? static_cast<int>(*exit & 0xFF) : fail(exit.err().text);
+}
+
+int run_exec_on(engine& eng, const exec_options& opts) {
+  if (opts.command.empty()) {
+    return fail("no command (uvmctl --node HOST:PORT exec VM -- CMD...)");
+  }
+  auto vm = eng.find(opts.vm);
+  if (!vm) {
+    return fail("node " + eng.node() + ": " + vm.err().text);
+  }
+  return run_in_vm(*vm, opts);
+}
+
 int run_exec(const exec_options& opts) {
   if (opts.vm.rfind("lcow-", 0) != 0) {
     return fail("'" + opts.vm +
@@ -84,30 +121,7 @@ int run_exec(const exec_options& opts) {
     } else if (auto e = vm->start()) {
       code = fail("start " + opts.vm + ": " + e.text);
     } else {
-      process_parameters params;
-      params.command_args = opts.command;
-      params.create_stdin = opts.interactive;
-      params.create_stdout = params.create_stderr = true;
-      auto p = vm->create_process(params.to_json());
-      if (!p) {
-        code = fail(p.err().text);
-      } else {
-        std::thread out([&] { relay(p->std_out(), STDOUT_FILENO); });
-        std::thread err([&] { relay(p->std_err(), STDERR_FILENO); });
-        std::atomic<bool> finished{false};
-        std::thread in;
-        if (opts.interactive) {
-          in = std::thread([&] { forward_stdin(p->std_in(), finished); });
-        }
-        out.join();
-        err.join();
-        finished = true;
-        if (in.joinable()) {
-          in.join();
-        }
-        auto exit = p->wait();
-        code = exit ? static_cast<int>(*exit & 0xFF) : fail(exit.err().text);
-      }
+      code = run_in_vm(*vm, opts);
       vm->close();
     }
   }

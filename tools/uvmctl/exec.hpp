@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+namespace uvm {
+class engine;
+class utility_vm;
+} // namespace uvm
+
 namespace uvm::cli {
 
 struct exec_options {
@@ -18,5 +23,9 @@ struct exec_options {
 
 // The process's exit code, or 125 when it could not be run.
 int run_exec(const exec_options& opts);
+// Runs the command in `vm` and relays its stdio; returns its exit code.
+int run_in_vm(utility_vm& vm, const exec_options& opts);
+// In the VM of id opts.vm on the node `eng` is connected to.
+int run_exec_on(engine& eng, const exec_options& opts);
 
 } // namespace uvm::cli

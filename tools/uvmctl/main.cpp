@@ -12,7 +12,82 @@
 #include "tools/uvmctl/demo.hpp"
 #include "tools/uvmctl/exec.hpp"
 #include "tools/uvmctl/qemu_demo.hpp"
+#include "tools/uvmctl/remote.hpp"
 #include "tools/uvmctl/scenario.hpp"
+
+namespace {
+
+// Opens the scenario file (or stdin for "-"); exit code 2 and a message when it cannot.
+int open_scenario(const std::string& path, std::ifstream& file, std::istream*& in) {
+  in = &std::cin;
+  if (path == "-") {
+    // std::cin then reads what a pipe holds in one system call, not a
+    // byte at a time through stdio (nothing has used the streams yet).
+    std::ios::sync_with_stdio(false);
+    return 0;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    std::cerr << "uvmctl run: cannot read " << path << ": is a directory\n";
+    return 2;
+  }
+  file.open(path);
+  if (!file) {
+    std::cerr << "uvmctl run: cannot open " << path << ": " << uvm::hcs::go_errno_text(errno)
+              << "\n";
+    return 2;
+  }
+  in = &file;
+  return 0;
+}
+
+int run_on_nodes(const uvm::cli::node_options& nodes, CLI::App& app,
+                 const std::string& scenario_file, const uvm::cli::scenario_options& scenario,
+                 const uvm::cli::exec_options& exec, bool list_json, int events_count) {
+  auto* sub = app.get_subcommands().front();
+  std::string name = sub->get_name();
+  if (name == "demo") {
+    std::cerr << "uvmctl: demo runs on an embedded engine (no --node)\n";
+    return 2;
+  }
+  if (name == "run" && (!scenario.hcs_log_path.empty() || !scenario.bridge_log_path.empty())) {
+    std::cerr << "uvmctl run: --hcs-log and --bridge-log record an embedded engine; a node's "
+                 "calls are not sent to its clients\n";
+    return 2;
+  }
+  if (name == "exec" && nodes.nodes.size() != 1) {
+    std::cerr << "uvmctl exec: give one --node\n";
+    return 2;
+  }
+  std::ifstream file;
+  std::istream* in = nullptr;
+  if (name == "run") {
+    if (int rc = open_scenario(scenario_file, file, in)) {
+      return rc;
+    }
+  }
+  auto engines = uvm::cli::connect_nodes(nodes);
+  if (!engines) {
+    std::cerr << "uvmctl: " << engines.err().text << "\n";
+    return 2;
+  }
+  if (name == "list") {
+    return uvm::cli::run_list(*engines, list_json, std::cout);
+  }
+  if (name == "events") {
+    return uvm::cli::run_events(*engines, events_count, std::cout);
+  }
+  if (name == "exec") {
+    return uvm::cli::run_exec_on(*engines->front(), exec);
+  }
+  std::vector<uvm::engine*> all;
+  for (auto& e : *engines) {
+    all.push_back(e.get());
+  }
+  return uvm::cli::run_scenario(all, *in, std::cout, scenario);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"uvmctl: utility VMs the way hcsshim's uvm package manages them"};
@@ -23,6 +98,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"human", "json"}));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
+
+  uvm::cli::node_options nodes;
+  app.add_option("--node", nodes.nodes,
+                 "drive the engine of a uvmd node, HOST:PORT (repeat for several: run places "
+                 "each new VM on the node with the fewest VMs)");
+  app.add_option("--cert", nodes.tls.certificate, "with --node: this client's certificate (PEM)");
+  app.add_option("--key", nodes.tls.key, "with --node: this client's private key (PEM)");
+  app.add_option("--ca", nodes.tls.ca_file,
+                 "with --node: the CA that signed the node's certificate");
+  app.add_flag("--insecure-plaintext", nodes.insecure_plaintext,
+               "with --node: no TLS (a node started with --insecure-plaintext, on 127.0.0.1)");
 
   uvm::cli::demo_options demo;
   auto* demo_cmd = app.add_subcommand("demo", "create a small fleet on the simulated HCS, crash "
@@ -70,6 +156,18 @@ int main(int argc, char** argv) {
                       "write every call the simulated HCS received (JSON lines)");
   run_cmd->add_option("--bridge-log", scenario.bridge_log_path,
                       "write every GCS bridge frame (JSON lines)");
+  run_cmd->add_flag("--keep-vms", scenario.keep_vms,
+                    "with --node: leave the scenario's VMs on the node (else closed at the end)");
+
+  bool list_json = false;
+  auto* list_cmd = app.add_subcommand("list", "show the VMs of the --node nodes");
+  list_cmd->add_flag("--json", list_json, "a JSON array instead of a table");
+
+  int events_count = 0;
+  auto* events_cmd = app.add_subcommand(
+      "events", "follow the event bus of the --node nodes (JSON lines) until SIGINT/SIGTERM");
+  events_cmd->add_option("--count", events_count, "stop after this many events")
+      ->check(CLI::Range(0, 1 << 30));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -79,6 +177,14 @@ int main(int argc, char** argv) {
   uvm::logging::parse_level(log_level, lvl);
   uvm::logging::init(fmt, lvl);
 
+  if (!nodes.nodes.empty()) {
+    return run_on_nodes(nodes, app, scenario_file, scenario, exec, list_json, events_count);
+  }
+  if (*list_cmd || *events_cmd) {
+    std::cerr << "uvmctl: list and events need --node HOST:PORT (an embedded engine lives "
+                 "only as long as one uvmctl command)\n";
+    return 2;
+  }
   if (*demo_cmd && demo_backend == "qemu") {
     qemu_demo.work_dir = demo.work_dir;
     qemu_demo.json = demo.json;
@@ -91,24 +197,9 @@ int main(int argc, char** argv) {
     return uvm::cli::run_exec(exec);
   }
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (scenario_file == "-") {
-    // std::cin then reads what a pipe holds in one system call, not a
-    // byte at a time through stdio (nothing has used the streams yet).
-    std::ios::sync_with_stdio(false);
-  } else {
-    std::error_code ec;
-    if (std::filesystem::is_directory(scenario_file, ec)) {
-      std::cerr << "uvmctl run: cannot read " << scenario_file << ": is a directory\n";
-      return 2;
-    }
-    file.open(scenario_file);
-    if (!file) {
-      std::cerr << "uvmctl run: cannot open " << scenario_file << ": "
-                << uvm::hcs::go_errno_text(errno) << "\n";
-      return 2;
-    }
-    in = &file;
+  std::istream* in = nullptr;
+  if (int rc = open_scenario(scenario_file, file, in)) {
+    return rc;
   }
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();

@@ -66,6 +66,41 @@ result<std::string> string_arg(const json& line, const char* name) {
 
 namespace {
 
+// The engine a new VM goes to: the line's "node", else the one with the
+// fewest VMs (the first of equals).
+result<engine*> place(runner& r, const json& line) {
+  if (r.engines.size() <= 1) {
+    return &r.eng;
+  }
+  auto i = line.find("node");
+  if (i != line.end()) {
+    if (i->is_number_unsigned() && i->get<size_t>() < r.engines.size()) {
+      return r.engines[i->get<size_t>()];
+    }
+    if (i->is_string()) {
+      for (auto* e : r.engines) {
+        if (e->node() == i->get<std::string>()) {
+          return e;
+        }
+      }
+    }
+    return bad("\"node\" names no node of this run: " + i->dump());
+  }
+  engine* best = nullptr;
+  size_t fewest = 0;
+  for (auto* e : r.engines) {
+    auto vms = e->list();
+    if (!vms) {
+      return vms.err();
+    }
+    if (best == nullptr || vms->size() < fewest) {
+      best = e;
+      fewest = vms->size();
+    }
+  }
+  return best;
+}
+
 template <class Parse, class Create>
 op_result create_op(runner& r, const json& line, Parse parse, Create create) {
   auto name = vm_name(line);
@@ -76,7 +111,11 @@ op_result create_op(runner& r, const json& line, Parse parse, Create create) {
     return bad("vm '" + name + "' already exists in this scenario");
   }
   auto member = [&](const char* key) { return line.contains(key) ? line[key] : json(nullptr); };
-  auto opts = parse(member("options"), r.eng.config().host);
+  auto target = place(r, line);
+  if (!target) {
+    return target.err();
+  }
+  auto opts = parse(member("options"), (*target)->config().host);
   if (!opts) {
     return opts.err();
   }
@@ -84,11 +123,12 @@ op_result create_op(runner& r, const json& line, Parse parse, Create create) {
   if (!policy) {
     return policy.err();
   }
-  auto vm = create(std::move(*opts), *policy, activity_of(line));
+  auto vm = create(**target, std::move(*opts), *policy, activity_of(line));
   if (!vm) {
     return vm.err();
   }
   r.vms.emplace(name, *vm);
+  r.placed[name] = *target;
   return json{{"id", vm->id()}, {"os", vm->os()}, {"processor_count", vm->processor_count()}};
 }
 
@@ -133,6 +173,29 @@ result<std::string> sim_target(runner& r, const json& line, bool required) {
   return i->second.id();
 }
 
+// A simulator control without a result (the embedded simulator, or a node's).
+// The engine of the line's VM, else every engine.
+std::vector<engine*> sim_engines(runner& r, const json& line) {
+  auto i = r.placed.find(vm_name(line));
+  if (i != r.placed.end()) {
+    return {i->second};
+  }
+  if (r.engines.empty()) {
+    return {&r.eng};
+  }
+  return r.engines;
+}
+
+op_result sim_op(runner& r, const json& line, const sim_control& c) {
+  for (auto* e : sim_engines(r, line)) {
+    auto done = e->control_sim(c);
+    if (!done) {
+      return done.err();
+    }
+  }
+  return json(nullptr);
+}
+
 json mount_json(const scsi_mount& m) {
   return {{"HostPath", m.host_path},
           {"UVMPath", m.uvm_path},
@@ -174,15 +237,15 @@ op_table base_ops() {
            return lcow_options_from_json(j, host);
          };
          return create_op(r, line, parse,
-                          [&](options_lcow o, restart_policy p, const std::string& a) {
-                            return r.eng.create_lcow(std::move(o), p, a);
+                          [](engine& e, options_lcow o, restart_policy p, const std::string& a) {
+                            return e.create_lcow(std::move(o), p, a);
                           });
        }},
       {"create_wcow",
        [](runner& r, const json& line) {
          return create_op(r, line, wcow_options_from_json,
-                          [&](options_wcow o, restart_policy p, const std::string& a) {
-                            return r.eng.create_wcow(std::move(o), p, a);
+                          [](engine& e, options_wcow o, restart_policy p, const std::string& a) {
+                            return e.create_wcow(std::move(o), p, a);
                           });
        }},
       {"start",
@@ -258,12 +321,16 @@ op_table base_ops() {
        }},
       {"exits",
        [](runner& r, const json&) -> op_result {
-         auto ex = r.eng.exits();
-         if (!ex) {
-           return ex.err();
+         std::vector<exit_record> all;
+         for (auto* eng : r.engines.empty() ? std::vector<engine*>{&r.eng} : r.engines) {
+           auto ex = eng->exits();
+           if (!ex) {
+             return ex.err();
+           }
+           all.insert(all.end(), ex->begin(), ex->end());
          }
          json out = json::array();
-         for (const auto& e : *ex) {
+         for (const auto& e : all) {
            out.push_back({{"id", e.vm_id},
                           {"unexpected", e.unexpected},
                           {"exit_error", e.exit_error},
@@ -327,12 +394,14 @@ op_table base_ops() {
          if (!target) {
            return target.err();
          }
-         if (a->by_probability) {
-           r.eng.sim().fail_with_probability(a->call, a->probability);
-         } else {
-           r.eng.sim().fail_next(a->call, a->count, *target);
-         }
-         return json(nullptr);
+         sim_control c;
+         c.what = a->by_probability ? sim_control::kind::fail_with_probability
+                                    : sim_control::kind::fail_next;
+         c.call = static_cast<uint8_t>(a->call);
+         c.probability = a->probability;
+         c.count = a->count;
+         c.target = *target;
+         return sim_op(r, line, c);
        }},
       {"sim_crash",
        [](runner& r, const json& line) -> op_result {
@@ -344,18 +413,22 @@ op_table base_ops() {
          if (!a) {
            return a.err();
          }
+         sim_control c;
+         c.target = *target;
          switch (a->when) {
          case sim_crash_args::when::after_calls:
-           r.eng.sim().crash_after_calls(*target, a->calls);
+           c.what = sim_control::kind::crash_after_calls;
+           c.count = a->calls;
            break;
          case sim_crash_args::when::after_delay:
-           r.eng.sim().crash_after(*target, a->delay);
+           c.what = sim_control::kind::crash_after_delay;
+           c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->delay).count();
            break;
          case sim_crash_args::when::now:
-           r.eng.sim().crash(*target);
+           c.what = sim_control::kind::crash_now;
            break;
          }
-         return json(nullptr);
+         return sim_op(r, line, c);
        }},
       {"sim_latency",
        [](runner& r, const json& line) -> op_result {
@@ -363,10 +436,23 @@ op_table base_ops() {
          if (!a) {
            return a.err();
          }
-         r.eng.sim().set_latency(a->call, a->min, a->max);
-         return json(nullptr);
+         sim_control c;
+         c.what = sim_control::kind::latency;
+         c.call = static_cast<uint8_t>(a->call);
+         c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->min).count();
+         c.max_us = std::chrono::duration_cast<std::chrono::microseconds>(a->max).count();
+         return sim_op(r, line, c);
        }},
-      {"sim_oracle", [](runner& r, const json&) -> op_result { return r.eng.sim().oracle(); }},
+      {"sim_oracle",
+       [](runner& r, const json& line) -> op_result {
+         sim_control c;
+         c.what = sim_control::kind::oracle;
+         auto oracle = sim_engines(r, line).front()->control_sim(c);
+         if (!oracle) {
+           return oracle.err();
+         }
+         return json::parse(*oracle);
+       }},
       {"sleep",
        [](runner&, const json& line) -> op_result {
          field_reader args{line};
@@ -426,6 +512,12 @@ nlohmann::ordered_json run_line(runner& r, const std::string& text, size_t line_
 } // namespace
 
 int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenario_options& opts) {
+  return run_scenario(std::vector<engine*>{&eng}, in, out, opts);
+}
+
+int run_scenario(const std::vector<engine*>& engines, std::istream& in, std::ostream& out,
+                 const scenario_options& opts) {
+  engine& eng = *engines.front();
   std::ofstream hcs_log;
   std::mutex hcs_log_mutex;
   if (!opts.hcs_log_path.empty()) {
@@ -460,7 +552,7 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
       bridge_log.flush();
     });
   }
-  runner r{eng, {}, {}, {}};
+  runner r{eng, {}, {}, {}, engines, {}};
   line_reader lines{in};
   std::string text;
   for (auto st = lines.next(text); st != line_reader::status::end; st = lines.next(text)) {
@@ -476,8 +568,19 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
     out << result.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
   }
   // Later calls (engine teardown) must not write into a closed log.
-  eng.sim().set_call_log(nullptr);
+  if (eng.has_local_sim()) {
+    eng.sim().set_call_log(nullptr);
+  }
   eng.set_bridge_log(nullptr);
+  // A node keeps its VMs after a client leaves: a scenario leaves none
+  // behind, as its embedded engine's end would not.
+  if (!eng.node().empty() && !opts.keep_vms) {
+    r.processes.clear();
+    r.containers.clear();
+    for (auto& [name, vm] : r.vms) {
+      vm.close();
+    }
+  }
   return in.bad() ? 2 : 0;
 }
 

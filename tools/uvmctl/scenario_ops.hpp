@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,11 +18,14 @@ using json = nlohmann::json;
 using op_result = result<json>;
 
 struct runner {
-  engine& eng;
+  engine& eng;                           // the first of `engines`
   std::map<std::string, utility_vm> vms; // scenario name -> VM
   // "<vm>/<name>" -> containers and detached processes of the scenario.
   std::map<std::string, guest_container> containers;
   std::map<std::string, guest_process> processes;
+  // Several nodes (uvmctl --node a --node b): where each VM was placed.
+  std::vector<engine*> engines;
+  std::map<std::string, engine*> placed;
 };
 
 using op_fn = std::function<op_result(runner&, const json&)>;

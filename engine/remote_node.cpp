@@ -1,0 +1,145 @@
+#include "engine/remote_node.hpp"
+
+#include <set>
+
+#include "actors/core/logging.hpp"
+#include "engine/remote_stdio.hpp"
+#include "engine/sim_control.hpp"
+
+namespace uvm {
+
+namespace {
+
+// How long a process's stdio waits for the client that started it.
+constexpr std::chrono::seconds stdio_attach_timeout{30};
+
+struct forwarder_state {
+  caf::actor subscriber;
+  static inline const char* name = "event_forwarder";
+};
+
+// Sends the bus's events to one subscriber until it ends.
+caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::group bus,
+                              caf::actor subscriber) {
+  self->state.subscriber = subscriber;
+  self->join(bus);
+  self->monitor(subscriber);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_default_handler(
+      [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
+        self->send(self->state.subscriber, xs.move_content_to_message());
+        return caf::message{};
+      });
+  return {[](caf::group_down_msg&) {}};
+}
+
+struct node_state {
+  std::set<caf::actor> clients;       // told when the node stops
+  std::set<caf::actor_addr> children; // forwarders and stdio endpoints, ended then
+  static inline const char* name = "uvm_node";
+};
+
+using node_pointer = node_internal::stateful_pointer<node_state>;
+
+node_internal::behavior_type node(node_pointer self, engine* eng) {
+  self->set_down_handler([self](caf::down_msg& dm) {
+    self->state.children.erase(dm.source);
+    auto& clients = self->state.clients;
+    for (auto i = clients.begin(); i != clients.end(); ++i) {
+      if (i->address() == dm.source) {
+        clients.erase(i);
+        break;
+      }
+    }
+  });
+  auto reg = eng->registry();
+  auto timeout = caf::duration{eng->config().call_timeout};
+  return {
+      [self](node_stop) {
+        for (const auto& c : self->state.clients) {
+          caf::anon_send(c, node_stopping_atom_v);
+        }
+        // The actor system waits for every actor: these would wait for
+        // their clients, whose connections end only after it.
+        for (const auto& child : self->state.children) {
+          if (auto h = caf::actor_cast<caf::actor>(child)) {
+            caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+          }
+        }
+      },
+      [self, reg](create_atom, options_lcow& o, restart_policy p,
+                  std::string& activity) -> caf::delegated<utility_vm_actor, vm_info> {
+        return self->delegate(reg, create_atom_v, std::move(o), p, std::move(activity));
+      },
+      [self, reg](create_atom, options_wcow& o, restart_policy p,
+                  std::string& activity) -> caf::delegated<utility_vm_actor, vm_info> {
+        return self->delegate(reg, create_atom_v, std::move(o), p, std::move(activity));
+      },
+      [self, reg](find_atom, std::string& id) -> caf::delegated<utility_vm_actor> {
+        return self->delegate(reg, find_atom_v, std::move(id));
+      },
+      [self, reg](list_atom) -> caf::delegated<std::vector<vm_info>> {
+        return self->delegate(reg, list_atom_v);
+      },
+      [self, eng](hello_atom, const caf::actor& client) -> node_info {
+        if (client && self->state.clients.insert(client).second) {
+          self->monitor(client);
+        }
+        return {eng->config().host, eng->config().backend, eng->config().guest};
+      },
+      [self, eng](exits_atom) -> caf::delegated<std::vector<exit_record>> {
+        return self->delegate(caf::actor_cast<supervisor_actor>(eng->supervisor()), exits_atom_v);
+      },
+      [eng](sim_control_atom, const sim_control& c) -> caf::result<std::string> {
+        auto r = apply_sim_control(eng->sim(), c);
+        if (!r) {
+          return to_caf_error(r.err());
+        }
+        return *r;
+      },
+      [self, eng](subscribe_atom, const caf::actor& subscriber) -> caf::result<caf::ok_atom> {
+        if (!subscriber) {
+          return to_caf_error(error{errc::bad_request, "no subscriber"});
+        }
+        auto f = self->spawn(event_forwarder, eng->events(), subscriber);
+        self->monitor(f);
+        self->state.children.insert(f.address());
+        return caf::ok_atom_v;
+      },
+      [self, timeout](remote_exec_atom, const utility_vm_actor& vm,
+                      process_request& req) -> caf::result<remote_process> {
+        if (!vm) {
+          return to_caf_error(error{errc::closed, "utility VM is closed"});
+        }
+        auto rp = self->make_response_promise<remote_process>();
+        self->request(vm, timeout, exec_process_atom_v, req)
+            .then(
+                [self, rp, vm](process_started& started) mutable {
+                  remote_process p{started.container_id, started.pid, false, false, false, {}};
+                  if (started.stdio) {
+                    p.has_in = started.stdio->in != nullptr;
+                    p.has_out = started.stdio->out != nullptr;
+                    p.has_err = started.stdio->err != nullptr;
+                  }
+                  if (p.has_in || p.has_out || p.has_err) {
+                    p.stdio =
+                        spawn_node_stdio(self->system(), started.stdio, vm, started.container_id,
+                                         started.pid, stdio_attach_timeout);
+                    self->monitor(p.stdio);
+                    self->state.children.insert(p.stdio.address());
+                  }
+                  rp.deliver(std::move(p));
+                },
+                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+  };
+}
+
+} // namespace
+
+node_internal spawn_node(engine& eng) {
+  return eng.system().spawn(node, &eng);
+}
+
+} // namespace uvm

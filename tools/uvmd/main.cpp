@@ -1,0 +1,199 @@
+// uvmd: one engine served to remote clients over CAF's middleman, with
+// mutual TLS (or plaintext on 127.0.0.1 with --insecure-plaintext). Runs
+// in the foreground; SIGTERM or SIGINT stops it: clients hear that the
+// node stops (their calls fail with "node HOST:PORT lost: node shutting
+// down"), the VMs are terminated, the exit code is 0.
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+
+#include "actors/core/logging.hpp"
+#include "engine/engine.hpp"
+#include "engine/remote_node.hpp"
+#include "engine/tls_guard.hpp"
+
+namespace {
+
+int fail(const std::string& why) {
+  std::cerr << "uvmd: " << why << "\n";
+  return 2;
+}
+
+// "HOST:PORT" (the port after the last colon; [v6]:PORT too).
+bool split_listen(const std::string& text, std::string& host, uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return false;
+  }
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long p = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+    if (p > 65535) {
+      return false;
+    }
+  }
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
+std::string readable(const std::string& what, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return what + " " + path + ": not a readable file";
+  }
+  return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"uvmd: serves one utility-VM engine to remote clients (uvmctl --node, "
+               "uvm::engine::connect) over CAF networking with mutual TLS"};
+  std::string listen;
+  uvm::tls_options tls;
+  bool insecure_plaintext = false;
+  std::string backend = "sim";
+  std::string guest = "in-process";
+  std::string log_format = "human";
+  std::string log_level = "info";
+  int heartbeat_ms = 100;
+  int peer_timeout_ms = 600;
+  int threads = 2;
+  app.set_config("--config", "",
+                 "read options from a TOML file: one `name = value` line per long option "
+                 "(strings quoted, flags true/false), e.g. listen = \"0.0.0.0:7400\"");
+  app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)")->required();
+  app.add_option("--cert", tls.certificate, "this node's certificate (PEM)");
+  app.add_option("--key", tls.key, "this node's private key (PEM, unencrypted)");
+  app.add_option("--ca", tls.ca_file,
+                 "the CA (PEM) that signed the clients' certificates; clients must present one");
+  app.add_flag("--insecure-plaintext", insecure_plaintext,
+               "no TLS: anyone who reaches the port drives the engine; listens on 127.0.0.1 only");
+  app.add_option("--backend", backend, "the HCS backend of VMs whose options name none")
+      ->check(CLI::IsMember({"sim", "qemu"}));
+  app.add_option("--guest", guest,
+                 "the LCOW VMs' guest agent: in-process (sandboxed), in-process-unconfined, "
+                 "exec:CMD, unix:PATH");
+  app.add_option("--log-format", log_format, "log lines: human or json")
+      ->check(CLI::IsMember({"human", "json"}));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
+  app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval on every connection")
+      ->check(CLI::Range(10, 60000));
+  app.add_option("--peer-timeout-ms", peer_timeout_ms,
+                 "a peer silent this long is lost (keep it above the heartbeat)")
+      ->check(CLI::Range(20, 600000));
+  app.add_option("--threads", threads, "actor scheduler threads")->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+
+  uvm::logging::format fmt{};
+  uvm::logging::level lvl{};
+  uvm::logging::parse_format(log_format, fmt);
+  uvm::logging::parse_level(log_level, lvl);
+  uvm::logging::init(fmt, lvl);
+
+  std::string host;
+  uint16_t port = 0;
+  if (!split_listen(listen, host, port)) {
+    return fail("--listen must be HOST:PORT, got '" + listen + "'");
+  }
+  if (insecure_plaintext) {
+    if (!tls.empty()) {
+      return fail("--insecure-plaintext takes no --cert, --key or --ca");
+    }
+    if (host != "127.0.0.1" && host != "localhost") {
+      return fail("--insecure-plaintext listens on 127.0.0.1 only, not " + host);
+    }
+    host = "127.0.0.1";
+  } else {
+    if (tls.certificate.empty() || tls.key.empty() || tls.ca_file.empty()) {
+      return fail("mutual TLS needs --cert, --key and --ca (--insecure-plaintext serves "
+                  "plaintext on 127.0.0.1 only)");
+    }
+    for (auto e : {readable("--cert", tls.certificate), readable("--key", tls.key),
+                   readable("--ca", tls.ca_file)}) {
+      if (!e.empty()) {
+        return fail(e);
+      }
+    }
+  }
+
+  // Every thread the engine starts inherits this mask: the signals wait
+  // for sigwait() below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  uvm::engine_config cfg;
+  cfg.host = uvm::detect_host();
+  cfg.scheduler_threads = threads;
+  cfg.guest = guest;
+  cfg.backend = backend;
+  if (backend == "qemu") {
+    cfg.host.executable_dir += "/qemu"; // as uvmctl run --backend qemu
+  }
+  cfg.network.enabled = true;
+  cfg.network.tls = tls;
+  cfg.network.heartbeat = std::chrono::milliseconds{heartbeat_ms};
+  cfg.network.peer_timeout = std::chrono::milliseconds{peer_timeout_ms};
+  // Each handshake a client makes, logged with its address (CAF reports none).
+  std::atomic<unsigned long> refusals{0};
+  uvm::tls::on_handshake([&refusals](const uvm::tls::handshake& h) {
+    if (h.accepted) {
+      uvm::logging::info({}, "TLS peer accepted", {{"peer", h.peer}, {"subject", h.detail}});
+    } else {
+      ++refusals;
+      uvm::logging::warn({}, "TLS handshake refused", {{"peer", h.peer}, {"reason", h.detail}});
+    }
+  });
+  std::unique_ptr<uvm::engine> eng;
+  try {
+    eng = std::make_unique<uvm::engine>(cfg);
+  } catch (const std::exception& e) {
+    return fail(std::string{"cannot start the engine: "} + e.what());
+  }
+  auto node = uvm::spawn_node(*eng);
+  auto published = caf::actor_cast<uvm::node_actor>(node);
+  auto bound = tls.empty() ? eng->system().middleman().publish(published, port, host.c_str(), true)
+                           : caf::openssl::publish(published, port, host.c_str(), true);
+  if (!bound) {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return fail("cannot listen on " + listen + ": " + eng->system().render(bound.error()));
+  }
+  auto address = host + ":" + std::to_string(*bound);
+  uvm::logging::info(
+      {}, "uvmd listening",
+      {{"address", address}, {"tls", !tls.empty()}, {"backend", backend}, {"guest", guest}});
+  // For scripts that asked for port 0.
+  std::cout << "listening " << address << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  uvm::logging::info({}, "uvmd stopping", {{"signal", strsignal(sig)}});
+  caf::anon_send(node, uvm::node_stop{});
+  // The clients hear the notice before their connections close.
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  node = nullptr;
+  published = nullptr;
+  eng.reset();
+  uvm::tls::on_handshake(nullptr);
+  uvm::logging::info({}, "uvmd stopped", {{"tls_refusals", refusals.load()}});
+  return 0;
+}
