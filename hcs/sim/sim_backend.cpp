@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -63,10 +63,10 @@ struct sim_backend::state {
   std::mt19937_64 latency_rng;
   std::array<std::pair<microseconds, microseconds>, call_kind_count> latency{};
   std::array<uint64_t, call_kind_count> received{};
-  std::map<std::string, exit_handler> exit_handlers;
+  std::unordered_map<std::string, exit_handler> exit_handlers;
   // How often each id was closed: a call or crash armed for an earlier
   // incarnation of the id must not touch a re-created system.
-  std::map<std::string, uint64_t> closes;
+  std::unordered_map<std::string, uint64_t> closes;
   std::function<void(const std::string&)> call_log;
 
   uint64_t generation(const std::string& id) const {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <random>
 #include <string>
@@ -68,7 +69,7 @@ private:
   call_result stop(const std::string& id);
   std::string next_runtime_id();
 
-  std::map<std::string, sim_system> systems_;
+  std::unordered_map<std::string, sim_system> systems_;
   std::mt19937_64 rng_;
   clock now_;
 };
