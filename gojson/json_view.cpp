@@ -1,5 +1,6 @@
 #include "gojson/json_view.hpp"
 
+#include <cstring>
 #include <functional>
 
 #include "gojson/json_lexer.hpp"
@@ -40,6 +41,12 @@ const char* skip_space(const char* p, const char* end) {
 
 const char* string_end(const char* p, const char* end, bool& escaped) {
   ++p;
+  // Most strings have no escape: up to the next quote, if no backslash
+  // comes before it.
+  const auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+  if (quote != nullptr && std::memchr(p, '\\', static_cast<size_t>(quote - p)) == nullptr) {
+    return quote + 1;
+  }
   while (p != end) {
     char c = *p;
     if (c == '"') {

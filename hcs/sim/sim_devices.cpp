@@ -44,15 +44,15 @@ request_type parse_request_type(const std::string& text) {
   reject(hr::invalid_arg, std::string(to_string(type)) + " is not supported for " + what);
 }
 
-const nlohmann::json& need_settings(const nlohmann::json* settings, request_type type,
-                                    const std::string& what) {
+gojson::json_object need_settings(const gojson::json_view* settings, request_type type,
+                                  const std::string& what) {
   if (settings == nullptr) {
     reject(hr::invalid_arg, std::string(to_string(type)) + " of " + what + " needs Settings");
   }
   if (!settings->is_object()) {
     reject(hr::invalid_json, "member Settings is not an object");
   }
-  return *settings;
+  return gojson::json_object{*settings};
 }
 
 std::vector<std::string_view> split(std::string_view text) {
@@ -69,9 +69,10 @@ std::vector<std::string_view> split(std::string_view text) {
   }
 }
 
+// The request is read in place: the settings refer to its text.
 struct request {
   request_type type;
-  const nlohmann::json* settings;
+  const gojson::json_view* settings;
 };
 
 void modify_scsi(sim_devices& devices, const std::string& controller, std::string_view lun_text,
@@ -141,7 +142,7 @@ void modify_vpmem(sim_devices& devices, std::string_view number_text, const requ
 }
 
 void modify_vsmb(sim_devices& devices, const request& req) {
-  const auto& settings = need_settings(req.settings, req.type, "VSMB shares");
+  const auto settings = need_settings(req.settings, req.type, "VSMB shares");
   if (req.type == request_type::remove) {
     auto name = share_name(settings, "VSMB");
     if (devices.vsmb.erase(name) == 0) {
@@ -165,7 +166,7 @@ void modify_vsmb(sim_devices& devices, const request& req) {
 }
 
 void modify_plan9(sim_devices& devices, const request& req) {
-  const auto& settings = need_settings(req.settings, req.type, "Plan9 shares");
+  const auto settings = need_settings(req.settings, req.type, "Plan9 shares");
   switch (req.type) {
   case request_type::add: {
     auto [name, share] = parse_plan9_share(settings);
@@ -213,9 +214,8 @@ void modify_keyed(Table& table, const std::string& key, const std::string& where
     if (table.count(key) != 0) {
       reject(hr::invalid_arg, where + " is already added");
     }
-    static const nlohmann::json no_settings = nlohmann::json::object();
     table.emplace(key, parse(req.settings != nullptr ? need_settings(req.settings, req.type, where)
-                                                     : no_settings));
+                                                     : gojson::json_object{}));
     return;
   }
   case request_type::remove:
@@ -235,7 +235,7 @@ void modify_keyed(Table& table, const std::string& key, const std::string& where
 } // namespace
 
 void apply_modify(sim_devices& devices, const std::string& text) {
-  auto body = parse_object(text, "request");
+  const auto body = parse_object_view(text, "request");
   auto path = string_member(body, "ResourcePath");
   if (path.empty()) {
     if (find_member(body, "GuestRequest") == nullptr) {
@@ -266,10 +266,11 @@ void apply_modify(sim_devices& devices, const std::string& text) {
     modify_pipe(devices, std::string(tail), req); // the host pipe path, verbatim
   } else if (equal_ci(device, "NetworkAdapters") && parts.size() == 2 && !tail.empty()) {
     modify_keyed(devices.network_adapters, std::string(tail),
-                 "network adapter " + std::string(tail), req, parse_network_adapter);
+                 "network adapter " + std::string(tail), req,
+                 parse_network_adapter<gojson::json_object>);
   } else if (equal_ci(device, "VirtualPci") && parts.size() == 2 && !tail.empty()) {
     modify_keyed(devices.vpci, std::string(tail), "VPCI device " + std::string(tail), req,
-                 parse_vpci_device);
+                 parse_vpci_device<gojson::json_object>);
   } else {
     unknown_path(path);
   }
