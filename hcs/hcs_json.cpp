@@ -217,6 +217,22 @@ std::vector<std::string> strings_member(const gojson::json_object& obj, std::str
   return strings_member_of(obj, name);
 }
 
+std::string_view string_member(const gojson::json_object& obj, std::string_view name,
+                               std::string& decoded) {
+  const auto* member = find_member(obj, name);
+  if (member == nullptr) {
+    return {};
+  }
+  if (!member->is_string()) {
+    wrong_type(name, "a string");
+  }
+  if (auto plain = member->plain_string()) {
+    return *plain;
+  }
+  decoded = member->get_string();
+  return decoded;
+}
+
 gojson::json_view array_member(const gojson::json_object& obj, std::string_view name) {
   const auto* member = find_member(obj, name);
   if (member == nullptr) {
@@ -245,6 +261,9 @@ std::optional<uint32_t> parse_index(std::string_view text) {
 bool equal_ci(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
+  }
+  if (a == b) {
+    return true; // the usual case, in one comparison
   }
   // ASCII only (what std::tolower does in the C locale), without a call per
   // character: every request's paths and names go through here.

@@ -51,6 +51,10 @@ const gojson::json_view* find_member(const gojson::json_object& obj, std::string
 std::optional<gojson::json_object> object_member(const gojson::json_object& obj,
                                                  std::string_view name);
 std::string string_member(const gojson::json_object& obj, std::string_view name);
+// The same string without a copy: a view of the text, or of `decoded`
+// when it has escapes.
+std::string_view string_member(const gojson::json_object& obj, std::string_view name,
+                               std::string& decoded);
 bool bool_member(const gojson::json_object& obj, std::string_view name);
 uint64_t uint_member(const gojson::json_object& obj, std::string_view name);
 int64_t int_member(const gojson::json_object& obj, std::string_view name);
