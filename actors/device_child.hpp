@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -196,12 +197,19 @@ Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
                   }};
 }
 
-template <class Self>
+// `where` is the device's place, or what makes it (only made when the bus
+// has listeners).
+template <class Self, class Where>
 void publish_device(Self self, const std::string& activity, const char* kind, const char* action,
-                    const std::string& host_path, const std::string& where) {
+                    const std::string& host_path, Where&& where) {
   const auto& env = self->state.child->env();
-  publish_event(env.bus,
-                [&] { return device_event{env.vm_id, activity, kind, action, host_path, where}; });
+  publish_event(env.bus, [&] {
+    if constexpr (std::is_invocable_v<Where>) {
+      return device_event{env.vm_id, activity, kind, action, host_path, where()};
+    } else {
+      return device_event{env.vm_id, activity, kind, action, host_path, where};
+    }
+  });
 }
 
 } // namespace uvm
