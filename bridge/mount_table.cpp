@@ -70,11 +70,11 @@ hcs::call_result mount_table::modify_settings(const std::string& guest_request,
   }
   // Read in place: most requests are answered from a few members, and the
   // settings become a tree only when they are kept or given to the step.
-  auto parsed = gojson::view_json(guest_request);
+  gojson::json_object req;
+  auto parsed = gojson::view_json(guest_request, &req);
   if (!parsed || !parsed->is_object()) {
     return hcs::call_result::failure(hcs::hr::invalid_json, "invalid guest request JSON");
   }
-  const gojson::json_object req{*parsed};
   std::string decoded_type;
   std::string decoded_request_type;
   auto type = string_member(req, "ResourceType", decoded_type);

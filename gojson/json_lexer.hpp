@@ -37,12 +37,22 @@ struct number_token {
   double d = 0;
 };
 
-template <class Json>
+// Told nothing: the default for what a reader reports of the members of
+// the outermost object.
+struct no_members {
+  void operator()(std::string_view, std::string_view) {}
+};
+
+// `Members` is told of each member of the outermost object once it was
+// checked: its key's text (with its quotes) and its value's text.
+template <class Json, class Members = no_members>
 class reader {
 public:
   static constexpr bool builds = !std::is_same_v<Json, discard>;
+  static constexpr bool reports = !std::is_same_v<Members, no_members>;
 
-  explicit reader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  explicit reader(std::string_view text, Members members = {})
+      : p_(text.data()), end_(text.data() + text.size()), members_(std::move(members)) {}
 
   // The whole text is one value (after an optional BOM, with surrounding
   // whitespace, ended by the end of the text or a NUL); `at` gets where
@@ -72,7 +82,12 @@ public:
     for (;;) {
       // Plain ASCII in one run, eight bytes at a time while it lasts.
       const char* run = p_;
-      while (end_ - p_ >= 8 && plain8(p_)) {
+      while (end_ - p_ >= 8) {
+        auto stop = not_plain8(p_);
+        if (stop != 0) {
+          p_ += first_marked(stop);
+          break;
+        }
         p_ += 8;
       }
       while (p_ != end_) {
@@ -262,18 +277,27 @@ private:
       if (p_ == end_ || *p_ != '"') {
         return false;
       }
+      const char* key_at = p_;
       std::conditional_t<builds, std::string, no_text> key;
       if (!string(key)) {
         return false;
       }
+      const char* key_end = p_;
       skip_space();
       if (!take(':')) {
         return false;
       }
       skip_space();
+      const char* value_at = p_;
       Json member;
       if (!value(member, depth)) {
         return false;
+      }
+      if constexpr (reports) {
+        if (depth == 1) {
+          members_(std::string_view(key_at, static_cast<size_t>(key_end - key_at)),
+                   std::string_view(value_at, static_cast<size_t>(p_ - value_at)));
+        }
       }
       if constexpr (builds) {
         out[std::move(key)] = std::move(member);
@@ -455,20 +479,34 @@ private:
 
   static bool digit(char c) { return c >= '0' && c <= '9'; }
 
-  // Eight bytes with no control character, no byte >= 0x80, no quote and
-  // no backslash (the per-byte test of string(), on a whole word).
-  static bool plain8(const char* p) {
+  // The per-byte test of string() on eight bytes at once: zero when none is
+  // a control character, a byte >= 0x80, a quote or a backslash; else the
+  // high bit is set in the first such byte (and maybe in later ones).
+  static uint64_t not_plain8(const char* p) {
     constexpr uint64_t ones = 0x0101010101010101ULL;
     constexpr uint64_t highs = 0x8080808080808080ULL;
     uint64_t x = 0;
     std::memcpy(&x, p, 8);
     auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
     uint64_t control = (x - ones * 0x20) & ~x & highs; // a byte < 0x20 (high bit clear)
-    return ((x & highs) | control | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) == 0;
+    return (x & highs) | control | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'));
+  }
+
+  // How many bytes come before the first one marked in `mask` (memory
+  // order); 0 when the byte order is not known, so that the caller's
+  // per-byte loop finds it.
+  static long first_marked(uint64_t mask) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_ctzll(mask) / 8;
+#else
+    (void)mask;
+    return 0;
+#endif
   }
 
   const char* p_;
   const char* end_;
+  Members members_;
 };
 
 } // namespace uvm::gojson::detail

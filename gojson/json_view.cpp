@@ -134,10 +134,21 @@ json_view view_at(const char* p, const char* end) {
   return {p, end, kind::number_float};
 }
 
-std::optional<json_view> view_json(std::string_view text) {
+std::optional<json_view> view_json(std::string_view text, json_object* members) {
   detail::discard nothing;
   std::string_view at;
-  if (!detail::reader<detail::discard>(text).document(nothing, &at)) {
+  if (members == nullptr) {
+    if (!detail::reader<detail::discard>(text).document(nothing, &at)) {
+      return std::nullopt;
+    }
+    return view_at(at.data(), at.data() + at.size());
+  }
+  *members = json_object{};
+  auto report = [members](std::string_view key, std::string_view value) {
+    members->add_quoted(key, value);
+  };
+  if (!detail::reader<detail::discard, decltype(report)>(text, report).document(nothing, &at)) {
+    *members = json_object{};
     return std::nullopt;
   }
   return view_at(at.data(), at.data() + at.size());
@@ -215,6 +226,14 @@ json_object::json_object(const json_view& object) {
     }
     add(key, value);
   });
+}
+
+void json_object::add_quoted(std::string_view quoted_key, std::string_view value) {
+  std::string_view key = quoted_key.substr(1, quoted_key.size() - 2);
+  if (key.find('\\') != std::string_view::npos) {
+    key = decoded_.emplace_front(detail::decode_string(quoted_key));
+  }
+  add(key, view_at(value.data(), value.data() + value.size()));
 }
 
 void json_object::add(std::string_view key, const json_view& value) {

@@ -69,7 +69,6 @@ public:
   void for_each_element(F&& f) const;
 
 private:
-  friend std::optional<json_view> view_json(std::string_view text);
   friend json_view view_at(const char* p, const char* end);
 
   json_view(const char* begin, const char* end, kind k) : begin_(begin), end_(end), kind_(k) {}
@@ -79,8 +78,12 @@ private:
   kind kind_ = kind::null;
 };
 
-// The value `text` holds, or nullopt if read_json would reject it.
-std::optional<json_view> view_json(std::string_view text);
+class json_object;
+
+// The value `text` holds, or nullopt if read_json would reject it. When
+// it is an object and `members` is given, its members are read into
+// `members` in the same pass.
+std::optional<json_view> view_json(std::string_view text, json_object* members = nullptr);
 
 // The members of one object, scanned once, found by name as find_ci finds
 // them in the tree read_json makes. An empty object when made from a view
@@ -89,6 +92,11 @@ class json_object {
 public:
   json_object() = default;
   explicit json_object(const json_view& object);
+  // Decoded names live in the object: it moves, it is not copied.
+  json_object(json_object&&) = default;
+  json_object& operator=(json_object&&) = default;
+  json_object(const json_object&) = delete;
+  json_object& operator=(const json_object&) = delete;
 
   // The member named exactly `name`, else the first, in byte order of the
   // names, that matches it ignoring ASCII case; of a repeated name, its
@@ -96,12 +104,16 @@ public:
   const json_view* find_ci(std::string_view name) const;
 
 private:
+  friend std::optional<json_view> view_json(std::string_view text, json_object* members);
+
   struct member {
     std::string_view key;
     json_view value;
   };
 
   void add(std::string_view key, const json_view& value);
+  // A member as the reader reports it: the key with its quotes.
+  void add_quoted(std::string_view quoted_key, std::string_view value);
   const member& at(size_t i) const {
     return i < inline_.size() ? inline_[i] : more_[i - inline_.size()];
   }

@@ -170,14 +170,15 @@ const nlohmann::json& array_member(const nlohmann::json& obj, std::string_view n
 }
 
 gojson::json_object parse_object_view(const std::string& text, const char* what) {
-  auto value = gojson::view_json(text);
+  gojson::json_object members;
+  auto value = gojson::view_json(text, &members);
   if (!value) {
     reject(hr::invalid_json, std::string("the ") + what + " is not valid JSON");
   }
   if (!value->is_object()) {
     reject(hr::invalid_json, std::string("the ") + what + " is not a JSON object");
   }
-  return gojson::json_object{*value};
+  return members;
 }
 
 const gojson::json_view* find_member(const gojson::json_object& obj, std::string_view name) {

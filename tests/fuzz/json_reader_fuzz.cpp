@@ -61,11 +61,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(ours.has_value() == ours_ordered.has_value());
   auto view = uvm::gojson::view_json(text);
   check(view.has_value() == ours.has_value());
+  uvm::gojson::json_object read_along;
+  check(uvm::gojson::view_json(text, &read_along).has_value() == ours.has_value());
   if (view && ours->is_object()) {
     uvm::gojson::json_object members{*view};
     for (const auto& [key, value] : ours->items()) {
       const auto* member = members.find_ci(key);
       check(member != nullptr && uvm::gojson::read_json(member->text()) == value);
+      const auto* along = read_along.find_ci(key);
+      check(along != nullptr && uvm::gojson::read_json(along->text()) == value);
     }
   }
   auto theirs = nlohmann::json::parse(text, nullptr, false);

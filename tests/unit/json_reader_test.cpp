@@ -112,6 +112,8 @@ std::string folded(std::string s, bool upper) {
 void view_agrees(const std::string& text, const std::optional<json>& tree) {
   auto view = uvm::gojson::view_json(text);
   REQUIRE(view.has_value() == tree.has_value());
+  uvm::gojson::json_object read_along;
+  REQUIRE(uvm::gojson::view_json(text, &read_along).has_value() == tree.has_value());
   if (!view) {
     return;
   }
@@ -130,9 +132,12 @@ void view_agrees(const std::string& text, const std::optional<json>& tree) {
     INFO("name: " << json(name).dump(-1, ' ', true, json::error_handler_t::replace));
     const auto* theirs = uvm::gojson::find_ci(*tree, name);
     const auto* ours = members.find_ci(name);
+    const auto* ours_along = read_along.find_ci(name);
     REQUIRE((theirs == nullptr) == (ours == nullptr));
+    REQUIRE((theirs == nullptr) == (ours_along == nullptr));
     if (ours != nullptr) {
       CHECK(same(tree_of(*ours), *theirs));
+      CHECK(same(tree_of(*ours_along), *theirs));
     }
   }
 }
