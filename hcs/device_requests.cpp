@@ -79,7 +79,8 @@ device_request scsi_add(guest_os os, const scsi_disk& disk) {
   settings.type = disk.type;
   settings.path = disk.host_path;
   settings.read_only = disk.read_only;
-  auto path = scsi_attachment_path(disk.controller, disk.lun);
+  scsi_path_buffer buffer;
+  auto path = scsi_attachment_path(disk.controller, disk.lun, buffer);
   device_request out{
       go_text(modify_setting_request_of<attachment>{path, request_type::add, {&settings}, {}}),
       std::nullopt, true};

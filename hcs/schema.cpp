@@ -1,5 +1,7 @@
 #include "hcs/schema.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <type_traits>
 
 #include "gojson/go_json.hpp"
@@ -257,12 +259,18 @@ std::string go_text(const T& x) {
 }
 
 std::string scsi_attachment_path(uint32_t controller, uint32_t lun) {
-  std::string out = "VirtualMachine/Devices/Scsi/";
-  out.reserve(64);
-  out += std::to_string(controller);
-  out += "/Attachments/";
-  out += std::to_string(lun);
-  return out;
+  scsi_path_buffer buffer;
+  return std::string(scsi_attachment_path(controller, lun, buffer));
+}
+
+std::string_view scsi_attachment_path(uint32_t controller, uint32_t lun, scsi_path_buffer& buffer) {
+  constexpr std::string_view devices = "VirtualMachine/Devices/Scsi/";
+  constexpr std::string_view attachments = "/Attachments/";
+  char* p = std::copy(devices.begin(), devices.end(), buffer.data());
+  p = std::to_chars(p, buffer.data() + buffer.size(), controller).ptr;
+  p = std::copy(attachments.begin(), attachments.end(), p);
+  p = std::to_chars(p, buffer.data() + buffer.size(), lun).ptr;
+  return {buffer.data(), static_cast<size_t>(p - buffer.data())};
 }
 
 std::string vpmem_device_path(uint32_t device_number) {

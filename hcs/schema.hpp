@@ -7,6 +7,7 @@
 // or write the text at once with go_text(), which builds no JSON values.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,10 @@ constexpr const char* vpci_device = "VPCIDevice";
 constexpr const char* vsmb_shares_path = "VirtualMachine/Devices/VirtualSmb/Shares";
 constexpr const char* plan9_shares_path = "VirtualMachine/Devices/Plan9/Shares";
 std::string scsi_attachment_path(uint32_t controller, uint32_t lun);
+// The same path written into `buffer` (nothing allocated); the view
+// refers to it.
+using scsi_path_buffer = std::array<char, 64>;
+std::string_view scsi_attachment_path(uint32_t controller, uint32_t lun, scsi_path_buffer& buffer);
 std::string vpmem_device_path(uint32_t device_number);
 std::string mapped_pipe_path(const std::string& host_pipe); // inserted verbatim
 std::string network_adapter_path(const std::string& nic_id);
