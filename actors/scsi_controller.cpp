@@ -16,8 +16,8 @@ struct scsi_state {
 };
 
 using scsi_pointer = scsi_child::stateful_pointer<scsi_state>;
-using mount_reply = std::function<void(result<scsi_mount>)>;
-using ok_reply = std::function<void(const error&)>;
+using mount_reply = caller_reply<scsi_mount, scsi_pointer>;
+using ok_reply = caller_reply<caf::ok_atom, scsi_pointer>;
 
 scsi_mount mount_of(const scsi_attachment& a) {
   return {a.host_path, a.uvm_path, a.slot.controller, static_cast<int32_t>(a.slot.lun),
