@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -111,34 +112,39 @@ private:
   std::vector<size_t> free_;
 };
 
-// Answers a caller once: with a value or an error. Registered as owed, so a
-// VM exit answers it first.
+// Answers a caller once: with a value (a result<T>) or an error; for
+// T = caf::ok_atom with an error, empty for success. Registered as owed,
+// so a VM exit answers it first. A plain callable: it becomes a
+// std::function only where a handler asks for one.
 template <class T, class Self>
-std::function<void(result<T>)> reply_to(Self self, caf::typed_response_promise<T> rp) {
-  auto id = self->state.child->owe(rp);
-  return [self, rp, id](result<T> r) mutable {
-    self->state.child->paid(id);
-    if (r) {
-      rp.deliver(std::move(*r));
-    } else {
-      rp.deliver(to_caf_error(r.err()));
-    }
-  };
-}
+class caller_reply {
+public:
+  static constexpr bool ok_only = std::is_same_v<T, caf::ok_atom>;
+  using argument = std::conditional_t<ok_only, const error&, result<T>>;
 
-template <class Self>
-std::function<void(const error&)> reply_ok(Self self,
-                                           caf::typed_response_promise<caf::ok_atom> rp) {
-  auto id = self->state.child->owe(rp);
-  return [self, rp, id](const error& e) mutable {
-    self->state.child->paid(id);
-    if (e) {
-      rp.deliver(to_caf_error(e));
+  caller_reply(Self self, caf::typed_response_promise<T> rp)
+      : self_(self), rp_(std::move(rp)), id_(self_->state.child->owe(rp_)) {}
+
+  void operator()(argument r) const {
+    self_->state.child->paid(id_);
+    if constexpr (ok_only) {
+      if (r) {
+        rp_.deliver(to_caf_error(r));
+      } else {
+        rp_.deliver(caf::ok_atom_v);
+      }
+    } else if (r) {
+      rp_.deliver(std::move(*r));
     } else {
-      rp.deliver(caf::ok_atom_v);
+      rp_.deliver(to_caf_error(r.err()));
     }
-  };
-}
+  }
+
+private:
+  Self self_;
+  mutable caf::typed_response_promise<T> rp_; // delivering marks it answered
+  size_t id_;
+};
 
 // Serves one call: the VM's state error when it does not run; otherwise
 // `start(reply)` runs as one turn of the inbox, and the caller gets what
@@ -151,13 +157,7 @@ caf::result<T> serve(Self self, const char* what, Start&& start) {
     return to_caf_error(e);
   }
   auto rp = self->template make_response_promise<T>();
-  child.inbox().turn([&] {
-    if constexpr (std::is_same_v<T, caf::ok_atom>) {
-      start(reply_ok(self, rp));
-    } else {
-      start(reply_to(self, rp));
-    }
-  });
+  child.inbox().turn([&] { start(caller_reply<T, Self>{self, rp}); });
   return rp;
 }
 
@@ -196,12 +196,19 @@ Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
                   }};
 }
 
-template <class Self>
+// `where` is the device's place, or what makes it (only made when the bus
+// has listeners).
+template <class Self, class Where>
 void publish_device(Self self, const std::string& activity, const char* kind, const char* action,
-                    const std::string& host_path, const std::string& where) {
+                    const std::string& host_path, Where&& where) {
   const auto& env = self->state.child->env();
-  publish_event(env.bus,
-                [&] { return device_event{env.vm_id, activity, kind, action, host_path, where}; });
+  publish_event(env.bus, [&] {
+    if constexpr (std::is_invocable_v<Where>) {
+      return device_event{env.vm_id, activity, kind, action, host_path, where()};
+    } else {
+      return device_event{env.vm_id, activity, kind, action, host_path, where};
+    }
+  });
 }
 
 } // namespace uvm

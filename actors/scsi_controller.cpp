@@ -16,16 +16,19 @@ struct scsi_state {
 };
 
 using scsi_pointer = scsi_child::stateful_pointer<scsi_state>;
-using mount_reply = std::function<void(result<scsi_mount>)>;
-using ok_reply = std::function<void(const error&)>;
+using mount_reply = caller_reply<scsi_mount, scsi_pointer>;
+using ok_reply = caller_reply<caf::ok_atom, scsi_pointer>;
 
 scsi_mount mount_of(const scsi_attachment& a) {
   return {a.host_path, a.uvm_path, a.slot.controller, static_cast<int32_t>(a.slot.lun),
           a.read_only};
 }
 
-hcs::scsi_disk disk_of(const scsi_attachment& a) {
-  return {a.slot.controller, a.slot.lun, a.host_path, a.uvm_path, a.type, a.read_only};
+// The decision's copy of the attachment becomes the disk the requests
+// describe.
+hcs::scsi_disk disk_of(scsi_attachment&& a) {
+  return {a.slot.controller,     a.slot.lun,        std::move(a.host_path),
+          std::move(a.uvm_path), std::move(a.type), a.read_only};
 }
 
 hcs::guest_os os_of(scsi_pointer self) {
@@ -33,9 +36,9 @@ hcs::guest_os os_of(scsi_pointer self) {
 }
 
 void publish(scsi_pointer self, const std::string& activity, const char* action,
-             const scsi_attachment& a) {
-  publish_device(self, activity, "scsi", action, a.host_path,
-                 std::to_string(a.slot.controller) + ":" + std::to_string(a.slot.lun));
+             const hcs::scsi_disk& disk) {
+  publish_device(self, activity, "scsi", action, disk.host_path,
+                 [&] { return std::to_string(disk.controller) + ":" + std::to_string(disk.lun); });
 }
 
 // The outcome of an attach, for its first caller or a waiter.
@@ -45,20 +48,23 @@ void answer_add(scsi_pointer self, const std::string& host_path, const error& e,
     reply(wrap("failed to modify UVM with new SCSI mount", e));
     return;
   }
-  auto a = self->state.table->find(host_path);
-  reply(a ? result<scsi_mount>{mount_of(*a)} : result<scsi_mount>{a.err()});
+  if (const auto* a = self->state.table->attached(host_path)) {
+    reply(mount_of(*a));
+    return;
+  }
+  reply(self->state.table->find(host_path).err());
 }
 
 // What the continuations of one attach or detach need, shared instead of
 // copied into each.
 struct scsi_job {
-  scsi_attachment a;
+  hcs::scsi_disk disk;
   std::string activity;
 };
 
 void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   auto& st = self->state;
-  auto path = req.host_path;
+  const auto& path = req.host_path;
   auto d = st.table->begin_add(path, req.uvm_path, req.read_only,
                                req.physical ? "PassThru" : "VirtualDisk");
   if (!d) {
@@ -70,7 +76,9 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
     reply(mount_of(d->attachment));
     return;
   case scsi_add_decision::wait_attach:
-    st.waits.join(path, [self, path, reply](const error& e) { answer_add(self, path, e, reply); });
+    st.waits.join(path, [self, path = req.host_path, reply](const error& e) {
+      answer_add(self, path, e, reply);
+    });
     return;
   case scsi_add_decision::wait_detach:
     st.waits.park(path, [self, req, reply] { handle_add(self, req, reply); });
@@ -80,22 +88,23 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   }
   // The first caller hears the outcome from the attach itself, waiters
   // that joined meanwhile through the waits.
-  auto job = std::make_shared<const scsi_job>(scsi_job{d->attachment, req.activity_id});
-  st.child->steps().add(hcs::scsi_add(os_of(self), disk_of(job->a)), job->activity,
+  auto job = std::make_shared<const scsi_job>(
+      scsi_job{disk_of(std::move(d->attachment)), std::move(req.activity_id)});
+  st.child->steps().add(hcs::scsi_add(os_of(self), job->disk), job->activity,
                         [self, job, reply = std::move(reply)](const error& e) {
                           auto& st = self->state;
-                          const auto& a = job->a;
+                          const auto& disk = job->disk;
                           if (e) {
-                            st.table->attach_failed(a.host_path);
+                            st.table->attach_failed(disk.host_path);
                             logging::warn({st.child->env().vm_id, job->activity},
                                           "SCSI attach failed",
-                                          {{"host_path", a.host_path}, {"error", e.text}});
+                                          {{"host_path", disk.host_path}, {"error", e.text}});
                           } else {
-                            st.table->attach_succeeded(a.host_path);
-                            publish(self, job->activity, "added", a);
+                            st.table->attach_succeeded(disk.host_path);
+                            publish(self, job->activity, "added", disk);
                           }
-                          answer_add(self, a.host_path, e, reply);
-                          st.waits.settle(a.host_path, e);
+                          answer_add(self, disk.host_path, e, reply);
+                          st.waits.settle(disk.host_path, e);
                         });
 }
 
@@ -121,25 +130,26 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
   case scsi_remove_decision::detach:
     break;
   }
-  auto job = std::make_shared<const scsi_job>(scsi_job{d->attachment, activity});
+  auto job =
+      std::make_shared<const scsi_job>(scsi_job{disk_of(std::move(d->attachment)), activity});
   auto os = os_of(self);
   st.child->steps().remove(
-      hcs::scsi_remove(os, disk_of(job->a)),
-      [os, job] { return hcs::scsi_add(os, disk_of(job->a)).guest; }, activity,
+      hcs::scsi_remove(os, job->disk), [os, job] { return hcs::scsi_add(os, job->disk).guest; },
+      activity,
       [self, job, reply = std::move(reply)](const error& e) {
         auto& st = self->state;
-        const auto& a = job->a;
+        const auto& disk = job->disk;
         if (e) {
-          st.table->detach_failed(a.host_path);
-          reply(wrap("failed to remove SCSI disk " + a.host_path + " from container " +
+          st.table->detach_failed(disk.host_path);
+          reply(wrap("failed to remove SCSI disk " + disk.host_path + " from container " +
                          st.child->env().vm_id,
                      e));
         } else {
-          st.table->detach_succeeded(a.host_path);
-          publish(self, job->activity, "removed", a);
+          st.table->detach_succeeded(disk.host_path);
+          publish(self, job->activity, "removed", disk);
           reply({});
         }
-        st.waits.retry(a.host_path);
+        st.waits.retry(disk.host_path);
       });
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace uvm::gojson {
 namespace {
@@ -75,10 +76,27 @@ bool plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
 }
 
+// Eight bytes that are all plain(), tested on the whole word.
+bool plain8(const char* p) {
+  constexpr uint64_t ones = 0x0101010101010101ULL;
+  constexpr uint64_t highs = 0x8080808080808080ULL;
+  uint64_t x = 0;
+  std::memcpy(&x, p, 8);
+  auto has = [&](char c) {
+    uint64_t v = x ^ (ones * static_cast<unsigned char>(c));
+    return (v - ones) & ~v & highs;
+  };
+  uint64_t control = (x - ones * 0x20) & ~x & highs; // a byte < 0x20
+  return ((x & highs) | control | has('"') | has('\\') | has('<') | has('>') | has('&')) == 0;
+}
+
 void put_string(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
     size_t run = i;
+    while (s.size() - run >= 8 && plain8(s.data() + run)) {
+      run += 8;
+    }
     while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) {
       ++run;
     }

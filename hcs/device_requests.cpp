@@ -72,41 +72,53 @@ std::string host_undo(const std::string& host_add) {
   return gojson::go_dump(*request);
 }
 
+// SCSI requests come with every hotplug: each part is written at once,
+// its settings in place.
 device_request scsi_add(guest_os os, const scsi_disk& disk) {
   attachment settings;
   settings.type = disk.type;
   settings.path = disk.host_path;
   settings.read_only = disk.read_only;
-  auto path = scsi_attachment_path(disk.controller, disk.lun);
+  scsi_path_buffer buffer;
+  auto path = scsi_attachment_path(disk.controller, disk.lun, buffer);
+  device_request out{
+      go_text(modify_setting_request_of<attachment>{path, request_type::add, {&settings}, {}}),
+      std::nullopt, true};
   if (disk.uvm_path.empty()) {
-    return with_host(path, request_type::add, raw(settings));
+    return out;
   }
-  raw_json guest;
   if (os == guest_os::lcow) {
-    guest = raw(lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
-                                         static_cast<uint8_t>(disk.controller), disk.read_only});
+    lcow_mapped_virtual_disk guest{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                   static_cast<uint8_t>(disk.controller), disk.read_only};
+    out.guest = go_text(guest_request_of<lcow_mapped_virtual_disk>{
+        request_type::add, resource_type::mapped_virtual_disk, {&guest}});
   } else {
     // WCOW does not send the read-only flag to the guest.
-    guest = raw(wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)});
+    wcow_mapped_virtual_disk guest{disk.uvm_path, static_cast<int32_t>(disk.lun)};
+    out.guest = go_text(guest_request_of<wcow_mapped_virtual_disk>{
+        request_type::add, resource_type::mapped_virtual_disk, {&guest}});
   }
-  return with_host(
-      path, request_type::add, raw(settings),
-      guest_part(resource_type::mapped_virtual_disk, request_type::add, std::move(guest)));
+  return out;
 }
 
 device_request scsi_remove(guest_os os, const scsi_disk& disk) {
-  raw_json guest;
+  device_request out{
+      go_text(modify_setting_request_of<attachment>{
+          scsi_attachment_path(disk.controller, disk.lun), request_type::remove, {}, {}}),
+      std::nullopt, false};
   if (os == guest_os::wcow && !disk.uvm_path.empty()) {
-    guest = raw(wcow_mapped_virtual_disk{disk.uvm_path, static_cast<int32_t>(disk.lun)});
+    wcow_mapped_virtual_disk guest{disk.uvm_path, static_cast<int32_t>(disk.lun)};
+    out.guest = go_text(guest_request_of<wcow_mapped_virtual_disk>{
+        request_type::remove, resource_type::mapped_virtual_disk, {&guest}});
   } else {
     // LCOW always tells the guest, so it ejects the device before the LUN
     // can be reused.
-    guest = raw(lcow_mapped_virtual_disk{disk.uvm_path, static_cast<uint8_t>(disk.lun),
-                                         static_cast<uint8_t>(disk.controller), false});
+    lcow_mapped_virtual_disk guest{disk.uvm_path, static_cast<uint8_t>(disk.lun),
+                                   static_cast<uint8_t>(disk.controller), false};
+    out.guest = go_text(guest_request_of<lcow_mapped_virtual_disk>{
+        request_type::remove, resource_type::mapped_virtual_disk, {&guest}});
   }
-  return with_host(
-      scsi_attachment_path(disk.controller, disk.lun), request_type::remove, {},
-      guest_part(resource_type::mapped_virtual_disk, request_type::remove, std::move(guest)));
+  return out;
 }
 
 device_request vpmem_add(uint32_t device_number, const std::string& host_path,

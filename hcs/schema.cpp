@@ -1,5 +1,7 @@
 #include "hcs/schema.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <type_traits>
 
 #include "gojson/go_json.hpp"
@@ -16,6 +18,12 @@ public:
   explicit members(Sink& sink) : sink_(sink) {}
 
   members& put(const char* key, const std::string& v) {
+    if (!v.empty()) {
+      sink_.member(key, v);
+    }
+    return *this;
+  }
+  members& put(const char* key, std::string_view v) {
     if (!v.empty()) {
       sink_.member(key, v);
     }
@@ -50,6 +58,21 @@ public:
   members& put(const char* key, const raw_json& v) {
     if (!v.text.empty()) {
       sink_.member(key, v);
+    }
+    return *this;
+  }
+
+  members& put(const char* key, const raw_json_view& v) {
+    if (!v.text.empty()) {
+      sink_.member(key, v);
+    }
+    return *this;
+  }
+
+  template <class T>
+  members& put(const char* key, const nested_json<T>& v) {
+    if (v.value != nullptr) {
+      sink_.member(key, *v.value);
     }
     return *this;
   }
@@ -100,7 +123,9 @@ public:
     obj_.get_ref<ojson::object_t&>().emplace_back(key, std::move(v));
   }
   void member(const char* key, const std::string& v) { member(key, ojson(v)); }
+  void member(const char* key, std::string_view v) { member(key, ojson(std::string(v))); }
   void member(const char* key, const raw_json& v) { member(key, ojson::parse(v.text)); }
+  void member(const char* key, const raw_json_view& v) { member(key, ojson::parse(v.text)); }
   template <class T, std::enable_if_t<std::is_class_v<T>, int> = 0>
   void member(const char* key, const T& v) {
     member(key, json_of(v));
@@ -139,6 +164,7 @@ public:
   explicit text_sink(std::string& out) : out_(out) { out_ += '{'; }
 
   void member(const char* key, const std::string& v) { gojson::go_append_string(key_(key), v); }
+  void member(const char* key, std::string_view v) { gojson::go_append_string(key_(key), v); }
   void member(const char* key, bool v) { key_(key) += v ? "true" : "false"; }
   template <class Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
   void member(const char* key, Int v) {
@@ -146,6 +172,7 @@ public:
   }
   void member(const char* key, const ojson& v) { gojson::go_append(key_(key), v); }
   void member(const char* key, const raw_json& v) { key_(key) += v.text; }
+  void member(const char* key, const raw_json_view& v) { key_(key) += v.text; }
   template <class T, std::enable_if_t<std::is_class_v<T>, int> = 0>
   void member(const char* key, const T& v) {
     object(key_(key), v);
@@ -232,12 +259,18 @@ std::string go_text(const T& x) {
 }
 
 std::string scsi_attachment_path(uint32_t controller, uint32_t lun) {
-  std::string out = "VirtualMachine/Devices/Scsi/";
-  out.reserve(64);
-  out += std::to_string(controller);
-  out += "/Attachments/";
-  out += std::to_string(lun);
-  return out;
+  scsi_path_buffer buffer;
+  return std::string(scsi_attachment_path(controller, lun, buffer));
+}
+
+std::string_view scsi_attachment_path(uint32_t controller, uint32_t lun, scsi_path_buffer& buffer) {
+  constexpr std::string_view devices = "VirtualMachine/Devices/Scsi/";
+  constexpr std::string_view attachments = "/Attachments/";
+  char* p = std::copy(devices.begin(), devices.end(), buffer.data());
+  p = std::to_chars(p, buffer.data() + buffer.size(), controller).ptr;
+  p = std::copy(attachments.begin(), attachments.end(), p);
+  p = std::to_chars(p, buffer.data() + buffer.size(), lun).ptr;
+  return {buffer.data(), static_cast<size_t>(p - buffer.data())};
 }
 
 std::string vpmem_device_path(uint32_t device_number) {
@@ -499,19 +532,40 @@ void describe(M& m, const layer& x) {
   m.put("Id", x.id).put("Path", x.path).put("PathType", x.path_type).put("Cache", x.cache);
 }
 
-template <class M>
-void describe(M& m, const modify_setting_request& x) {
+// One member list for each request, whichever way its Settings is held.
+template <class M, class R>
+void describe_modify_setting_request(M& m, const R& x) {
   m.put("ResourcePath", x.resource_path)
       .put("RequestType", x.request_type)
       .put("Settings", x.settings)
       .put("GuestRequest", x.guest_request);
 }
 
-template <class M>
-void describe(M& m, const guest_request& x) {
+template <class M, class R>
+void describe_guest_request(M& m, const R& x) {
   m.put("RequestType", x.request_type)
       .put("ResourceType", x.resource_type)
       .put("Settings", x.settings);
+}
+
+template <class M>
+void describe(M& m, const modify_setting_request& x) {
+  describe_modify_setting_request(m, x);
+}
+
+template <class M, class S>
+void describe(M& m, const modify_setting_request_of<S>& x) {
+  describe_modify_setting_request(m, x);
+}
+
+template <class M>
+void describe(M& m, const guest_request& x) {
+  describe_guest_request(m, x);
+}
+
+template <class M, class S>
+void describe(M& m, const guest_request_of<S>& x) {
+  describe_guest_request(m, x);
 }
 
 template <class M>
@@ -623,5 +677,10 @@ UVM_SCHEMA_OUTPUTS(virtual_pci_device)
 UVM_SCHEMA_OUTPUTS(layer)
 
 #undef UVM_SCHEMA_OUTPUTS
+
+// The requests written in place (device_requests: SCSI).
+template std::string go_text(const modify_setting_request_of<attachment>&);
+template std::string go_text(const guest_request_of<lcow_mapped_virtual_disk>&);
+template std::string go_text(const guest_request_of<wcow_mapped_virtual_disk>&);
 
 } // namespace uvm::hcs

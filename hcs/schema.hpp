@@ -7,11 +7,13 @@
 // or write the text at once with go_text(), which builds no JSON values.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "messages/hcs_settings.hpp"
@@ -43,6 +45,10 @@ constexpr const char* vpci_device = "VPCIDevice";
 constexpr const char* vsmb_shares_path = "VirtualMachine/Devices/VirtualSmb/Shares";
 constexpr const char* plan9_shares_path = "VirtualMachine/Devices/Plan9/Shares";
 std::string scsi_attachment_path(uint32_t controller, uint32_t lun);
+// The same path written into `buffer` (nothing allocated); the view
+// refers to it.
+using scsi_path_buffer = std::array<char, 64>;
+std::string_view scsi_attachment_path(uint32_t controller, uint32_t lun, scsi_path_buffer& buffer);
 std::string vpmem_device_path(uint32_t device_number);
 std::string mapped_pipe_path(const std::string& host_pipe); // inserted verbatim
 std::string network_adapter_path(const std::string& nic_id);
@@ -274,6 +280,35 @@ struct guest_request {
   std::string request_type;
   std::string resource_type;
   raw_json settings; // any
+};
+
+// The same two requests with Settings written in place: go_text() gives
+// the text of the request above with raw_json{go_text(*settings.value)}
+// (a present object, even with nothing in it; absent for nullptr), making
+// one string instead of three. For the requests of every hotplug. The
+// views refer to the caller's strings.
+template <class T>
+struct nested_json {
+  const T* value = nullptr;
+};
+
+struct raw_json_view {
+  std::string_view text; // empty = absent
+};
+
+template <class S>
+struct modify_setting_request_of {
+  std::string_view resource_path;
+  std::string_view request_type;
+  nested_json<S> settings;
+  raw_json_view guest_request; // a guest_request
+};
+
+template <class S>
+struct guest_request_of {
+  std::string_view request_type;
+  std::string_view resource_type;
+  nested_json<S> settings;
 };
 
 // --- Guest request settings (§7.2) ---

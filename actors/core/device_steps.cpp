@@ -19,8 +19,8 @@ void device_steps::guest_step(const std::string& request, const std::string& act
   cfg_.guest->modify(request, activity, inbox_.expect<error>(std::move(then)));
 }
 
-void device_steps::whole(const hcs::device_request& req, done_fn done) {
-  auto body = hcs::combined_request(req);
+void device_steps::whole(hcs::device_request&& req, done_fn done) {
+  auto body = req.host && !req.guest ? std::move(*req.host) : hcs::combined_request(req);
   // The continuation keeps the text for the error; HCS gets a copy.
   auto then = [this, body, done = std::move(done)](hcs::call_result r) {
     done(r.ok() ? error{} : hcs_error("System::Modify", cfg_.vm_id, r, body));
@@ -41,68 +41,86 @@ void device_steps::undo(std::string request, uint32_t attempt, std::function<voi
   });
 }
 
+// What the steps of one add share, made once instead of copied into each
+// continuation.
+struct device_steps::add_op {
+  std::string host;
+  std::string guest;
+  std::string activity;
+  done_fn done;
+};
+
 void device_steps::add(hcs::device_request req, const std::string& activity, done_fn done) {
   if (!req.guest || !cfg_.external_guest) {
-    whole(req, std::move(done));
+    whole(std::move(req), std::move(done));
     return;
   }
-  auto guest = std::move(*req.guest);
   if (!req.host_adds) {
-    guest_step(guest, activity, [done = std::move(done)](const error& ge) {
+    guest_step(*req.guest, activity, [done = std::move(done)](const error& ge) {
       done(ge ? wrap("guest modify", ge) : error{});
     });
     return;
   }
-  auto host = std::move(*req.host);
-  host_step(host, [this, host, guest, activity, done = std::move(done)](hcs::call_result r) {
+  auto op = std::make_shared<const add_op>(
+      add_op{std::move(*req.host), std::move(*req.guest), activity, std::move(done)});
+  host_step(op->host, [this, op](hcs::call_result r) {
     if (!r.ok()) {
-      done(wrap("adding VM resources", hcs_error("System::Modify", cfg_.vm_id, r, host)));
+      op->done(wrap("adding VM resources", hcs_error("System::Modify", cfg_.vm_id, r, op->host)));
       return;
     }
-    guest_step(guest, activity, [this, host, done](const error& ge) {
+    guest_step(op->guest, op->activity, [this, op](const error& ge) {
       if (!ge) {
-        done({});
+        op->done({});
         return;
       }
-      undo(hcs::host_undo(host), 0, [done, ge] { done(wrap("guest modify", ge)); });
+      undo(hcs::host_undo(op->host), 0, [op, ge] { op->done(wrap("guest modify", ge)); });
     });
   });
 }
 
+// What the steps of one removal share.
+struct device_steps::remove_op {
+  std::optional<std::string> host;
+  restore_fn restore;
+  std::string activity;
+  done_fn done;
+};
+
 void device_steps::remove(hcs::device_request req, restore_fn restore, const std::string& activity,
                           done_fn done) {
   if (!req.guest || !cfg_.external_guest) {
-    whole(req, std::move(done));
+    whole(std::move(req), std::move(done));
     return;
   }
-  auto host = std::move(req.host);
-  guest_step(*req.guest, activity, [this, host, restore, activity, done](const error& ge) {
+  auto op = std::make_shared<const remove_op>(
+      remove_op{std::move(req.host), std::move(restore), activity, std::move(done)});
+  guest_step(*req.guest, activity, [this, op](const error& ge) {
     if (ge) {
-      done(wrap("guest modify", ge));
+      op->done(wrap("guest modify", ge));
       return;
     }
-    if (!host) {
-      done({});
+    if (!op->host) {
+      op->done({});
       return;
     }
-    host_step(*host, [this, host, restore, activity, done](hcs::call_result r) {
+    host_step(*op->host, [this, op](hcs::call_result r) {
       if (r.ok()) {
-        done({});
+        op->done({});
         return;
       }
-      auto e = wrap("removing VM resources", hcs_error("System::Modify", cfg_.vm_id, r, *host));
-      auto again = restore ? restore() : std::nullopt;
+      auto e = wrap("removing VM resources", hcs_error("System::Modify", cfg_.vm_id, r, *op->host));
+      auto again = op->restore ? op->restore() : std::nullopt;
       if (!again) {
-        done(e);
+        op->done(e);
         return;
       }
-      guest_step(*again, activity, [this, activity, e, done](const error& re) {
+      guest_step(*again, op->activity, [this, op, e](const error& re) {
         if (re) {
-          logging::error({cfg_.vm_id, activity},
+          logging::error({cfg_.vm_id, op->activity},
                          "failed to restore the guest after a failed removal",
                          {{"error", re.text}});
         }
-        done(e);
+        op->done(e);
       });
     });
   });

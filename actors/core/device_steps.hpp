@@ -61,7 +61,10 @@ public:
               done_fn done);
 
 private:
-  void whole(const hcs::device_request& req, done_fn done);
+  struct add_op;
+  struct remove_op;
+
+  void whole(hcs::device_request&& req, done_fn done);
   template <class Then>
   void host_step(std::string body, Then then);
   template <class Then>

@@ -134,11 +134,16 @@ error scsi_slot_table::detach_failed(const std::string& host_path) {
 }
 
 result<scsi_attachment> scsi_slot_table::find(const std::string& host_path) const {
-  auto it = by_path_.find(host_path);
-  if (it == by_path_.end() || it->second.state != scsi_state::attached) {
+  const auto* a = attached(host_path);
+  if (a == nullptr) {
     return error{errc::not_attached};
   }
-  return it->second;
+  return *a;
+}
+
+const scsi_attachment* scsi_slot_table::attached(const std::string& host_path) const {
+  auto it = by_path_.find(host_path);
+  return it != by_path_.end() && it->second.state == scsi_state::attached ? &it->second : nullptr;
 }
 
 std::vector<scsi_attachment> scsi_slot_table::entries() const {

@@ -106,6 +106,9 @@ public:
 
   // GetScsiUvmPath (§7.4): only attached disks are found.
   result<scsi_attachment> find(const std::string& host_path) const;
+  // The same without a copy: nullptr where find() gives its error. Valid
+  // until the table changes.
+  const scsi_attachment* attached(const std::string& host_path) const;
   // Every attachment in slot order.
   std::vector<scsi_attachment> entries() const;
   // "controller:lun" -> {host_path, uvm_path, refs, waiters, state, read_only, type}.

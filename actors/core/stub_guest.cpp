@@ -5,20 +5,21 @@
 namespace uvm {
 
 error stub_guest::modify_settings(const std::string& request, const std::string& activity) {
-  // v0.8.8 sends the zero GUID when there is no activity.
-  auto activity_id = activity.empty() ? std::string{bridge::zero_guid} : activity;
   auto id = next_id_++;
   bool logging = log_ && log_->active();
+  // v0.8.8 sends the zero GUID when there is no activity (only the frame
+  // log shows it).
+  auto activity_id = [&] { return activity.empty() ? std::string{bridge::zero_guid} : activity; };
   if (logging) {
-    log_->write(
-        vm_id_, "send", "Request(ModifySettings)", id,
-        bridge::encode(bridge::modify_settings_request{{bridge::zero_guid, activity_id}, request}));
+    log_->write(vm_id_, "send", "Request(ModifySettings)", id,
+                bridge::encode(
+                    bridge::modify_settings_request{{bridge::zero_guid, activity_id()}, request}));
   }
   auto r = table_.modify_settings(request);
   if (logging) {
     auto response =
-        r.ok() ? bridge::response{} : bridge::failure(r.hresult, r.message, activity_id);
-    response.activity_id = activity_id;
+        r.ok() ? bridge::response{} : bridge::failure(r.hresult, r.message, activity_id());
+    response.activity_id = activity_id();
     log_->write(vm_id_, "recv", "Response(ModifySettings)", id, bridge::encode(response));
   }
   if (!r.ok()) {

@@ -1,7 +1,7 @@
 #include "hcs/sim/sim_devices.hpp"
 
+#include <array>
 #include <string_view>
-#include <vector>
 
 #include "hcs/backend.hpp"
 #include "hcs/hcs_json.hpp"
@@ -28,7 +28,7 @@ const char* to_string(request_type type) {
   return "?";
 }
 
-request_type parse_request_type(const std::string& text) {
+request_type parse_request_type(std::string_view text) {
   if (text.empty()) {
     reject(hr::invalid_arg, "the request has no RequestType");
   }
@@ -37,31 +37,44 @@ request_type parse_request_type(const std::string& text) {
       return type;
     }
   }
-  reject(hr::invalid_arg, "RequestType \"" + text + "\" is not Add, Remove or Update for the host");
+  reject(hr::invalid_arg,
+         "RequestType \"" + std::string(text) + "\" is not Add, Remove or Update for the host");
 }
 
 [[noreturn]] void unsupported(request_type type, const std::string& what) {
   reject(hr::invalid_arg, std::string(to_string(type)) + " is not supported for " + what);
 }
 
-const nlohmann::json& need_settings(const nlohmann::json* settings, request_type type,
-                                    const std::string& what) {
+gojson::json_object need_settings(const gojson::json_view* settings, request_type type,
+                                  const std::string& what) {
   if (settings == nullptr) {
     reject(hr::invalid_arg, std::string(to_string(type)) + " of " + what + " needs Settings");
   }
   if (!settings->is_object()) {
     reject(hr::invalid_json, "member Settings is not an object");
   }
-  return *settings;
+  return gojson::json_object{*settings};
 }
 
-std::vector<std::string_view> split(std::string_view text) {
-  std::vector<std::string_view> parts;
-  parts.reserve(8);
+// The parts of a resource path between slashes: how many, and the first
+// few (no path the simulator knows has more).
+struct path_parts {
+  static constexpr std::size_t kept = 4;
+  std::array<std::string_view, kept> part{};
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  std::string_view operator[](std::size_t i) const { return part[i]; }
+};
+
+path_parts split(std::string_view text) {
+  path_parts parts;
   std::size_t start = 0;
   while (true) {
     auto slash = text.find('/', start);
-    parts.push_back(text.substr(start, slash - start));
+    if (parts.count < path_parts::kept) {
+      parts.part[parts.count] = text.substr(start, slash - start);
+    }
+    ++parts.count;
     if (slash == std::string_view::npos) {
       return parts;
     }
@@ -69,9 +82,10 @@ std::vector<std::string_view> split(std::string_view text) {
   }
 }
 
+// The request is read in place: the settings refer to its text.
 struct request {
   request_type type;
-  const nlohmann::json* settings;
+  const gojson::json_view* settings;
 };
 
 void modify_scsi(sim_devices& devices, const std::string& controller, std::string_view lun_text,
@@ -141,7 +155,7 @@ void modify_vpmem(sim_devices& devices, std::string_view number_text, const requ
 }
 
 void modify_vsmb(sim_devices& devices, const request& req) {
-  const auto& settings = need_settings(req.settings, req.type, "VSMB shares");
+  const auto settings = need_settings(req.settings, req.type, "VSMB shares");
   if (req.type == request_type::remove) {
     auto name = share_name(settings, "VSMB");
     if (devices.vsmb.erase(name) == 0) {
@@ -165,7 +179,7 @@ void modify_vsmb(sim_devices& devices, const request& req) {
 }
 
 void modify_plan9(sim_devices& devices, const request& req) {
-  const auto& settings = need_settings(req.settings, req.type, "Plan9 shares");
+  const auto settings = need_settings(req.settings, req.type, "Plan9 shares");
   switch (req.type) {
   case request_type::add: {
     auto [name, share] = parse_plan9_share(settings);
@@ -213,9 +227,8 @@ void modify_keyed(Table& table, const std::string& key, const std::string& where
     if (table.count(key) != 0) {
       reject(hr::invalid_arg, where + " is already added");
     }
-    static const nlohmann::json no_settings = nlohmann::json::object();
     table.emplace(key, parse(req.settings != nullptr ? need_settings(req.settings, req.type, where)
-                                                     : no_settings));
+                                                     : gojson::json_object{}));
     return;
   }
   case request_type::remove:
@@ -228,30 +241,32 @@ void modify_keyed(Table& table, const std::string& key, const std::string& where
   }
 }
 
-[[noreturn]] void unknown_path(const std::string& path) {
-  reject(hr::invalid_arg, "unknown ResourcePath \"" + path + "\"");
+[[noreturn]] void unknown_path(std::string_view path) {
+  reject(hr::invalid_arg, "unknown ResourcePath \"" + std::string(path) + "\"");
 }
 
 } // namespace
 
 void apply_modify(sim_devices& devices, const std::string& text) {
-  auto body = parse_object(text, "request");
-  auto path = string_member(body, "ResourcePath");
+  const auto body = parse_object_view(text, "request");
+  std::string decoded_path;
+  const auto path = string_member(body, "ResourcePath", decoded_path);
   if (path.empty()) {
     if (find_member(body, "GuestRequest") == nullptr) {
       reject(hr::invalid_arg, "the request has neither ResourcePath nor GuestRequest");
     }
     return;
   }
-  const request req{parse_request_type(string_member(body, "RequestType")),
+  std::string decoded_type;
+  const request req{parse_request_type(string_member(body, "RequestType", decoded_type)),
                     find_member(body, "Settings")};
   if (path.size() <= devices_prefix.size() ||
-      !equal_ci(std::string_view(path).substr(0, devices_prefix.size()), devices_prefix)) {
+      !equal_ci(path.substr(0, devices_prefix.size()), devices_prefix)) {
     unknown_path(path);
   }
-  const auto rest = std::string_view(path).substr(devices_prefix.size());
+  const auto rest = path.substr(devices_prefix.size());
   const auto parts = split(rest);
-  const auto& device = parts.front();
+  const auto device = parts[0];
   const auto tail = rest.substr(device.size() + (parts.size() > 1 ? 1 : 0));
   if (equal_ci(device, "Scsi") && parts.size() == 4 && equal_ci(parts[2], "Attachments")) {
     modify_scsi(devices, std::string(parts[1]), parts[3], req);
@@ -266,10 +281,11 @@ void apply_modify(sim_devices& devices, const std::string& text) {
     modify_pipe(devices, std::string(tail), req); // the host pipe path, verbatim
   } else if (equal_ci(device, "NetworkAdapters") && parts.size() == 2 && !tail.empty()) {
     modify_keyed(devices.network_adapters, std::string(tail),
-                 "network adapter " + std::string(tail), req, parse_network_adapter);
+                 "network adapter " + std::string(tail), req,
+                 parse_network_adapter<gojson::json_object>);
   } else if (equal_ci(device, "VirtualPci") && parts.size() == 2 && !tail.empty()) {
     modify_keyed(devices.vpci, std::string(tail), "VPCI device " + std::string(tail), req,
-                 parse_vpci_device);
+                 parse_vpci_device<gojson::json_object>);
   } else {
     unknown_path(path);
   }

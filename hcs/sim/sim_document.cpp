@@ -160,8 +160,10 @@ sim_system parse_document(const std::string& text) {
   if (const auto* devices = object_member(*vm, "Devices")) {
     read_scsi(*devices, system.devices);
     read_vpmem(*devices, system.devices);
-    read_shares(*devices, "VirtualSmb", "VSMB", system.devices.vsmb, parse_vsmb_share);
-    read_shares(*devices, "Plan9", "Plan9", system.devices.plan9, parse_plan9_share);
+    read_shares(*devices, "VirtualSmb", "VSMB", system.devices.vsmb,
+                parse_vsmb_share<nlohmann::json>);
+    read_shares(*devices, "Plan9", "Plan9", system.devices.plan9,
+                parse_plan9_share<nlohmann::json>);
     read_keyed(*devices, system.devices);
   }
   return system;

@@ -30,8 +30,8 @@ constexpr std::array<const char*, 17> vsmb_option_names = {
     "SingleFileMapping",
 };
 
-std::string required_string(const nlohmann::json& settings, const char* member,
-                            const std::string& where) {
+template <class Obj>
+std::string required_string(const Obj& settings, const char* member, const std::string& where) {
   auto value = string_member(settings, member);
   if (value.empty()) {
     reject(hr::invalid_arg, where + " has no " + member);
@@ -41,7 +41,8 @@ std::string required_string(const nlohmann::json& settings, const char* member,
 
 } // namespace
 
-sim_scsi_attachment parse_attachment(const nlohmann::json& settings, const std::string& where) {
+template <class Obj>
+sim_scsi_attachment parse_attachment(const Obj& settings, const std::string& where) {
   sim_scsi_attachment attachment;
   attachment.type = required_string(settings, "Type", where);
   attachment.path = required_string(settings, "Path", where);
@@ -53,7 +54,8 @@ sim_scsi_attachment parse_attachment(const nlohmann::json& settings, const std::
   return attachment;
 }
 
-sim_vpmem_device parse_vpmem_device(const nlohmann::json& settings, const std::string& where) {
+template <class Obj>
+sim_vpmem_device parse_vpmem_device(const Obj& settings, const std::string& where) {
   sim_vpmem_device device;
   device.host_path = required_string(settings, "HostPath", where);
   device.read_only = bool_member(settings, "ReadOnly");
@@ -66,7 +68,8 @@ sim_vpmem_device parse_vpmem_device(const nlohmann::json& settings, const std::s
   return device;
 }
 
-std::pair<std::string, sim_plan9_share> parse_plan9_share(const nlohmann::json& settings) {
+template <class Obj>
+std::pair<std::string, sim_plan9_share> parse_plan9_share(const Obj& settings) {
   auto name = share_name(settings, "Plan9");
   sim_plan9_share share;
   share.path = required_string(settings, "Path", "Plan9 share " + name);
@@ -77,12 +80,13 @@ std::pair<std::string, sim_plan9_share> parse_plan9_share(const nlohmann::json& 
   return {std::move(name), std::move(share)};
 }
 
-std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const nlohmann::json& settings) {
+template <class Obj>
+std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const Obj& settings) {
   auto name = share_name(settings, "VSMB");
   sim_vsmb_share share;
   share.path = required_string(settings, "Path", "VSMB share " + name);
   share.allowed_files = strings_member(settings, "AllowedFiles");
-  if (const auto* options = object_member(settings, "Options")) {
+  if (auto options = object_member(settings, "Options")) {
     for (const char* option : vsmb_option_names) {
       if (bool_member(*options, option)) {
         share.options.insert(option);
@@ -92,24 +96,44 @@ std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const nlohmann::json& se
   return {std::move(name), std::move(share)};
 }
 
-std::string share_name(const nlohmann::json& settings, const char* kind) {
+template <class Obj>
+std::string share_name(const Obj& settings, const char* kind) {
   return required_string(settings, "Name", std::string(kind) + " share");
 }
 
-sim_network_adapter parse_network_adapter(const nlohmann::json& settings) {
+template <class Obj>
+sim_network_adapter parse_network_adapter(const Obj& settings) {
   return {string_member(settings, "EndpointId"), string_member(settings, "MacAddress")};
 }
 
-std::vector<sim_vpci_function> parse_vpci_device(const nlohmann::json& settings) {
+template <class Obj>
+std::vector<sim_vpci_function> parse_vpci_device(const Obj& settings) {
   std::vector<sim_vpci_function> functions;
-  for (const auto& item : array_member(settings, "Functions")) {
+  for_each_element(array_member(settings, "Functions"), [&](const auto& item) {
     if (!item.is_object()) {
       reject(hr::invalid_json, "member Functions is not an array of objects");
     }
+    const auto& function = as_object(item);
     functions.push_back(
-        {string_member(item, "DeviceInstancePath"), uint_member(item, "VirtualFunction")});
-  }
+        {string_member(function, "DeviceInstancePath"), uint_member(function, "VirtualFunction")});
+  });
   return functions;
 }
+
+// The document's settings are a tree, a request's are read in place.
+template sim_scsi_attachment parse_attachment(const nlohmann::json&, const std::string&);
+template sim_vpmem_device parse_vpmem_device(const nlohmann::json&, const std::string&);
+template std::pair<std::string, sim_plan9_share> parse_plan9_share(const nlohmann::json&);
+template std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const nlohmann::json&);
+template std::string share_name(const nlohmann::json&, const char*);
+template sim_network_adapter parse_network_adapter(const nlohmann::json&);
+template std::vector<sim_vpci_function> parse_vpci_device(const nlohmann::json&);
+template sim_scsi_attachment parse_attachment(const gojson::json_object&, const std::string&);
+template sim_vpmem_device parse_vpmem_device(const gojson::json_object&, const std::string&);
+template std::pair<std::string, sim_plan9_share> parse_plan9_share(const gojson::json_object&);
+template std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const gojson::json_object&);
+template std::string share_name(const gojson::json_object&, const char*);
+template sim_network_adapter parse_network_adapter(const gojson::json_object&);
+template std::vector<sim_vpci_function> parse_vpci_device(const gojson::json_object&);
 
 } // namespace uvm::hcs::sim

@@ -2,7 +2,9 @@
 // simulated HCS reads them, from the create document or a modify request.
 // Each rejects what HCS would refuse: wrong member types (0xC037010D) and
 // missing required members (0x80070057). `where` names the resource in
-// messages, e.g. "SCSI 0:1".
+// messages, e.g. "SCSI 0:1". `Obj` is the settings object as a tree
+// (nlohmann::json, from the document) or read in place
+// (gojson::json_object, from a request); both read alike.
 #pragma once
 
 #include <string>
@@ -15,14 +17,21 @@
 
 namespace uvm::hcs::sim {
 
-sim_scsi_attachment parse_attachment(const nlohmann::json& settings, const std::string& where);
-sim_vpmem_device parse_vpmem_device(const nlohmann::json& settings, const std::string& where);
+template <class Obj>
+sim_scsi_attachment parse_attachment(const Obj& settings, const std::string& where);
+template <class Obj>
+sim_vpmem_device parse_vpmem_device(const Obj& settings, const std::string& where);
 // The share's Name (required) and the share.
-std::pair<std::string, sim_plan9_share> parse_plan9_share(const nlohmann::json& settings);
-std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const nlohmann::json& settings);
+template <class Obj>
+std::pair<std::string, sim_plan9_share> parse_plan9_share(const Obj& settings);
+template <class Obj>
+std::pair<std::string, sim_vsmb_share> parse_vsmb_share(const Obj& settings);
 // The Name of a share being removed: `kind` is "Plan9" or "VSMB".
-std::string share_name(const nlohmann::json& settings, const char* kind);
-sim_network_adapter parse_network_adapter(const nlohmann::json& settings);
-std::vector<sim_vpci_function> parse_vpci_device(const nlohmann::json& settings);
+template <class Obj>
+std::string share_name(const Obj& settings, const char* kind);
+template <class Obj>
+sim_network_adapter parse_network_adapter(const Obj& settings);
+template <class Obj>
+std::vector<sim_vpci_function> parse_vpci_device(const Obj& settings);
 
 } // namespace uvm::hcs::sim

@@ -19,7 +19,7 @@ frame_decoder)
 stdio_mux_frame)
   SOURCES=(bridge/stdio_mux_frame.cpp) MAX_LEN=70000 DICT= ;;
 json_reader)
-  SOURCES=(gojson/json_reader.cpp) MAX_LEN=4096 DICT=json.dict ;;
+  SOURCES=(gojson/json_reader.cpp gojson/json_view.cpp) MAX_LEN=4096 DICT=json.dict ;;
 qmp_reader)
   SOURCES=(hcs/qemu/qmp_reader.cpp gojson/json_reader.cpp) MAX_LEN=8192 DICT=json.dict ;;
 scenario_line)

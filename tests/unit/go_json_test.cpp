@@ -65,6 +65,18 @@ TEST_CASE("go_dump escapes strings like Go", "[go_json]") {
   CHECK(go_dump("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");           // surrogate
   CHECK(go_dump("\xf4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")"); // > U+10FFFF
   CHECK(go_dump("\xe2\x82") == R"("\ufffd\ufffd")");                     // truncated
+  // Long plain runs are scanned a word at a time: a byte to escape is found
+  // wherever it stands in one.
+  for (std::string special :
+       {"\"", "\\", "<", ">", "&", "\x01", "\x1f", "\x7f", "\xff", "\xc3\xa9", "\xe2\x80\xa8"}) {
+    auto alone = go_dump(special);
+    auto escaped = alone.substr(1, alone.size() - 2);
+    for (size_t at = 0; at <= 20; ++at) {
+      std::string text = std::string(at, 'x') + special + std::string(20 - at, 'y');
+      CHECK(go_dump(text) ==
+            "\"" + std::string(at, 'x') + escaped + std::string(20 - at, 'y') + "\"");
+    }
+  }
   // Keys follow the same rules.
   ordered_json j = ordered_json::object();
   j["<k>"] = 1;
@@ -349,6 +361,27 @@ TEST_CASE("schema: go_text writes what go_dump(to_json()) writes", "[schema]") {
   same(clean_guest);
   same(modify_setting_request{odd, request_type::add, {go_text(clean)}, {go_text(clean_guest)}});
   same(modify_setting_request{"p", request_type::remove, {}, {}});
+
+  // Settings written in place: the text of the request with raw settings.
+  CHECK(go_text(modify_setting_request_of<attachment>{
+            odd, request_type::add, {&disk}, {go_text(clean_guest)}}) ==
+        go_text(modify_setting_request{
+            odd, request_type::add, {go_text(disk)}, {go_text(clean_guest)}}));
+  CHECK(go_text(modify_setting_request_of<attachment>{"p", request_type::remove, {}, {}}) ==
+        go_text(modify_setting_request{"p", request_type::remove, {}, {}}));
+  attachment empty_disk;
+  CHECK(go_text(modify_setting_request_of<attachment>{"p", request_type::add, {&empty_disk}, {}}) ==
+        R"({"ResourcePath":"p","RequestType":"Add","Settings":{}})");
+  lcow_mapped_virtual_disk lcow_disk{odd, 63, 3, true};
+  CHECK(go_text(guest_request_of<lcow_mapped_virtual_disk>{
+            request_type::add, resource_type::mapped_virtual_disk, {&lcow_disk}}) ==
+        go_text(guest_request{
+            request_type::add, resource_type::mapped_virtual_disk, {go_text(lcow_disk)}}));
+  wcow_mapped_virtual_disk wcow_disk{odd, -1};
+  CHECK(go_text(guest_request_of<wcow_mapped_virtual_disk>{
+            request_type::remove, resource_type::mapped_virtual_disk, {&wcow_disk}}) ==
+        go_text(guest_request{
+            request_type::remove, resource_type::mapped_virtual_disk, {go_text(wcow_disk)}}));
 
   compute_system cs;
   cs.owner = odd;

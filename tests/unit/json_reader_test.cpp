@@ -1,7 +1,10 @@
 // gojson::read_json against nlohmann::json::parse: the same inputs accepted,
 // the same values (and member order) produced, on hand-picked corner cases
-// and on many generated and mutated documents.
+// and on many generated and mutated documents. gojson::view_json against
+// read_json on the same inputs: the same inputs accepted, the same values
+// read through the view, and the same member found by find_ci.
 #include <cmath>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -9,12 +12,16 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gojson/go_json.hpp"
 #include "gojson/json_reader.hpp"
+#include "gojson/json_view.hpp"
 
 namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
+
+void view_agrees(const std::string& text, const std::optional<json>& tree);
 
 // Both parsers agree on `text`: both reject it, or both accept it with the
 // same value, the same types and (ordered) the same member order.
@@ -30,6 +37,108 @@ void agree(const std::string& text) {
     CHECK(*ours == theirs);
     CHECK(ours->dump() == theirs.dump());
     CHECK(ours_ordered->dump() == theirs_ordered.dump());
+  }
+  view_agrees(text, ours);
+}
+
+// The tree a view reads as, member by member (a repeated name keeps its
+// last value, as in read_json's tree).
+json tree_of(const uvm::gojson::json_view& v) {
+  using kind = uvm::gojson::json_view::kind;
+  switch (v.type()) {
+  case kind::null:
+    return nullptr;
+  case kind::boolean:
+    return v.get_bool();
+  case kind::number_unsigned:
+    return v.get_uint();
+  case kind::number_integer:
+    return v.get_int();
+  case kind::number_float:
+    return v.get_double();
+  case kind::string:
+    return v.get_string();
+  case kind::object: {
+    auto out = json::object();
+    v.for_each_member([&](std::string_view key, const uvm::gojson::json_view& value) {
+      out[std::string(key)] = tree_of(value);
+    });
+    return out;
+  }
+  case kind::array: {
+    auto out = json::array();
+    v.for_each_element([&](const uvm::gojson::json_view& value) { out.push_back(tree_of(value)); });
+    return out;
+  }
+  }
+  return nullptr;
+}
+
+// Equal values of the same types all the way down.
+bool same(const json& a, const json& b) {
+  if (a.type() != b.type() || a != b) {
+    return false;
+  }
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (!same(*it, b.at(it.key()))) {
+        return false;
+      }
+    }
+  }
+  if (a.is_array()) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!same(a[i], b[i])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::string folded(std::string s, bool upper) {
+  for (auto& c : s) {
+    if (upper && c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    } else if (!upper && c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return s;
+}
+
+// view_json reads `text` as read_json does, and its objects find the
+// members find_ci finds in read_json's tree.
+void view_agrees(const std::string& text, const std::optional<json>& tree) {
+  auto view = uvm::gojson::view_json(text);
+  REQUIRE(view.has_value() == tree.has_value());
+  uvm::gojson::json_object read_along;
+  REQUIRE(uvm::gojson::view_json(text, &read_along).has_value() == tree.has_value());
+  if (!view) {
+    return;
+  }
+  CHECK(same(tree_of(*view), *tree));
+  if (!tree->is_object()) {
+    return;
+  }
+  uvm::gojson::json_object members{*view};
+  std::vector<std::string> names = {"", "absent"};
+  for (const auto& [key, value] : tree->items()) {
+    names.push_back(key);
+    names.push_back(folded(key, true));
+    names.push_back(folded(key, false));
+  }
+  for (const auto& name : names) {
+    INFO("name: " << json(name).dump(-1, ' ', true, json::error_handler_t::replace));
+    const auto* theirs = uvm::gojson::find_ci(*tree, name);
+    const auto* ours = members.find_ci(name);
+    const auto* ours_along = read_along.find_ci(name);
+    REQUIRE((theirs == nullptr) == (ours == nullptr));
+    REQUIRE((theirs == nullptr) == (ours_along == nullptr));
+    if (ours != nullptr) {
+      CHECK(same(tree_of(*ours), *theirs));
+      CHECK(same(tree_of(*ours_along), *theirs));
+    }
   }
 }
 
@@ -106,6 +215,12 @@ TEST_CASE("read_json accepts and rejects what nlohmann does: corner cases", "[js
       "{\"a\":1 \"b\":2}",
       "{\"a\":1,\"a\":2}",
       "{\"b\":1,\"a\":2,\"b\":3}",
+      "{\"Path\":1,\"path\":2,\"PATH\":3,\"path\":4}",
+      "{\"pAth\":1,\"PaTh\":2,\"pAth\":3}",
+      "{\"P\\u0061th\":1,\"path\":[true,{\"x\":null}],\"\\u0050ATH\":\"s\\\"\"}",
+      "{\"a\":-0,\"b\":1.0,\"c\":-9223372036854775809,\"d\":18446744073709551616}",
+      "{\"m0\":0,\"m1\":1,\"m2\":2,\"m3\":3,\"m4\":4,\"m5\":5,\"m6\":6,\"m7\":7,\"M8\":8,\"m9\":9,"
+      "\"m1\":11,\"m8\":88,\"M\\u0039\":99}",
       "[1,]",
       "[,1]",
       "[1 2]",

@@ -56,3 +56,36 @@ TEST_CASE("guest table: a failed step is the result and changes nothing", "[gues
   CHECK_FALSE(table.modify_settings(remove_vpmem, step).ok());
   CHECK(table.mounts().contains("VPMemDevice /run/layers/p0"));
 }
+
+TEST_CASE("guest table: requests read as Go reads them (case, escapes, repeats, odd settings)",
+          "[guest]") {
+  mount_table table;
+  std::vector<nlohmann::json> seen;
+  auto step = [&](const std::string&, const std::string&, const nlohmann::json& settings) {
+    seen.push_back(settings);
+    return call_result::success();
+  };
+  // Names in any case and escaped; a repeated name keeps its last value.
+  CHECK(
+      table
+          .modify_settings(
+              R"({"resourcetype":"VPMemDevice","SETTINGS":{"Mount\u0050ath":"/run/a\u00e9","MountPath":"/run/b","x":[1,{"y":null}]}})",
+              step)
+          .ok());
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == nlohmann::json::parse(R"({"MountPath":"/run/b","x":[1,{"y":null}]})"));
+  CHECK(table.mounts().contains("VPMemDevice /run/b"));
+  // Settings that are not an object name nothing; the table keeps them as sent.
+  CHECK(table.modify_settings(R"({"ResourceType":"VPMemDevice","Settings":5})", step).ok());
+  CHECK(table.mounts()["VPMemDevice "] == 5);
+  // A member of the wrong type counts as absent.
+  auto r = table.modify_settings(R"({"ResourceType":7})", step);
+  CHECK(r.message == "invalid ResourceType ''");
+  r = table.modify_settings(R"({"ResourceType":"VPMemDevice","Settings":{}} x)", step);
+  CHECK(r.hresult == 0xC037010D);
+  CHECK(r.message == "invalid guest request JSON");
+  r = table.modify_settings(
+      R"({"ResourceType":"VPMemDevice","RequestType":"Update","Settings":{"MountPath":"/p"}})",
+      step);
+  CHECK(r.message == "the RequestType \"Update\" is not supported");
+}
