@@ -15,17 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest/errno_text.hpp"
+
 namespace uvm::guest {
 
 namespace {
-
-std::string errno_text(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty()) {
-    s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  }
-  return s;
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;

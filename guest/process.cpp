@@ -1,6 +1,7 @@
 #include "guest/process.hpp"
 
 #include "bridge/io.hpp"
+#include "guest/errno_text.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -15,14 +16,6 @@
 namespace uvm::guest {
 
 namespace {
-
-std::string errno_text(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty()) {
-    s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  }
-  return s;
-}
 
 // Copies until EOF or an error on either side.
 void copy(int from, int to) {

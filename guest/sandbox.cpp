@@ -1,5 +1,6 @@
 #include "guest/sandbox.hpp"
 
+#include "guest/errno_text.hpp"
 #include "guest/sandbox_child.hpp"
 #include "guest/sandbox_root.hpp"
 
@@ -21,14 +22,6 @@ namespace {
 using sandbox_child::failure;
 using sandbox_child::plan;
 using sandbox_child::step;
-
-std::string errno_text(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty()) {
-    s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  }
-  return s;
-}
 
 constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
