@@ -23,6 +23,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/core/call_admission.hpp"
 #include "actors/core/completion_inbox.hpp"
 #include "actors/core/device_steps.hpp"
 #include "actors/core/hcs_errors.hpp"
@@ -46,6 +47,8 @@ struct device_env {
   std::shared_ptr<const vm_gate> gate;
   caf::group bus;
   caf::actor_addr vm; // the only sender of system_exited
+  // Every call a child serves holds a place here until it is answered.
+  std::shared_ptr<vm_admission> admission;
 };
 
 class device_child {
@@ -66,13 +69,23 @@ public:
 
   device_child(const device_child&) = delete;
   device_child& operator=(const device_child&) = delete;
+  // A child that ends without fail_all (its VM ended it) gives back the
+  // places of the calls it still owed.
+  ~device_child() {
+    for (auto& rp : owed_) {
+      if (rp.pending()) {
+        env_.admission->release();
+      }
+    }
+  }
 
   const device_env& env() const { return env_; }
   completion_inbox& inbox() { return inbox_; }
   device_steps& steps() { return steps_; }
 
-  // A caller waits for a reply: if the VM exits first, fail_all answers
-  // it. Slots are reused, so owing costs no allocation once warm.
+  // A caller admitted by the VM's admission waits for a reply: if the VM
+  // exits first, fail_all answers it; either way its place is given back.
+  // Slots are reused, so owing costs no allocation once warm.
   size_t owe(caf::response_promise rp) {
     if (free_.empty()) {
       owed_.push_back(std::move(rp));
@@ -84,9 +97,10 @@ public:
     return slot;
   }
   void paid(size_t slot) {
-    if (slot < owed_.size()) {
+    if (slot < owed_.size() && owed_[slot].pending()) {
       owed_[slot] = caf::response_promise{};
       free_.push_back(slot);
+      env_.admission->release();
     }
   }
 
@@ -99,6 +113,7 @@ public:
     free_.clear();
     for (auto& rp : owed) {
       if (rp.pending()) {
+        env_.admission->release();
         rp.deliver(why);
       }
     }
@@ -146,7 +161,8 @@ private:
   size_t id_;
 };
 
-// Serves one call: the VM's state error when it does not run; otherwise
+// Serves one call: the VM's state error when it does not run, errc::busy
+// when the VM or the engine has too many calls outstanding; otherwise
 // `start(reply)` runs as one turn of the inbox, and the caller gets what
 // `reply` is given (a value, or an error; caf::ok_atom calls take an
 // error, empty for success).
@@ -154,6 +170,9 @@ template <class T, class Self, class Start>
 caf::result<T> serve(Self self, const char* what, Start&& start) {
   auto& child = *self->state.child;
   if (auto e = child.env().gate->check_running(what)) {
+    return to_caf_error(e);
+  }
+  if (auto e = child.env().admission->admit(what)) {
     return to_caf_error(e);
   }
   auto rp = self->template make_response_promise<T>();

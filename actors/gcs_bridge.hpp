@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/core/call_admission.hpp"
 #include "actors/core/stub_guest.hpp"
 #include "actors/core/vm_gate.hpp"
 #include "actors/internal_calls.hpp"
@@ -36,6 +37,9 @@ struct bridge_context {
   std::shared_ptr<const vm_gate> gate;
   caf::actor_addr vm; // hears bridge_lost; the only sender of guest requests
   caf::group bus;     // container exits are published here
+  // The VM's admission control: every guest call of its callers holds a
+  // place until it is answered.
+  std::shared_ptr<vm_admission> admission;
   // Guest "stub": the table the device children use (no connection).
   std::shared_ptr<stub_guest> stub;
 };

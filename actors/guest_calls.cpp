@@ -44,11 +44,17 @@ caf::result<T> call(bridge_pointer self, bridge::rpc r, std::string body,
   if (auto e = needs_protocol(self)) {
     return to_caf_error(*e);
   }
+  error busy;
+  auto what = "send " + bridge::type_name(bridge::request_type(r)) + " to the guest";
+  auto place = admission_place::take(self->state.ctx.admission, what.c_str(), busy);
+  if (!place) {
+    return to_caf_error(busy);
+  }
   auto rp = self->make_response_promise<T>();
-  when_negotiated(self, [self, r, rp, body = std::move(body), deadline, convert]() mutable {
+  when_negotiated(self, [self, r, rp, place, body = std::move(body), deadline, convert]() mutable {
     send_rpc(
         self, r, body,
-        [rp, convert](result<bridge::response> resp) mutable {
+        [rp, place, convert](result<bridge::response> resp) mutable {
           if (!resp) {
             rp.deliver(to_caf_error(resp.err()));
             return;
@@ -146,6 +152,11 @@ caf::result<process_started> exec_process(bridge_pointer self, process_request r
   if (auto e = make_stdio_dir(st)) {
     return to_caf_error(e);
   }
+  error busy;
+  auto place = admission_place::take(st.ctx.admission, "create a process", busy);
+  if (!place) {
+    return to_caf_error(busy);
+  }
   bridge::execute_process_request er;
   er.base = {req.container_id.empty() ? std::string{bridge::zero_guid} : req.container_id,
              activity_or_zero(req.activity_id)};
@@ -170,11 +181,11 @@ caf::result<process_started> exec_process(bridge_pointer self, process_request r
     *channel = std::move(*c);
   }
   auto rp = self->make_response_promise<process_started>();
-  when_negotiated(self, [self, rp, stdio, cid = er.base.container_id,
+  when_negotiated(self, [self, rp, place, stdio, cid = er.base.container_id,
                          activity = er.base.activity_id, body = bridge::encode(er)]() mutable {
     send_rpc(
         self, bridge::rpc::execute_process, body,
-        [self, rp, stdio, cid, activity](result<bridge::response> r) mutable {
+        [self, rp, place, stdio, cid, activity](result<bridge::response> r) mutable {
           if (!r || !r->ok()) {
             stdio->close();
             rp.deliver(to_caf_error(r ? rpc_failure(*r) : r.err()));

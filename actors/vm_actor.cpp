@@ -43,6 +43,10 @@ vm_info make_info(vm_pointer self) {
   info.runtime_id = st.runtime_id;
   info.state = st.life.state();
   info.restarts = st.life.restarts();
+  if (st.admission) {
+    info.calls_outstanding = st.admission->outstanding();
+    info.busy_refusals = st.admission->refused();
+  }
   return info;
 }
 
@@ -299,6 +303,8 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               }
               self->state.plan = std::move(*plan);
               self->state.life = vm_lifecycle{self->state.plan.id};
+              self->state.admission = std::make_shared<vm_admission>(
+                  self->state.plan.id, self->state.env.vm_call_limit, self->state.env.admission);
               for (const auto& w : self->state.plan.warnings) {
                 logging::warn(log_ctx(self, activity), w);
               }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/core/call_admission.hpp"
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
@@ -38,6 +39,10 @@ struct vm_env {
   // (no protocol; deterministic tests).
   std::string guest = "in-process";
   std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
+  // Admission control: the calls one VM may have outstanding, and the
+  // engine's count of every VM's (null: no engine-wide limit).
+  uint32_t vm_call_limit = 1024;
+  std::shared_ptr<engine_admission> admission;
 };
 
 // What a VM is created from; kept for re-creation after an exit.

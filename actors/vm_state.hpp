@@ -54,6 +54,8 @@ struct vm_state {
   std::vector<caf::typed_response_promise<caf::ok_atom>> waiters;
   std::vector<std::function<void()>> on_stopped; // Close waits for the exit
   std::optional<vm_children> children;
+  // The places of the calls its children serve (kept across restarts).
+  std::shared_ptr<vm_admission> admission;
   uint64_t container_counter = 0;
   uint64_t mount_counter = 0;
   std::string exit_activity;

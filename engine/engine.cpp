@@ -8,6 +8,7 @@
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "engine/blocking_call.hpp"
+#include "engine/dispatcher.hpp"
 #include "engine/remote_link.hpp"
 #include "engine/sim_control.hpp"
 #include "engine/tls_guard.hpp"
@@ -17,33 +18,6 @@
 #include <caf/openssl/manager.hpp>
 
 namespace uvm {
-
-// A closure for the dispatcher actor; never leaves the process.
-struct dispatch_job {
-  std::function<void(caf::event_based_actor*)> run;
-};
-
-} // namespace uvm
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::dispatch_job)
-
-namespace uvm {
-
-namespace {
-
-// A class rather than a function: CAF 0.17 binds a reference to a null
-// argument tuple when it spawns a function actor without arguments, which
-// UBSan rightly rejects.
-class dispatcher : public caf::event_based_actor {
-public:
-  using caf::event_based_actor::event_based_actor;
-
-  caf::behavior make_behavior() override {
-    return {[this](const dispatch_job& job) { job.run(this); }};
-  }
-};
-
-} // namespace
 
 host_info detect_host() {
   host_info host;
@@ -86,6 +60,8 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.io = io_;
   env.guest = cfg_.guest;
   env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
+  env.vm_call_limit = cfg_.vm_call_limit;
+  env.admission = std::make_shared<engine_admission>(cfg_.engine_call_limit);
   registry_ = spawn_registry(*system_, std::move(env));
   dispatcher_ = system_->spawn<dispatcher>();
 }
@@ -209,16 +185,24 @@ template <class Options>
 void engine::create_async(Options opts, restart_policy policy,
                           std::function<void(result<utility_vm>)> done) {
   reconnect_if_lost();
-  auto timeout = caf::duration{cfg_.call_timeout};
-  dispatch([this, reg = registry_, timeout, opts = std::move(opts), policy,
-            done = std::move(done)](auto* self) {
-    self->request(caf::actor_cast<caf::actor>(reg), timeout, create_atom_v, opts, policy,
-                  std::string{})
+  auto due = dispatcher::clock::now() + cfg_.call_timeout;
+  dispatch([this, reg = registry_, due, opts = std::move(opts), policy,
+            done = std::move(done)](caf::event_based_actor* self) {
+    auto d = static_cast<dispatcher*>(self);
+    auto id = d->expect(due, [done] { done(dispatcher::timed_out()); });
+    d->request(caf::actor_cast<caf::actor>(reg), caf::infinite, create_atom_v, opts, policy,
+               std::string{})
         .then(
-            [this, done](utility_vm_actor& vm, vm_info& info) {
-              done(utility_vm{this, std::move(vm), std::move(info)});
+            [this, d, id, done](utility_vm_actor& vm, vm_info& info) {
+              if (d->settle(id)) {
+                done(utility_vm{this, std::move(vm), std::move(info)});
+              }
             },
-            [done](caf::error& e) { done(from_caf_error(e)); });
+            [d, id, done](caf::error& e) {
+              if (d->settle(id)) {
+                done(from_caf_error(e));
+              }
+            });
   });
 }
 

@@ -64,6 +64,11 @@ struct engine_config {
   bool sim_inline_completions = false;
   uint64_t sim_seed = 1; // latency and fault randomness
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+  // Admission control: the device and guest calls one VM may have
+  // accepted and not yet answered, and all VMs' together; a call past
+  // either limit fails at once with errc::busy (counted in vm_info).
+  uint32_t vm_call_limit = 1024;
+  uint64_t engine_call_limit = 262144;
   // How many exits the supervisor keeps for exits() (the most recent).
   size_t exit_history = 10000;
   // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of

@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "engine/blocking_call.hpp"
+#include "engine/dispatcher.hpp"
 #include "engine/guest_handles.hpp"
 #include "messages/caf/interfaces.hpp"
 #include "messages/caf/registration.hpp"
@@ -142,12 +143,12 @@ public:
   }
   template <class T, class... Ts>
   void request_async(std::function<void(result<T>)> done, Ts&&... xs) const {
-    dispatch([actor = actor_, timeout = caf::duration{call_timeout()}, done = std::move(done),
-              msg = caf::make_message(std::forward<Ts>(xs)...)](caf::event_based_actor* self) {
-      self->request(caf::actor_cast<caf::actor>(actor), timeout, msg)
-          .then([done](T& v) { done(std::move(v)); },
-                [done](caf::error& e) { done(from_caf_error(e)); });
-    });
+    dispatch(
+        [actor = actor_, due = dispatcher::clock::now() + call_timeout(), done = std::move(done),
+         msg = caf::make_message(std::forward<Ts>(xs)...)](caf::event_based_actor* self) mutable {
+          static_cast<dispatcher*>(self)->request_until<T>(caf::actor_cast<caf::actor>(actor), due,
+                                                           std::move(msg), std::move(done));
+        });
   }
 
   // Asynchronous forms of the lifecycle and SCSI calls (request_async

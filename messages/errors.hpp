@@ -36,6 +36,7 @@ enum class errc : uint8_t {
   bad_request,     // malformed input (scenario lines, arguments)
   io_failure,      // host file system errors
   internal,        // a broken invariant; never expected
+  busy,            // admission control refused the call (a VM's or the engine's limit)
 };
 
 // The fixed text of a code, or an empty view for codes whose text travels

@@ -54,12 +54,16 @@ struct vm_info {
   std::string runtime_id;
   lifecycle_state state = lifecycle_state::created;
   uint32_t restarts = 0;
+  // Admission control (engine_config::vm_call_limit): calls accepted and
+  // not yet answered, and calls refused as busy since the VM was created.
+  uint64_t calls_outstanding = 0;
+  uint64_t busy_refusals = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, vm_info& x) {
   return f(x.id, x.owner, x.os, x.processor_count, x.memory_size_in_mb, x.is_oci, x.runtime_id,
-           x.state, x.restarts);
+           x.state, x.restarts, x.calls_outstanding, x.busy_refusals);
 }
 
 // stats.VirtualMachineStatistics (uvm-api.md §15).
@@ -132,8 +136,8 @@ typename Inspector::result_type inspect(Inspector& f, options& x) {
   return f(x.id, x.owner, x.addition_hcs_document_json, x.memory_size_in_mb, x.low_mmio_gap_in_mb,
            x.high_mmio_base_in_mb, x.high_mmio_gap_in_mb, x.allow_overcommit,
            x.enable_deferred_commit, x.processor_count, x.processor_limit, x.processor_weight,
-           x.storage_qos_iops_maximum, x.storage_qos_bandwidth_maximum,
-           x.external_guest_connection, x.backend);
+           x.storage_qos_iops_maximum, x.storage_qos_bandwidth_maximum, x.external_guest_connection,
+           x.backend);
 }
 
 template <class Inspector>

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_map>
+#include <iterator>
 #include <mutex>
 #include <random>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "gojson/go_json.hpp"
 #include "hcs/sim/sim_faults.hpp"
@@ -68,6 +70,15 @@ struct sim_backend::state {
   // incarnation of the id must not touch a re-created system.
   std::unordered_map<std::string, uint64_t> closes;
   std::function<void(const std::string&)> call_log;
+  // Calls of a held kind wait here (their latency still to run) until
+  // the hold ends.
+  std::array<bool, call_kind_count> held{};
+  struct parked_call {
+    call_kind kind;
+    microseconds delay;
+    std::function<void()> finish;
+  };
+  std::vector<parked_call> parked;
 
   uint64_t generation(const std::string& id) const {
     auto it = closes.find(id);
@@ -165,23 +176,50 @@ void sim_backend::submit(call_kind kind, const std::string& id, std::string text
   const auto delay = state_->draw_latency(kind);
   const auto generation = state_->generation(id);
   auto crashed = verdict.crash ? state_->crash_locked(id) : exit_handler{};
-  lock.unlock();
+  const bool held = state_->held[static_cast<std::size_t>(kind)];
+  if (!held) {
+    lock.unlock();
+  }
 
   const bool crashing = static_cast<bool>(crashed);
   if (crashed) {
     post_crash_exit(id, generation, std::move(crashed));
   }
-  if (delay.count() == 0 && inline_completions_ && !crashing) {
+  if (delay.count() == 0 && inline_completions_ && !crashing && !held) {
     state_->complete(kind, id, text, generation, verdict.fail, std::move(on_exit), done);
     return;
   }
-  executor_->post_after(delay, [weak = std::weak_ptr<state>(state_), kind, id,
-                                text = std::move(text), generation, fail = verdict.fail,
-                                on_exit = std::move(on_exit), done = std::move(done)] {
+  std::function<void()> finish = [weak = std::weak_ptr<state>(state_), kind, id,
+                                  text = std::move(text), generation, fail = verdict.fail,
+                                  on_exit = std::move(on_exit), done = std::move(done)] {
     if (auto s = weak.lock()) {
       s->complete(kind, id, text, generation, fail, on_exit, done);
     }
-  });
+  };
+  if (held) {
+    state_->parked.push_back({kind, delay, std::move(finish)});
+    return;
+  }
+  executor_->post_after(delay, std::move(finish));
+}
+
+void sim_backend::hold(call_kind kind, bool on) {
+  std::vector<state::parked_call> released;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->held[static_cast<std::size_t>(kind)] = on;
+    if (on) {
+      return;
+    }
+    auto& parked = state_->parked;
+    auto keep = std::stable_partition(parked.begin(), parked.end(),
+                                      [kind](const auto& p) { return p.kind != kind; });
+    std::move(keep, parked.end(), std::back_inserter(released));
+    parked.erase(keep, parked.end());
+  }
+  for (auto& p : released) {
+    executor_->post_after(p.delay, std::move(p.finish));
+  }
 }
 
 void sim_backend::post_crash_exit(const std::string& id, uint64_t generation,

@@ -54,6 +54,11 @@ public:
   // completion_inbox). Crash notifications still go through the executor.
   void set_inline_completions(bool on);
   void fail_with_probability(call_kind kind, double p);
+  // While `kind` is held its calls are received (faults drawn, logged)
+  // but none completes or changes the model; ending the hold lets each
+  // parked call of that kind run its latency and complete. A test's
+  // stand-in for a backend that stalls.
+  void hold(call_kind kind, bool on);
   // The guest crashes now: the system's exit handler gets 0xC0370106.
   void crash(const std::string& id);
   // The guest crashes when the n-th further call for `id` is received (that

@@ -1,0 +1,90 @@
+// The engine's dispatcher: the actor that sends the asynchronous calls of
+// the embedding API and runs their callbacks. It keeps their deadlines in
+// one table swept by one timer (actors/core/deadline_table.hpp) instead
+// of a CAF request timeout per call.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "actors/core/deadline_table.hpp"
+#include "messages/caf/registration.hpp"
+
+namespace uvm {
+
+// A closure for the dispatcher; never leaves the process.
+struct dispatch_job {
+  std::function<void(caf::event_based_actor*)> run;
+};
+
+// The dispatcher's timer: the earliest deadline may have passed.
+struct deadline_sweep {};
+
+} // namespace uvm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::dispatch_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::deadline_sweep)
+
+namespace uvm {
+
+// A class rather than a function: CAF 0.17 binds a reference to a null
+// argument tuple when it spawns a function actor without arguments, which
+// UBSan rightly rejects.
+class dispatcher : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+  using clock = deadline_table::clock;
+
+  caf::behavior make_behavior() override;
+
+  // A call sent without a CAF timeout: `on_expire` runs once `due` passes
+  // unless settle(id) comes first (then it never runs).
+  uint64_t expect(clock::time_point due, std::function<void()> on_expire) {
+    auto id = deadlines_.add(due, std::move(on_expire));
+    arm(due);
+    return id;
+  }
+  // True when the call is still pending: its answer is handed on.
+  bool settle(uint64_t id) { return deadlines_.settle(id); }
+
+  // Sends `msg` to `target`; `done` gets the reply (a T), the error, or
+  // "request timed out" once `due` passes without either.
+  template <class T>
+  void request_until(const caf::actor& target, clock::time_point due, caf::message msg,
+                     std::function<void(result<T>)> done) {
+    auto shared = std::make_shared<std::function<void(result<T>)>>(std::move(done));
+    auto id = expect(due, [shared] { (*shared)(timed_out()); });
+    request(target, caf::infinite, std::move(msg))
+        .then(
+            [this, id, shared](T& v) {
+              if (deadlines_.settle(id)) {
+                (*shared)(std::move(v));
+              }
+            },
+            [this, id, shared](caf::error& e) {
+              if (deadlines_.settle(id)) {
+                (*shared)(from_caf_error(e));
+              }
+            });
+  }
+
+  size_t calls_pending() const { return deadlines_.size(); }
+  // What a call gets when its deadline passes (the text of CAF's own
+  // request timeout, which the blocking forms give).
+  static error timed_out() { return error{errc::internal, "request timed out"}; }
+
+private:
+  // Makes sure a sweep comes at `due` or earlier.
+  void arm(clock::time_point due);
+  void sweep();
+
+  deadline_table deadlines_;
+  std::optional<clock::time_point> armed_;
+};
+
+} // namespace uvm
