@@ -166,12 +166,16 @@ public:
     for (;;) {
       std::this_thread::sleep_until(next_tick);
       next_tick += interval;
+      // Judged before the interval closes, so that the last interval holds
+      // every completion.
+      bool finished =
+          !generating && (recorder_.in_flight() == 0 || clock_type::now() > drain_deadline);
       write_interval(seconds_between(prev_tick_or(t0), clock_type::now()));
+      if (finished) {
+        break;
+      }
       if (!generating && drain_deadline == clock_type::time_point::max()) {
         drain_deadline = clock_type::now() + std::chrono::seconds{30};
-      }
-      if (!generating && (recorder_.in_flight() == 0 || clock_type::now() > drain_deadline)) {
-        break;
       }
     }
     generator.join();
