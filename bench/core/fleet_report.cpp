@@ -107,7 +107,7 @@ void write_data(const fs::path& dir, const nlohmann::json& summary,
 
 std::string gnuplot_script(const nlohmann::json& summary, const std::vector<std::string>& ops) {
   std::ostringstream g;
-  g << "set terminal pngcairo size 900,420 font 'sans,10'\n"
+  g << "set terminal pngcairo noenhanced size 900,420 font 'sans,10'\n"
        "set grid\nset key outside right top\n"
        "set output 'throughput.png'\n"
        "set title 'Throughput: target vs achieved (completions per interval)'\n"
