@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 
@@ -39,9 +40,35 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
 // One VM call (ContainerCounter) `calls` times, blocking vs asynchronous.
 int roundtrip(int calls, bool json);
 
-// `calls` ModifySettings RPCs to a `gcs` child over a unix socket, `window`
-// in flight, then `calls` again with 1 in flight.
-int bridge_bench(std::string gcs, int calls, int window, bool json);
+// `calls` ModifySettings RPCs to a guest agent, `window` in flight, then
+// `calls` again with 1 in flight. `guest` empty: our `gcs` (the binary
+// `gcs`) started on a unix socket; "exec:CMD": CMD run by /bin/sh with its
+// stdin and stdout as the bridge; "unix:PATH": an agent listening there.
+int bridge_bench(std::string gcs, const std::string& guest, int calls, int window, bool json);
+
+// An open-loop fleet run (fleet_bench.cpp): the report folder `out_dir`.
+struct fleet_options {
+  std::string profile;
+  double seconds = 20;
+  std::string out_dir;
+  std::vector<std::string> nodes; // HOST:PORT of uvmd nodes; none: the embedded engine
+  tls_options tls;
+  double rate = 0;  // operations per second; 0: the profile's
+  uint32_t vms = 0; // held VMs per node; 0: the profile's
+  bool find_capacity = false;
+  double p99_ms = 10; // the objective of --find-capacity
+  int interval_ms = 1000;
+  uint64_t seed = 1;
+  bool request_log = false; // DIR/requests.jsonl: every request's intended start and latency
+  // The embedded engine's log (stderr): off by default, as the injected
+  // faults and crashes of a run would flood it.
+  std::string log_level = "off";
+  bool json = false;
+};
+int fleet(const fleet_options& o);
+
+// uvm-bench compare A B: exit 0, 1 when a regression is flagged, 2 on bad input.
+int compare_runs(const std::string& a, const std::string& b, double threshold, bool json);
 
 // Pipelined stats and SCSI add/remove from one client to a uvmd (the
 // binary `uvmd`) on loopback, plaintext and, with `tls`, mutual TLS;

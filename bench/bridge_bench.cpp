@@ -1,4 +1,7 @@
-// uvm-bench bridge: pipelined GCS RPCs to a gcs child over a unix socket.
+// uvm-bench bridge: pipelined GCS RPCs to a guest agent: our gcs started on
+// a unix socket, any agent started with its stdio as the bridge (exec:CMD,
+// split in words as the engine's exec: guest does), or one that listens on
+// a unix socket (unix:PATH).
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -17,6 +20,8 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/benches.hpp"
+#include "bridge/command_line.hpp"
+#include "bridge/guest_link.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "hcs/device_requests.hpp"
@@ -30,8 +35,10 @@ std::runtime_error sys_error(const std::string& what) {
   return std::runtime_error(what + ": " + why);
 }
 
-// `gcs --listen` in a temp dir, and the host's connection to it. The
-// destructor kills and reaps the child and removes the dir, on errors too.
+// The guest agent under test and the host's connection to it: `gcs
+// --listen` in a temp dir, an exec: child on a socketpair, or a dialled
+// socket. The destructor kills and reaps a child it started and removes
+// the dir, on errors too.
 class gcs_child {
 public:
   gcs_child() {
@@ -55,7 +62,18 @@ public:
   gcs_child(const gcs_child&) = delete;
   gcs_child& operator=(const gcs_child&) = delete;
 
-  // Starts the agent and returns the connected socket.
+  // exec:CMD or unix:PATH; returns the connected socket.
+  int open(const std::string& guest) {
+    if (guest.rfind("unix:", 0) == 0) {
+      return dial(guest.substr(5));
+    }
+    if (guest.rfind("exec:", 0) == 0) {
+      return start_exec(guest.substr(5));
+    }
+    throw std::runtime_error("--guest must be exec:CMD or unix:PATH, not '" + guest + "'");
+  }
+
+  // Starts our gcs on a unix socket and returns the connected socket.
   int start(const std::string& gcs) {
     if (::access(gcs.c_str(), X_OK) != 0) {
       throw sys_error("cannot run " + gcs);
@@ -112,6 +130,59 @@ public:
   }
 
 private:
+  int dial(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path) {
+      throw std::runtime_error("bad guest socket path '" + path + "'");
+    }
+    std::strcpy(addr.sun_path, path.c_str());
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      throw sys_error("socket");
+    }
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      throw sys_error("connect " + path);
+    }
+    return fd_;
+  }
+
+  int start_exec(const std::string& command) {
+    auto words = uvm::bridge::split_command_line(command);
+    if (!words) {
+      throw std::runtime_error(words.err().text);
+    }
+    if (words->empty()) {
+      throw std::runtime_error("exec: needs a command");
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      throw sys_error("socketpair");
+    }
+    std::vector<char*> argv;
+    for (auto& w : *words) {
+      argv.push_back(w.data());
+    }
+    argv.push_back(nullptr);
+    // Where the host's stdio relays would listen, as the engine tells an
+    // exec: agent (the bench opens no stdio).
+    auto env = std::string{uvm::bridge::stdio_dir_variable} + "=" + dir_.string();
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      throw sys_error("fork");
+    }
+    if (pid_ == 0) {
+      ::putenv(env.data());
+      ::dup2(pair[1], 0);
+      ::dup2(pair[1], 1);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(pair[1]);
+    fd_ = pair[0];
+    return fd_;
+  }
+
   fs::path dir_;
   pid_t pid_ = -1;
   int fd_ = -1;
@@ -302,13 +373,13 @@ bridge_pass run_bridge_pass(bridge_link& link, std::vector<disk_slot>& slots, si
 
 } // namespace
 
-int bridge_bench(std::string gcs, int calls, int window, bool json) {
-  if (gcs.empty()) {
+int bridge_bench(std::string gcs, const std::string& guest, int calls, int window, bool json) {
+  if (gcs.empty() && guest.empty()) {
     gcs = (fs::read_symlink("/proc/self/exe").parent_path() / "gcs").string();
   }
   try {
     gcs_child child;
-    bridge_link link{child.start(gcs)};
+    bridge_link link{guest.empty() ? child.start(gcs) : child.open(guest)};
     negotiate(link);
     uint64_t next_id = 1;
     auto slots = make_slots(static_cast<size_t>(window));
@@ -318,7 +389,7 @@ int bridge_bench(std::string gcs, int calls, int window, bool json) {
     auto rate1 = calls / single.seconds;
     auto failures = piped.failures + single.failures;
     nlohmann::json out = {{"bench", "bridge"},
-                          {"gcs", gcs},
+                          {"guest", guest.empty() ? "gcs:" + gcs : guest},
                           {"calls", calls},
                           {"window", window},
                           {"seconds", piped.seconds},

@@ -14,9 +14,18 @@
 //     pipelined stats and SCSI add/remove from one client to a uvmd it
 //     starts on loopback, plaintext and (with certificates) mutual TLS,
 //     window 1 and 64: ops/s, p50, p99.
-//   uvm-bench bridge [--gcs PATH] --calls N --window W [--json]
-//     N ModifySettings RPCs (SCSI mount add/remove) to a `gcs` child over a
-//     unix socket, W in flight, then N again with 1 in flight.
+//   uvm-bench bridge [--gcs PATH | --guest exec:CMD|unix:PATH] --calls N --window W [--json]
+//     N ModifySettings RPCs (SCSI mount add/remove) to a guest agent, W in
+//     flight, then N again with 1 in flight: our `gcs` started on a unix
+//     socket, any agent started with its stdio as the bridge (exec:), or
+//     one listening on a unix socket (unix:).
+//   uvm-bench fleet --profile FILE --seconds S --out DIR [--node HOST:PORT ...] [--rate R]
+//                   [--find-capacity --p99-ms X]
+//     open-loop mixed load on the embedded engine or uvmd nodes; writes
+//     DIR/raw.jsonl, DIR/summary.json, DIR/report.html (bench/fleet_bench.cpp).
+//   uvm-bench compare A B [--threshold T] [--json]
+//     two fleet runs side by side; exit 1 when a regression beyond noise
+//     is flagged, 2 on bad input (bench/core/run_compare.hpp).
 #include <filesystem>
 #include <iostream>
 
@@ -129,11 +138,55 @@ int main(int argc, char** argv) {
   int br_calls = 200000;
   int window = 64;
   auto* br = app.add_subcommand("bridge", "pipelined GCS RPCs to a gcs child over a unix socket");
-  br->add_option("--gcs", gcs, "the guest agent (default: gcs next to uvm-bench)");
+  std::string br_guest;
+  br->add_option("--gcs", gcs,
+                 "our gcs binary, started on a unix socket (default: next to "
+                 "uvm-bench)");
+  br->add_option("--guest", br_guest,
+                 "any agent speaking the bridge protocol: exec:CMD (started with its stdin and "
+                 "stdout as the bridge) or unix:PATH (a socket it listens on)")
+      ->excludes("--gcs");
   br->add_option("--calls", br_calls, "RPCs per pass")->check(CLI::Range(1, 100000000));
   // One slot per SCSI address: 4 controllers of 64 LUNs.
   br->add_option("--window", window, "RPCs in flight")->check(CLI::Range(1, 256));
   br->add_flag("--json", json, "one JSON object on one line");
+
+  fleet_options fo;
+  auto* fl = app.add_subcommand("fleet", "open-loop mixed load on a fleet (embedded engine or "
+                                         "uvmd nodes): raw intervals, summary and HTML report");
+  fl->add_option("--profile", fo.profile, "profile JSON (bench/profiles/)")->required();
+  fl->add_option("--seconds", fo.seconds, "length of the run")->check(CLI::Range(0.5, 86400.0));
+  fl->add_option("--out", fo.out_dir, "report folder (created)")->required();
+  fl->add_option("--node", fo.nodes, "a uvmd node HOST:PORT (repeat for several)");
+  fl->add_option("--cert", fo.tls.certificate, "client certificate for the nodes");
+  fl->add_option("--key", fo.tls.key, "its key");
+  fl->add_option("--ca", fo.tls.ca_file, "the CA of the nodes");
+  fl->add_option("--rate", fo.rate, "target operations per second (default: the profile's)")
+      ->check(CLI::Range(0.01, 1e7));
+  fl->add_option("--vms", fo.vms, "held VMs per node (default: the profile's)")
+      ->check(CLI::Range(1, 10000000));
+  fl->add_flag("--find-capacity", fo.find_capacity,
+               "ramp the rate in steps (the profile's capacity field); the capacity is the "
+               "highest rate whose p99 meets --p99-ms without errors");
+  fl->add_option("--p99-ms", fo.p99_ms, "latency objective of --find-capacity")
+      ->check(CLI::Range(0.001, 1e6));
+  fl->add_option("--interval-ms", fo.interval_ms, "length of a raw interval")
+      ->check(CLI::Range(50, 60000));
+  fl->add_option("--seed", fo.seed, "arrivals and mix randomness");
+  fl->add_flag("--request-log", fo.request_log,
+               "also write DIR/requests.jsonl: each request's intended start and latency");
+  fl->add_option("--log-level", fo.log_level, "the embedded engine's log on stderr (default off)");
+  fl->add_flag("--json", fo.json, "one JSON object on one line");
+
+  std::string cmp_a;
+  std::string cmp_b;
+  double cmp_threshold = 0.1;
+  auto* cp = app.add_subcommand("compare", "two fleet runs side by side; exit 1 on regressions");
+  cp->add_option("A", cmp_a, "the baseline report folder")->required();
+  cp->add_option("B", cmp_b, "the report folder to judge")->required();
+  cp->add_option("--threshold", cmp_threshold, "relative change always within noise")
+      ->check(CLI::Range(0.0, 10.0));
+  cp->add_flag("--json", json, "one JSON object on one line");
 
   int runs = 5;
   std::string boot_files;
@@ -152,7 +205,14 @@ int main(int argc, char** argv) {
     return uvm::bench::qemu_bench(boot_files, runs, json);
   }
   if (*br) {
-    return bridge_bench(gcs, br_calls, window, json);
+    return bridge_bench(gcs, br_guest, br_calls, window, json);
+  }
+  if (*fl) {
+    fo.json = fo.json || json;
+    return fleet(fo);
+  }
+  if (*cp) {
+    return compare_runs(cmp_a, cmp_b, cmp_threshold, json);
   }
   if (*lc) {
     return lifecycle(vms, latency_us, json);

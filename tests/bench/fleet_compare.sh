@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# compare: a run against itself flags nothing (exit 0); a run whose HCS
+# modify calls take 5 ms instead of 0.1 ms is flagged as a SCSI latency
+# regression (exit 1); a folder that is not a run is an input error (exit 2).
+set -euo pipefail
+bench=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+for ms in 100 5000; do
+  cat > "$dir/p$ms.json" <<JSON
+{"name": "modify-$ms", "arrival": "constant", "rate": 200, "vms": 4,
+ "sim_latency_us": {"modify": [$ms, $ms]}, "ops": {"scsi": 1, "stats": 1}}
+JSON
+  "$bench" fleet --profile "$dir/p$ms.json" --seconds 4 --out "$dir/r$ms" --json > /dev/null
+done
+"$bench" compare "$dir/r100" "$dir/r100" > "$dir/same.txt"
+grep -q "0 regression(s)" "$dir/same.txt"
+set +e
+"$bench" compare "$dir/r100" "$dir/r5000" > "$dir/worse.txt"
+rc=$?
+set -e
+cat "$dir/worse.txt"
+[ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
+grep -E "^scsi +p50_ms .*REGRESSION" "$dir/worse.txt"
+grep -E "^scsi +p99_ms .*REGRESSION" "$dir/worse.txt"
+# Stats never touch the modify path.
+if grep -E "^stats +p(50|99)_ms .*REGRESSION" "$dir/worse.txt"; then
+  echo "stats flagged"; exit 1
+fi
+set +e
+"$bench" compare "$dir/r100" "$dir/nothing" 2> "$dir/err.txt"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "cannot read" "$dir/err.txt"
