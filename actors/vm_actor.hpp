@@ -15,6 +15,7 @@
 #include "bridge/io_loop.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace uvm {
 
@@ -38,6 +39,8 @@ struct vm_env {
   // (no protocol; deterministic tests).
   std::string guest = "in-process";
   std::chrono::milliseconds bridge_rpc_timeout{std::chrono::minutes(5)};
+  // The engine's metrics (engine_config::metrics); null: none kept.
+  std::shared_ptr<metrics::engine_metrics> metrics;
 };
 
 // What a VM is created from; kept for re-creation after an exit.

@@ -69,6 +69,7 @@ void spawn_children(vm_pointer self) {
   bc.gate = st.life.gate();
   bc.vm = self->address();
   bc.bus = st.env.bus;
+  bc.metrics = st.env.metrics;
   if (bc.guest == "stub") {
     bc.stub = std::make_shared<stub_guest>(plan.id, bc.log);
   }
@@ -88,7 +89,8 @@ void spawn_children(vm_pointer self) {
                      guest,
                      st.life.gate(),
                      st.env.bus,
-                     self->address()};
+                     self->address(),
+                     st.env.metrics};
   st.children = std::move(c);
 }
 
