@@ -8,14 +8,11 @@ namespace uvm::metrics {
 
 const char* to_string(call_op op) {
   static constexpr std::array<const char*, call_op_count> names{
-      "create",           "start",          "shutdown",       "terminate",      "close",
-      "add_scsi",         "remove_scsi",    "scsi_path",      "add_vpmem",      "remove_vpmem",
-      "add_vsmb",         "remove_vsmb",    "vsmb_path",      "add_plan9",      "remove_plan9",
-      "add_pipe",         "remove_pipe",    "add_netns",      "remove_netns",   "add_endpoints",
-      "remove_endpoints", "assign_device",  "remove_device",  "combine_layers", "remove_layers",
-      "exec_process",     "wait_process",   "signal_process", "resize_console", "create_container",
-      "start_container",  "stop_container", "wait_container", "dump_stacks",    "delete_state",
-      "capabilities"};
+      "create",           "start",         "shutdown",      "terminate",      "close",
+      "add_scsi",         "remove_scsi",   "scsi_path",     "add_vpmem",      "remove_vpmem",
+      "add_vsmb",         "remove_vsmb",   "vsmb_path",     "add_plan9",      "remove_plan9",
+      "add_pipe",         "remove_pipe",   "add_netns",     "remove_netns",   "add_endpoints",
+      "remove_endpoints", "assign_device", "remove_device", "combine_layers", "remove_layers"};
   return names[static_cast<size_t>(op)];
 }
 

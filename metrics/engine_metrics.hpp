@@ -16,8 +16,7 @@
 
 namespace uvm::metrics {
 
-// Every call the engine counts: the VM's lifecycle, the device calls and the
-// guest's container and process calls.
+// Every call the engine counts: the VM's lifecycle and the device calls.
 enum class call_op : uint8_t {
   create,
   start,
@@ -44,19 +43,8 @@ enum class call_op : uint8_t {
   remove_device,
   combine_layers,
   remove_layers,
-  exec_process,
-  wait_process,
-  signal_process,
-  resize_console,
-  create_container,
-  start_container,
-  stop_container,
-  wait_container,
-  dump_stacks,
-  delete_state,
-  capabilities,
 };
-constexpr size_t call_op_count = static_cast<size_t>(call_op::capabilities) + 1;
+constexpr size_t call_op_count = static_cast<size_t>(call_op::remove_layers) + 1;
 // The `op` label: "add_scsi", "create", ...
 const char* to_string(call_op op);
 
@@ -207,6 +195,39 @@ private:
   engine_metrics* metrics_ = nullptr;
   vm_backend backend_ = vm_backend::sim;
   lifecycle_state state_ = lifecycle_state::created;
+};
+
+// One bridge RPC in the in-flight gauge while it lives (however its call
+// ends, even with its actor). Move-only.
+class in_flight_rpc {
+public:
+  in_flight_rpc() = default;
+  explicit in_flight_rpc(engine_metrics* m) : metrics_(m) {
+    if (metrics_ != nullptr) {
+      metrics_->bridge_rpc_sent();
+    }
+  }
+  in_flight_rpc(in_flight_rpc&& o) noexcept : metrics_(o.metrics_) { o.metrics_ = nullptr; }
+  in_flight_rpc& operator=(in_flight_rpc&& o) noexcept {
+    if (this != &o) {
+      end();
+      metrics_ = o.metrics_;
+      o.metrics_ = nullptr;
+    }
+    return *this;
+  }
+  in_flight_rpc(const in_flight_rpc&) = delete;
+  in_flight_rpc& operator=(const in_flight_rpc&) = delete;
+  ~in_flight_rpc() { end(); }
+
+private:
+  void end() {
+    if (metrics_ != nullptr) {
+      metrics_->bridge_rpc_ended();
+      metrics_ = nullptr;
+    }
+  }
+  engine_metrics* metrics_ = nullptr;
 };
 
 } // namespace uvm::metrics
