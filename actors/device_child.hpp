@@ -24,6 +24,7 @@
 #include <caf/all.hpp>
 
 #include "actors/core/call_admission.hpp"
+#include "actors/call_ops.hpp"
 #include "actors/core/completion_inbox.hpp"
 #include "actors/core/device_steps.hpp"
 #include "actors/core/hcs_errors.hpp"
@@ -49,6 +50,8 @@ struct device_env {
   caf::actor_addr vm; // the only sender of system_exited
   // Every call a child serves holds a place here until it is answered.
   std::shared_ptr<vm_admission> admission;
+  // Null when the engine keeps no metrics: then a call costs two tests.
+  std::shared_ptr<metrics::engine_metrics> metrics;
 };
 
 class device_child {
@@ -137,11 +140,16 @@ public:
   static constexpr bool ok_only = std::is_same_v<T, caf::ok_atom>;
   using argument = std::conditional_t<ok_only, const error&, result<T>>;
 
-  caller_reply(Self self, caf::typed_response_promise<T> rp)
-      : self_(self), rp_(std::move(rp)), id_(self_->state.child->owe(rp_)) {}
+  caller_reply(Self self, caf::typed_response_promise<T> rp, metrics::call_timer timer)
+      : self_(self), rp_(std::move(rp)), id_(self_->state.child->owe(rp_)), timer_(timer) {}
 
   void operator()(argument r) const {
     self_->state.child->paid(id_);
+    if constexpr (ok_only) {
+      timer_.finish(!r);
+    } else {
+      timer_.finish(static_cast<bool>(r));
+    }
     if constexpr (ok_only) {
       if (r) {
         rp_.deliver(to_caf_error(r));
@@ -159,35 +167,45 @@ private:
   Self self_;
   mutable caf::typed_response_promise<T> rp_; // delivering marks it answered
   size_t id_;
+  metrics::call_timer timer_;
 };
 
-// Serves one call: the VM's state error when it does not run, errc::busy
-// when the VM or the engine has too many calls outstanding; otherwise
-// `start(reply)` runs as one turn of the inbox, and the caller gets what
-// `reply` is given (a value, or an error; caf::ok_atom calls take an
-// error, empty for success).
-template <class T, class Self, class Start>
-caf::result<T> serve(Self self, const char* what, Start&& start) {
+// Serves one call of `Atom`: the VM's state error when it does not run,
+// errc::busy when the VM or the engine has too many calls outstanding;
+// otherwise `start(reply)` runs as one turn of the inbox, and the caller
+// gets what `reply` is given (a value, or an error; caf::ok_atom calls take
+// an error, empty for success). Counted, with its time until that reply,
+// when the engine keeps metrics.
+template <class T, class Atom, class Self, class Start>
+caf::result<T> serve(Self self, Start&& start) {
   auto& child = *self->state.child;
-  if (auto e = child.env().gate->check_running(what)) {
+  metrics::call_timer timer{child.env().metrics.get(), call_op_of<Atom>};
+  if (auto e = child.env().gate->check_running(call_what<Atom>)) {
+    timer.finish(false);
     return to_caf_error(e);
   }
-  if (auto e = child.env().admission->admit(what)) {
+  if (auto e = child.env().admission->admit(call_what<Atom>)) {
+    timer.finish(false);
     return to_caf_error(e);
   }
   auto rp = self->template make_response_promise<T>();
-  child.inbox().turn([&] { start(caller_reply<T, Self>{self, rp}); });
+  child.inbox().turn([&] { start(caller_reply<T, Self>{self, rp, timer}); });
   return rp;
 }
 
-// Serves a call that the child's table answers at once: the VM's state
-// error when it does not run, otherwise what `find()` returns (a result<T>).
-template <class T, class Self, class Find>
-caf::result<T> lookup(Self self, const char* what, Find&& find) {
-  if (auto e = self->state.child->env().gate->check_running(what)) {
+// Serves a call of `Atom` that the child's table answers at once: the VM's
+// state error when it does not run, otherwise what `find()` returns (a
+// result<T>).
+template <class T, class Atom, class Self, class Find>
+caf::result<T> lookup(Self self, Find&& find) {
+  const auto& env = self->state.child->env();
+  metrics::call_timer timer{env.metrics.get(), call_op_of<Atom>};
+  if (auto e = env.gate->check_running(call_what<Atom>)) {
+    timer.finish(false);
     return to_caf_error(e);
   }
   result<T> r = find();
+  timer.finish(static_cast<bool>(r));
   if (!r) {
     return to_caf_error(r.err());
   }
@@ -212,7 +230,8 @@ Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
                     if (from_owner(self, self->address(), "inbox_ready")) {
                       self->state.child->inbox().deliver(msg.id);
                     }
-                  }};
+                  },
+                  [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
 }
 
 // `where` is the device's place, or what makes it (only made when the bus

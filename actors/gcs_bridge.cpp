@@ -156,6 +156,15 @@ void sweep(bridge_pointer self) {
 void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_done done,
               std::optional<std::chrono::milliseconds> deadline) {
   auto& st = self->state;
+  auto* m = st.ctx.metrics.get();
+  if (m != nullptr) {
+    done = [m, done = std::move(done)](result<bridge::response> r) {
+      if (!r || !r->ok()) {
+        m->bridge_rpc_failed();
+      }
+      done(std::move(r));
+    };
+  }
   if (st.closed) {
     done(closed_error(*st.closed));
     return;
@@ -165,7 +174,7 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   log_frame(self, "send", type, id, body);
   auto due = deadline ? std::chrono::steady_clock::now() + *deadline
                       : std::chrono::steady_clock::time_point::max();
-  st.pending.emplace(id, pending_rpc{type, due, std::move(done)});
+  st.pending.emplace(id, pending_rpc{type, due, std::move(done), metrics::in_flight_rpc{m}});
   // A stream that refuses the write has ended: its end is on its way here
   // (bridge_lost) and fails this call with the cause.
   st.link->stream().write(bridge::encode_frame(type, id, body));
@@ -340,6 +349,7 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
     }
   }
   return {
+      [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); },
       [=](guest_modify_request& req) {
         if (!from_owner(self, self->state.ctx.vm, "guest_modify_request")) {
           return;

@@ -23,6 +23,7 @@
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace uvm {
 
@@ -42,6 +43,7 @@ struct bridge_context {
   std::shared_ptr<vm_admission> admission;
   // Guest "stub": the table the device children use (no connection).
   std::shared_ptr<stub_guest> stub;
+  std::shared_ptr<metrics::engine_metrics> metrics; // null: none kept
 };
 
 bridge_child spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);

@@ -29,6 +29,7 @@ struct pending_rpc {
   uint32_t type = 0;
   std::chrono::steady_clock::time_point deadline;
   rpc_done done;
+  metrics::in_flight_rpc counted; // in the in-flight gauge until it ends
 };
 
 // A process the host started, until its caller's handle lets it go.

@@ -23,6 +23,7 @@
 #include "messages/caf/registration.hpp"
 #include "messages/events.hpp"
 #include "messages/hcs_types.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace uvm {
 
@@ -65,6 +66,10 @@ struct vm_exit_report {
   std::string activity;
 };
 
+// Registry -> VM -> its children (metrics, at scrape): how many messages
+// wait in your mailbox. The VM answers for itself and its children.
+struct mailbox_depth_request {};
+
 // VM -> registry: I am closed.
 struct vm_closed_report {
   std::string id;
@@ -101,6 +106,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_restart_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_watch_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_exit_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_closed_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::mailbox_depth_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::metrics::mailbox_sample)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::guest_modify_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::bridge_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::bridge_lost)
@@ -109,7 +116,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::rpc_deadline_sweep)
 namespace uvm {
 
 // What every device child takes besides its public calls.
-using child_internal = caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<inbox_ready>>;
+using child_internal = caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<inbox_ready>,
+                                        caf::replies_to<mailbox_depth_request>::with<uint64_t>>;
 
 using scsi_child = scsi_actor::extend_with<child_internal>;
 using vpmem_child = vpmem_actor::extend_with<child_internal>;
@@ -121,18 +129,20 @@ using layer_child = layer_actor::extend_with<child_internal>;
 using bridge_child = guest_actor::extend_with<
     caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<guest_modify_request>,
                      caf::reacts_to<guest_fail_atom, uint32_t>, caf::reacts_to<bridge_frame>,
-                     caf::reacts_to<bridge_lost>, caf::reacts_to<rpc_deadline_sweep>>>;
+                     caf::reacts_to<bridge_lost>, caf::reacts_to<rpc_deadline_sweep>,
+                     caf::replies_to<mailbox_depth_request>::with<uint64_t>>>;
 
-using vm_actor = utility_vm_actor::extend_with<
-    caf::typed_actor<caf::replies_to<vm_create_request>::with<vm_info>, caf::reacts_to<inbox_ready>,
-                     caf::reacts_to<hcs_exit_report>, caf::reacts_to<bridge_lost>,
-                     caf::reacts_to<vm_restart_request>>>;
+using vm_actor = utility_vm_actor::extend_with<caf::typed_actor<
+    caf::replies_to<vm_create_request>::with<vm_info>, caf::reacts_to<inbox_ready>,
+    caf::reacts_to<hcs_exit_report>, caf::reacts_to<bridge_lost>,
+    caf::reacts_to<vm_restart_request>, caf::replies_to<mailbox_depth_request>::with<uint64_t>>>;
 
 using supervisor_internal = supervisor_actor::extend_with<
     caf::typed_actor<caf::reacts_to<vm_watch_request>, caf::reacts_to<vm_exit_report>>>;
 
-using registry_internal =
-    registry_actor::extend_with<caf::typed_actor<caf::reacts_to<vm_closed_report>>>;
+using registry_internal = registry_actor::extend_with<
+    caf::typed_actor<caf::reacts_to<vm_closed_report>,
+                     caf::replies_to<mailbox_depth_request>::with<metrics::mailbox_sample>>>;
 
 // True when the message being handled comes from `owner`; otherwise the
 // message is logged as refused and the caller drops it.

@@ -30,7 +30,7 @@ layer_child::behavior_type layer_controller(layer_pointer self, device_env env) 
   return device_behavior<layer_child::behavior_type>(
       self, [=] { return nlohmann::json(self->state.roots).dump(); }, [] {},
       [=](combine_layers_atom, const combine_layers_request& req) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<combine_layers_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, combine_layers_atom>(self, [&](auto reply) {
           if (req.lcow != self->state.child->env().lcow) {
             reply(error{errc::not_supported});
             return;
@@ -51,7 +51,7 @@ layer_child::behavior_type layer_controller(layer_pointer self, device_env env) 
       },
       [=](remove_layers_atom, const std::string& root_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_layers_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, remove_layers_atom>(self, [&](auto reply) {
           self->state.child->steps().remove(hcs::remove_combined_layers(root_path), {}, activity,
                                             [self, root_path, activity, reply](const error& e) {
                                               if (!e && self->state.roots.erase(root_path) > 0) {

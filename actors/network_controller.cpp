@@ -193,14 +193,14 @@ network_child::behavior_type network_controller(network_pointer self, network_co
       self, [=] { return self->state.table.to_json().dump(); }, [=] { self->state.queue.clear(); },
       [=](add_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<add_netns_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, add_netns_atom>(self, [&](auto reply) {
           serialized(
               self, [=](ok_reply done) { add_namespace(self, id, activity, done); }, reply);
         });
       },
       [=](remove_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_netns_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, remove_netns_atom>(self, [&](auto reply) {
           serialized(
               self, [=](ok_reply done) { remove_namespace(self, id, activity, done); }, reply);
         });
@@ -208,7 +208,7 @@ network_child::behavior_type network_controller(network_pointer self, network_co
       [=](add_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<add_endpoints_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, add_endpoints_atom>(self, [&](auto reply) {
           serialized(
               self,
               [=](ok_reply done) {
@@ -225,7 +225,7 @@ network_child::behavior_type network_controller(network_pointer self, network_co
       [=](remove_endpoints_atom, const std::string& id,
           const std::vector<hcs::network_endpoint>& endpoints,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_endpoints_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, remove_endpoints_atom>(self, [&](auto reply) {
           serialized(
               self,
               [=](ok_reply done) {

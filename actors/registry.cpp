@@ -28,8 +28,10 @@ using registry_pointer = registry_internal::stateful_pointer<registry_state>;
 // CreateLCOW/CreateWCOW: spawn the VM actor and let it create its system.
 caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec spec,
                                                  const std::string& activity) {
+  metrics::call_timer timer{self->state.env.metrics.get(), metrics::call_op::create};
   auto id = spec.lcow ? spec.lcow_options.common.id : spec.wcow_options.common.id;
   if (!id.empty() && (self->state.vms.count(id) > 0 || self->state.creating.count(id) > 0)) {
+    timer.finish(false);
     return to_caf_error(error{errc::already_exists, "utility VM " + id + " already exists"});
   }
   auto env = self->state.env;
@@ -38,6 +40,7 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   if (backend == "qemu") {
     env.backend = env.qemu;
   } else if (backend != "sim") {
+    timer.finish(false);
     return to_caf_error(
         error{errc::bad_request, "unknown backend '" + backend + "' (sim or qemu)"});
   }
@@ -50,9 +53,10 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
   auto rp = self->make_response_promise<utility_vm_actor, vm_info>();
   self->request(vm, caf::infinite, vm_create_request{activity})
       .then(
-          [self, rp, vm, id](vm_info& info) mutable {
+          [self, rp, vm, id, timer](vm_info& info) mutable {
             self->state.creating.erase(id);
             if (self->state.vms.count(info.id) > 0) {
+              timer.finish(false);
               caf::anon_send_exit(vm, caf::exit_reason::user_shutdown);
               rp.deliver(to_caf_error(
                   error{errc::already_exists, "utility VM " + info.id + " already exists"}));
@@ -61,10 +65,12 @@ caf::result<utility_vm_actor, vm_info> create_vm(registry_pointer self, vm_spec 
             utility_vm_actor handle = vm;
             self->state.vms.emplace(info.id, handle);
             self->state.ids.emplace(handle.address(), info.id);
+            timer.finish(true);
             rp.deliver(handle, std::move(info));
           },
-          [self, rp, id](caf::error& e) mutable {
+          [self, rp, id, timer](caf::error& e) mutable {
             self->state.creating.erase(id);
+            timer.finish(false);
             rp.deliver(std::move(e));
           });
   return rp;
@@ -137,6 +143,33 @@ registry_internal::behavior_type registry(registry_pointer self, vm_env env) {
               .then(
                   [out, one_done](vm_info& info) mutable {
                     out->push_back(std::move(info));
+                    one_done();
+                  },
+                  [one_done](caf::error&) mutable { one_done(); });
+        }
+        return rp;
+      },
+      [=](mailbox_depth_request) -> caf::result<metrics::mailbox_sample> {
+        auto rp = self->make_response_promise<metrics::mailbox_sample>();
+        auto out = std::make_shared<metrics::mailbox_sample>();
+        auto left = std::make_shared<size_t>(self->state.live.size());
+        if (*left == 0) {
+          rp.deliver(*out);
+          return rp;
+        }
+        // A VM that does not answer in time is left out.
+        auto one_done = [rp, out, left]() mutable {
+          if (--*left == 0) {
+            rp.deliver(*out);
+          }
+        };
+        for (auto& [addr, vm] : self->state.live) {
+          self->request(vm, std::chrono::seconds(2), mailbox_depth_request{})
+              .then(
+                  [out, one_done](uint64_t depth) mutable {
+                    ++out->vms;
+                    out->sum += depth;
+                    out->max = std::max(out->max, depth);
                     one_done();
                   },
                   [one_done](caf::error&) mutable { one_done(); });

@@ -159,18 +159,17 @@ scsi_child::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {
   return device_behavior<scsi_child::behavior_type>(
       self, [=] { return self->state.table->to_json().dump(); }, [=] { self->state.waits.clear(); },
       [=](add_scsi_atom, scsi_add_request& req) -> caf::result<scsi_mount> {
-        return serve<scsi_mount>(self, call_what<add_scsi_atom>, [&](mount_reply reply) {
-          handle_add(self, std::move(req), std::move(reply));
-        });
+        return serve<scsi_mount, add_scsi_atom>(
+            self, [&](mount_reply reply) { handle_add(self, std::move(req), std::move(reply)); });
       },
       [=](remove_scsi_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_scsi_atom>, [&](ok_reply reply) {
+        return serve<caf::ok_atom, remove_scsi_atom>(self, [&](ok_reply reply) {
           handle_remove(self, host_path, activity, std::move(reply));
         });
       },
       [=](scsi_path_atom, const std::string& host_path) -> caf::result<std::string> {
-        return lookup<std::string>(self, call_what<scsi_path_atom>, [&]() -> result<std::string> {
+        return lookup<std::string, scsi_path_atom>(self, [&]() -> result<std::string> {
           auto a = self->state.table->find(host_path);
           if (!a) {
             return a.err();

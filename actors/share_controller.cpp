@@ -338,40 +338,36 @@ share_child::behavior_type share_controller(share_pointer self, share_context ct
   return device_behavior<share_child::behavior_type>(
       self, [=] { return view_of(self); }, [=] { self->state.waits.clear(); },
       [=](add_vsmb_atom, vsmb_add_request& req) -> caf::result<vsmb_share_handle> {
-        return serve<vsmb_share_handle>(self, call_what<add_vsmb_atom>,
-                                        [&](auto reply) { add_vsmb(self, std::move(req), reply); });
+        return serve<vsmb_share_handle, add_vsmb_atom>(
+            self, [&](auto reply) { add_vsmb(self, std::move(req), reply); });
       },
       [=](remove_vsmb_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_vsmb_atom>, [&](auto reply) {
-          remove_vsmb(self, host_path, activity, reply);
-        });
+        return serve<caf::ok_atom, remove_vsmb_atom>(
+            self, [&](auto reply) { remove_vsmb(self, host_path, activity, reply); });
       },
       [=](vsmb_path_atom, const std::string& host_path) -> caf::result<std::string> {
-        return lookup<std::string>(self, call_what<vsmb_path_atom>,
-                                   [&] { return vsmb_uvm_path(self, host_path); });
+        return lookup<std::string, vsmb_path_atom>(self,
+                                                   [&] { return vsmb_uvm_path(self, host_path); });
       },
       [=](add_plan9_atom, plan9_add_request& req) -> caf::result<plan9_share_handle> {
-        return serve<plan9_share_handle>(self, call_what<add_plan9_atom>, [&](auto reply) {
-          add_plan9(self, std::move(req), reply);
-        });
+        return serve<plan9_share_handle, add_plan9_atom>(
+            self, [&](auto reply) { add_plan9(self, std::move(req), reply); });
       },
       [=](remove_plan9_atom, const std::string& name,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_plan9_atom>,
-                                   [&](auto reply) { remove_plan9(self, name, activity, reply); });
+        return serve<caf::ok_atom, remove_plan9_atom>(
+            self, [&](auto reply) { remove_plan9(self, name, activity, reply); });
       },
       [=](add_pipe_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<add_pipe_atom>, [&](auto reply) {
-          modify_pipe(self, host_path, true, activity, reply);
-        });
+        return serve<caf::ok_atom, add_pipe_atom>(
+            self, [&](auto reply) { modify_pipe(self, host_path, true, activity, reply); });
       },
       [=](remove_pipe_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_pipe_atom>, [&](auto reply) {
-          modify_pipe(self, host_path, false, activity, reply);
-        });
+        return serve<caf::ok_atom, remove_pipe_atom>(
+            self, [&](auto reply) { modify_pipe(self, host_path, false, activity, reply); });
       });
 }
 

@@ -305,6 +305,12 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               self->state.life = vm_lifecycle{self->state.plan.id};
               self->state.admission = std::make_shared<vm_admission>(
                   self->state.plan.id, self->state.env.vm_call_limit, self->state.env.admission);
+              const auto& common = self->state.spec.lcow ? self->state.spec.lcow_options.common
+                                                         : self->state.spec.wcow_options.common;
+              self->state.life.track(
+                  self->state.env.metrics.get(),
+                  metrics::backend_from_name(
+                      common.backend.empty() ? self->state.env.default_backend : common.backend));
               for (const auto& w : self->state.plan.warnings) {
                 logging::warn(log_ctx(self, activity), w);
               }
@@ -326,11 +332,14 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
             },
             [=](start_atom, const std::string& activity_in) -> caf::result<caf::ok_atom> {
               auto activity = activity_or_new(activity_in);
+              metrics::call_timer timer{self->state.env.metrics.get(), metrics::call_op::start};
               if (auto e = self->state.life.begin_start()) {
+                timer.finish(false);
                 return to_caf_error(e);
               }
               auto rp = self->make_response_promise<caf::ok_atom>();
-              start_system(self, activity, [rp](const error& e) mutable {
+              start_system(self, activity, [rp, timer](const error& e) mutable {
+                timer.finish(!e);
                 e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
               });
               return rp;
@@ -345,26 +354,34 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               return rp;
             },
             [=](terminate_atom, const std::string& activity) -> caf::result<caf::ok_atom> {
+              metrics::call_timer timer{self->state.env.metrics.get(), metrics::call_op::terminate};
               auto rp = self->make_response_promise<caf::ok_atom>();
-              stop_system(self, true, activity_or_new(activity), [rp](const error& e) mutable {
-                e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
-              });
+              stop_system(self, true, activity_or_new(activity),
+                          [rp, timer](const error& e) mutable {
+                            timer.finish(!e);
+                            e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+                          });
               return rp;
             },
             [=](shutdown_atom, const std::string& activity) -> caf::result<caf::ok_atom> {
+              metrics::call_timer timer{self->state.env.metrics.get(), metrics::call_op::shutdown};
               auto rp = self->make_response_promise<caf::ok_atom>();
-              stop_system(self, false, activity_or_new(activity), [rp](const error& e) mutable {
-                e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
-              });
+              stop_system(self, false, activity_or_new(activity),
+                          [rp, timer](const error& e) mutable {
+                            timer.finish(!e);
+                            e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+                          });
               return rp;
             },
             [=](close_atom, const std::string& activity_in) -> caf::result<caf::ok_atom> {
               auto activity = activity_or_new(activity_in);
               auto rp = self->make_response_promise<caf::ok_atom>();
-              auto done = [self, rp, activity]() mutable {
+              metrics::call_timer timer{self->state.env.metrics.get(), metrics::call_op::close};
+              auto done = [self, rp, activity, timer]() mutable {
                 if (self->state.life.state() != lifecycle_state::closed) {
                   finish_close(self, activity);
                 }
+                timer.finish(true);
                 rp.deliver(caf::ok_atom_v);
                 self->quit();
               };
@@ -462,6 +479,34 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               call_backend(
                   self, [id](hcs::backend& b, hcs::completion c) { b.terminate(id, std::move(c)); },
                   [](hcs::call_result) {}, [](const error&) {});
+            },
+            [=](mailbox_depth_request) -> caf::result<uint64_t> {
+              // Its own mailbox and its children's: callers may address them
+              // directly, so their backlog is the VM's too.
+              uint64_t own = self->mailbox().size();
+              if (!self->state.children) {
+                return own;
+              }
+              auto children = self->state.children->spawned();
+              auto rp = self->make_response_promise<uint64_t>();
+              auto total = std::make_shared<uint64_t>(own);
+              auto left = std::make_shared<size_t>(children.size());
+              for (auto& [name, child] : children) {
+                self->request(child, std::chrono::seconds(1), mailbox_depth_request{})
+                    .then(
+                        [rp, total, left](uint64_t depth) mutable {
+                          *total += depth;
+                          if (--*left == 0) {
+                            rp.deliver(*total);
+                          }
+                        },
+                        [rp, total, left](caf::error&) mutable {
+                          if (--*left == 0) {
+                            rp.deliver(*total);
+                          }
+                        });
+              }
+              return rp;
             },
             [=](vm_restart_request) {
               if (from_owner(self, self->state.env.supervisor.address(), "vm_restart_request")) {

@@ -16,6 +16,7 @@
 #include "bridge/io_loop.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace uvm {
 
@@ -43,6 +44,8 @@ struct vm_env {
   // engine's count of every VM's (null: no engine-wide limit).
   uint32_t vm_call_limit = 1024;
   std::shared_ptr<engine_admission> admission;
+  // The engine's metrics (engine_config::metrics); null: none kept.
+  std::shared_ptr<metrics::engine_metrics> metrics;
 };
 
 // What a VM is created from; kept for re-creation after an exit.

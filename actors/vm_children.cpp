@@ -70,6 +70,7 @@ void spawn_children(vm_pointer self) {
   bc.vm = self->address();
   bc.bus = st.env.bus;
   bc.admission = st.admission;
+  bc.metrics = st.env.metrics;
   if (bc.guest == "stub") {
     bc.stub = std::make_shared<stub_guest>(plan.id, bc.log);
   }
@@ -90,7 +91,8 @@ void spawn_children(vm_pointer self) {
                      st.life.gate(),
                      st.env.bus,
                      self->address(),
-                     st.admission};
+                     st.admission,
+                     st.env.metrics};
   st.children = std::move(c);
 }
 

@@ -35,7 +35,7 @@ vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
       self, [=] { return view_of(self->state.devices).dump(); }, [] {},
       [=](assign_device_atom, const hcs::virtual_pci_device& device,
           const std::string& activity) -> caf::result<std::string> {
-        return serve<std::string>(self, call_what<assign_device_atom>, [&](auto reply) {
+        return serve<std::string, assign_device_atom>(self, [&](auto reply) {
           auto id = hcs::new_guid();
           self->state.child->steps().add(hcs::vpci_add(id, device), activity,
                                          [self, id, device, activity, reply](const error& e) {
@@ -51,7 +51,7 @@ vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
       },
       [=](remove_device_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_device_atom>, [&](auto reply) {
+        return serve<caf::ok_atom, remove_device_atom>(self, [&](auto reply) {
           // Unknown ids go to HCS too, as in the seed: its answer is the error.
           self->state.child->steps().remove(
               hcs::vpci_remove(id), {}, activity, [self, id, activity, reply](const error& e) {

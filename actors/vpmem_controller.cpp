@@ -147,15 +147,13 @@ vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
       [=] { self->state.waits.clear(); },
       [=](add_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<std::string> {
-        return serve<std::string>(self, call_what<add_vpmem_atom>, [&](auto reply) {
-          handle_add(self, host_path, activity, reply);
-        });
+        return serve<std::string, add_vpmem_atom>(
+            self, [&](auto reply) { handle_add(self, host_path, activity, reply); });
       },
       [=](remove_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<caf::ok_atom> {
-        return serve<caf::ok_atom>(self, call_what<remove_vpmem_atom>, [&](auto reply) {
-          handle_remove(self, host_path, activity, reply);
-        });
+        return serve<caf::ok_atom, remove_vpmem_atom>(
+            self, [&](auto reply) { handle_remove(self, host_path, activity, reply); });
       });
 }
 

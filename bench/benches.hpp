@@ -34,8 +34,10 @@ int density(const density_options& o);
 
 // One VM; `callers` callers, each adding then removing its own SCSI disk in
 // a loop for `seconds`, every backend call taking `latency_us`.
+// `metrics`: the engine counts every call (engine_config::metrics).
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm);
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm,
+            bool metrics);
 
 // One VM call (ContainerCounter) `calls` times, blocking vs asynchronous.
 int roundtrip(int calls, bool json);

@@ -77,7 +77,8 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, Target target, std::s
 }
 
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm) {
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm,
+            bool metrics) {
   boot_files boot;
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
@@ -86,6 +87,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   cfg.scheduler_threads = threads;
   cfg.sim_inline_completions = true;
   cfg.guest = guest;
+  cfg.metrics = metrics;
   uvm::engine eng{cfg};
   auto o = uvm::new_default_options_lcow("hotplug", "uvm-bench", cfg.host,
                                          [](const std::string& p) { return fs::exists(p); });
@@ -133,6 +135,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"scheduler_threads", threads},
                         {"guest", guest},
                         {"calls_to", via_vm ? "vm" : "scsi_controller"},
+                        {"metrics", metrics},
                         {"sim_inline_completions", cfg.sim_inline_completions},
                         {"seconds", elapsed},
                         {"ops", stats->ops},

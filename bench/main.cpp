@@ -2,7 +2,7 @@
 //   uvm-bench lifecycle --vms N --latency-us L [--json]
 //     N LCOW VMs created, started and closed concurrently through the async
 //     API, every backend call taking L µs.
-//   uvm-bench hotplug --latency-us L --callers G --seconds S [--json]
+//   uvm-bench hotplug --latency-us L --callers G --seconds S [--metrics on|off] [--json]
 //     one VM; G callers, each adding then removing its own SCSI disk in a
 //     loop, every backend call taking L µs. Reports ops_per_s (adds and
 //     releases completed per second) and the p50/p99 latencies of each.
@@ -130,6 +130,10 @@ int main(int argc, char** argv) {
   hp->add_flag("--via-vm", via_vm,
                "send the calls to the VM, which routes them to its SCSI child (default: to the "
                "SCSI child, as handed out by the VM)");
+  std::string hp_metrics = "off";
+  hp->add_option("--metrics", hp_metrics,
+                 "the engine counts every call, as uvmd --metrics-listen makes it (on), or not")
+      ->check(CLI::IsMember({"on", "off"}));
   hp->add_option("--moderate-sleep-us", moderate_sleep_us,
                  "work stealing: idle worker sleep between polls")
       ->check(CLI::Range(0, 100000));
@@ -224,7 +228,7 @@ int main(int argc, char** argv) {
   }
   if (*hp) {
     return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,
-                   via_vm);
+                   via_vm, hp_metrics == "on");
   }
   if (*rm) {
     if (uvmd_path.empty()) {

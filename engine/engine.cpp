@@ -45,6 +45,9 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   sim_ = std::make_shared<hcs::sim_backend>(executor_, cfg_.sim_seed);
   sim_->set_inline_completions(cfg_.sim_inline_completions);
   qemu_ = std::make_shared<hcs::qemu::qemu_backend>(cfg_.qemu);
+  if (cfg_.metrics) {
+    metrics_ = std::make_shared<metrics::engine_metrics>();
+  }
   make_system();
   bus_ = make_event_bus(*system_, "uvm.events");
   supervisor_ = spawn_supervisor(*system_, bus_, cfg_.exit_history);
@@ -62,6 +65,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
   env.vm_call_limit = cfg_.vm_call_limit;
   env.admission = std::make_shared<engine_admission>(cfg_.engine_call_limit);
+  env.metrics = metrics_;
   registry_ = spawn_registry(*system_, std::move(env));
   dispatcher_ = system_->spawn<dispatcher>();
 }
@@ -138,6 +142,18 @@ result<std::string> engine::control_sim(const sim_control& c) {
                                    c);
   }
   return apply_sim_control(*sim_, c);
+}
+
+std::optional<metrics::mailbox_sample> engine::sample_mailboxes(std::chrono::milliseconds timeout) {
+  if (remote_) {
+    return std::nullopt;
+  }
+  auto r =
+      call_value<metrics::mailbox_sample>(*system_, registry_, timeout, mailbox_depth_request{});
+  if (!r) {
+    return std::nullopt;
+  }
+  return *r;
 }
 
 engine::~engine() {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,10 @@ struct engine_config {
   std::string backend = "sim";
   hcs::qemu::backend_config qemu;
   network_config network;
+  // Count calls, VMs by state, restarts, exits, bridge RPCs and remote
+  // clients (metrics/engine_metrics.hpp; uvmd serves them to Prometheus).
+  // Off: the hot path tests a null pointer and does nothing else.
+  bool metrics = false;
 };
 
 // The real host's facts: logical CPUs, executable name and folder.
@@ -119,6 +124,12 @@ public:
   // The event bus ("uvm.events"); join it with an untyped actor.
   const caf::group& events() const { return bus_; }
   const engine_config& config() const { return cfg_; }
+  // The engine's metrics; null when config().metrics is off or the engine
+  // is connected to a node (the node keeps them).
+  metrics::engine_metrics* metrics() const { return metrics_.get(); }
+  // The mailbox depths of every VM (its actor and its children) now; none
+  // when the registry does not answer within `timeout`.
+  std::optional<metrics::mailbox_sample> sample_mailboxes(std::chrono::milliseconds timeout);
   // RLIMIT_NOFILE as the engine found and raised it.
   const descriptor_limit& descriptors() const { return descriptors_; }
 
@@ -160,6 +171,7 @@ private:
   std::shared_ptr<hcs::sim_backend> sim_;
   std::shared_ptr<hcs::qemu::qemu_backend> qemu_;
   std::shared_ptr<bridge::frame_log> bridge_log_ = std::make_shared<bridge::frame_log>();
+  std::shared_ptr<metrics::engine_metrics> metrics_;
   std::unique_ptr<caf::actor_system_config> system_config_;
   std::unique_ptr<caf::actor_system> system_;
   caf::group bus_;

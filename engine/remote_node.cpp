@@ -34,20 +34,25 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
 }
 
 struct node_state {
-  std::set<caf::actor> clients;       // told when the node stops
-  std::set<caf::actor_addr> children; // forwarders and stdio endpoints, ended then
+  std::set<caf::actor> clients;               // told when the node stops
+  std::set<caf::actor_addr> children;         // forwarders and stdio endpoints, ended then
+  metrics::engine_metrics* metrics = nullptr; // the engine's; null: none kept
   static inline const char* name = "uvm_node";
 };
 
 using node_pointer = node_internal::stateful_pointer<node_state>;
 
 node_internal::behavior_type node(node_pointer self, engine* eng) {
+  self->state.metrics = eng->metrics();
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.children.erase(dm.source);
     auto& clients = self->state.clients;
     for (auto i = clients.begin(); i != clients.end(); ++i) {
       if (i->address() == dm.source) {
         clients.erase(i);
+        if (auto* m = self->state.metrics) {
+          m->remote_client_gone();
+        }
         break;
       }
     }
@@ -84,6 +89,9 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
       [self, eng](hello_atom, const caf::actor& client) -> node_info {
         if (client && self->state.clients.insert(client).second) {
           self->monitor(client);
+          if (auto* m = self->state.metrics) {
+            m->remote_client_connected();
+          }
         }
         return {eng->config().host, eng->config().backend, eng->config().guest};
       },

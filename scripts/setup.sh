@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake make g++ libcaf-dev libssl-dev openssl nlohmann-json3-dev libspdlog-dev libboost-dev catch2
-          libcli11-dev python3 clang libclang-rt-14-dev gnuplot-nox
+          libcli11-dev prometheus-cpp-dev curl python3 clang libclang-rt-14-dev gnuplot-nox
           qemu-system-x86 qemu-utils e2fsprogs busybox-static kmod cpio xz-utils)
 JOBS=${JOBS:-2}
 

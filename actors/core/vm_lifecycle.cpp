@@ -9,20 +9,20 @@ error vm_lifecycle::begin_start() {
   if (state() != lifecycle_state::created) {
     return state_error(id(), state(), "start");
   }
-  gate_->set(lifecycle_state::starting);
+  set(lifecycle_state::starting);
   return {};
 }
 
 void vm_lifecycle::start_succeeded() {
   if (state() == lifecycle_state::starting) {
-    gate_->set(lifecycle_state::running);
+    set(lifecycle_state::running);
     was_started_ = true;
   }
 }
 
 void vm_lifecycle::start_failed() {
   if (state() == lifecycle_state::starting) {
-    gate_->set(lifecycle_state::created);
+    set(lifecycle_state::created);
   }
 }
 
@@ -31,7 +31,7 @@ bool vm_lifecycle::begin_stop() {
   case lifecycle_state::created:
   case lifecycle_state::starting:
   case lifecycle_state::running:
-    gate_->set(lifecycle_state::stopping);
+    set(lifecycle_state::stopping);
     return true;
   case lifecycle_state::stopping:
     return true;
@@ -46,15 +46,23 @@ void vm_lifecycle::on_exit(bool unexpected, std::string exit_error) {
   }
   // An exit while stopping was asked for, whatever status it carries.
   if (state() == lifecycle_state::stopping || !unexpected) {
-    gate_->set(lifecycle_state::stopped);
+    set(lifecycle_state::stopped);
     return;
   }
   gate_->set_exited(std::move(exit_error));
+  slot_.move_to(lifecycle_state::exited);
+  if (metrics_ != nullptr) {
+    metrics_->exited_unexpectedly();
+  }
 }
 
 void vm_lifecycle::restart() {
   gate_ = std::make_shared<vm_gate>(id());
+  slot_.move_to(lifecycle_state::created);
   ++restarts_;
+  if (metrics_ != nullptr) {
+    metrics_->restarted();
+  }
 }
 
 error vm_lifecycle::exit_error() const {

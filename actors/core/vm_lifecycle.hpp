@@ -17,12 +17,20 @@
 #include "actors/core/vm_gate.hpp"
 #include "messages/errors.hpp"
 #include "messages/vm_types.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace uvm {
 
 class vm_lifecycle {
 public:
   explicit vm_lifecycle(std::string id) : gate_(std::make_shared<vm_gate>(std::move(id))) {}
+
+  // Counts this VM in `m`'s VMs-by-state gauges from now until it is
+  // destroyed, and its unexpected exits and restarts. `m` may be null.
+  void track(metrics::engine_metrics* m, metrics::vm_backend b) {
+    metrics_ = m;
+    slot_ = metrics::vm_state_slot{m, b, state()};
+  }
 
   lifecycle_state state() const { return gate_->state(); }
   const std::string& id() const { return gate_->id(); }
@@ -51,7 +59,7 @@ public:
   void on_exit(bool unexpected, std::string exit_error);
 
   // Close: every state may close; closed is final.
-  void close() { gate_->set(lifecycle_state::closed); }
+  void close() { set(lifecycle_state::closed); }
 
   // A re-created system after an unexpected exit (supervisor restart): a
   // new gate in `created`.
@@ -69,7 +77,14 @@ public:
   error check_running(const char* what) const { return gate_->check_running(what); }
 
 private:
+  void set(lifecycle_state s) {
+    gate_->set(s);
+    slot_.move_to(s);
+  }
+
   std::shared_ptr<vm_gate> gate_;
+  metrics::engine_metrics* metrics_ = nullptr;
+  metrics::vm_state_slot slot_;
   bool was_started_ = false;
   uint32_t restarts_ = 0;
 };

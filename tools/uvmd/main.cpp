@@ -7,17 +7,20 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/publish.hpp>
+#include <prometheus/exposer.h>
 
 #include "actors/core/logging.hpp"
 #include "engine/engine.hpp"
 #include "engine/remote_node.hpp"
 #include "engine/tls_guard.hpp"
+#include "metrics/prometheus/engine_families.hpp"
 
 namespace {
 
@@ -58,6 +61,37 @@ std::string readable(const std::string& what, const std::string& path) {
   return {};
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// --metrics-auth-file: one line `user:password`.
+std::string read_credentials(const std::string& path, std::string& user, std::string& password) {
+  if (auto e = readable("--metrics-auth-file", path); !e.empty()) {
+    return e;
+  }
+  std::ifstream in{path};
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  auto colon = line.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == line.size()) {
+    return "--metrics-auth-file " + path + ": its first line must be USER:PASSWORD";
+  }
+  user = line.substr(0, colon);
+  password = line.substr(colon + 1);
+  return {};
+}
+
+// The Prometheus endpoint: /metrics on its own two civetweb threads, which
+// read the engine's atomics and ask the registry for mailbox depths.
+struct metrics_endpoint {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::shared_ptr<uvm::metrics::engine_collectable> collectable;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -73,6 +107,9 @@ int main(int argc, char** argv) {
   int heartbeat_ms = 100;
   int peer_timeout_ms = 600;
   int threads = 2;
+  std::string metrics_listen;
+  std::string metrics_auth_file;
+  bool insecure_metrics_any_address = false;
   app.set_config("--config", "",
                  "read options from a TOML file: one `name = value` line per long option "
                  "(strings quoted, flags true/false), e.g. listen = \"0.0.0.0:7400\"");
@@ -98,6 +135,13 @@ int main(int argc, char** argv) {
                  "a peer silent this long is lost (keep it above the heartbeat)")
       ->check(CLI::Range(20, 600000));
   app.add_option("--threads", threads, "actor scheduler threads")->check(CLI::Range(1, 64));
+  app.add_option("--metrics-listen", metrics_listen,
+                 "HOST:PORT serving Prometheus metrics at /metrics (port 0: any free port); "
+                 "loopback only unless --metrics-auth-file or --insecure-metrics-any-address");
+  app.add_option("--metrics-auth-file", metrics_auth_file,
+                 "a file whose first line is USER:PASSWORD: /metrics asks for HTTP basic auth");
+  app.add_flag("--insecure-metrics-any-address", insecure_metrics_any_address,
+               "serve /metrics without authentication on a non-loopback address");
   CLI11_PARSE(app, argc, argv);
 
   uvm::logging::format fmt{};
@@ -132,6 +176,28 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
+  std::string metrics_user;
+  std::string metrics_password;
+  if (!metrics_listen.empty()) {
+    if (!split_listen(metrics_listen, metrics_host, metrics_port)) {
+      return fail("--metrics-listen must be HOST:PORT, got '" + metrics_listen + "'");
+    }
+    if (!metrics_auth_file.empty()) {
+      if (auto e = read_credentials(metrics_auth_file, metrics_user, metrics_password);
+          !e.empty()) {
+        return fail(e);
+      }
+    } else if (!is_loopback(metrics_host) && !insecure_metrics_any_address) {
+      return fail("--metrics-listen " + metrics_listen +
+                  " is not a loopback address: give --metrics-auth-file (basic auth) or "
+                  "--insecure-metrics-any-address (anyone who reaches the port reads the metrics)");
+    }
+  } else if (!metrics_auth_file.empty() || insecure_metrics_any_address) {
+    return fail("--metrics-auth-file and --insecure-metrics-any-address need --metrics-listen");
+  }
+
   // Every thread the engine starts inherits this mask: the signals wait
   // for sigwait() below.
   sigset_t stop_signals;
@@ -152,13 +218,18 @@ int main(int argc, char** argv) {
   cfg.network.tls = tls;
   cfg.network.heartbeat = std::chrono::milliseconds{heartbeat_ms};
   cfg.network.peer_timeout = std::chrono::milliseconds{peer_timeout_ms};
+  cfg.metrics = !metrics_listen.empty();
   // Each handshake a client makes, logged with its address (CAF reports none).
   std::atomic<unsigned long> refusals{0};
-  uvm::tls::on_handshake([&refusals](const uvm::tls::handshake& h) {
+  std::atomic<uvm::metrics::engine_metrics*> counted{nullptr};
+  uvm::tls::on_handshake([&refusals, &counted](const uvm::tls::handshake& h) {
     if (h.accepted) {
       uvm::logging::info({}, "TLS peer accepted", {{"peer", h.peer}, {"subject", h.detail}});
     } else {
       ++refusals;
+      if (auto* m = counted.load()) {
+        m->tls_refused();
+      }
       uvm::logging::warn({}, "TLS handshake refused", {{"peer", h.peer}, {"reason", h.detail}});
     }
   });
@@ -167,6 +238,31 @@ int main(int argc, char** argv) {
     eng = std::make_unique<uvm::engine>(cfg);
   } catch (const std::exception& e) {
     return fail(std::string{"cannot start the engine: "} + e.what());
+  }
+  counted = eng->metrics();
+  metrics_endpoint metrics;
+  if (!metrics_listen.empty()) {
+    auto* raw = eng.get();
+    metrics.collectable = std::make_shared<uvm::metrics::engine_collectable>(
+        *eng->metrics(), [raw] { return raw->sample_mailboxes(std::chrono::seconds(3)); });
+    // civetweb: "[v6]:port" or "v4:port"; two threads, whatever the scrapers.
+    auto bind = metrics_host.find(':') != std::string::npos
+                    ? "[" + metrics_host + "]:" + std::to_string(metrics_port)
+                    : metrics_host + ":" + std::to_string(metrics_port);
+    try {
+      metrics.exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+          "listening_ports", bind, "num_threads", "2", "request_timeout_ms", "10000"});
+    } catch (const std::exception& e) {
+      return fail("cannot serve metrics on " + metrics_listen + ": " + e.what());
+    }
+    if (!metrics_user.empty()) {
+      metrics.exposer->RegisterAuth(
+          [metrics_user, metrics_password](const std::string& u, const std::string& p) {
+            return u == metrics_user && p == metrics_password;
+          },
+          "uvmd metrics");
+    }
+    metrics.exposer->RegisterCollectable(metrics.collectable);
   }
   auto node = uvm::spawn_node(*eng);
   auto published = caf::actor_cast<uvm::node_actor>(node);
@@ -182,16 +278,27 @@ int main(int argc, char** argv) {
       {{"address", address}, {"tls", !tls.empty()}, {"backend", backend}, {"guest", guest}});
   // For scripts that asked for port 0.
   std::cout << "listening " << address << std::endl;
+  if (metrics.exposer) {
+    auto ports = metrics.exposer->GetListeningPorts();
+    auto metrics_address =
+        metrics_host + ":" + std::to_string(ports.empty() ? int{metrics_port} : ports.front());
+    uvm::logging::info({}, "uvmd serving metrics",
+                       {{"address", metrics_address}, {"auth", !metrics_user.empty()}});
+    std::cout << "metrics " << metrics_address << std::endl;
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   uvm::logging::info({}, "uvmd stopping", {{"signal", strsignal(sig)}});
+  // No scrape may reach the engine once it stops.
+  metrics.exposer.reset();
   caf::anon_send(node, uvm::node_stop{});
   // The clients hear the notice before their connections close.
   std::this_thread::sleep_for(std::chrono::milliseconds{100});
   caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
   node = nullptr;
   published = nullptr;
+  counted = nullptr;
   eng.reset();
   uvm::tls::on_handshake(nullptr);
   uvm::logging::info({}, "uvmd stopped", {{"tls_refusals", refusals.load()}});
