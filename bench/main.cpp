@@ -24,6 +24,7 @@
 
 #include "bench/benches.hpp"
 #include "bench/qemu_bench.hpp"
+#include "uvm_version.hpp"
 #include "engine/engine.hpp"
 
 using namespace uvm::bench;
@@ -41,6 +42,7 @@ std::filesystem::path fs_exe_dir() {
 int main(int argc, char** argv) {
   CLI::App app{"uvm-bench: load and benchmark harness (simulated HCS)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"uvm-bench "} + uvm::version_string);
   bool json = false;
   app.add_flag("--json", json, "one JSON object on one line");
 
