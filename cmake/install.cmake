@@ -71,3 +71,9 @@ install(FILES "${CMAKE_BINARY_DIR}/uvm_engine.pc" DESTINATION ${CMAKE_INSTALL_LI
 
 install(TARGETS uvmd uvmctl uvm-bench gcs COMPONENT runtime
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The installed package in use (tests/packaging/install_prefix.sh).
+add_test(NAME packaging.install_prefix
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/install_prefix.sh ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR})
+set_tests_properties(packaging.install_prefix PROPERTIES TIMEOUT 300)
