@@ -160,6 +160,7 @@ int main(int argc, char** argv) {
                       "write every GCS bridge frame (JSON lines)");
   run_cmd->add_flag("--keep-vms", scenario.keep_vms,
                     "with --node: leave the scenario's VMs on the node (else closed at the end)");
+  run_cmd->footer(uvm::cli::scenario_ops_help());
 
   bool list_json = false;
   auto* list_cmd = app.add_subcommand("list", "show the VMs of the --node nodes");
