@@ -103,3 +103,9 @@ include(CPack)
 # The .deb built, unpacked into a scratch root and run from there.
 add_test(NAME packaging.deb COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/deb.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(packaging.deb PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# systemd-analyze verify on the unit (skipped where it cannot run).
+add_test(NAME packaging.systemd_unit
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/systemd_unit.sh ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR})
+set_tests_properties(packaging.systemd_unit PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)

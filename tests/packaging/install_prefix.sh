@@ -19,7 +19,9 @@ fail() {
   exit 1
 }
 PREFIX=$WORK/prefix
-cmake --install "$BUILD" --prefix "$PREFIX" > "$WORK/install.log" || { cat "$WORK/install.log"; fail "install"; }
+# --strip: the binaries and archives without their debug sections (a tenth
+# of the size).
+cmake --install "$BUILD" --prefix "$PREFIX" --strip > "$WORK/install.log" || { cat "$WORK/install.log"; fail "install"; }
 for f in lib/cmake/uvm_engine/uvm_engineConfig.cmake lib/cmake/uvm_engine/uvm_engineConfigVersion.cmake \
   lib/pkgconfig/uvm_engine.pc lib/libuvm_engine.a include/uvm_engine/engine/engine.hpp bin/uvmd; do
   [ -e "$PREFIX/$f" ] || fail "not installed: $f"
