@@ -109,3 +109,9 @@ add_test(NAME packaging.systemd_unit
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/systemd_unit.sh ${CMAKE_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR})
 set_tests_properties(packaging.systemd_unit PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
+
+# The unit's mount hardening against the in-process guest's sandbox.
+add_test(NAME packaging.unit_hardening
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/unit_hardening.sh ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR})
+set_tests_properties(packaging.unit_hardening PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
