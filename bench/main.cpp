@@ -24,8 +24,8 @@
 
 #include "bench/benches.hpp"
 #include "bench/qemu_bench.hpp"
-#include "uvm_version.hpp"
 #include "engine/engine.hpp"
+#include "uvm_version.hpp"
 
 using namespace uvm::bench;
 
