@@ -1,5 +1,6 @@
-# One man page: help2man -> OUT, from TOOL's --help and --version. uvmctl's
-# page also holds `uvmctl run --help` (the scenario ops).
+# One man page: help2man -> OUT, from TOOL's --help and --version, then
+# OUT.gz (gzip -9n, as Debian ships man pages). uvmctl's page also holds
+# `uvmctl run --help` (the scenario ops).
 # cmake -DHELP2MAN=... -DTOOL=... -DSECTION=... -DSUMMARY=... -DOUT=... -P man_page.cmake
 set(args --no-info --section=${SECTION} --name=${SUMMARY} --output=${OUT})
 get_filename_component(name "${TOOL}" NAME)
@@ -9,3 +10,4 @@ if(name STREQUAL "uvmctl")
   list(APPEND args --include=${OUT}.include)
 endif()
 execute_process(COMMAND "${HELP2MAN}" ${args} "${TOOL}" COMMAND_ERROR_IS_FATAL ANY)
+execute_process(COMMAND gzip -9nf "${OUT}" COMMAND_ERROR_IS_FATAL ANY)

@@ -37,19 +37,20 @@ install(FILES dist/bash-completion/uvmctl dist/bash-completion/uvmd
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
   set(UVM_MAN_PAGES)
-  foreach(page "uvmd:8:serve a utility-VM engine to remote clients"
+  foreach(entry "uvmd:8:serve a utility-VM engine to remote clients"
                "uvmctl:1:drive utility VMs from the command line"
                "uvm-bench:1:load and benchmark harness of the utility-VM engine"
                "gcs:1:the guest compute service of utility VMs")
-    string(REPLACE ":" ";" parts "${page}")
+    string(REPLACE ":" ";" parts "${entry}")
     list(GET parts 0 tool)
     list(GET parts 1 section)
     list(GET parts 2 summary)
-    set(out "${CMAKE_BINARY_DIR}/man/${tool}.${section}")
+    set(page "${CMAKE_BINARY_DIR}/man/${tool}.${section}")
+    set(out "${page}.gz")
     add_custom_command(OUTPUT "${out}"
                        COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/man"
                        COMMAND ${CMAKE_COMMAND} -DHELP2MAN=${HELP2MAN} -DTOOL=$<TARGET_FILE:${tool}>
-                               -DSECTION=${section} -DSUMMARY=${summary} -DOUT=${out}
+                               -DSECTION=${section} -DSUMMARY=${summary} -DOUT=${page}
                                -P "${CMAKE_SOURCE_DIR}/cmake/man_page.cmake"
                        DEPENDS ${tool} "${CMAKE_SOURCE_DIR}/cmake/man_page.cmake"
                        COMMENT "man page ${tool}.${section}" VERBATIM)

@@ -40,8 +40,8 @@ for f in /usr/bin/uvmd /usr/bin/uvmctl /usr/bin/uvm-bench /usr/bin/gcs /etc/uvmd
   /usr/lib/cmake/uvm_engine/uvm_engineTargets.cmake /usr/lib/cmake/uvm_engine/FindCAF.cmake \
   /usr/lib/pkgconfig/uvm_engine.pc /usr/include/uvm_engine/engine/engine.hpp \
   /usr/include/uvm_engine/engine/utility_vm.hpp /usr/include/uvm_engine/messages/events.hpp \
-  /usr/share/man/man8/uvmd.8 /usr/share/man/man1/uvmctl.1 /usr/share/man/man1/uvm-bench.1 \
-  /usr/share/man/man1/gcs.1 /usr/share/bash-completion/completions/uvmctl \
+  /usr/share/man/man8/uvmd.8.gz /usr/share/man/man1/uvmctl.1.gz /usr/share/man/man1/uvm-bench.1.gz \
+  /usr/share/man/man1/gcs.1.gz /usr/share/bash-completion/completions/uvmctl \
   /usr/share/bash-completion/completions/uvmd; do
   grep -qx "$f" "$WORK/contents" || fail "the .deb lacks $f"
 done
@@ -77,7 +77,7 @@ wait $pid || fail "uvmd exited $? on SIGTERM"
 
 # The man pages render, uvmctl's with the scenario ops.
 if command -v man > /dev/null; then
-  man -l "$ROOT/usr/share/man/man8/uvmd.8" 2> /dev/null | grep -q -- '--listen' || fail "uvmd.8 lacks --listen"
-  man -l "$ROOT/usr/share/man/man1/uvmctl.1" 2> /dev/null | grep -q 'add_scsi' || fail "uvmctl.1 lacks the ops"
+  man -l "$ROOT/usr/share/man/man8/uvmd.8.gz" 2> /dev/null | grep -q -- '--listen' || fail "uvmd.8 lacks --listen"
+  man -l "$ROOT/usr/share/man/man1/uvmctl.1.gz" 2> /dev/null | grep -q 'add_scsi' || fail "uvmctl.1 lacks the ops"
 fi
 echo "$(basename "$DEB"): $(stat -c %s "$DEB") bytes, $(wc -l < "$WORK/contents") entries"
