@@ -34,6 +34,7 @@
 #include "bench/benches.hpp"
 #include "bench/qemu_bench.hpp"
 #include "engine/engine.hpp"
+#include "uvm_version.hpp"
 
 using namespace uvm::bench;
 
@@ -50,6 +51,7 @@ std::filesystem::path fs_exe_dir() {
 int main(int argc, char** argv) {
   CLI::App app{"uvm-bench: load and benchmark harness (simulated HCS)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"uvm-bench "} + uvm::version_string);
   bool json = false;
   app.add_flag("--json", json, "one JSON object on one line");
 

@@ -24,6 +24,7 @@
 #include "bridge/guest_link.hpp"
 #include "bridge/stdio_mux.hpp"
 #include "guest/connection.hpp"
+#include "uvm_version.hpp"
 
 namespace {
 
@@ -81,6 +82,7 @@ int fail(const std::string& why) {
 int main(int argc, char** argv) {
   CLI::App app{"gcs: guest compute service (GCS bridge protocol v4)"};
   bool use_stdio = false;
+  app.set_version_flag("--version", std::string{"gcs "} + uvm::version_string);
   std::string connect_to, listen_on, mounts = "table", stdio_port;
   uvm::guest::service_options opts;
   // Inside a utility VM the VM is the sandbox: processes run as the

@@ -94,91 +94,101 @@ json capabilities_json(const guest_capabilities_info& c) {
 } // namespace
 
 void add_guest_ops(op_table& t) {
-  t["create_container"] = [](runner& r, const json& line) {
-    return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-      auto id = string_arg(line, "id");
-      if (!id) {
-        return id.err();
-      }
-      auto settings = container_settings(line);
-      if (!settings) {
-        return settings.err();
-      }
-      auto c = vm.create_container(*id, *settings, activity_of(line));
-      if (!c) {
-        return c.err();
-      }
-      r.containers[key(line, *id)] = *c;
-      return json(nullptr);
-    });
-  };
-  t["start_container"] = [](runner& r, const json& line) {
-    return with_container(r, line,
-                          [&](guest_container& c) { return from(c.start(activity_of(line))); });
-  };
-  t["shutdown_container"] = [](runner& r, const json& line) {
-    return with_container(r, line,
-                          [&](guest_container& c) { return from(c.shutdown(activity_of(line))); });
-  };
-  t["terminate_container"] = [](runner& r, const json& line) {
-    return with_container(r, line,
-                          [&](guest_container& c) { return from(c.terminate(activity_of(line))); });
-  };
-  t["wait_container"] = [](runner& r, const json& line) {
-    return with_container(r, line, [&](guest_container& c) { return from(c.wait()); });
-  };
-  t["create_process"] = create_process_op;
-  t["signal_process"] = [](runner& r, const json& line) {
-    return with_process(r, line, [&](guest_process& p) -> op_result {
-      // Absent: 0, which the guest takes for kill.
-      field_reader args{line};
-      auto signal = args.integer<int32_t>("signal", 0);
-      if (args.err()) {
-        return args.err();
-      }
-      return from(p.signal(signal, activity_of(line)));
-    });
-  };
-  t["wait_process"] = [](runner& r, const json& line) {
-    return with_process(r, line, [&](guest_process& p) -> op_result {
-      auto code = p.wait();
-      if (!code) {
-        return code.err();
-      }
-      return json{{"exit_code", *code}};
-    });
-  };
-  t["dump_stacks"] = [](runner& r, const json& line) {
-    return with_vm(r, line,
-                   [&](utility_vm& vm) { return from(vm.dump_stacks(activity_of(line))); });
-  };
-  t["delete_container_state"] = [](runner& r, const json& line) {
-    return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-      auto cid = string_arg(line, "cid");
-      if (!cid) {
-        return cid.err();
-      }
-      return from(vm.delete_container_state(*cid, activity_of(line)));
-    });
-  };
-  t["capabilities"] = [](runner& r, const json& line) {
-    return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-      auto caps = vm.capabilities();
-      if (!caps) {
-        return caps.err();
-      }
-      return capabilities_json(*caps);
-    });
-  };
-  t["signal_process_supported"] = [](runner& r, const json& line) {
-    return with_vm(
-        r, line, [&](utility_vm& vm) -> op_result { return json(vm.signal_process_supported()); });
-  };
-  t["delete_container_state_supported"] = [](runner& r, const json& line) {
-    return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-      return json(vm.delete_container_state_supported());
-    });
-  };
+  t["create_container"] = {"vm id (settings | args [env] [cwd])", [](runner& r, const json& line) {
+                             return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                               auto id = string_arg(line, "id");
+                               if (!id) {
+                                 return id.err();
+                               }
+                               auto settings = container_settings(line);
+                               if (!settings) {
+                                 return settings.err();
+                               }
+                               auto c = vm.create_container(*id, *settings, activity_of(line));
+                               if (!c) {
+                                 return c.err();
+                               }
+                               r.containers[key(line, *id)] = *c;
+                               return json(nullptr);
+                             });
+                           }};
+  t["start_container"] = {"vm id", [](runner& r, const json& line) {
+                            return with_container(r, line, [&](guest_container& c) {
+                              return from(c.start(activity_of(line)));
+                            });
+                          }};
+  t["shutdown_container"] = {"vm id", [](runner& r, const json& line) {
+                               return with_container(r, line, [&](guest_container& c) {
+                                 return from(c.shutdown(activity_of(line)));
+                               });
+                             }};
+  t["terminate_container"] = {"vm id", [](runner& r, const json& line) {
+                                return with_container(r, line, [&](guest_container& c) {
+                                  return from(c.terminate(activity_of(line)));
+                                });
+                              }};
+  t["wait_container"] = {"vm id", [](runner& r, const json& line) {
+                           return with_container(
+                               r, line, [&](guest_container& c) { return from(c.wait()); });
+                         }};
+  t["create_process"] = {"vm (args | command_line) [stdin] [environment] [working_directory] "
+                         "[container_id] [init] [detach] [name]",
+                         create_process_op};
+  t["signal_process"] = {"vm process [signal]", [](runner& r, const json& line) {
+                           return with_process(r, line, [&](guest_process& p) -> op_result {
+                             // Absent: 0, which the guest takes for kill.
+                             field_reader args{line};
+                             auto signal = args.integer<int32_t>("signal", 0);
+                             if (args.err()) {
+                               return args.err();
+                             }
+                             return from(p.signal(signal, activity_of(line)));
+                           });
+                         }};
+  t["wait_process"] = {"vm process", [](runner& r, const json& line) {
+                         return with_process(r, line, [&](guest_process& p) -> op_result {
+                           auto code = p.wait();
+                           if (!code) {
+                             return code.err();
+                           }
+                           return json{{"exit_code", *code}};
+                         });
+                       }};
+  t["dump_stacks"] = {"vm", [](runner& r, const json& line) {
+                        return with_vm(r, line, [&](utility_vm& vm) {
+                          return from(vm.dump_stacks(activity_of(line)));
+                        });
+                      }};
+  t["delete_container_state"] = {"vm cid", [](runner& r, const json& line) {
+                                   return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                                     auto cid = string_arg(line, "cid");
+                                     if (!cid) {
+                                       return cid.err();
+                                     }
+                                     return from(
+                                         vm.delete_container_state(*cid, activity_of(line)));
+                                   });
+                                 }};
+  t["capabilities"] = {"vm", [](runner& r, const json& line) {
+                         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                           auto caps = vm.capabilities();
+                           if (!caps) {
+                             return caps.err();
+                           }
+                           return capabilities_json(*caps);
+                         });
+                       }};
+  t["signal_process_supported"] = {"vm", [](runner& r, const json& line) {
+                                     return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                                       return json(vm.signal_process_supported());
+                                     });
+                                   }};
+  t["delete_container_state_supported"] = {
+      "vm", [](runner& r, const json& line) {
+        return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+          return json(vm.delete_container_state_supported());
+        });
+      }};
 }
 
 } // namespace uvm::cli

@@ -14,6 +14,7 @@
 #include "tools/uvmctl/qemu_demo.hpp"
 #include "tools/uvmctl/remote.hpp"
 #include "tools/uvmctl/scenario.hpp"
+#include "uvm_version.hpp"
 
 namespace {
 
@@ -92,6 +93,7 @@ int run_on_nodes(const uvm::cli::node_options& nodes, CLI::App& app,
 int main(int argc, char** argv) {
   CLI::App app{"uvmctl: utility VMs the way hcsshim's uvm package manages them"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"uvmctl "} + uvm::version_string);
   std::string log_format = "human";
   std::string log_level = "warn";
   app.add_option("--log-format", log_format, "engine log lines: human or json")
@@ -158,6 +160,7 @@ int main(int argc, char** argv) {
                       "write every GCS bridge frame (JSON lines)");
   run_cmd->add_flag("--keep-vms", scenario.keep_vms,
                     "with --node: leave the scenario's VMs on the node (else closed at the end)");
+  run_cmd->footer(uvm::cli::scenario_ops_help());
 
   bool list_json = false;
   auto* list_cmd = app.add_subcommand("list", "show the VMs of the --node nodes");

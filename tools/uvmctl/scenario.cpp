@@ -1,5 +1,6 @@
 #include "tools/uvmctl/scenario.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <functional>
@@ -232,237 +233,268 @@ op_result add_scsi_op(runner& r, const json& line, bool physical) {
 op_table base_ops() {
   return {
       {"create_lcow",
-       [](runner& r, const json& line) {
-         auto parse = [](const json& j, const host_info& host) {
-           return lcow_options_from_json(j, host);
-         };
-         return create_op(r, line, parse,
-                          [](engine& e, options_lcow o, restart_policy p, const std::string& a) {
-                            return e.create_lcow(std::move(o), p, a);
-                          });
-       }},
+       {"vm [options] [restart_policy] [node]",
+        [](runner& r, const json& line) {
+          auto parse = [](const json& j, const host_info& host) {
+            return lcow_options_from_json(j, host);
+          };
+          return create_op(r, line, parse,
+                           [](engine& e, options_lcow o, restart_policy p, const std::string& a) {
+                             return e.create_lcow(std::move(o), p, a);
+                           });
+        }}},
       {"create_wcow",
-       [](runner& r, const json& line) {
-         return create_op(r, line, wcow_options_from_json,
-                          [](engine& e, options_wcow o, restart_policy p, const std::string& a) {
-                            return e.create_wcow(std::move(o), p, a);
-                          });
-       }},
+       {"vm [options] [restart_policy] [node]",
+        [](runner& r, const json& line) {
+          return create_op(r, line, wcow_options_from_json,
+                           [](engine& e, options_wcow o, restart_policy p, const std::string& a) {
+                             return e.create_wcow(std::move(o), p, a);
+                           });
+        }}},
       {"start",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) { return from(vm.start(activity_of(line))); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line,
+                         [&](utility_vm& vm) { return from(vm.start(activity_of(line))); });
+        }}},
       {"wait",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) { return from(vm.wait()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) { return from(vm.wait()); });
+        }}},
       {"terminate",
-       [](runner& r, const json& line) {
-         return with_vm(r, line,
-                        [&](utility_vm& vm) { return from(vm.terminate(activity_of(line))); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line,
+                         [&](utility_vm& vm) { return from(vm.terminate(activity_of(line))); });
+        }}},
       {"shutdown",
-       [](runner& r, const json& line) {
-         return with_vm(r, line,
-                        [&](utility_vm& vm) { return from(vm.shutdown(activity_of(line))); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line,
+                         [&](utility_vm& vm) { return from(vm.shutdown(activity_of(line))); });
+        }}},
       {"close",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) { return from(vm.close(activity_of(line))); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line,
+                         [&](utility_vm& vm) { return from(vm.close(activity_of(line))); });
+        }}},
       {"exit_error",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) { return from(vm.exit_error()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) { return from(vm.exit_error()); });
+        }}},
       {"id",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.id()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.id()); });
+        }}},
       {"os",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.os()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.os()); });
+        }}},
       {"is_oci",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.is_oci()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) -> op_result { return json(vm.is_oci()); });
+        }}},
       {"processor_count",
-       [](runner& r, const json& line) {
-         return with_vm(r, line,
-                        [](utility_vm& vm) -> op_result { return json(vm.processor_count()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line,
+                         [](utility_vm& vm) -> op_result { return json(vm.processor_count()); });
+        }}},
       {"stats",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-           auto s = vm.stats(activity_of(line));
-           if (!s) {
-             return s.err();
-           }
-           return stats_json(*s);
-         });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+            auto s = vm.stats(activity_of(line));
+            if (!s) {
+              return s.err();
+            }
+            return stats_json(*s);
+          });
+        }}},
       {"container_counter",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) { return from(vm.container_counter()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) { return from(vm.container_counter()); });
+        }}},
       {"uvm_mount_counter",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) { return from(vm.uvm_mount_counter()); });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) { return from(vm.uvm_mount_counter()); });
+        }}},
       {"info",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) -> op_result {
-           auto i = vm.info();
-           if (!i) {
-             return i.err();
-           }
-           return info_json(*i);
-         });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) -> op_result {
+            auto i = vm.info();
+            if (!i) {
+              return i.err();
+            }
+            return info_json(*i);
+          });
+        }}},
       {"exits",
-       [](runner& r, const json&) -> op_result {
-         std::vector<exit_record> all;
-         for (auto* eng : r.engines.empty() ? std::vector<engine*>{&r.eng} : r.engines) {
-           auto ex = eng->exits();
-           if (!ex) {
-             return ex.err();
-           }
-           all.insert(all.end(), ex->begin(), ex->end());
-         }
-         json out = json::array();
-         for (const auto& e : all) {
-           out.push_back({{"id", e.vm_id},
-                          {"unexpected", e.unexpected},
-                          {"exit_error", e.exit_error},
-                          {"action", e.action},
-                          {"restarts", e.restarts}});
-         }
-         return out;
-       }},
-      {"add_scsi", [](runner& r, const json& line) { return add_scsi_op(r, line, false); }},
+       {"",
+        [](runner& r, const json&) -> op_result {
+          std::vector<exit_record> all;
+          for (auto* eng : r.engines.empty() ? std::vector<engine*>{&r.eng} : r.engines) {
+            auto ex = eng->exits();
+            if (!ex) {
+              return ex.err();
+            }
+            all.insert(all.end(), ex->begin(), ex->end());
+          }
+          json out = json::array();
+          for (const auto& e : all) {
+            out.push_back({{"id", e.vm_id},
+                           {"unexpected", e.unexpected},
+                           {"exit_error", e.exit_error},
+                           {"action", e.action},
+                           {"restarts", e.restarts}});
+          }
+          return out;
+        }}},
+      {"add_scsi",
+       {"vm host_path [uvm_path] [read_only] [vm_access]",
+        [](runner& r, const json& line) { return add_scsi_op(r, line, false); }}},
       {"add_scsi_physical_disk",
-       [](runner& r, const json& line) { return add_scsi_op(r, line, true); }},
+       {"vm host_path [uvm_path] [read_only]",
+        [](runner& r, const json& line) { return add_scsi_op(r, line, true); }}},
       {"remove_scsi",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-           auto host_path = string_arg(line, "host_path");
-           if (!host_path) {
-             return host_path.err();
-           }
-           return from(vm.remove_scsi(*host_path, activity_of(line)));
-         });
-       }},
+       {"vm host_path",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+            auto host_path = string_arg(line, "host_path");
+            if (!host_path) {
+              return host_path.err();
+            }
+            return from(vm.remove_scsi(*host_path, activity_of(line)));
+          });
+        }}},
       {"get_scsi_uvm_path",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-           auto host_path = string_arg(line, "host_path");
-           if (!host_path) {
-             return host_path.err();
-           }
-           return from(vm.get_scsi_uvm_path(*host_path));
-         });
-       }},
+       {"vm host_path",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+            auto host_path = string_arg(line, "host_path");
+            if (!host_path) {
+              return host_path.err();
+            }
+            return from(vm.get_scsi_uvm_path(*host_path));
+          });
+        }}},
       {"device_view",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [](utility_vm& vm) -> op_result {
-           auto v = vm.device_view();
-           if (!v) {
-             return v.err();
-           }
-           return json::parse(*v);
-         });
-       }},
+       {"vm",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [](utility_vm& vm) -> op_result {
+            auto v = vm.device_view();
+            if (!v) {
+              return v.err();
+            }
+            return json::parse(*v);
+          });
+        }}},
       {"guest_fail",
-       [](runner& r, const json& line) {
-         return with_vm(r, line, [&](utility_vm& vm) -> op_result {
-           field_reader args{line};
-           auto count = args.integer<uint32_t>("count", 1);
-           if (args.err()) {
-             return args.err();
-           }
-           vm.guest_fail(count);
-           return json(nullptr);
-         });
-       }},
+       {"vm [count]",
+        [](runner& r, const json& line) {
+          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+            field_reader args{line};
+            auto count = args.integer<uint32_t>("count", 1);
+            if (args.err()) {
+              return args.err();
+            }
+            vm.guest_fail(count);
+            return json(nullptr);
+          });
+        }}},
       {"sim_fail",
-       [](runner& r, const json& line) -> op_result {
-         auto a = sim_fail_of(line);
-         auto target = sim_target(r, line, false);
-         if (!a) {
-           return a.err();
-         }
-         if (!target) {
-           return target.err();
-         }
-         sim_control c;
-         c.what = a->by_probability ? sim_control::kind::fail_with_probability
-                                    : sim_control::kind::fail_next;
-         c.call = static_cast<uint8_t>(a->call);
-         c.probability = a->probability;
-         c.count = a->count;
-         c.target = *target;
-         return sim_op(r, line, c);
-       }},
+       {"call [count] [probability] [vm]",
+        [](runner& r, const json& line) -> op_result {
+          auto a = sim_fail_of(line);
+          auto target = sim_target(r, line, false);
+          if (!a) {
+            return a.err();
+          }
+          if (!target) {
+            return target.err();
+          }
+          sim_control c;
+          c.what = a->by_probability ? sim_control::kind::fail_with_probability
+                                     : sim_control::kind::fail_next;
+          c.call = static_cast<uint8_t>(a->call);
+          c.probability = a->probability;
+          c.count = a->count;
+          c.target = *target;
+          return sim_op(r, line, c);
+        }}},
       {"sim_crash",
-       [](runner& r, const json& line) -> op_result {
-         auto target = sim_target(r, line, true);
-         if (!target) {
-           return target.err();
-         }
-         auto a = sim_crash_of(line);
-         if (!a) {
-           return a.err();
-         }
-         sim_control c;
-         c.target = *target;
-         switch (a->when) {
-         case sim_crash_args::when::after_calls:
-           c.what = sim_control::kind::crash_after_calls;
-           c.count = a->calls;
-           break;
-         case sim_crash_args::when::after_delay:
-           c.what = sim_control::kind::crash_after_delay;
-           c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->delay).count();
-           break;
-         case sim_crash_args::when::now:
-           c.what = sim_control::kind::crash_now;
-           break;
-         }
-         return sim_op(r, line, c);
-       }},
+       {"vm [after_calls] [after_ms]",
+        [](runner& r, const json& line) -> op_result {
+          auto target = sim_target(r, line, true);
+          if (!target) {
+            return target.err();
+          }
+          auto a = sim_crash_of(line);
+          if (!a) {
+            return a.err();
+          }
+          sim_control c;
+          c.target = *target;
+          switch (a->when) {
+          case sim_crash_args::when::after_calls:
+            c.what = sim_control::kind::crash_after_calls;
+            c.count = a->calls;
+            break;
+          case sim_crash_args::when::after_delay:
+            c.what = sim_control::kind::crash_after_delay;
+            c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->delay).count();
+            break;
+          case sim_crash_args::when::now:
+            c.what = sim_control::kind::crash_now;
+            break;
+          }
+          return sim_op(r, line, c);
+        }}},
       {"sim_latency",
-       [](runner& r, const json& line) -> op_result {
-         auto a = latency_of(line);
-         if (!a) {
-           return a.err();
-         }
-         sim_control c;
-         c.what = sim_control::kind::latency;
-         c.call = static_cast<uint8_t>(a->call);
-         c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->min).count();
-         c.max_us = std::chrono::duration_cast<std::chrono::microseconds>(a->max).count();
-         return sim_op(r, line, c);
-       }},
+       {"call [ms] [min_ms] [max_ms]",
+        [](runner& r, const json& line) -> op_result {
+          auto a = latency_of(line);
+          if (!a) {
+            return a.err();
+          }
+          sim_control c;
+          c.what = sim_control::kind::latency;
+          c.call = static_cast<uint8_t>(a->call);
+          c.min_us = std::chrono::duration_cast<std::chrono::microseconds>(a->min).count();
+          c.max_us = std::chrono::duration_cast<std::chrono::microseconds>(a->max).count();
+          return sim_op(r, line, c);
+        }}},
       {"sim_oracle",
-       [](runner& r, const json& line) -> op_result {
-         sim_control c;
-         c.what = sim_control::kind::oracle;
-         auto oracle = sim_engines(r, line).front()->control_sim(c);
-         if (!oracle) {
-           return oracle.err();
-         }
-         return json::parse(*oracle);
-       }},
+       {"[vm]",
+        [](runner& r, const json& line) -> op_result {
+          sim_control c;
+          c.what = sim_control::kind::oracle;
+          auto oracle = sim_engines(r, line).front()->control_sim(c);
+          if (!oracle) {
+            return oracle.err();
+          }
+          return json::parse(*oracle);
+        }}},
       {"sleep",
-       [](runner&, const json& line) -> op_result {
-         field_reader args{line};
-         auto ms = duration_ms(args, "ms", std::chrono::milliseconds{0});
-         if (args.err()) {
-           return args.err();
-         }
-         std::this_thread::sleep_for(ms);
-         return json(nullptr);
-       }},
+       {"[ms]",
+        [](runner&, const json& line) -> op_result {
+          field_reader args{line};
+          auto ms = duration_ms(args, "ms", std::chrono::milliseconds{0});
+          if (args.err()) {
+            return args.err();
+          }
+          std::this_thread::sleep_for(ms);
+          return json(nullptr);
+        }}},
   };
 }
 
@@ -506,10 +538,26 @@ nlohmann::ordered_json run_line(runner& r, const std::string& text, size_t line_
   if (fn == ops().end()) {
     return output(line_no, op, bad("unknown op '" + name + "'"));
   }
-  return output(line_no, op, fn->second(r, *line));
+  return output(line_no, op, fn->second.run(r, *line));
 }
 
 } // namespace
+
+std::string scenario_ops_help() {
+  std::string text =
+      "Ops of a scenario line, {\"op\": NAME, MEMBER: VALUE, ...}, and the members each "
+      "reads ([x] optional, (a | b) one of them; every op may also carry "
+      "\"activity_id\"):\n";
+  size_t width = 0;
+  for (const auto& [name, o] : ops()) {
+    width = std::max(width, name.size());
+  }
+  for (const auto& [name, o] : ops()) {
+    text += "  " + name + std::string(width - name.size() + 2, ' ') +
+            (o.arguments.empty() ? "-" : o.arguments) + "\n";
+  }
+  return text;
+}
 
 int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenario_options& opts) {
   return run_scenario(std::vector<engine*>{&eng}, in, out, opts);

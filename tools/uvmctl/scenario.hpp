@@ -26,4 +26,8 @@ int run_scenario(engine& eng, std::istream& in, std::ostream& out, const scenari
 int run_scenario(const std::vector<engine*>& engines, std::istream& in, std::ostream& out,
                  const scenario_options& opts);
 
+// `uvmctl run --help`'s list of ops and their members, from the table the
+// runner dispatches on.
+std::string scenario_ops_help();
+
 } // namespace uvm::cli

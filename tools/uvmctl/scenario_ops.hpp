@@ -29,7 +29,15 @@ struct runner {
 };
 
 using op_fn = std::function<op_result(runner&, const json&)>;
-using op_table = std::map<std::string, op_fn>;
+// One op: the line members it reads, as `uvmctl run --help` lists them
+// ("vm" first when it needs a VM; [x] optional; (a | b) one of them; "" for
+// none), and what it does. The runner dispatches from this table and the
+// help is printed from it.
+struct op {
+  std::string arguments;
+  op_fn run;
+};
+using op_table = std::map<std::string, op>;
 
 // A malformed line (errc::bad_request).
 error bad(std::string text);

@@ -2,7 +2,9 @@
 // mutual TLS (or plaintext on 127.0.0.1 with --insecure-plaintext). Runs
 // in the foreground; SIGTERM or SIGINT stops it: clients hear that the
 // node stops (their calls fail with "node HOST:PORT lost: node shutting
-// down"), the VMs are terminated, the exit code is 0.
+// down"), the VMs are terminated, the exit code is 0. SIGHUP reads the
+// log level from the --config file again. Under systemd it is a
+// Type=notify service (tools/uvmd/service_notifier.hpp).
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -21,6 +23,9 @@
 #include "engine/remote_node.hpp"
 #include "engine/tls_guard.hpp"
 #include "metrics/prometheus/engine_families.hpp"
+#include "tools/uvmd/config_reload.hpp"
+#include "tools/uvmd/service_notifier.hpp"
+#include "uvm_version.hpp"
 
 namespace {
 
@@ -92,6 +97,37 @@ struct metrics_endpoint {
   std::shared_ptr<uvm::metrics::engine_collectable> collectable;
 };
 
+// SIGHUP: the log level the config file names now; the old one stays
+// when the file cannot be read or names no valid level.
+void reload_log_level(const std::string& config_path, uvm::logging::format fmt,
+                      uvm::logging::level& current, uvm::uvmd::service_notifier& service) {
+  service.reloading("reloading " + config_path);
+  auto keep = [&](const std::string& why) {
+    uvm::logging::warn({}, "SIGHUP: log level unchanged", {{"reason", why}});
+    service.reloaded("reload failed: " + why);
+  };
+  if (config_path.empty()) {
+    return keep("uvmd was started without --config");
+  }
+  auto name = uvm::uvmd::log_level_in_config(config_path);
+  if (!name) {
+    return keep(name.err().text);
+  }
+  uvm::logging::level next = uvm::logging::level::info;
+  if (!name->empty() && !uvm::logging::parse_level(*name, next)) {
+    return keep(config_path + ": log-level must be trace, debug, info, warn, error or off, got '" +
+                *name + "'");
+  }
+  // A file without the key means the default, as at start.
+  current = next;
+  uvm::logging::init(fmt, current);
+  auto shown = name->empty() ? std::string{"info"} : *name;
+  // At the new level when it is above info: the line shows unless it is off.
+  uvm::logging::log(std::max(current, uvm::logging::level::info), {}, "SIGHUP: log level reloaded",
+                    {{"log_level", shown}, {"config", config_path}});
+  service.reloaded("log level " + shown);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -110,9 +146,11 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   std::string metrics_auth_file;
   bool insecure_metrics_any_address = false;
-  app.set_config("--config", "",
-                 "read options from a TOML file: one `name = value` line per long option "
-                 "(strings quoted, flags true/false), e.g. listen = \"0.0.0.0:7400\"");
+  app.set_version_flag("--version", std::string{"uvmd "} + uvm::version_string);
+  auto* config =
+      app.set_config("--config", "",
+                     "read options from a TOML file: one `name = value` line per long option "
+                     "(strings quoted, flags true/false), e.g. listen = \"0.0.0.0:7400\"");
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)")->required();
   app.add_option("--cert", tls.certificate, "this node's certificate (PEM)");
   app.add_option("--key", tls.key, "this node's private key (PEM, unencrypted)");
@@ -200,11 +238,14 @@ int main(int argc, char** argv) {
 
   // Every thread the engine starts inherits this mask: the signals wait
   // for sigwait() below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
+  uvm::uvmd::service_notifier service;
+  service.status("starting the engine");
 
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
@@ -286,9 +327,21 @@ int main(int argc, char** argv) {
                        {{"address", metrics_address}, {"auth", !metrics_user.empty()}});
     std::cout << "metrics " << metrics_address << std::endl;
   }
+  // The watchdog's probe: a round trip to the registry actor.
+  service.ready(address, [&eng]() -> std::optional<size_t> {
+    auto vms = eng->list();
+    if (!vms) {
+      return std::nullopt;
+    }
+    return vms->size();
+  });
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  std::string config_path = config->count() > 0 ? config->as<std::string>() : std::string{};
+  while (sigwait(&handled_signals, &sig) == 0 && sig == SIGHUP) {
+    reload_log_level(config_path, fmt, lvl, service);
+  }
+  service.stopping(std::string{"stopping: "} + strsignal(sig));
   uvm::logging::info({}, "uvmd stopping", {{"signal", strsignal(sig)}});
   // No scrape may reach the engine once it stops.
   metrics.exposer.reset();
