@@ -11,7 +11,7 @@ set(UVM_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/uvm_engine")
 
 # The layers uvm_engine links, bottom up (the order a static link needs,
 # reversed). Exported as uvm::<name without uvm_>.
-set(UVM_LIBRARY_LAYERS uvm_messages uvm_messages_caf uvm_gojson uvm_hcs uvm_hcs_qemu uvm_bridge
+set(UVM_LIBRARY_LAYERS uvm_messages uvm_metrics uvm_messages_caf uvm_gojson uvm_hcs uvm_hcs_qemu uvm_bridge
                        uvm_guest uvm_core uvm_actors uvm_engine)
 foreach(layer ${UVM_LIBRARY_LAYERS})
   string(REGEX REPLACE "^uvm_" "" short ${layer})
@@ -29,9 +29,9 @@ install(TARGETS ${UVM_LIBRARY_LAYERS} EXPORT uvm_engineTargets COMPONENT library
 # tests/packaging/install_prefix.sh compiles every public header against
 # the installed tree, so a header missing here fails it.
 set(UVM_PUBLIC_HEADERS
-    actors/core/guest_backend.hpp actors/core/logging.hpp actors/internal_calls.hpp
+    actors/core/deadline_table.hpp actors/core/guest_backend.hpp actors/core/logging.hpp actors/internal_calls.hpp
     bridge/frame_log.hpp bridge/io_loop.hpp bridge/stdio_relay.hpp
-    engine/blocking_call.hpp engine/descriptor_limit.hpp engine/engine.hpp
+    engine/blocking_call.hpp engine/descriptor_limit.hpp engine/dispatcher.hpp engine/engine.hpp
     engine/guest_handles.hpp engine/remote_node.hpp engine/tls_guard.hpp engine/utility_vm.hpp
     hcs/backend.hpp hcs/executor.hpp hcs/qemu/qemu_backend.hpp hcs/qemu/qemu_machine.hpp
     hcs/sim/sim_backend.hpp hcs/sim/sim_model.hpp hcs/sim/sim_system.hpp
@@ -39,7 +39,7 @@ set(UVM_PUBLIC_HEADERS
     messages/caf/remote_calls.hpp messages/device_types.hpp messages/errors.hpp
     messages/events.hpp messages/guest_types.hpp messages/hcs_settings.hpp
     messages/hcs_types.hpp messages/options.hpp messages/qemu_pci_layout.hpp
-    messages/vm_types.hpp)
+    messages/vm_types.hpp metrics/engine_metrics.hpp)
 foreach(header ${UVM_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${header} DESTINATION ${UVM_INSTALL_INCLUDEDIR}/${dir} COMPONENT library)
