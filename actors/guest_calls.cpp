@@ -37,6 +37,22 @@ std::optional<error> needs_protocol(bridge_pointer self) {
                                     "guest, exec:CMD or unix:PATH)"};
 }
 
+// The metrics op of the guest calls that call() sends.
+metrics::call_op op_of(bridge::rpc r) {
+  switch (r) {
+  case bridge::rpc::create:
+    return metrics::call_op::create_container;
+  case bridge::rpc::start:
+    return metrics::call_op::start_container;
+  case bridge::rpc::signal_process:
+    return metrics::call_op::signal_process;
+  case bridge::rpc::resize_console:
+    return metrics::call_op::resize_console;
+  default:
+    return metrics::call_op::stop_container; // shutdown_graceful, shutdown_forced
+  }
+}
+
 // One RPC after negotiation whose response becomes the caller's reply.
 template <class T, class Convert>
 caf::result<T> call(bridge_pointer self, bridge::rpc r, std::string body,
@@ -50,24 +66,28 @@ caf::result<T> call(bridge_pointer self, bridge::rpc r, std::string body,
   if (!place) {
     return to_caf_error(busy);
   }
+  metrics::call_timer timer{self->state.ctx.metrics.get(), op_of(r)};
   auto rp = self->make_response_promise<T>();
-  when_negotiated(self, [self, r, rp, place, body = std::move(body), deadline, convert]() mutable {
-    send_rpc(
-        self, r, body,
-        [rp, place, convert](result<bridge::response> resp) mutable {
-          if (!resp) {
-            rp.deliver(to_caf_error(resp.err()));
-            return;
-          }
-          result<T> out = convert(*resp);
-          if (!out) {
-            rp.deliver(to_caf_error(out.err()));
-          } else {
-            rp.deliver(std::move(*out));
-          }
-        },
-        deadline);
-  });
+  when_negotiated(self,
+                  [self, r, rp, place, timer, body = std::move(body), deadline, convert]() mutable {
+                    send_rpc(
+                        self, r, body,
+                        [rp, place, timer, convert](result<bridge::response> resp) mutable {
+                          if (!resp) {
+                            timer.finish(false);
+                            rp.deliver(to_caf_error(resp.err()));
+                            return;
+                          }
+                          result<T> out = convert(*resp);
+                          timer.finish(static_cast<bool>(out));
+                          if (!out) {
+                            rp.deliver(to_caf_error(out.err()));
+                          } else {
+                            rp.deliver(std::move(*out));
+                          }
+                        },
+                        deadline);
+                  });
   return rp;
 }
 
@@ -180,12 +200,14 @@ caf::result<process_started> exec_process(bridge_pointer self, process_request r
     }
     *channel = std::move(*c);
   }
+  metrics::call_timer timer{st.ctx.metrics.get(), metrics::call_op::exec_process};
   auto rp = self->make_response_promise<process_started>();
-  when_negotiated(self, [self, rp, place, stdio, cid = er.base.container_id,
+  when_negotiated(self, [self, rp, place, timer, stdio, cid = er.base.container_id,
                          activity = er.base.activity_id, body = bridge::encode(er)]() mutable {
     send_rpc(
         self, bridge::rpc::execute_process, body,
-        [self, rp, place, stdio, cid, activity](result<bridge::response> r) mutable {
+        [self, rp, place, timer, stdio, cid, activity](result<bridge::response> r) mutable {
+          timer.finish(r && r->ok());
           if (!r || !r->ok()) {
             stdio->close();
             rp.deliver(to_caf_error(r ? rpc_failure(*r) : r.err()));
@@ -309,16 +331,19 @@ caf::result<std::string> dump_stacks(bridge_pointer self, const std::string& act
   if (st.ctx.stub) {
     return std::string{}; // no external connection: nothing to ask
   }
+  metrics::call_timer timer{st.ctx.metrics.get(), metrics::call_op::dump_stacks};
   auto rp = self->make_response_promise<std::string>();
-  when_negotiated(self, [self, rp, activity]() mutable {
+  when_negotiated(self, [self, rp, timer, activity]() mutable {
     if (!negotiated_capabilities(self).dump_stacks_supported) {
+      timer.finish(true);
       rp.deliver(std::string{});
       return;
     }
     send_rpc(
         self, bridge::rpc::dump_stacks,
         bridge::encode(bridge::request_base{bridge::zero_guid, activity_or_zero(activity)}),
-        [rp](result<bridge::response> r) mutable {
+        [rp, timer](result<bridge::response> r) mutable {
+          timer.finish(r && r->ok());
           if (!r || !r->ok()) {
             rp.deliver(to_caf_error(r ? rpc_failure(*r) : r.err()));
           } else {
@@ -338,9 +363,11 @@ caf::result<caf::ok_atom> delete_container_state(bridge_pointer self, const std:
   if (st.ctx.stub) {
     return to_caf_error(unsupported);
   }
+  metrics::call_timer timer{st.ctx.metrics.get(), metrics::call_op::delete_container_state};
   auto rp = self->make_response_promise<caf::ok_atom>();
-  when_negotiated(self, [self, rp, id, activity, unsupported]() mutable {
+  when_negotiated(self, [self, rp, timer, id, activity, unsupported]() mutable {
     if (!negotiated_capabilities(self).delete_container_state_supported) {
+      timer.finish(false);
       rp.deliver(
           to_caf_error(self->state.closed ? closed_error(*self->state.closed) : unsupported));
       return;
@@ -348,7 +375,8 @@ caf::result<caf::ok_atom> delete_container_state(bridge_pointer self, const std:
     send_rpc(
         self, bridge::rpc::delete_container_state,
         bridge::encode(bridge::request_base{id, activity_or_zero(activity)}),
-        [self, rp, id](result<bridge::response> r) mutable {
+        [self, rp, timer, id](result<bridge::response> r) mutable {
+          timer.finish(r && r->ok());
           if (!r || !r->ok()) {
             rp.deliver(to_caf_error(r ? rpc_failure(*r) : r.err()));
           } else {

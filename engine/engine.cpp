@@ -107,7 +107,7 @@ result<std::unique_ptr<engine>> engine::connect(const std::string& host, uint16_
   local.network.tls = tls;
   std::unique_ptr<engine> eng{new engine{remote_tag{}, std::move(local)}};
   auto link =
-      remote_link::open(*eng->system_, host, port, !tls.empty(), eng->bus_, eng->cfg_.call_timeout);
+      remote_link::open(*eng->system_, host, port, !tls.empty(), eng->bus_, eng->caller_wait());
   if (!link) {
     return link.err();
   }
@@ -138,8 +138,7 @@ void engine::reconnect_if_lost() {
 result<std::string> engine::control_sim(const sim_control& c) {
   if (remote_) {
     reconnect_if_lost();
-    return call_value<std::string>(*system_, remote_->root(), cfg_.call_timeout, sim_control_atom_v,
-                                   c);
+    return call_value<std::string>(*system_, remote_->root(), caller_wait(), sim_control_atom_v, c);
   }
   return apply_sim_control(*sim_, c);
 }
@@ -177,6 +176,10 @@ engine::~engine() {
   executor_.reset();
 }
 
+std::chrono::milliseconds engine::caller_wait() const {
+  return std::max(cfg_.call_timeout, cfg_.bridge_rpc_timeout + cfg_.cleanup_margin);
+}
+
 void engine::dispatch(std::function<void(caf::event_based_actor*)> job) {
   caf::anon_send(dispatcher_, dispatch_job{std::move(job)});
 }
@@ -187,7 +190,7 @@ result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
   reconnect_if_lost();
   caf::scoped_actor self{*system_};
   std::optional<result<utility_vm>> out;
-  self->request(registry_, caf::duration{cfg_.call_timeout}, create_atom_v, std::move(opts), policy,
+  self->request(registry_, caf::duration{caller_wait()}, create_atom_v, std::move(opts), policy,
                 activity)
       .receive(
           [&](utility_vm_actor& vm, vm_info& info) {
@@ -201,7 +204,7 @@ template <class Options>
 void engine::create_async(Options opts, restart_policy policy,
                           std::function<void(result<utility_vm>)> done) {
   reconnect_if_lost();
-  auto due = dispatcher::clock::now() + cfg_.call_timeout;
+  auto due = dispatcher::clock::now() + caller_wait();
   dispatch([this, reg = registry_, due, opts = std::move(opts), policy,
             done = std::move(done)](caf::event_based_actor* self) {
     auto d = static_cast<dispatcher*>(self);
@@ -244,11 +247,11 @@ void engine::create_wcow(options_wcow opts, restart_policy policy,
 
 result<utility_vm> engine::find(const std::string& id) {
   reconnect_if_lost();
-  auto vm = call_value<utility_vm_actor>(*system_, registry_, cfg_.call_timeout, find_atom_v, id);
+  auto vm = call_value<utility_vm_actor>(*system_, registry_, caller_wait(), find_atom_v, id);
   if (!vm) {
     return vm.err();
   }
-  auto info = call_value<vm_info>(*system_, *vm, cfg_.call_timeout, info_atom_v);
+  auto info = call_value<vm_info>(*system_, *vm, caller_wait(), info_atom_v);
   if (!info) {
     return info.err();
   }
@@ -257,13 +260,12 @@ result<utility_vm> engine::find(const std::string& id) {
 
 result<std::vector<vm_info>> engine::list() {
   reconnect_if_lost();
-  return call_value<std::vector<vm_info>>(*system_, registry_, cfg_.call_timeout, list_atom_v);
+  return call_value<std::vector<vm_info>>(*system_, registry_, caller_wait(), list_atom_v);
 }
 
 result<std::vector<exit_record>> engine::exits() {
   reconnect_if_lost();
-  return call_value<std::vector<exit_record>>(*system_, supervisor_, cfg_.call_timeout,
-                                              exits_atom_v);
+  return call_value<std::vector<exit_record>>(*system_, supervisor_, caller_wait(), exits_atom_v);
 }
 
 } // namespace uvm

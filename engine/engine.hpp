@@ -64,7 +64,13 @@ struct engine_config {
   // to themselves (actors/core/completion_inbox.hpp).
   bool sim_inline_completions = false;
   uint64_t sim_seed = 1; // latency and fault randomness
+  // How long a caller waits for a call at most: never less than the
+  // engine's own deadline inside the call (the bridge RPC's, below) plus
+  // `cleanup_margin`, so that the engine's deadline fires first, undoes
+  // what the call began, and the caller hears the engine's error naming
+  // the RPC that timed out rather than a bare "request timed out".
   std::chrono::milliseconds call_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds cleanup_margin{std::chrono::seconds(30)};
   // Admission control: the device and guest calls one VM may have
   // accepted and not yet answered, and all VMs' together; a call past
   // either limit fails at once with errc::busy (counted in vm_info).
@@ -147,6 +153,9 @@ public:
   result<std::vector<vm_info>> list();
   result<std::vector<exit_record>> exits();
 
+  // How long a caller waits: max(call_timeout, bridge_rpc_timeout +
+  // cleanup_margin) (engine_config::call_timeout).
+  std::chrono::milliseconds caller_wait() const;
   // Runs `job` on the dispatcher actor: the plumbing of the async forms.
   void dispatch(std::function<void(caf::event_based_actor*)> job);
 

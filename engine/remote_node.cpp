@@ -58,7 +58,7 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
     }
   });
   auto reg = eng->registry();
-  auto timeout = caf::duration{eng->config().call_timeout};
+  auto timeout = caf::duration{eng->caller_wait()};
   return {
       [self](node_stop) {
         for (const auto& c : self->state.clients) {

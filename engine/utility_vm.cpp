@@ -9,7 +9,7 @@ caf::actor_system& utility_vm::system() const {
 }
 
 std::chrono::milliseconds utility_vm::call_timeout() const {
-  return engine_->config().call_timeout;
+  return engine_->caller_wait();
 }
 
 void utility_vm::dispatch(std::function<void(caf::event_based_actor*)> job) const {

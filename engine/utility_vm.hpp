@@ -134,7 +134,7 @@ public:
   // Any call of the VM's public interface (messages/caf/interfaces.hpp),
   // e.g. request<scsi_mount>(add_scsi_atom_v, req): `T` is its reply,
   // caf::ok_atom for the calls that answer ok. The blocking form waits at
-  // most engine_config::call_timeout; the asynchronous form runs `done` on
+  // most engine::caller_wait(); the asynchronous form runs `done` on
   // the engine's dispatcher actor (a few µs: use it on hot paths). The
   // named calls above and below are these with their arguments spelled out.
   template <class T, class... Ts>

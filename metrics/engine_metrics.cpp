@@ -7,12 +7,39 @@
 namespace uvm::metrics {
 
 const char* to_string(call_op op) {
-  static constexpr std::array<const char*, call_op_count> names{
-      "create",           "start",         "shutdown",      "terminate",      "close",
-      "add_scsi",         "remove_scsi",   "scsi_path",     "add_vpmem",      "remove_vpmem",
-      "add_vsmb",         "remove_vsmb",   "vsmb_path",     "add_plan9",      "remove_plan9",
-      "add_pipe",         "remove_pipe",   "add_netns",     "remove_netns",   "add_endpoints",
-      "remove_endpoints", "assign_device", "remove_device", "combine_layers", "remove_layers"};
+  static constexpr std::array<const char*, call_op_count> names{"create",
+                                                                "start",
+                                                                "shutdown",
+                                                                "terminate",
+                                                                "close",
+                                                                "add_scsi",
+                                                                "remove_scsi",
+                                                                "scsi_path",
+                                                                "add_vpmem",
+                                                                "remove_vpmem",
+                                                                "add_vsmb",
+                                                                "remove_vsmb",
+                                                                "vsmb_path",
+                                                                "add_plan9",
+                                                                "remove_plan9",
+                                                                "add_pipe",
+                                                                "remove_pipe",
+                                                                "add_netns",
+                                                                "remove_netns",
+                                                                "add_endpoints",
+                                                                "remove_endpoints",
+                                                                "assign_device",
+                                                                "remove_device",
+                                                                "combine_layers",
+                                                                "remove_layers",
+                                                                "exec_process",
+                                                                "signal_process",
+                                                                "resize_console",
+                                                                "create_container",
+                                                                "start_container",
+                                                                "stop_container",
+                                                                "dump_stacks",
+                                                                "delete_container_state"};
   return names[static_cast<size_t>(op)];
 }
 
@@ -38,16 +65,24 @@ uint64_t histogram_snapshot::count() const {
   return std::accumulate(buckets.begin(), buckets.end(), uint64_t{0});
 }
 
+size_t engine_metrics::my_shard() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t mine = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
+  return mine;
+}
+
 snapshot engine_metrics::read() const {
   snapshot s;
-  for (size_t op = 0; op < call_op_count; ++op) {
-    for (size_t r = 0; r < call_result_count; ++r) {
-      const auto& from = calls_[op][r];
-      auto& to = s.calls[op][r];
-      for (size_t b = 0; b < latency_bucket_count; ++b) {
-        to.buckets[b] = from.buckets[b].load(std::memory_order_relaxed);
+  for (const auto& shard : calls_) {
+    for (size_t op = 0; op < call_op_count; ++op) {
+      for (size_t r = 0; r < call_result_count; ++r) {
+        const auto& from = shard[op][r];
+        auto& to = s.calls[op][r];
+        for (size_t b = 0; b < latency_bucket_count; ++b) {
+          to.buckets[b] += from.buckets[b].load(std::memory_order_relaxed);
+        }
+        to.sum_ns += from.sum_ns.load(std::memory_order_relaxed);
       }
-      to.sum_ns = from.sum_ns.load(std::memory_order_relaxed);
     }
   }
   for (size_t b = 0; b < vm_backend_count; ++b) {

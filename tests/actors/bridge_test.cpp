@@ -20,7 +20,11 @@ namespace {
 uvm::engine_config with_guest(const std::string& guest) {
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
-  cfg.call_timeout = 20s;
+  // A hung call fails the test within 20 s: the bridge's deadline, then
+  // the caller's (engine::caller_wait).
+  cfg.bridge_rpc_timeout = std::chrono::seconds(15);
+  cfg.cleanup_margin = std::chrono::seconds(5);
+  cfg.call_timeout = std::chrono::seconds(20);
   cfg.guest = guest;
   return cfg;
 }
@@ -134,4 +138,52 @@ TEST_CASE("killing the guest fails every pending call at once and the VM exits",
       vm->exit_error().text.rfind(
           "hcsshim::System::waitBackground doomed: bridge closed: the guest closed the connection",
           0) == 0);
+}
+
+TEST_CASE("a guest stopped mid-attach: the engine's deadline names the RPC and undoes the attach",
+          "[bridge][engine][deadline]") {
+  uvm::test::host_dir host;
+  auto pid_file = host.path("gcs.pid");
+  auto cfg =
+      with_guest("exec:sh -c 'echo $$ > " + pid_file + "; exec " + UVM_GCS_BINARY + " --stdio'");
+  cfg.bridge_rpc_timeout = 300ms;
+  cfg.cleanup_margin = 5s;
+  cfg.call_timeout = 1s; // shorter than the engine's deadline + margin: not what the caller waits
+  uvm::engine eng{cfg};
+  CHECK(eng.caller_wait() == 5300ms);
+  auto vm = eng.create_lcow(host.lcow("stalled"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  auto first = vm->add_scsi("/d/first.vhdx", "/run/mounts/first", false, uvm::vm_access_type::noop);
+  REQUIRE(first);
+  pid_t pid = 0;
+  std::ifstream(pid_file) >> pid;
+  REQUIRE(pid > 0);
+
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = vm->add_scsi("/d/stalled.vhdx", "/run/mounts/stalled", false, uvm::vm_access_type::noop);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ::kill(pid, SIGKILL);
+  ::kill(pid, SIGCONT);
+  REQUIRE_FALSE(r);
+  INFO(r.err().text);
+  // The engine's own deadline, long before the caller would give up.
+  CHECK(r.err().text.find("bridge Request(ModifySettings) timed out after 300 ms") !=
+        std::string::npos);
+  CHECK(took < 3s);
+  // No disk is left attached without a holder: the engine's view and the
+  // simulated HCS agree, and neither holds the stalled disk.
+  REQUIRE(eventually([&] { return vm->info()->state == uvm::lifecycle_state::exited; }));
+  auto oracle = eng.sim().oracle();
+  INFO(oracle.dump());
+  INFO(*vm->device_view());
+  bool stalled_attached = false;
+  if (oracle.contains("stalled") && oracle["stalled"].contains("scsi")) {
+    for (const auto& disk : oracle["stalled"]["scsi"]) {
+      stalled_attached = stalled_attached || disk.dump().find("stalled.vhdx") != std::string::npos;
+    }
+  }
+  CHECK_FALSE(stalled_attached);
+  CHECK_FALSE(vm->close());
 }

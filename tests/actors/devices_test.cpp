@@ -25,6 +25,10 @@ const std::string vsmb_prefix = R"(\\?\VMSMB\VSMB-{dcc079ae-60ba-4d07-847c-34936
 uvm::engine_config test_config() {
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
+  // A hung call fails the test within 20 s: the bridge's deadline, then
+  // the caller's (engine::caller_wait).
+  cfg.bridge_rpc_timeout = std::chrono::seconds(15);
+  cfg.cleanup_margin = std::chrono::seconds(5);
   cfg.call_timeout = std::chrono::seconds(20);
   return cfg;
 }

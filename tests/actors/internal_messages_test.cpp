@@ -14,8 +14,7 @@ namespace {
 
 template <class Handle, class Message>
 constexpr bool accepts =
-    caf::response_type_unbox<caf::signatures_of_t<Handle>,
-                             caf::detail::type_list<Message>>::valid;
+    caf::response_type_unbox<caf::signatures_of_t<Handle>, caf::detail::type_list<Message>>::valid;
 
 static_assert(!accepts<uvm::utility_vm_actor, uvm::hcs_exit_report>);
 static_assert(!accepts<uvm::utility_vm_actor, uvm::inbox_ready>);
@@ -74,8 +73,8 @@ TEST_CASE("a VM refuses backend, bridge and supervisor messages from others", "[
   CHECK(f.sim->calls_received(uvm::hcs::call_kind::terminate) == 0);
 
   // A fake create: only the registry may ask.
-  auto created = f.ask<uvm::vm_info>(caf::actor_cast<uvm::vm_actor>(vm),
-                                     uvm::vm_create_request{"act"});
+  auto created =
+      f.ask<uvm::vm_info>(caf::actor_cast<uvm::vm_actor>(vm), uvm::vm_create_request{"act"});
   f.settle();
   REQUIRE(created->has_value());
   CHECK((*created)->err().text == "only the registry creates a VM");
@@ -153,8 +152,8 @@ TEST_CASE("the GCS bridge child refuses guest requests, frames and losses from o
 
   bool answered = false;
   forge(guest, uvm::guest_modify_request{
-                   R"({"ResourceType":"VPMemDevice","Settings":{"MountPath":"/run/forged"}})",
-                   "", [&answered](uvm::error) { answered = true; }});
+                   R"({"ResourceType":"VPMemDevice","Settings":{"MountPath":"/run/forged"}})", "",
+                   [&answered](uvm::error) { answered = true; }});
   forge(guest, uvm::bridge_frame{0x10100001, 7, "{}"});
   forge(guest, uvm::bridge_lost{"forged"});
   forge(guest, uvm::rpc_deadline_sweep{});

@@ -23,7 +23,11 @@ namespace {
 uvm::engine_config in_process_guest() {
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
-  cfg.call_timeout = 20s;
+  // A hung call fails the test within 20 s: the bridge's deadline, then
+  // the caller's (engine::caller_wait).
+  cfg.bridge_rpc_timeout = std::chrono::seconds(15);
+  cfg.cleanup_margin = std::chrono::seconds(5);
+  cfg.call_timeout = std::chrono::seconds(20);
   cfg.guest = "in-process";
   return cfg;
 }
