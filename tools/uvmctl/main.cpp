@@ -135,9 +135,10 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("vm", exec.vm, "lcow-1, lcow-2, ...")->required();
   exec_cmd->add_option("command", exec.command, "the command and its arguments")->required();
   exec_cmd->add_flag("-i,--interactive", exec.interactive, "relay stdin to the process");
-  exec_cmd->add_option("--guest", exec.guest,
-                       "in-process (sandboxed), in-process-unconfined, exec:CMD, unix:PATH or "
-                       "qemu:DIR");
+  auto* exec_guest_opt =
+      exec_cmd->add_option("--guest", exec.guest,
+                           "in-process (sandboxed), in-process-unconfined, exec:CMD, unix:PATH or "
+                           "qemu:DIR");
   exec_cmd->add_option("--work-dir", exec.work_dir, "host folder for boot files");
 
   std::string scenario_file;
@@ -145,14 +146,16 @@ int main(int argc, char** argv) {
   std::string run_guest = "in-process";
   std::string run_backend = "sim";
   auto* run_cmd = app.add_subcommand("run", "run a scenario file (one JSON op per line)");
-  run_cmd->add_option("--guest", run_guest,
-                      "the LCOW VMs' guest agent: in-process (sandboxed), in-process-unconfined, "
-                      "exec:CMD, unix:PATH or qemu:DIR");
-  run_cmd
-      ->add_option("--backend", run_backend,
-                   "the HCS backend of VMs whose options name none: sim (simulated) or qemu "
-                   "(real VMs under QEMU, guest agent inside)")
-      ->check(CLI::IsMember({"sim", "qemu"}));
+  auto* run_guest_opt =
+      run_cmd->add_option("--guest", run_guest,
+                          "the LCOW VMs' guest agent: in-process (sandboxed), "
+                          "in-process-unconfined, exec:CMD, unix:PATH or qemu:DIR");
+  auto* run_backend_opt =
+      run_cmd
+          ->add_option("--backend", run_backend,
+                       "the HCS backend of VMs whose options name none: sim (simulated) or qemu "
+                       "(real VMs under QEMU, guest agent inside)")
+          ->check(CLI::IsMember({"sim", "qemu"}));
   run_cmd->add_option("file", scenario_file, "scenario file (.jsonl), - for stdin")->required();
   run_cmd->add_option("--hcs-log", scenario.hcs_log_path,
                       "write every call the simulated HCS received (JSON lines)");
@@ -181,6 +184,12 @@ int main(int argc, char** argv) {
   uvm::logging::init(fmt, lvl);
 
   if (!nodes.nodes.empty()) {
+    // A node's engine was made by its uvmd: what it runs is its own.
+    if (run_guest_opt->count() > 0 || run_backend_opt->count() > 0 || exec_guest_opt->count() > 0) {
+      std::cerr << "uvmctl: --guest and --backend choose the embedded engine's guest and "
+                   "backend; a node's are set by its uvmd (uvmd --guest, --backend)\n";
+      return 2;
+    }
     return run_on_nodes(nodes, app, scenario_file, scenario, exec, list_json, events_count);
   }
   if (*list_cmd || *events_cmd) {
