@@ -73,9 +73,10 @@ case "$mode" in
     cmake --build build-asan -j"$JOBS" --target unit_tests actor_tests
     asan_env
     # Each test case in a process of its own, with its time limit; the
-    # binaries' end-to-end, fuzz and real-VM tests run in `test`.
+    # binaries' end-to-end, packaging, bench, fuzz and real-VM tests run in
+    # `test`.
     (cd build-asan && ctest --output-on-failure -j"$JOBS" --timeout 600 \
-      -E '^(e2e|fuzz|layering)\.|qemu')
+      -E '^(e2e|fuzz|layering|packaging|bench)\.|qemu')
     ;;
   sanitize)
     install_missing

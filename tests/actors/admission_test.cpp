@@ -114,7 +114,12 @@ TEST_CASE("100,000 calls queued on one VM: all but the limit fail at once with b
        << std::chrono::duration_cast<std::chrono::milliseconds>(refusals_took).count()
        << " ms; RSS " << rss_before << " -> " << rss_first << " -> " << rss_warm << " -> "
        << rss_last << " KiB");
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory (256 MB) from being reused.
+  WARN("RSS not judged under AddressSanitizer");
+#else
   CHECK(rss_last - rss_warm < 16 * 1024);
+#endif
   eng.sim().hold(uvm::hcs::call_kind::modify, false);
   REQUIRE(t.wait_for(4 * calls, 60s));
   {
