@@ -4,10 +4,12 @@
 // of a CAF request timeout per call.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -25,6 +27,12 @@ struct dispatch_job {
 // The dispatcher's timer: the earliest deadline may have passed.
 struct deadline_sweep {};
 
+// Successes that came after their caller's deadline had passed.
+struct late_reply_counts {
+  std::atomic<uint64_t> undone{0}; // and released again (late_undo.hpp)
+  std::atomic<uint64_t> kept{0};   // nothing undoes them
+};
+
 } // namespace uvm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::dispatch_job)
@@ -37,8 +45,10 @@ namespace uvm {
 // UBSan rightly rejects.
 class dispatcher : public caf::event_based_actor {
 public:
-  using caf::event_based_actor::event_based_actor;
   using clock = deadline_table::clock;
+
+  dispatcher(caf::actor_config& cfg, std::shared_ptr<late_reply_counts> late)
+      : caf::event_based_actor(cfg), late_(std::move(late)) {}
 
   caf::behavior make_behavior() override;
 
@@ -73,18 +83,49 @@ public:
             });
   }
 
+  // A call with the caller's own deadline: past `due`, `done` gets
+  // "deadline exceeded" naming the call and the VM; a success that comes
+  // later is released again (late_undo.hpp) or kept, and counted.
+  template <class T>
+  void request_by(const std::string& vm_id, const caf::actor& target, clock::time_point due,
+                  caf::message msg, std::function<void(result<T>)> done) {
+    auto shared = std::make_shared<std::function<void(result<T>)>>(std::move(done));
+    auto id =
+        expect(due, [shared, expired = deadline_exceeded(vm_id, msg)] { (*shared)(expired); });
+    request(target, caf::infinite, msg)
+        .then(
+            [this, id, shared, vm_id, target, msg](T& v) {
+              if (deadlines_.settle(id)) {
+                (*shared)(std::move(v));
+              } else {
+                settle_late(vm_id, target, msg, caf::make_message(std::move(v)));
+              }
+            },
+            [this, id, shared](caf::error& e) {
+              if (deadlines_.settle(id)) {
+                (*shared)(from_caf_error(e));
+              }
+            });
+  }
+
   size_t calls_pending() const { return deadlines_.size(); }
   // What a call gets when its deadline passes (the text of CAF's own
   // request timeout, which the blocking forms give).
   static error timed_out() { return error{errc::internal, "request timed out"}; }
+  // "deadline exceeded: add_scsi on utility VM vm1".
+  static error deadline_exceeded(const std::string& vm_id, const caf::message& call);
 
 private:
+  // A success past its deadline: sends what undoes it, or keeps it.
+  void settle_late(const std::string& vm_id, const caf::actor& target, const caf::message& call,
+                   const caf::message& reply);
   // Makes sure a sweep comes at `due` or earlier.
   void arm(clock::time_point due);
   void sweep();
 
   deadline_table deadlines_;
   std::optional<clock::time_point> armed_;
+  std::shared_ptr<late_reply_counts> late_;
 };
 
 } // namespace uvm

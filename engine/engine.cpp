@@ -67,14 +67,14 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.admission = std::make_shared<engine_admission>(cfg_.engine_call_limit);
   env.metrics = metrics_;
   registry_ = spawn_registry(*system_, std::move(env));
-  dispatcher_ = system_->spawn<dispatcher>();
+  dispatcher_ = system_->spawn<dispatcher>(late_);
 }
 
 engine::engine(remote_tag, engine_config cfg) : cfg_(std::move(cfg)) {
   cfg_.network.enabled = true;
   make_system();
   bus_ = make_event_bus(*system_, "uvm.events");
-  dispatcher_ = system_->spawn<dispatcher>();
+  dispatcher_ = system_->spawn<dispatcher>(late_);
 }
 
 void engine::make_system() {
@@ -203,20 +203,31 @@ result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
 
 template <class Options>
 void engine::create_async(Options opts, restart_policy policy,
-                          std::function<void(result<utility_vm>)> done) {
+                          std::function<void(result<utility_vm>)> done,
+                          utility_vm::deadline caller_due) {
   reconnect_if_lost();
-  auto due = dispatcher::clock::now() + caller_wait();
-  dispatch([this, reg = registry_, due, opts = std::move(opts), policy,
+  bool callers = caller_due != utility_vm::deadline{};
+  auto due = callers ? caller_due : dispatcher::clock::now() + caller_wait();
+  dispatch([this, reg = registry_, due, callers, opts = std::move(opts), policy,
             done = std::move(done)](caf::event_based_actor* self) {
     auto d = static_cast<dispatcher*>(self);
-    auto id = d->expect(due, [done] { done(dispatcher::timed_out()); });
+    auto expired = callers ? error{errc::deadline_exceeded,
+                                   "deadline exceeded: create on utility VM " + opts.common.id}
+                           : dispatcher::timed_out();
+    auto id = d->expect(due, [done, expired] { done(expired); });
     d->request(caf::actor_cast<caf::actor>(reg), caf::infinite, create_atom_v, opts, policy,
                std::string{})
         .then(
             [this, d, id, done](utility_vm_actor& vm, vm_info& info) {
               if (d->settle(id)) {
                 done(utility_vm{this, std::move(vm), std::move(info)});
+                return;
               }
+              // Created after its caller gave up: nobody holds it, so it
+              // is closed again.
+              ++late_->undone;
+              d->request(vm, caf::infinite, close_atom_v, std::string{})
+                  .then([](caf::ok_atom) {}, [](caf::error&) {});
             },
             [d, id, done](caf::error& e) {
               if (d->settle(id)) {
@@ -237,13 +248,13 @@ result<utility_vm> engine::create_wcow(options_wcow opts, restart_policy policy,
 }
 
 void engine::create_lcow(options_lcow opts, restart_policy policy,
-                         std::function<void(result<utility_vm>)> done) {
-  create_async(std::move(opts), policy, std::move(done));
+                         std::function<void(result<utility_vm>)> done, utility_vm::deadline due) {
+  create_async(std::move(opts), policy, std::move(done), due);
 }
 
 void engine::create_wcow(options_wcow opts, restart_policy policy,
-                         std::function<void(result<utility_vm>)> done) {
-  create_async(std::move(opts), policy, std::move(done));
+                         std::function<void(result<utility_vm>)> done, utility_vm::deadline due) {
+  create_async(std::move(opts), policy, std::move(done), due);
 }
 
 result<utility_vm> engine::find(const std::string& id) {

@@ -148,10 +148,12 @@ public:
                                  const std::string& activity = {});
   result<utility_vm> create_wcow(options_wcow opts, restart_policy policy = {},
                                  const std::string& activity = {});
+  // Asynchronous forms; past the caller's `due` (none: caller_wait()),
+  // `done` gets errc::deadline_exceeded and a VM created later is closed.
   void create_lcow(options_lcow opts, restart_policy policy,
-                   std::function<void(result<utility_vm>)> done);
+                   std::function<void(result<utility_vm>)> done, utility_vm::deadline due = {});
   void create_wcow(options_wcow opts, restart_policy policy,
-                   std::function<void(result<utility_vm>)> done);
+                   std::function<void(result<utility_vm>)> done, utility_vm::deadline due = {});
 
   result<utility_vm> find(const std::string& id);
   result<std::vector<vm_info>> list();
@@ -162,6 +164,14 @@ public:
   std::chrono::milliseconds caller_wait() const;
   // Runs `job` on the dispatcher actor: the plumbing of the async forms.
   void dispatch(std::function<void(caf::event_based_actor*)> job);
+  // Asynchronous calls that succeeded after their caller's deadline:
+  // released again (a disk's reference given back, a VM closed, ...) or
+  // kept (engine/late_undo.hpp says which).
+  struct late_replies_count {
+    uint64_t undone = 0;
+    uint64_t kept = 0;
+  };
+  late_replies_count late_replies() const { return {late_->undone.load(), late_->kept.load()}; }
 
 private:
   struct remote_tag {};
@@ -175,7 +185,7 @@ private:
                                      const std::string& activity);
   template <class Options>
   void create_async(Options opts, restart_policy policy,
-                    std::function<void(result<utility_vm>)> done);
+                    std::function<void(result<utility_vm>)> done, utility_vm::deadline due);
 
   engine_config cfg_;
   descriptor_limit descriptors_;
@@ -190,6 +200,7 @@ private:
   caf::group bus_;
   supervisor_internal supervisor_;
   registry_internal registry_;
+  std::shared_ptr<late_reply_counts> late_ = std::make_shared<late_reply_counts>();
   caf::actor dispatcher_;
   std::unique_ptr<remote_link> remote_;
 };

@@ -238,21 +238,26 @@ error utility_vm::remove_combined_layers(const std::string& rootfs_path,
   return call_ok(remove_layers_atom_v, rootfs_path, activity);
 }
 
-void utility_vm::add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done) {
-  request_async<scsi_mount>(std::move(done), add_scsi_atom_v, std::move(req));
+void utility_vm::add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done,
+                          deadline due) {
+  call_async<scsi_mount>(due, std::move(done), add_scsi_atom_v, std::move(req));
 }
 
 void utility_vm::remove_scsi(const std::string& host_path, callback done,
-                             const std::string& activity) {
-  call_ok_async(std::move(done), remove_scsi_atom_v, host_path, activity);
+                             const std::string& activity, deadline due) {
+  call_ok_async(due, std::move(done), remove_scsi_atom_v, host_path, activity);
 }
 
-void utility_vm::start(callback done, const std::string& activity) {
-  call_ok_async(std::move(done), start_atom_v, activity);
+void utility_vm::start(callback done, const std::string& activity, deadline due) {
+  call_ok_async(due, std::move(done), start_atom_v, activity);
 }
 
-// Wait has no deadline: a VM may run for as long as it likes.
-void utility_vm::wait(callback done) {
+// Without a deadline Wait waits as long as the VM runs.
+void utility_vm::wait(callback done, deadline due) {
+  if (due != deadline{}) {
+    call_ok_async(due, std::move(done), wait_atom_v);
+    return;
+  }
   dispatch([actor = actor_, done = std::move(done)](caf::event_based_actor* self) {
     self->request(caf::actor_cast<caf::actor>(actor), caf::infinite, wait_atom_v)
         .then([done](caf::ok_atom) { done({}); },
@@ -260,12 +265,12 @@ void utility_vm::wait(callback done) {
   });
 }
 
-void utility_vm::terminate(callback done, const std::string& activity) {
-  call_ok_async(std::move(done), terminate_atom_v, activity);
+void utility_vm::terminate(callback done, const std::string& activity, deadline due) {
+  call_ok_async(due, std::move(done), terminate_atom_v, activity);
 }
 
-void utility_vm::close(callback done, const std::string& activity) {
-  call_ok_async(std::move(done), close_atom_v, activity);
+void utility_vm::close(callback done, const std::string& activity, deadline due) {
+  call_ok_async(due, std::move(done), close_atom_v, activity);
 }
 
 } // namespace uvm

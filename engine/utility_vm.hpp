@@ -26,6 +26,9 @@ class engine;
 class utility_vm {
 public:
   using callback = std::function<void(const error&)>;
+  // A caller's deadline for an asynchronous call; the default (the clock's
+  // epoch) means none: the call waits engine::caller_wait().
+  using deadline = dispatcher::clock::time_point;
 
   utility_vm() = default;
   utility_vm(engine* eng, utility_vm_actor actor, vm_info info)
@@ -151,14 +154,32 @@ public:
         });
   }
 
-  // Asynchronous forms of the lifecycle and SCSI calls (request_async
-  // serves every other call).
-  void start(callback done, const std::string& activity = {});
-  void wait(callback done);
-  void terminate(callback done, const std::string& activity = {});
-  void close(callback done, const std::string& activity = {});
-  void add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done);
-  void remove_scsi(const std::string& host_path, callback done, const std::string& activity = {});
+  // The same with the caller's deadline: once `due` passes, `done` gets
+  // errc::deadline_exceeded ("deadline exceeded: add_scsi on utility VM
+  // vm1") at once, and a success that comes later is released again (a
+  // disk's reference given back, a share removed, a process killed) or,
+  // where nothing undoes it (a VM started, a container created), kept;
+  // engine::late_replies() counts both (engine/late_undo.hpp).
+  template <class T, class... Ts>
+  void request_by(deadline due, std::function<void(result<T>)> done, Ts&&... xs) const {
+    dispatch(
+        [id = id(), actor = actor_, due, done = std::move(done),
+         msg = caf::make_message(std::forward<Ts>(xs)...)](caf::event_based_actor* self) mutable {
+          static_cast<dispatcher*>(self)->request_by<T>(id, caf::actor_cast<caf::actor>(actor), due,
+                                                        std::move(msg), std::move(done));
+        });
+  }
+
+  // Asynchronous forms of the lifecycle and SCSI calls (request_async and
+  // request_by serve every other call), each with an optional deadline.
+  void start(callback done, const std::string& activity = {}, deadline due = {});
+  void wait(callback done, deadline due = {});
+  void terminate(callback done, const std::string& activity = {}, deadline due = {});
+  void close(callback done, const std::string& activity = {}, deadline due = {});
+  void add_scsi(scsi_add_request req, std::function<void(result<scsi_mount>)> done,
+                deadline due = {});
+  void remove_scsi(const std::string& host_path, callback done, const std::string& activity = {},
+                   deadline due = {});
 
 private:
   caf::actor_system& system() const;
@@ -169,10 +190,19 @@ private:
     auto r = request<caf::ok_atom>(std::forward<Ts>(xs)...);
     return r ? error{} : r.err();
   }
+  // request_async, or request_by when the caller gave a deadline.
+  template <class T, class... Ts>
+  void call_async(deadline due, std::function<void(result<T>)> done, Ts&&... xs) const {
+    if (due == deadline{}) {
+      request_async<T>(std::move(done), std::forward<Ts>(xs)...);
+    } else {
+      request_by<T>(due, std::move(done), std::forward<Ts>(xs)...);
+    }
+  }
   template <class... Ts>
-  void call_ok_async(callback done, Ts&&... xs) const {
-    request_async<caf::ok_atom>(
-        [done = std::move(done)](result<caf::ok_atom> r) { done(r ? error{} : r.err()); },
+  void call_ok_async(deadline due, callback done, Ts&&... xs) const {
+    call_async<caf::ok_atom>(
+        due, [done = std::move(done)](result<caf::ok_atom> r) { done(r ? error{} : r.err()); },
         std::forward<Ts>(xs)...);
   }
 

@@ -26,6 +26,8 @@ std::string_view default_text(errc code) {
     return "not supported";
   case errc::not_exited:
     return "container not exited";
+  case errc::deadline_exceeded:
+    return "deadline exceeded";
   default:
     return {};
   }

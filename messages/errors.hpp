@@ -26,17 +26,18 @@ enum class errc : uint8_t {
   not_supported,               // "not supported"
   not_exited,                  // "container not exited"
   // Texts formatted where the error arises; the message carries them.
-  invalid_options, // CreateLCOW/CreateWCOW validation
-  hcs_failure,     // the HCS backend refused or failed a call
-  vm_exited,       // the VM exited unexpectedly; names the exit
-  invalid_state,   // a call that the VM's lifecycle state forbids
-  closed,          // the VM was closed: its actor is gone
-  not_found,       // unknown VM id or name
-  already_exists,  // a VM with that id exists
-  bad_request,     // malformed input (scenario lines, arguments)
-  io_failure,      // host file system errors
-  internal,        // a broken invariant; never expected
-  busy,            // admission control refused the call (a VM's or the engine's limit)
+  invalid_options,   // CreateLCOW/CreateWCOW validation
+  hcs_failure,       // the HCS backend refused or failed a call
+  vm_exited,         // the VM exited unexpectedly; names the exit
+  invalid_state,     // a call that the VM's lifecycle state forbids
+  closed,            // the VM was closed: its actor is gone
+  not_found,         // unknown VM id or name
+  already_exists,    // a VM with that id exists
+  bad_request,       // malformed input (scenario lines, arguments)
+  io_failure,        // host file system errors
+  internal,          // a broken invariant; never expected
+  busy,              // admission control refused the call (a VM's or the engine's limit)
+  deadline_exceeded, // "deadline exceeded": the caller's deadline passed first
 };
 
 // The fixed text of a code, or an empty view for codes whose text travels

@@ -2,9 +2,12 @@
 // a guest that never answers (RPC deadline), and a guest killed while
 // calls are pending (every call fails at once, the VM is reported exited).
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -185,5 +188,53 @@ TEST_CASE("a guest stopped mid-attach: the engine's deadline names the RPC and u
     }
   }
   CHECK_FALSE(stalled_attached);
+  CHECK_FALSE(vm->close());
+}
+
+// A process in the utility VM itself cannot be signalled (the guest
+// signals container processes only): started late, it is forgotten and
+// its stdio closed, and counted as kept.
+TEST_CASE("a process the guest starts after its caller's deadline is forgotten and counted",
+          "[bridge][engine][deadline]") {
+  uvm::test::host_dir host;
+  auto pid_file = host.path("gcs.pid");
+  uvm::engine eng{
+      with_guest("exec:sh -c 'echo $$ > " + pid_file + "; exec " + UVM_GCS_BINARY + " --stdio'")};
+  auto vm = eng.create_lcow(host.lcow("tardy-process"));
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  REQUIRE(vm->add_scsi("/d/warm.vhdx", "/run/mounts/warm", false, uvm::vm_access_type::noop));
+  pid_t pid = 0;
+  std::ifstream(pid_file) >> pid;
+  REQUIRE(pid > 0);
+
+  uvm::process_parameters p;
+  p.command_args = {"sh", "-c", "exit 3"};
+  p.create_stdout = true;
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<uvm::error> answer;
+  auto due = std::chrono::steady_clock::now() + 200ms;
+  vm->request_by<uvm::process_started>(
+      due,
+      [&](uvm::result<uvm::process_started> r) {
+        std::lock_guard<std::mutex> lock{m};
+        answer = r ? uvm::error{} : r.err();
+        cv.notify_all();
+      },
+      uvm::exec_process_atom_v, uvm::process_request{{}, p.to_json(), ""});
+  {
+    std::unique_lock<std::mutex> lock{m};
+    REQUIRE(cv.wait_for(lock, 5s, [&] { return answer.has_value(); }));
+  }
+  ::kill(pid, SIGCONT);
+  CHECK(answer->code == uvm::errc::deadline_exceeded);
+  CHECK(answer->text == "deadline exceeded: exec_proc on utility VM tardy-process");
+  // The guest starts it once it runs again.
+  REQUIRE(eventually([&] { return eng.late_replies().kept == 1; }, 10s));
+  CHECK(eng.late_replies().undone == 0);
+  // The VM goes on serving.
+  REQUIRE(vm->add_scsi("/d/after.vhdx", "/run/mounts/after", false, uvm::vm_access_type::noop));
   CHECK_FALSE(vm->close());
 }
