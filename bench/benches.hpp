@@ -69,6 +69,21 @@ struct fleet_options {
 };
 int fleet(const fleet_options& o);
 
+// uvm-bench soak: a fleet run of `minutes` sampled every `sample_seconds`;
+// exit 0 when after `warmup_minutes` the resident set stays within ±5 % of
+// its median and threads and descriptors do not grow.
+struct soak_options {
+  std::string profile;
+  double minutes = 30;
+  double warmup_minutes = 5;
+  double sample_seconds = 60;
+  std::string out_dir;
+  double rate = 0; // 0: the profile's
+  uint64_t seed = 1;
+  bool json = false;
+};
+int soak(const soak_options& o);
+
 // uvm-bench compare A B: exit 0, 1 when a regression is flagged, 2 on bad input.
 int compare_runs(const std::string& a, const std::string& b, double threshold, bool json);
 

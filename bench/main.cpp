@@ -23,6 +23,9 @@
 //                   [--find-capacity --p99-ms X]
 //     open-loop mixed load on the embedded engine or uvmd nodes; writes
 //     DIR/raw.jsonl, DIR/summary.json, DIR/report.html (bench/fleet_bench.cpp).
+//   uvm-bench soak --minutes M --out DIR [--profile FILE] [--rate R] [--sample-seconds S]
+//     a fleet run sampled once a minute; exit 1 unless the resident set
+//     stays within ±5 % after the warm-up and threads and fds stay put.
 //   uvm-bench compare A B [--threshold T] [--json]
 //     two fleet runs side by side; exit 1 when a regression beyond noise
 //     is flagged, 2 on bad input (bench/core/run_compare.hpp).
@@ -44,6 +47,17 @@ namespace {
 std::filesystem::path fs_exe_dir() {
   std::error_code ec;
   return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+}
+
+// A shipped profile: share/uvm-bench/profiles beside an installed
+// uvm-bench, else the source tree's.
+std::string default_profile(const std::string& name) {
+  auto installed = fs_exe_dir().parent_path() / "share" / "uvm-bench" / "profiles" / name;
+  std::error_code ec;
+  if (std::filesystem::exists(installed, ec)) {
+    return installed.string();
+  }
+  return (std::filesystem::path{UVM_BENCH_PROFILES} / name).string();
 }
 
 } // namespace
@@ -184,6 +198,22 @@ int main(int argc, char** argv) {
   fl->add_option("--log-level", fo.log_level, "the embedded engine's log on stderr (default off)");
   fl->add_flag("--json", fo.json, "one JSON object on one line");
 
+  soak_options so;
+  auto* sk = app.add_subcommand("soak", "a long fleet run (VM and device churn) sampled once a "
+                                        "minute: RSS flat within 5% after warm-up, threads and "
+                                        "fds steady");
+  sk->add_option("--minutes", so.minutes, "length of the run")->check(CLI::Range(0.1, 10080.0));
+  sk->add_option("--warmup-minutes", so.warmup_minutes, "samples not judged")
+      ->check(CLI::Range(0.0, 10080.0));
+  sk->add_option("--sample-seconds", so.sample_seconds, "one sample every S seconds")
+      ->check(CLI::Range(1.0, 3600.0));
+  sk->add_option("--out", so.out_dir, "report folder (created)")->required();
+  sk->add_option("--profile", so.profile, "profile JSON (default: soak.json of bench/profiles)");
+  sk->add_option("--rate", so.rate, "target operations per second (default: the profile's)")
+      ->check(CLI::Range(0.01, 1e7));
+  sk->add_option("--seed", so.seed, "arrivals and mix randomness");
+  sk->add_flag("--json", so.json, "one JSON object on one line");
+
   std::string cmp_a;
   std::string cmp_b;
   double cmp_threshold = 0.1;
@@ -219,6 +249,13 @@ int main(int argc, char** argv) {
   }
   if (*cp) {
     return compare_runs(cmp_a, cmp_b, cmp_threshold, json);
+  }
+  if (*sk) {
+    so.json = so.json || json;
+    if (so.profile.empty()) {
+      so.profile = default_profile("soak.json");
+    }
+    return soak(so);
   }
   if (*lc) {
     return lifecycle(vms, latency_us, json);

@@ -71,6 +71,9 @@ install(FILES "${CMAKE_BINARY_DIR}/uvm_engine.pc" DESTINATION ${CMAKE_INSTALL_LI
 
 install(TARGETS uvmd uvmctl uvm-bench gcs COMPONENT runtime
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+file(GLOB UVM_BENCH_PROFILES CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/bench/profiles/*.json")
+install(FILES ${UVM_BENCH_PROFILES} DESTINATION ${CMAKE_INSTALL_DATADIR}/uvm-bench/profiles
+        COMPONENT runtime)
 
 # The installed package in use (tests/packaging/install_prefix.sh).
 add_test(NAME packaging.install_prefix

@@ -42,7 +42,8 @@ for f in /usr/bin/uvmd /usr/bin/uvmctl /usr/bin/uvm-bench /usr/bin/gcs /etc/uvmd
   /usr/include/uvm_engine/engine/utility_vm.hpp /usr/include/uvm_engine/messages/events.hpp \
   /usr/share/man/man8/uvmd.8.gz /usr/share/man/man1/uvmctl.1.gz /usr/share/man/man1/uvm-bench.1.gz \
   /usr/share/man/man1/gcs.1.gz /usr/share/bash-completion/completions/uvmctl \
-  /usr/share/bash-completion/completions/uvmd; do
+  /usr/share/bash-completion/completions/uvmd /usr/share/uvm-bench/profiles/soak.json \
+  /usr/share/uvm-bench/profiles/hotplug-mix.json; do
   grep -qx "$f" "$WORK/contents" || fail "the .deb lacks $f"
 done
 # Nothing of the build or test tree.
