@@ -30,7 +30,7 @@ struct deadline_sweep {};
 // Successes that came after their caller's deadline had passed.
 struct late_reply_counts {
   std::atomic<uint64_t> undone{0}; // and released again (late_undo.hpp)
-  std::atomic<uint64_t> kept{0};   // nothing undoes them
+  std::atomic<uint64_t> kept{0};   // nothing undoes them, or its undo failed 10 times
 };
 
 } // namespace uvm
@@ -117,6 +117,9 @@ public:
 
 private:
   // A success past its deadline: sends what undoes it, or keeps it.
+  struct late_run;
+  static constexpr uint32_t late_release_attempts = 10;
+  void release_next(std::shared_ptr<late_run> run);
   void settle_late(const std::string& vm_id, const caf::actor& target, const caf::message& call,
                    const caf::message& reply);
   // Makes sure a sweep comes at `due` or earlier.

@@ -53,21 +53,26 @@ service::service(service_options opts, send_fn send)
 }
 
 service::~service() {
-  std::vector<std::shared_ptr<process>> all;
-  {
-    std::lock_guard<std::mutex> lock{mutex_};
-    for (auto& [pid, p] : uvm_processes_) {
-      all.push_back(p);
-    }
-    for (auto& [id, c] : containers_) {
-      for (auto& [pid, p] : c.processes) {
+  auto abandon_all = [this] {
+    std::vector<std::shared_ptr<process>> all;
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      for (auto& [pid, p] : uvm_processes_) {
         all.push_back(p);
       }
+      for (auto& [id, c] : containers_) {
+        for (auto& [pid, p] : c.processes) {
+          all.push_back(p);
+        }
+      }
     }
-  }
-  for (auto& p : all) {
-    p->abandon();
-  }
+    for (auto& p : all) {
+      p->abandon(); // idempotent
+    }
+  };
+  // First the processes the workers may wait on, then the workers; a
+  // process start still running then adds its process, abandoned last.
+  abandon_all();
   std::vector<worker> threads;
   {
     std::lock_guard<std::mutex> lock{mutex_};
@@ -76,6 +81,7 @@ service::~service() {
   for (auto& w : threads) {
     w.thread.join();
   }
+  abandon_all();
 }
 
 bool service::stopping() const {
@@ -145,7 +151,12 @@ void service::handle(const bridge::frame& f) {
     reply(f.type, f.id, shutdown(f.body, *r == bridge::rpc::shutdown_forced));
     return;
   case bridge::rpc::execute_process:
-    reply(f.type, f.id, execute_process(f.body));
+    // Starting a process (a sandbox's namespaces and mounts, a fork) takes
+    // milliseconds, more on a loaded host: the other requests of this
+    // connection, and of every VM that shares the I/O loop, go on meanwhile.
+    spawn([this, type = f.type, id = f.id, body = f.body] {
+      reply(type, id, execute_process(body));
+    });
     return;
   case bridge::rpc::wait_for_process:
     wait_for_process(f.type, f.id, f.body);

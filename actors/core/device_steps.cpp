@@ -28,6 +28,10 @@ void device_steps::whole(hcs::device_request&& req, done_fn done) {
   host_step(std::move(body), std::move(then));
 }
 
+std::chrono::milliseconds device_steps::retry_delay(uint32_t attempt) {
+  return std::min(undo_retry_first * (1u << std::min(attempt, 9u)), undo_retry_max);
+}
+
 void device_steps::undo(std::string request, uint32_t attempt, std::function<void()> after) {
   host_step(request, [this, request, attempt, after = std::move(after)](hcs::call_result r) {
     if (r.ok()) {
@@ -36,9 +40,28 @@ void device_steps::undo(std::string request, uint32_t attempt, std::function<voi
     }
     logging::warn({cfg_.vm_id, {}}, "failed to roll back resource add",
                   {{"attempt", attempt + 1}, {"error", r.message}});
-    auto delay = std::min(undo_retry_first * (1u << std::min(attempt, 9u)), undo_retry_max);
-    inbox_.after(delay, [this, request, attempt, after] { undo(request, attempt + 1, after); });
+    inbox_.after(retry_delay(attempt),
+                 [this, request, attempt, after] { undo(request, attempt + 1, after); });
   });
+}
+
+// The resource stays attached after a failed removal, so the guest must
+// have it again: a guest left without it would refuse every later removal.
+void device_steps::give_back(std::string request, std::string activity, uint32_t attempt,
+                             std::function<void()> after) {
+  guest_step(request, activity,
+             [this, request, activity, attempt, after = std::move(after)](const error& re) {
+               if (!re) {
+                 after();
+                 return;
+               }
+               logging::warn({cfg_.vm_id, activity},
+                             "failed to restore the guest after a failed removal",
+                             {{"attempt", attempt + 1}, {"error", re.text}});
+               inbox_.after(retry_delay(attempt), [this, request, activity, attempt, after] {
+                 give_back(request, activity, attempt + 1, after);
+               });
+             });
 }
 
 // What the steps of one add share, made once instead of copied into each
@@ -114,14 +137,7 @@ void device_steps::remove(hcs::device_request req, restore_fn restore, const std
         op->done(e);
         return;
       }
-      guest_step(*again, op->activity, [this, op, e](const error& re) {
-        if (re) {
-          logging::error({cfg_.vm_id, op->activity},
-                         "failed to restore the guest after a failed removal",
-                         {{"error", re.text}});
-        }
-        op->done(e);
-      });
+      give_back(std::move(*again), op->activity, 0, [op, e] { op->done(e); });
     });
   });
 }

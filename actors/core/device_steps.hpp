@@ -4,7 +4,8 @@
 // a resource undoes the host step, retrying the undo until HCS lets go, so
 // that the engine's view and the host's agree when the caller hears of the
 // failure. A removal runs guest first; when its host step fails the
-// resource is still attached and the guest gets it back.
+// resource is still attached and the guest gets it back, retried the same
+// way until the guest takes it.
 //
 // When HCS owns the guest connection (no external guest) or a request has
 // no guest part, the request goes to HCS whole, and HCS's error is the
@@ -43,7 +44,8 @@ public:
   // back); made only when needed.
   using restore_fn = std::function<std::optional<std::string>()>;
 
-  // A failed undo is retried after this, doubling up to the maximum.
+  // A failed undo or guest restore is retried after this, doubling up to
+  // the maximum.
   static constexpr std::chrono::milliseconds undo_retry_first{10};
   static constexpr std::chrono::milliseconds undo_retry_max{5000};
 
@@ -70,6 +72,9 @@ private:
   template <class Then>
   void guest_step(const std::string& request, const std::string& activity, Then then);
   void undo(std::string request, uint32_t attempt, std::function<void()> after);
+  void give_back(std::string request, std::string activity, uint32_t attempt,
+                 std::function<void()> after);
+  static std::chrono::milliseconds retry_delay(uint32_t attempt);
 
   config cfg_;
   completion_inbox& inbox_;

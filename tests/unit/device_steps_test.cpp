@@ -207,3 +207,30 @@ TEST_CASE("a guest failure of a removal leaves HCS alone", "[device_steps]") {
   REQUIRE(r.outcomes.size() == 1);
   CHECK(r.outcomes[0].text == "guest modify: guest RPC failure: no such device");
 }
+
+TEST_CASE("a guest that refuses its mount back after a failed removal is asked again until it "
+          "takes it",
+          "[device_steps]") {
+  rig r;
+  auto req = uvm::hcs::scsi_remove(uvm::hcs::guest_os::lcow, disk());
+  auto add = uvm::hcs::scsi_add(uvm::hcs::guest_os::lcow, disk());
+  r.inbox.turn([&] {
+    r.steps.remove(
+        req, [&] { return add.guest; }, "act", r.record());
+  });
+  r.guest->fail_next = 2; // the first two restores
+  r.host_answers(call_result::failure(0x80004005, "in use"));
+  CHECK(r.outcomes.empty()); // not before the guest has it again
+  REQUIRE(r.timers.size() == 1);
+  CHECK(r.timers[0].first == device_steps::undo_retry_first);
+  r.fire_timer();
+  REQUIRE(r.timers.size() == 1);
+  CHECK(r.timers[0].first == 2 * device_steps::undo_retry_first);
+  CHECK(r.outcomes.empty());
+  r.fire_timer();
+  CHECK(r.guest->requests ==
+        std::vector<std::string>{*req.guest, *add.guest, *add.guest, *add.guest});
+  REQUIRE(r.outcomes.size() == 1);
+  CHECK(r.outcomes[0].text.rfind("removing VM resources: ", 0) == 0);
+  CHECK(r.inbox.pending() == 0);
+}
