@@ -248,13 +248,24 @@ void service::wait_for_process(uint32_t type, uint64_t id, const std::string& bo
   auto timeout = req->timeout_ms == bridge::infinite_timeout_ms
                      ? std::optional<std::chrono::milliseconds>{}
                      : std::optional<std::chrono::milliseconds>{req->timeout_ms};
-  spawn([this, type, id, p, timeout, act, pid = req->process_id] {
+  bool in_uvm = req->base.container_id == bridge::zero_guid;
+  spawn([this, type, id, p, timeout, act, in_uvm, pid = req->process_id] {
     auto code = p->wait_for(timeout);
     if (!code) {
       reply(type, id,
             bridge::failure(bridge::hresult::wait_timeout,
                             "timed out waiting for process " + std::to_string(pid), act));
       return;
+    }
+    if (in_uvm) {
+      // Its exit is delivered: the host keeps it from here (one wait per
+      // process), and a VM that runs processes for months must not keep
+      // every one it ever ran.
+      std::lock_guard<std::mutex> lock{mutex_};
+      auto i = uvm_processes_.find(pid);
+      if (i != uvm_processes_.end() && i->second == p) {
+        uvm_processes_.erase(i);
+      }
     }
     auto r = ok_response(act);
     r.exit_code = *code;

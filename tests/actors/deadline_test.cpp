@@ -46,6 +46,13 @@ struct answers {
   }
 };
 
+// The embedded default: the simulated HCS and the in-process guest.
+uvm::engine_config sim_config() {
+  uvm::engine_config cfg;
+  cfg.host = uvm::test::test_host();
+  return cfg;
+}
+
 std::string make_file(const uvm::test::host_dir& host, const std::string& rel) {
   auto path = host.path(rel);
   std::ofstream(path) << "layer";
@@ -58,9 +65,7 @@ TEST_CASE("deadlines that pass during slow attaches: deadline exceeded at once, 
           "released again, no slot leaks",
           "[engine][deadline]") {
   uvm::test::host_dir host;
-  uvm::engine_config cfg;
-  cfg.host = uvm::test::test_host();
-  uvm::engine eng{cfg};
+  uvm::engine eng{sim_config()};
   auto vm = eng.create_lcow(host.lcow("slow"));
   REQUIRE(vm);
   REQUIRE_FALSE(vm->start());
@@ -148,9 +153,7 @@ TEST_CASE("deadlines that pass during slow attaches: deadline exceeded at once, 
 
 TEST_CASE("a deadline that is not reached changes nothing", "[engine][deadline]") {
   uvm::test::host_dir host;
-  uvm::engine_config cfg;
-  cfg.host = uvm::test::test_host();
-  uvm::engine eng{cfg};
+  uvm::engine eng{sim_config()};
   auto vm = eng.create_lcow(host.lcow("prompt"));
   REQUIRE(vm);
   answers a;
@@ -169,9 +172,7 @@ TEST_CASE("a deadline that is not reached changes nothing", "[engine][deadline]"
 
 TEST_CASE("a VM created after its caller's deadline is closed again", "[engine][deadline]") {
   uvm::test::host_dir host;
-  uvm::engine_config cfg;
-  cfg.host = uvm::test::test_host();
-  uvm::engine eng{cfg};
+  uvm::engine eng{sim_config()};
   eng.sim().hold(uvm::hcs::call_kind::create, true);
   answers a;
   auto due = std::chrono::steady_clock::now() + 100ms;

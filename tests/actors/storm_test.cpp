@@ -251,6 +251,18 @@ struct caller {
   int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
 };
 
+// Takes one reference out of a caller's ledger, to give it back.
+std::string take_one(caller& c, std::map<std::string, int>& held) {
+  std::lock_guard<std::mutex> lock{c.m};
+  auto i = held.begin();
+  std::advance(i, c.pick(static_cast<int>(held.size())));
+  auto key = i->first;
+  if (--i->second == 0) {
+    held.erase(i);
+  }
+  return key;
+}
+
 struct storm {
   uvm::engine& eng;
   std::vector<uvm::utility_vm>& vms;
@@ -325,17 +337,7 @@ struct storm {
   void scsi_op(caller& c, int v, bool remove) {
     auto& vm = vms[v];
     if (remove) {
-      std::string path;
-      {
-        std::lock_guard<std::mutex> lock{c.m};
-        auto& h = c.held[v].scsi;
-        auto i = h.begin();
-        std::advance(i, c.pick(static_cast<int>(h.size())));
-        path = i->first;
-        if (--i->second == 0) {
-          h.erase(i);
-        }
-      }
+      auto path = take_one(c, c.held[v].scsi);
       auto on = [&c, v, path](const uvm::result<caf::ok_atom>& r) {
         after_remove(c, c.held[v].scsi, path, r ? uvm::error{} : r.err(), v,
                      uvm::errc::not_attached);
@@ -405,17 +407,7 @@ struct storm {
   void vpmem_op(caller& c, int v, bool remove) {
     auto& vm = vms[v];
     if (remove) {
-      std::string path;
-      {
-        std::lock_guard<std::mutex> lock{c.m};
-        auto& h = c.held[v].vpmem;
-        auto i = h.begin();
-        std::advance(i, c.pick(static_cast<int>(h.size())));
-        path = i->first;
-        if (--i->second == 0) {
-          h.erase(i);
-        }
-      }
+      auto path = take_one(c, c.held[v].vpmem);
       run<caf::ok_atom>(c, c.chance(0.25) ? form::async : form::blocking, "remove_vpmem " + path,
                         generic<caf::ok_atom>(vm, uvm::remove_vpmem_atom_v, path, std::string{}),
                         [&c, v, path](const uvm::result<caf::ok_atom>& r) {
@@ -441,17 +433,7 @@ struct storm {
   void plan9_op(caller& c, int v, bool remove) {
     auto& vm = vms[v];
     if (remove) {
-      std::string name;
-      {
-        std::lock_guard<std::mutex> lock{c.m};
-        auto& h = c.held[v].plan9;
-        auto i = h.begin();
-        std::advance(i, c.pick(static_cast<int>(h.size())));
-        name = i->first;
-        if (--i->second == 0) {
-          h.erase(i);
-        }
-      }
+      auto name = take_one(c, c.held[v].plan9);
       run<caf::ok_atom>(c, c.chance(0.25) ? form::async : form::blocking, "remove_plan9 " + name,
                         generic<caf::ok_atom>(vm, uvm::remove_plan9_atom_v, name, std::string{}),
                         [&c, v, name](const uvm::result<caf::ok_atom>& r) {
