@@ -36,10 +36,6 @@ void dispatcher::sweep() {
   }
 }
 
-} // namespace uvm
-
-namespace uvm {
-
 error dispatcher::deadline_exceeded(const std::string& vm_id, const caf::message& call) {
   std::string what = "call";
   if (!call.empty() && call.match_element<caf::atom_value>(0)) {

@@ -225,9 +225,9 @@ void engine::create_async(Options opts, restart_policy policy,
               }
               // Created after its caller gave up: nobody holds it, so it
               // is closed again.
-              ++late_->undone;
               d->request(vm, caf::infinite, close_atom_v, std::string{})
-                  .then([](caf::ok_atom) {}, [](caf::error&) {});
+                  .then([this](caf::ok_atom) { ++late_->undone; },
+                        [this](caf::error&) { ++late_->kept; });
             },
             [d, id, done](caf::error& e) {
               if (d->settle(id)) {

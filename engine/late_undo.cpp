@@ -73,8 +73,7 @@ late_release late_undo(const caf::message& call, const caf::message& reply) {
     return out;
   }
   if (call.match_elements<create_container_atom, std::string, std::string, std::string>() ||
-      call.match_element<start_atom>(0) || call.match_element<start_container_atom>(0) ||
-      call.match_element<create_atom>(0)) {
+      call.match_element<start_atom>(0) || call.match_element<start_container_atom>(0)) {
     return {{}, true};
   }
   return {};

@@ -157,9 +157,9 @@ public:
   // The same with the caller's deadline: once `due` passes, `done` gets
   // errc::deadline_exceeded ("deadline exceeded: add_scsi on utility VM
   // vm1") at once, and a success that comes later is released again (a
-  // disk's reference given back, a share removed, a process killed) or,
-  // where nothing undoes it (a VM started, a container created), kept;
-  // engine::late_replies() counts both (engine/late_undo.hpp).
+  // disk's reference given back, a share removed, a container's process
+  // killed) or, where nothing undoes it (a VM started, a container
+  // created), kept; engine::late_replies() counts both (late_undo.hpp).
   template <class T, class... Ts>
   void request_by(deadline due, std::function<void(result<T>)> done, Ts&&... xs) const {
     dispatch(
