@@ -26,7 +26,7 @@ grep -qx 'ProtectSystem=strict' "$SRC/dist/systemd/uvmd.service" || fail "the un
 # Outside /tmp, which the namespace replaces.
 WORK=$(mktemp -d -p /dev/shm 2> /dev/null || mktemp -d -p /var/tmp)
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/boot"
+mkdir -p "$WORK/boot" "$WORK/build"
 echo kernel > "$WORK/boot/kernel"
 echo initrd > "$WORK/boot/initrd.img"
 printf '%s\n' "{\"op\":\"create_lcow\",\"vm\":\"a\",\"options\":{\"BootFilesPath\":\"$WORK/boot\"}}" \
@@ -38,12 +38,14 @@ printf '%s\n' "{\"op\":\"create_lcow\",\"vm\":\"a\",\"options\":{\"BootFilesPath
 run_hardened() {
   unshare -m --propagation private bash -c "set -e
     $1
+    # The build tree may be under /tmp, which PrivateTmp= replaces.
+    mount --bind '$BUILD' '$WORK/build'
     mount -o remount,bind,ro /
     mount -t tmpfs -o mode=1777 tmpfs /tmp
     mount -t tmpfs tmpfs /home
     mount -t tmpfs tmpfs /root
     cd /tmp
-    setpriv --no-new-privs '$BUILD/uvmctl' run '$WORK/p.jsonl'" | sed -n 3p
+    setpriv --no-new-privs '$WORK/build/uvmctl' run '$WORK/p.jsonl'" | sed -n 3p
 }
 out=$(run_hardened true)
 [[ $out == *'"ok":true'*'"stdout":"65534\nproc\n"'* ]] || fail "the sandbox under the unit's hardening: $out"
