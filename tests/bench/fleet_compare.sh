@@ -22,9 +22,9 @@ set -e
 cat "$dir/worse.txt"
 [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
 grep -E "^scsi +p50_ms .*REGRESSION" "$dir/worse.txt"
-grep -E "^scsi +p99_ms .*REGRESSION" "$dir/worse.txt"
-# Stats never touch the modify path: their median is not flagged (their
-# p99 may be, when other tests load the machine during one of the runs).
+# The tails are not asserted: when other tests load the machine during the
+# baseline its p99 can exceed 5 ms, and compare rightly calls that noise.
+# Stats never touch the modify path: their median is not flagged.
 if grep -E "^stats +p50_ms .*REGRESSION" "$dir/worse.txt"; then
   echo "stats flagged"; exit 1
 fi
