@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/storm/storm.hpp"
 #include "engine/engine.hpp"
 
 namespace uvm::bench {
@@ -83,6 +84,10 @@ struct soak_options {
   bool json = false;
 };
 int soak(const soak_options& o);
+
+// uvm-bench storm: the concurrent fault storm (bench/storm/storm.hpp) on
+// the embedded engine; exit 0 when its report is clean.
+int storm_bench(storm::options o, const std::string& log_level, bool json);
 
 // uvm-bench compare A B: exit 0, 1 when a regression is flagged, 2 on bad input.
 int compare_runs(const std::string& a, const std::string& b, double threshold, bool json);

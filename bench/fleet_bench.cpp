@@ -311,18 +311,21 @@ private:
     peak_.rss_bytes = std::max(peak_.rss_bytes, ps.rss_bytes);
     peak_.threads = std::max(peak_.threads, ps.threads);
     peak_.fds = std::max(peak_.fds, ps.fds);
-    nlohmann::json line = {
-        {"t_s", seconds_between(run_t0_, now)},
-        {"interval_s", interval_s},
-        {"step", step_},
-        {"target_rate", target_rate_},
-        {"issued", iv.issued},
-        {"completed", all.count()},
-        {"achieved_rate", static_cast<double>(all.count()) / interval_s},
-        {"in_flight", iv.in_flight},
-        {"all", all.to_json(false)},
-        {"ops", ops_json(iv.by_op, true)},
-        {"process", {{"rss_bytes", ps.rss_bytes}, {"threads", ps.threads}, {"fds", ps.fds}}}};
+    nlohmann::json line = {{"t_s", seconds_between(run_t0_, now)},
+                           {"interval_s", interval_s},
+                           {"step", step_},
+                           {"target_rate", target_rate_},
+                           {"issued", iv.issued},
+                           {"completed", all.count()},
+                           {"achieved_rate", static_cast<double>(all.count()) / interval_s},
+                           {"in_flight", iv.in_flight},
+                           {"all", all.to_json(false)},
+                           {"ops", ops_json(iv.by_op, true)},
+                           {"process",
+                            {{"rss_bytes", ps.rss_bytes},
+                             {"heap_in_use_bytes", ps.heap_in_use_bytes},
+                             {"threads", ps.threads},
+                             {"fds", ps.fds}}}};
     raw_ << line.dump() << "\n" << std::flush;
     ++intervals_;
     if (progress_) {

@@ -26,6 +26,10 @@
 //   uvm-bench soak --minutes M --out DIR [--profile FILE] [--rate R] [--sample-seconds S]
 //     a fleet run sampled once a minute; exit 1 unless the resident set
 //     stays within ±5 % after the warm-up and threads and fds stay put.
+//   uvm-bench storm [--ops N] [--vms V] [--callers C] [--crash-every K] [--json]
+//     the concurrent fault storm: V VMs, C callers, injected HCS and guest
+//     faults, crashes and restarts, random deadlines; exit 1 unless no view
+//     differs from the oracle and nothing leaked (bench/storm/storm.hpp).
 //   uvm-bench compare A B [--threshold T] [--json]
 //     two fleet runs side by side; exit 1 when a regression beyond noise
 //     is flagged, 2 on bad input (bench/core/run_compare.hpp).
@@ -214,6 +218,26 @@ int main(int argc, char** argv) {
   sk->add_option("--seed", so.seed, "arrivals and mix randomness");
   sk->add_flag("--json", so.json, "one JSON object on one line");
 
+  uvm::storm::options st;
+  auto* sm = app.add_subcommand("storm", "concurrent fault storm: many VMs and callers, faults, "
+                                         "crashes and deadlines, checked against the oracle");
+  sm->add_option("--ops", st.ops, "operations, all callers together")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  sm->add_option("--vms", st.vms, "utility VMs")->check(CLI::Range(1, 100000));
+  sm->add_option("--callers", st.callers, "caller threads")->check(CLI::Range(1, 1024));
+  sm->add_option("--phases", st.phases, "quiescent checks during the run")
+      ->check(CLI::Range(1, 1000));
+  sm->add_option("--hcs-fault-rate", st.hcs_fault_rate, "share of HCS modify calls that fail")
+      ->check(CLI::Range(0.0, 1.0));
+  sm->add_option("--guest-fault-rate", st.guest_fault_rate,
+                 "share of operations that arm a guest fault")
+      ->check(CLI::Range(0.0, 1.0));
+  sm->add_option("--crash-every", st.crash_every, "a VM crashes every K operations (0: never)");
+  sm->add_option("--seed", st.seed, "the callers' randomness");
+  std::string storm_log = "off";
+  sm->add_option("--log-level", storm_log, "the engine's log on stderr (default off)");
+  sm->add_flag("--json", json, "one JSON object on one line");
+
   std::string cmp_a;
   std::string cmp_b;
   double cmp_threshold = 0.1;
@@ -246,6 +270,9 @@ int main(int argc, char** argv) {
   if (*fl) {
     fo.json = fo.json || json;
     return fleet(fo);
+  }
+  if (*sm) {
+    return storm_bench(st, storm_log, json);
   }
   if (*cp) {
     return compare_runs(cmp_a, cmp_b, cmp_threshold, json);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace uvm::bench {
@@ -16,6 +17,8 @@ process_sample sample_process() {
   if (statm >> pages >> resident) {
     s.rss_bytes = resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
+  auto heap = ::mallinfo2();
+  s.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
   std::ifstream status{"/proc/self/status"};
   std::string line;
   while (std::getline(status, line)) {

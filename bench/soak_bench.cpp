@@ -19,6 +19,7 @@ namespace {
 struct sample {
   double t_s = 0;
   double rss_mb = 0;
+  double heap_mb = 0; // in use (allocated, not freed)
   uint64_t threads = 0;
   uint64_t fds = 0;
 };
@@ -30,8 +31,10 @@ std::vector<sample> read_samples(const std::string& raw_path) {
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
     const auto& p = j.at("process");
+    constexpr double mb = 1024.0 * 1024.0;
     out.push_back({j.at("t_s").get<double>(),
-                   static_cast<double>(p.at("rss_bytes").get<uint64_t>()) / (1024.0 * 1024.0),
+                   static_cast<double>(p.at("rss_bytes").get<uint64_t>()) / mb,
+                   static_cast<double>(p.value("heap_in_use_bytes", uint64_t{0})) / mb,
                    p.at("threads").get<uint64_t>(), p.at("fds").get<uint64_t>()});
   }
   return out;
@@ -81,6 +84,7 @@ int soak(const soak_options& o) {
   for (const auto& s : samples) {
     per_sample.push_back({{"t_s", std::round(s.t_s * 10) / 10},
                           {"rss_mb", std::round(s.rss_mb * 10) / 10},
+                          {"heap_mb", std::round(s.heap_mb * 10) / 10},
                           {"threads", s.threads},
                           {"fds", s.fds}});
   }
@@ -91,6 +95,9 @@ int soak(const soak_options& o) {
                         {"rss_median_mb", std::round(mid * 10) / 10},
                         {"rss_max_deviation", std::round(worst * 10000) / 10000},
                         {"rss_flat", flat},
+                        // Not judged: whether RSS growth is memory in use
+                        // (a leak) or freed memory the allocator keeps.
+                        {"heap_growth_mb", std::round((last.heap_mb - first.heap_mb) * 100) / 100},
                         {"threads_steady", threads_steady},
                         {"fds_steady", fds_steady},
                         {"fleet_rc", fleet_rc}};
