@@ -102,8 +102,16 @@ remote_link::~remote_link() {
 }
 
 result<node_actor> remote_link::dial() {
-  auto h = tls_ ? caf::openssl::remote_actor<node_actor>(sys_, host_, port_)
+  auto connect = [this] {
+    return tls_ ? caf::openssl::remote_actor<node_actor>(sys_, host_, port_)
                 : sys_.middleman().remote_actor<node_actor>(host_, port_);
+  };
+  auto h = connect();
+  // The peer timeout also bounds the handshake: on a loaded host a TLS
+  // handshake can outlast it. Only that is tried again; a refusal is final.
+  for (int retry = 0; retry < 2 && !h && h.error() == caf::sec::connection_timeout; ++retry) {
+    h = connect();
+  }
   if (!h) {
     return error{errc::io_failure, describe_connect_error(sys_, ctx_->name, h.error())};
   }

@@ -1,5 +1,7 @@
 #include "engine/remote_node.hpp"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "actors/core/logging.hpp"
@@ -34,18 +36,44 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
 }
 
 struct node_state {
-  std::set<caf::actor> clients;               // told when the node stops
-  std::set<caf::actor_addr> children;         // forwarders and stdio endpoints, ended then
-  metrics::engine_metrics* metrics = nullptr; // the engine's; null: none kept
+  std::set<caf::actor> clients;       // told when the node stops
+  std::set<caf::actor_addr> children; // forwarders and stdio endpoints, ended then
+  std::map<caf::actor_addr, caf::node_id> stdio_clients; // endpoint -> the node that asked
+  metrics::engine_metrics* metrics = nullptr;            // the engine's; null: none kept
   static inline const char* name = "uvm_node";
 };
 
 using node_pointer = node_internal::stateful_pointer<node_state>;
 
+bool has_client_on(node_pointer self, const caf::node_id& client_node) {
+  const auto& clients = self->state.clients;
+  return std::any_of(clients.begin(), clients.end(),
+                     [&](const caf::actor& c) { return c.node() == client_node; });
+}
+
+// The last client on a node was lost (its connection dropped): the stdio
+// endpoints that node asked for and had yet to attach to give up now,
+// ending their processes as a dropped handle does, rather than at the
+// attach timeout. A node with no client (one that never said hello, or
+// lost while its process started) has nobody to attach either.
+void give_up_stdio_of(node_pointer self, const caf::node_id& client_node) {
+  if (has_client_on(self, client_node)) {
+    return;
+  }
+  for (const auto& [endpoint, asked_by] : self->state.stdio_clients) {
+    if (asked_by == client_node) {
+      if (auto h = caf::actor_cast<caf::actor>(endpoint)) {
+        stdio_client_gone(h);
+      }
+    }
+  }
+}
+
 node_internal::behavior_type node(node_pointer self, engine* eng) {
   self->state.metrics = eng->metrics();
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.children.erase(dm.source);
+    self->state.stdio_clients.erase(dm.source);
     auto& clients = self->state.clients;
     for (auto i = clients.begin(); i != clients.end(); ++i) {
       if (i->address() == dm.source) {
@@ -53,6 +81,7 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
         if (auto* m = self->state.metrics) {
           m->remote_client_gone();
         }
+        give_up_stdio_of(self, dm.source.node());
         break;
       }
     }
@@ -119,10 +148,13 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
         if (!vm) {
           return to_caf_error(error{errc::closed, "utility VM is closed"});
         }
+        // Read before the promise, which takes the sender out of the message.
+        const auto& sender = self->current_sender();
+        auto asked_by = sender ? sender->node() : caf::node_id{};
         auto rp = self->make_response_promise<remote_process>();
         self->request(vm, timeout, exec_process_atom_v, req)
             .then(
-                [self, rp, vm](process_started& started) mutable {
+                [self, rp, vm, asked_by](process_started& started) mutable {
                   remote_process p{started.container_id, started.pid, false, false, false, {}};
                   if (started.stdio) {
                     p.has_in = started.stdio->in != nullptr;
@@ -135,6 +167,11 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
                                          started.pid, stdio_attach_timeout);
                     self->monitor(p.stdio);
                     self->state.children.insert(p.stdio.address());
+                    if (asked_by != self->node()) {
+                      self->state.stdio_clients.emplace(p.stdio.address(), asked_by);
+                      // Lost while the process started: nobody will attach.
+                      give_up_stdio_of(self, asked_by);
+                    }
                   }
                   rp.deliver(std::move(p));
                 },

@@ -318,6 +318,10 @@ caf::actor spawn_node_stdio(caf::actor_system& sys, std::shared_ptr<bridge::proc
   return sys.spawn(stdio_endpoint, std::move(setup));
 }
 
+void stdio_client_gone(const caf::actor& node_endpoint) {
+  caf::anon_send(node_endpoint, stdio_attach_deadline{});
+}
+
 result<process_started> attach_client_stdio(caf::actor_system& sys, const remote_process& p,
                                             const std::string& dir,
                                             std::atomic<uint32_t>& next_port,

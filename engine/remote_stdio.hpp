@@ -28,6 +28,10 @@ caf::actor spawn_node_stdio(caf::actor_system& sys, std::shared_ptr<bridge::proc
                             utility_vm_actor vm, std::string container_id, uint32_t pid,
                             std::chrono::milliseconds attach_timeout);
 
+// Tells a node endpoint that the client it waits for is gone: one not
+// attached yet gives up now instead of at its attach timeout.
+void stdio_client_gone(const caf::actor& node_endpoint);
+
 // The client's side: channels in `dir` (ports from `next_port`) for the
 // streams `p` has, pumped to and from the node's endpoint.
 result<process_started> attach_client_stdio(caf::actor_system& sys, const remote_process& p,
