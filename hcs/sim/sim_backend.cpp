@@ -66,9 +66,16 @@ struct sim_backend::state {
   std::array<std::pair<microseconds, microseconds>, call_kind_count> latency{};
   std::array<uint64_t, call_kind_count> received{};
   std::unordered_map<std::string, exit_handler> exit_handlers;
-  // How often each id was closed: a call or crash armed for an earlier
-  // incarnation of the id must not touch a re-created system.
-  std::unordered_map<std::string, uint64_t> closes;
+  // A call or crash armed for an earlier incarnation of an id must not
+  // touch a re-created system: what was armed notes the id's generation,
+  // which a close changes. Only ids with something armed have an entry
+  // (others read 0), so the table does not grow with every id ever closed.
+  struct incarnation {
+    uint64_t generation = 0;
+    uint64_t armed = 0;
+  };
+  std::unordered_map<std::string, incarnation> incarnations;
+  uint64_t closes = 0; // all ids together: a close never reuses a generation
   std::function<void(const std::string&)> call_log;
   // Calls of a held kind wait here (their latency still to run) until
   // the hold ends.
@@ -80,9 +87,30 @@ struct sim_backend::state {
   };
   std::vector<parked_call> parked;
 
-  uint64_t generation(const std::string& id) const {
-    auto it = closes.find(id);
-    return it == closes.end() ? 0 : it->second;
+  // Under the lock: something that checks back (disarm) notes the generation.
+  uint64_t arm(const std::string& id) {
+    auto& i = incarnations[id];
+    ++i.armed;
+    return i.generation;
+  }
+  // Under the lock: whether what arm() returned `armed_in` still holds.
+  bool disarm(const std::string& id, uint64_t armed_in) {
+    auto it = incarnations.find(id);
+    if (it == incarnations.end()) {
+      return armed_in == 0;
+    }
+    bool same = it->second.generation == armed_in;
+    if (--it->second.armed == 0) {
+      incarnations.erase(it);
+    }
+    return same;
+  }
+  // Under the lock: nothing armed before this changes the system any more.
+  void closed(const std::string& id) {
+    auto it = incarnations.find(id);
+    if (it != incarnations.end()) {
+      it->second.generation = ++closes;
+    }
   }
 
   exit_handler take_exit_handler(const std::string& id) {
@@ -111,7 +139,7 @@ struct sim_backend::state {
     exit_handler exited;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (generation(id) != received_in) {
+      if (!disarm(id, received_in)) {
         result = call_result::failure(hr::system_not_found,
                                       "compute system " + id + " was closed during the call");
       } else if (injected_fault) {
@@ -174,8 +202,11 @@ void sim_backend::submit(call_kind kind, const std::string& id, std::string text
   }
   const auto verdict = state_->faults.on_call(kind, id);
   const auto delay = state_->draw_latency(kind);
-  const auto generation = state_->generation(id);
+  const auto generation = state_->arm(id);
   auto crashed = verdict.crash ? state_->crash_locked(id) : exit_handler{};
+  if (crashed) {
+    state_->arm(id); // the crash's notification checks back too
+  }
   const bool held = state_->held[static_cast<std::size_t>(kind)];
   if (!held) {
     lock.unlock();
@@ -233,7 +264,7 @@ void sim_backend::post_crash_exit(const std::string& id, uint64_t generation,
     }
     {
       std::lock_guard<std::mutex> lock(s->mutex);
-      if (s->generation(id) != generation) {
+      if (!s->disarm(id, generation)) {
         return;
       }
     }
@@ -249,7 +280,12 @@ void sim_backend::close(const std::string& id) {
   state_->model.close(id);
   state_->exit_handlers.erase(id);
   state_->faults.forget(id);
-  ++state_->closes[id];
+  state_->closed(id);
+}
+
+size_t sim_backend::armed_ids() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->incarnations.size();
 }
 
 void sim_backend::set_inline_completions(bool on) {
@@ -273,8 +309,8 @@ void sim_backend::fail_with_probability(call_kind kind, double p) {
 
 void sim_backend::crash(const std::string& id) {
   std::unique_lock<std::mutex> lock(state_->mutex);
-  const auto generation = state_->generation(id);
   auto crashed = state_->crash_locked(id);
+  const auto generation = crashed ? state_->arm(id) : 0;
   lock.unlock();
   if (crashed) {
     post_crash_exit(id, generation, std::move(crashed));
@@ -294,7 +330,7 @@ void sim_backend::crash_after(const std::string& id, microseconds delay) {
   uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    generation = state_->generation(id);
+    generation = state_->arm(id);
   }
   // Already on the executor when it fires, so the handler runs right there.
   executor_->post_after(delay, [weak = std::weak_ptr<state>(state_), id, generation] {
@@ -305,7 +341,7 @@ void sim_backend::crash_after(const std::string& id, microseconds delay) {
     exit_handler crashed;
     {
       std::lock_guard<std::mutex> lock(s->mutex);
-      if (s->generation(id) == generation) {
+      if (s->disarm(id, generation)) {
         crashed = s->crash_locked(id);
       }
     }

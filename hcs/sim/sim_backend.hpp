@@ -76,6 +76,9 @@ public:
   nlohmann::json oracle() const; // sim_model::oracle
   std::string oracle_json() const;
   uint64_t calls_received(call_kind kind) const;
+  // Ids with a call, crash or crash notification armed and not yet
+  // delivered: besides its systems, all the simulator keeps per id.
+  size_t armed_ids() const;
 
 private:
   struct state;

@@ -335,6 +335,29 @@ TEST_CASE("sim_backend close suppresses the exit and frees the id", "[sim]") {
   CHECK(f.state("uvm1") == "running");
 }
 
+TEST_CASE("sim_backend keeps nothing per id once its calls are delivered", "[sim]") {
+  fixture f;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = "churn" + std::to_string(i);
+    f.running(id);
+    f.sim.crash_after(id, 1ms);
+    f.sim.close(id);
+  }
+  // A call and a crash in flight are armed until they are delivered.
+  f.running("held");
+  f.sim.set_latency(call_kind::modify, 1ms, 1ms);
+  std::optional<call_result> in_flight;
+  f.sim.modify("held", scsi_add(1), f.into(in_flight));
+  f.sim.crash_after("held", 2ms);
+  CHECK(f.sim.armed_ids() > 0);
+  f.ex->run_all();
+  REQUIRE(in_flight);
+  CHECK(in_flight->ok());
+  CHECK(f.exits.size() == 1); // only "held" crashed: the closed ones were spared
+  CHECK(f.sim.armed_ids() == 0);
+  CHECK(f.sim.oracle().size() == 1);
+}
+
 TEST_CASE("sim_backend call log", "[sim]") {
   fixture f;
   std::vector<std::string> lines;
