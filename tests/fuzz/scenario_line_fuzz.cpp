@@ -54,8 +54,11 @@ void check_integer(const json& v) {
   if (v.is_number_unsigned()) {
     fits = static_cast<__int128>(v.get<uint64_t>()) <= std::numeric_limits<Int>::max();
   } else if (v.is_number_integer()) {
+    // Written with a minus sign, "-0" included, which Go's decoder refuses
+    // for an unsigned field (strconv.ParseUint) and takes for a signed one.
     auto s = static_cast<__int128>(v.get<int64_t>());
-    fits = s >= std::numeric_limits<Int>::min() && s <= std::numeric_limits<Int>::max();
+    fits = std::numeric_limits<Int>::is_signed && s >= std::numeric_limits<Int>::min() &&
+           s <= std::numeric_limits<Int>::max();
   }
   check(accepted == fits);
   if (accepted) {

@@ -143,6 +143,21 @@ TEST_CASE("every integer option outside its Go type is an error naming the field
         "got 1.8446744073709552e+19");
 }
 
+TEST_CASE("-0 is an int32 zero but no unsigned integer, as in Go", "[options_json]") {
+  // encoding/json parses an unsigned field's literal with strconv.ParseUint,
+  // which refuses any minus sign; a signed one with ParseInt.
+  for (const auto& f : lcow_int_fields()) {
+    INFO(f.name);
+    if (f.type == std::string{"int32"}) {
+      CHECK(f.stored(options_with(f.name, "-0")) == json(0));
+    } else {
+      CHECK(lcow_error(options_with(f.name, "-0")) ==
+            std::string{"options field '"} + f.name + "' must be an integer in " + f.min + ".." +
+                f.max + " (" + f.type + "), got -0");
+    }
+  }
+}
+
 TEST_CASE("WCOW options check the common integers the same way", "[options_json]") {
   auto o = wcow_options_from_json(options_with("ProcessorWeight", i32_above), test_host());
   REQUIRE_FALSE(o);

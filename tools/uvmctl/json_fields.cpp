@@ -36,6 +36,12 @@ std::string describe_json(const json& v) {
     return "an object";
   case json::value_t::discarded:
     return "nothing";
+  case json::value_t::number_integer:
+    // Non-negative integers are kept unsigned unless written "-0".
+    if (v.get<int64_t>() == 0) {
+      return "-0";
+    }
+    break;
   default:
     break;
   }
