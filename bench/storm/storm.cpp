@@ -100,6 +100,8 @@ const char* errc_name(uvm::errc c) {
     return "busy";
   case uvm::errc::deadline_exceeded:
     return "deadline_exceeded";
+  case uvm::errc::not_found:
+    return "not_found";
   default:
     return "other";
   }
@@ -180,10 +182,15 @@ struct totals {
     ++unexpected_count;
   }
 
-  void error(const std::string& op, const uvm::error& e) {
+  // `explained`: the caller knows why (a `cause` of its own).
+  void error(const std::string& op, const uvm::error& e, const char* explained = nullptr) {
     {
       std::lock_guard<std::mutex> lock{m};
       ++errors[errc_name(e.code)];
+      if (explained != nullptr) {
+        ++causes[explained];
+        return;
+      }
       for (const char* cause : {"injected guest fault", "injected fault", "already present",
                                 "bridge closed", "timed out"}) {
         if (e.text.find(cause) != std::string::npos) {
@@ -498,6 +505,11 @@ struct storm_run {
     uint32_t code = static_cast<uint32_t>(c.pick(100));
     uvm::process_parameters p;
     p.command_args = {"sh", "-c", "exit " + std::to_string(code)};
+    auto restarts = [&] {
+      auto info = vms[v].info();
+      return info ? info->restarts : 0;
+    };
+    auto restarts_before = restarts();
     auto proc = vms[v].create_process(p.to_json());
     if (!proc) {
       t.error("create_process", proc.err());
@@ -505,7 +517,9 @@ struct storm_run {
     }
     auto got = proc->wait();
     if (!got) {
-      t.error("process wait", got.err());
+      // The restarted VM's guest never knew the process.
+      bool lost = got.err().code == uvm::errc::not_found && restarts() != restarts_before;
+      t.error("process wait", got.err(), lost ? "process lost in a restart" : nullptr);
       return;
     }
     ++t.ok;
