@@ -143,7 +143,8 @@ TEST_CASE("every integer option outside its Go type is an error naming the field
         "got 1.8446744073709552e+19");
 }
 
-TEST_CASE("-0 is an int32 zero but no unsigned integer, as in Go", "[options_json]") {
+TEST_CASE("an int32 option takes -0 as zero and no unsigned one takes it, as in Go",
+          "[options_json]") {
   // encoding/json parses an unsigned field's literal with strconv.ParseUint,
   // which refuses any minus sign; a signed one with ParseInt.
   for (const auto& f : lcow_int_fields()) {
