@@ -94,7 +94,17 @@ int compare_runs(const std::string& a, const std::string& b, double threshold, b
 
 // Pipelined stats and SCSI add/remove from one client to a uvmd (the
 // binary `uvmd`) on loopback, plaintext and, with `tls`, mutual TLS;
-// window 1 and 64.
-int remote(const std::string& uvmd, const tls_options& tls, int calls, bool json);
+// window 1 and 64; each mode's window-64 rates also as a share of CAF's own
+// rate measured just before (`self_exe remote-echo` is its node).
+int remote(const std::string& self_exe, const std::string& uvmd, const tls_options& tls, int calls,
+           bool json);
+
+// The anchor (remote_anchor.cpp): `uvm-bench remote-echo` serves an int
+// echo actor on 127.0.0.1 (a free port, printed as "listening HOST:PORT")
+// until SIGTERM; caf_echo_rate keeps `window` requests in flight to it and
+// gives requests per second (0 when it cannot connect).
+int remote_echo(const tls_options& tls);
+double caf_echo_rate(const std::string& host, uint16_t port, const tls_options& tls, int window,
+                     int calls);
 
 } // namespace uvm::bench

@@ -11,6 +11,7 @@
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
 //   uvm-bench remote [--uvmd PATH] [--cert F --key F --ca F] [--calls N] [--json]
+//     (it starts `uvm-bench remote-echo`, CAF's own rate, its anchor)
 //     pipelined stats and SCSI add/remove from one client to a uvmd it
 //     starts on loopback, plaintext and (with certificates) mutual TLS,
 //     window 1 and 64: ops/s, p50, p99.
@@ -117,6 +118,11 @@ int main(int argc, char** argv) {
   rm->add_option("--calls", remote_calls, "ops per run at window 64 (a tenth at window 1)")
       ->check(CLI::Range(10, 10000000));
   rm->add_flag("--json", json, "one JSON object on one line");
+  // The anchor's node, which `remote` starts; not for direct use.
+  auto* echo = app.add_subcommand("remote-echo", "")->group("");
+  echo->add_option("--cert", remote_tls.certificate);
+  echo->add_option("--key", remote_tls.key);
+  echo->add_option("--ca", remote_tls.ca_file);
 
   auto* rt = app.add_subcommand("roundtrip", "blocking vs asynchronous VM call round trip");
   rt->add_option("--calls", calls, "number of calls")->check(CLI::Range(1, 100000000));
@@ -300,7 +306,11 @@ int main(int argc, char** argv) {
     if (uvmd_path.empty()) {
       uvmd_path = (fs_exe_dir() / "uvmd").string();
     }
-    return remote(uvmd_path, remote_tls, remote_calls, json);
+    return remote(std::filesystem::read_symlink("/proc/self/exe").string(), uvmd_path, remote_tls,
+                  remote_calls, json);
+  }
+  if (*echo) {
+    return remote_echo(remote_tls);
   }
   return roundtrip(calls, json);
 }

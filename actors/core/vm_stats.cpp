@@ -1,56 +1,71 @@
 #include "actors/core/vm_stats.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include "gojson/go_json.hpp"
+#include "gojson/json_view.hpp"
 
 namespace uvm {
 
 namespace {
 
+using gojson::json_object;
+using gojson::json_view;
+
+// A number member as Go's json.Unmarshal into T would give it; anything
+// else (missing, null, another kind) reads as zero.
 template <class T>
-T member(const nlohmann::json& obj, std::string_view name) {
-  if (!obj.is_object()) {
+T number(const json_object& obj, std::string_view name) {
+  const json_view* v = obj.find_ci(name);
+  if (v == nullptr) {
     return T{};
   }
-  auto* v = gojson::find_ci(obj, name);
-  if (v == nullptr || v->is_null()) {
+  switch (v->type()) {
+  case json_view::kind::number_unsigned:
+    return static_cast<T>(v->get_uint());
+  case json_view::kind::number_integer:
+    return static_cast<T>(v->get_int());
+  case json_view::kind::number_float:
+    return static_cast<T>(v->get_double());
+  default:
     return T{};
   }
-  return v->get<T>();
 }
 
-const nlohmann::json& object_member(const nlohmann::json& obj, std::string_view name) {
-  static const nlohmann::json empty = nlohmann::json::object();
-  if (!obj.is_object()) {
-    return empty;
-  }
-  auto* v = gojson::find_ci(obj, name);
-  return v != nullptr && v->is_object() ? *v : empty;
+bool flag(const json_object& obj, std::string_view name) {
+  const json_view* v = obj.find_ci(name);
+  return v != nullptr && v->get_bool();
+}
+
+// The members of `name` when it is an object, else none.
+json_object object_member(const json_object& obj, std::string_view name) {
+  const json_view* v = obj.find_ci(name);
+  return v != nullptr && v->is_object() ? json_object{*v} : json_object{};
 }
 
 } // namespace
 
 vm_stats parse_vm_stats(const std::string& properties_json) {
   vm_stats out;
-  auto props = nlohmann::json::parse(properties_json, nullptr, false);
-  const auto& statistics = object_member(props, "Statistics");
+  json_object props;
+  if (!gojson::view_json(properties_json, &props)) {
+    return out;
+  }
+  const auto statistics = object_member(props, "Statistics");
   out.processor_total_runtime_ns =
-      member<uint64_t>(object_member(statistics, "Processor"), "TotalRuntime100ns") * 100;
+      number<uint64_t>(object_member(statistics, "Processor"), "TotalRuntime100ns") * 100;
   out.memory_working_set_bytes =
-      member<uint64_t>(object_member(statistics, "Memory"), "MemoryUsagePrivateWorkingSetBytes");
-  auto* memory = props.is_object() ? gojson::find_ci(props, "Memory") : nullptr;
-  if (memory != nullptr && memory->is_object()) {
+      number<uint64_t>(object_member(statistics, "Memory"), "MemoryUsagePrivateWorkingSetBytes");
+  const json_view* memory_view = props.find_ci("Memory");
+  if (memory_view != nullptr && memory_view->is_object()) {
+    const json_object memory{*memory_view};
     out.has_vm_memory = true;
-    out.memory_virtual_node_count = member<uint32_t>(*memory, "VirtualNodeCount");
-    const auto& vmm = object_member(*memory, "VirtualMachineMemory");
-    out.vm_memory.available_memory = member<int32_t>(vmm, "AvailableMemory");
-    out.vm_memory.available_memory_buffer = member<int32_t>(vmm, "AvailableMemoryBuffer");
-    out.vm_memory.reserved_memory = member<uint64_t>(vmm, "ReservedMemory");
-    out.vm_memory.assigned_memory = member<uint64_t>(vmm, "AssignedMemory");
-    out.vm_memory.slp_active = member<bool>(vmm, "SlpActive");
-    out.vm_memory.balancing_enabled = member<bool>(vmm, "BalancingEnabled");
-    out.vm_memory.dm_operation_in_progress = member<bool>(vmm, "DmOperationInProgress");
+    out.memory_virtual_node_count = number<uint32_t>(memory, "VirtualNodeCount");
+    const auto vmm = object_member(memory, "VirtualMachineMemory");
+    out.vm_memory.available_memory = number<int32_t>(vmm, "AvailableMemory");
+    out.vm_memory.available_memory_buffer = number<int32_t>(vmm, "AvailableMemoryBuffer");
+    out.vm_memory.reserved_memory = number<uint64_t>(vmm, "ReservedMemory");
+    out.vm_memory.assigned_memory = number<uint64_t>(vmm, "AssignedMemory");
+    out.vm_memory.slp_active = flag(vmm, "SlpActive");
+    out.vm_memory.balancing_enabled = flag(vmm, "BalancingEnabled");
+    out.vm_memory.dm_operation_in_progress = flag(vmm, "DmOperationInProgress");
   }
   return out;
 }

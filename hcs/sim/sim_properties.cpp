@@ -69,8 +69,53 @@ wanted parse_query(const std::string& query) {
   return want;
 }
 
-nlohmann::ordered_json statistics(const sim_system& system,
-                                  std::chrono::system_clock::time_point now) {
+// The response is written straight into its text, in the member order and
+// the encoding Go's encoding/json gives the same document (a stats call is
+// the simulator's most frequent one; a tree per call was most of its cost).
+class writer {
+public:
+  explicit writer(std::string& out) : out_(out) {}
+  writer& open() {
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  writer& close() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  writer& key(std::string_view name) {
+    if (!first_) {
+      out_ += ',';
+    }
+    first_ = false;
+    gojson::go_append_string(out_, name);
+    out_ += ':';
+    return *this;
+  }
+  writer& string(std::string_view name, std::string_view value) {
+    key(name);
+    gojson::go_append_string(out_, value);
+    return *this;
+  }
+  writer& number(std::string_view name, uint64_t value) {
+    key(name);
+    out_ += std::to_string(value);
+    return *this;
+  }
+  writer& object(std::string_view name) {
+    key(name);
+    return open();
+  }
+
+private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void write_statistics(writer& w, const sim_system& system,
+                      std::chrono::system_clock::time_point now) {
   const bool running = system.state == sim_state::running;
   const auto uptime =
       running
@@ -80,27 +125,33 @@ nlohmann::ordered_json statistics(const sim_system& system,
   const auto total = static_cast<uint64_t>(uptime) * system.processor_count / 20;
   const auto user = total * 7 / 10;
   const auto commit = system.memory_mb * mib / 4;
-  nlohmann::ordered_json out;
-  out["Timestamp"] = timestamp(now);
+  w.object("Statistics").string("Timestamp", timestamp(now));
   if (running) {
-    out["ContainerStartTime"] = timestamp(system.started_at);
+    w.string("ContainerStartTime", timestamp(system.started_at));
   }
-  out["Uptime100ns"] = uptime;
-  out["Processor"] = {{"TotalRuntime100ns", total},
-                      {"RuntimeUser100ns", user},
-                      {"RuntimeKernel100ns", total - user}};
-  out["Memory"] = {{"MemoryUsageCommitBytes", commit},
-                   {"MemoryUsageCommitPeakBytes", commit},
-                   {"MemoryUsagePrivateWorkingSetBytes", commit / 2}};
-  return out;
+  w.number("Uptime100ns", static_cast<uint64_t>(uptime));
+  w.object("Processor")
+      .number("TotalRuntime100ns", total)
+      .number("RuntimeUser100ns", user)
+      .number("RuntimeKernel100ns", total - user)
+      .close();
+  w.object("Memory")
+      .number("MemoryUsageCommitBytes", commit)
+      .number("MemoryUsageCommitPeakBytes", commit)
+      .number("MemoryUsagePrivateWorkingSetBytes", commit / 2)
+      .close();
+  w.close();
 }
 
-nlohmann::ordered_json memory(const sim_system& system) {
+void write_memory(writer& w, const sim_system& system) {
   // AssignedMemory counts 4 KiB pages; AvailableMemory is in MB.
-  return {{"VirtualNodeCount", 1},
-          {"VirtualMachineMemory",
-           {{"AvailableMemory", system.memory_mb * 3 / 4},
-            {"AssignedMemory", system.memory_mb * 256}}}};
+  w.object("Memory")
+      .number("VirtualNodeCount", 1)
+      .object("VirtualMachineMemory")
+      .number("AvailableMemory", system.memory_mb * 3 / 4)
+      .number("AssignedMemory", system.memory_mb * 256)
+      .close()
+      .close();
 }
 
 } // namespace
@@ -109,22 +160,22 @@ std::string properties_response(const std::string& id, const sim_system& system,
                                 const std::string& query,
                                 std::chrono::system_clock::time_point now) {
   const auto want = parse_query(query);
-  nlohmann::ordered_json out;
-  out["Id"] = id;
-  out["SystemType"] = "VirtualMachine";
-  out["Owner"] = system.owner;
+  std::string out;
+  out.reserve(512);
+  writer w{out};
+  w.open().string("Id", id).string("SystemType", "VirtualMachine").string("Owner", system.owner);
   if (!system.runtime_os.empty()) {
-    out["RuntimeOsType"] = system.runtime_os;
+    w.string("RuntimeOsType", system.runtime_os);
   }
-  out["RuntimeId"] = system.runtime_id;
-  out["State"] = hcs_state(system.state);
+  w.string("RuntimeId", system.runtime_id).string("State", hcs_state(system.state));
   if (want.memory) {
-    out["Memory"] = memory(system);
+    write_memory(w, system);
   }
   if (want.statistics) {
-    out["Statistics"] = statistics(system, now);
+    write_statistics(w, system, now);
   }
-  return gojson::go_dump(out);
+  w.close();
+  return out;
 }
 
 } // namespace uvm::hcs::sim

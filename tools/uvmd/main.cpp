@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   int heartbeat_ms = 100;
   int peer_timeout_ms = 600;
   int threads = 2;
+  std::string sim_completions = "executor";
   std::string metrics_listen;
   std::string metrics_auth_file;
   bool insecure_metrics_any_address = false;
@@ -173,6 +174,11 @@ int main(int argc, char** argv) {
                  "a peer silent this long is lost (keep it above the heartbeat)")
       ->check(CLI::Range(20, 600000));
   app.add_option("--threads", threads, "actor scheduler threads")->check(CLI::Range(1, 64));
+  app.add_option("--sim-completions", sim_completions,
+                 "how the simulated HCS completes a call that has no latency: on its timer "
+                 "thread, as HCS calls back on a thread of its own (executor), or inside the "
+                 "call, a thread hop less (inline)")
+      ->check(CLI::IsMember({"executor", "inline"}));
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT serving Prometheus metrics at /metrics (port 0: any free port); "
                  "loopback only unless --metrics-auth-file or --insecure-metrics-any-address");
@@ -250,6 +256,7 @@ int main(int argc, char** argv) {
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
   cfg.scheduler_threads = threads;
+  cfg.sim_inline_completions = sim_completions == "inline";
   cfg.guest = guest;
   cfg.backend = backend;
   if (backend == "qemu") {
