@@ -24,10 +24,11 @@ cat "$dir/worse.txt"
 grep -E "^scsi +p50_ms .*REGRESSION" "$dir/worse.txt"
 # The tails are not asserted: when other tests load the machine during the
 # baseline its p99 can exceed 5 ms, and compare rightly calls that noise.
-# Stats never touch the modify path: their median is not flagged.
-if grep -E "^stats +p50_ms .*REGRESSION" "$dir/worse.txt"; then
-  echo "stats flagged"; exit 1
-fi
+# Stats never touch the modify path: their median stays where it was,
+# give or take the engine's wake-up jitter. At about 0.3 ms that jitter can
+# pass the 0.05 ms floor, so the check is the ratio, far from SCSI's 15x.
+awk '$1 == "stats" && $2 == "p50_ms" { found = 1; if ($5 + 0 >= 3) { print "stats p50 moved " $5 "x"; exit 1 } }
+     END { if (!found) { print "no stats p50 row"; exit 1 } }' "$dir/worse.txt"
 set +e
 "$bench" compare "$dir/r100" "$dir/nothing" 2> "$dir/err.txt"
 rc=$?
