@@ -11,10 +11,10 @@
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
 //   uvm-bench remote [--uvmd PATH] [--cert F --key F --ca F] [--calls N] [--json]
-//     (it starts `uvm-bench remote-echo`, CAF's own rate, its anchor)
 //     pipelined stats and SCSI add/remove from one client to a uvmd it
 //     starts on loopback, plaintext and (with certificates) mutual TLS,
-//     window 1 and 64: ops/s, p50, p99.
+//     window 1 and 64: ops/s, p50, p99; each mode's anchor, CAF's own
+//     rate, comes first from a `uvm-bench remote-echo` child.
 //   uvm-bench bridge [--gcs PATH | --guest exec:CMD|unix:PATH] --calls N --window W [--json]
 //     N ModifySettings RPCs (SCSI mount add/remove) to a guest agent, W in
 //     flight, then N again with 1 in flight: our `gcs` started on a unix
