@@ -1,5 +1,7 @@
 #include "hcs/device_requests.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 #include "gojson/go_json.hpp"
@@ -328,6 +330,39 @@ device_request network_adapter_remove_wcow(const std::string& nic_id,
 device_request network_namespace_wcow(const std::string& type, const ojson& hns_namespace) {
   return guest_only(go_text(
       guest_request{type, resource_type::network_namespace, {gojson::go_dump(hns_namespace)}}));
+}
+
+namespace {
+
+constexpr const char* memory_path = "VirtualMachine/ComputeTopology/Memory/SizeInMB";
+constexpr const char* processor_limits_path = "VirtualMachine/ComputeTopology/Processor/Limits";
+constexpr const char* processor_path = "VirtualMachine/ComputeTopology/Processor";
+
+} // namespace
+
+memory_size normalize_memory(uint64_t bytes) {
+  const uint64_t requested = bytes / (1024 * 1024);
+  memory_size out;
+  out.size_in_mb = (requested + 1) & ~uint64_t{1};
+  if (out.size_in_mb != requested) {
+    out.warning = "Changing user requested MemorySizeInMB to align to 2MB (requested " +
+                  std::to_string(requested) + ", assigned " + std::to_string(out.size_in_mb) + ")";
+  }
+  return out;
+}
+
+device_request memory_update(uint64_t size_in_mb) {
+  return {host_part(memory_path, "", raw_json{std::to_string(size_in_mb)}), std::nullopt, false};
+}
+
+device_request processor_limits_update(const processor_limits& limits) {
+  return {host_part(processor_limits_path, "", raw(limits)), std::nullopt, false};
+}
+
+device_request processor_count_update(uint32_t count) {
+  processor2 processor;
+  processor.count = static_cast<int32_t>(std::min<uint32_t>(count, INT32_MAX));
+  return {host_part(processor_path, "", raw(processor)), std::nullopt, false};
 }
 
 } // namespace uvm::hcs

@@ -117,6 +117,23 @@ device_request combine_layers_wcow(const std::vector<layer>& layers,
                                    const std::string& container_root_path);
 device_request remove_combined_layers(const std::string& rootfs_path);
 
+// --- Compute topology of a running VM (hcsshim's UpdateMemory and
+// UpdateCPULimits): host only, without a RequestType as hcsshim sends them.
+
+struct memory_size {
+  uint64_t size_in_mb = 0;
+  std::string warning; // when the size was rounded
+};
+
+// UpdateMemory's size: `bytes` in whole MB, an odd count rounded up to
+// even (as at create).
+memory_size normalize_memory(uint64_t bytes);
+device_request memory_update(uint64_t size_in_mb);
+device_request processor_limits_update(const processor_limits& limits);
+// A processor count: Hyper-V refuses it for a running VM; QEMU adds or
+// removes processors.
+device_request processor_count_update(uint32_t count);
+
 // --- Network (§11) ---
 
 // The HNS objects the WCOW guest requests carry: the endpoint (hns.HNSEndpoint,

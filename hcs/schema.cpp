@@ -627,6 +627,14 @@ void describe(M& m, const combined_layers& x) {
       .put("ScratchPath", x.scratch_path);
 }
 
+template <class M>
+void describe(M& m, const processor_limits& x) {
+  m.put("Limit", x.limit)
+      .put("Weight", x.weight)
+      .put("Reservation", x.reservation)
+      .put("MaximumFrequencyMHz", x.maximum_frequency_mhz);
+}
+
 // Both outputs of every type come from its describe().
 #define UVM_SCHEMA_OUTPUTS(T)                                                                      \
   ojson to_json(const T& x) {                                                                      \
@@ -670,6 +678,7 @@ UVM_SCHEMA_OUTPUTS(lcow_mapped_vpci_device)
 UVM_SCHEMA_OUTPUTS(lcow_network_adapter)
 UVM_SCHEMA_OUTPUTS(network_modify_request)
 UVM_SCHEMA_OUTPUTS(combined_layers)
+UVM_SCHEMA_OUTPUTS(processor_limits)
 
 UVM_SCHEMA_OUTPUTS(virtual_smb_share_options)
 UVM_SCHEMA_OUTPUTS(virtual_pci_function)

@@ -126,6 +126,15 @@ struct processor2 {
   bool expose_virtualization_extensions = false;
 };
 
+// ProcessorLimits: how the host schedules a running VM's processors
+// (UpdateCPULimits); 0 leaves a member as it is.
+struct processor_limits {
+  uint64_t limit = 0;
+  uint64_t weight = 0;
+  uint64_t reservation = 0;
+  uint32_t maximum_frequency_mhz = 0;
+};
+
 struct topology {
   std::optional<memory2> memory;
   std::optional<processor2> processor;
@@ -411,5 +420,6 @@ ojson to_json(const lcow_mapped_vpci_device& x);
 ojson to_json(const lcow_network_adapter& x);
 ojson to_json(const network_modify_request& x);
 ojson to_json(const combined_layers& x);
+ojson to_json(const processor_limits& x);
 
 } // namespace uvm::hcs

@@ -15,6 +15,8 @@ std::string hresult_text(uint32_t hresult) {
     return "Not implemented";
   case hr::invalid_arg:
     return "The parameter is incorrect.";
+  case hr::not_supported:
+    return "The request is not supported.";
   case hr::element_not_found:
     return "Element not found.";
   case hr::operation_pending:

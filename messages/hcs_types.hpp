@@ -14,6 +14,7 @@ constexpr uint32_t ok = 0;
 constexpr uint32_t fail = 0x80004005;              // E_FAIL
 constexpr uint32_t not_impl = 0x80004001;          // E_NOTIMPL
 constexpr uint32_t invalid_arg = 0x80070057;       // E_INVALIDARG
+constexpr uint32_t not_supported = 0x80070032;     // ERROR_NOT_SUPPORTED
 constexpr uint32_t element_not_found = 0x80070490; // ERROR_NOT_FOUND
 constexpr uint32_t operation_pending = 0xC0370103;
 constexpr uint32_t invalid_state = 0xC0370105;

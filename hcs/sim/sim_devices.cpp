@@ -6,6 +6,7 @@
 #include "hcs/backend.hpp"
 #include "hcs/hcs_json.hpp"
 #include "hcs/sim/sim_settings.hpp"
+#include "hcs/sim/sim_topology.hpp"
 
 namespace uvm::hcs::sim {
 
@@ -247,7 +248,7 @@ void modify_keyed(Table& table, const std::string& key, const std::string& where
 
 } // namespace
 
-void apply_modify(sim_devices& devices, const std::string& text) {
+void apply_modify(sim_system& system, const std::string& text) {
   const auto body = parse_object_view(text, "request");
   std::string decoded_path;
   const auto path = string_member(body, "ResourcePath", decoded_path);
@@ -257,6 +258,12 @@ void apply_modify(sim_devices& devices, const std::string& text) {
     }
     return;
   }
+  if (path.size() > topology_prefix.size() &&
+      equal_ci(path.substr(0, topology_prefix.size()), topology_prefix)) {
+    modify_topology(system, path.substr(topology_prefix.size()), body);
+    return;
+  }
+  auto& devices = system.devices;
   std::string decoded_type;
   const request req{parse_request_type(string_member(body, "RequestType", decoded_type)),
                     find_member(body, "Settings")};

@@ -1,6 +1,6 @@
 // Applies one ModifySettingRequest (hcs-schema.md §5) to a running system's
-// host devices, validating it the way HCS would: the resource path must name
-// a device the system can have, the request type must suit it, the slot or
+// host devices (its compute topology: sim_topology.hpp), validating it the way HCS would: the
+// resource path must name a device the system can have, the request type must suit it, the slot or
 // share must be free for Add and present for Remove/Update. A rejected
 // request leaves the devices unchanged.
 //
@@ -19,6 +19,6 @@ namespace uvm::hcs::sim {
 
 // Throws `rejection`. A request with only a GuestRequest (no ResourcePath)
 // is for the guest: HCS forwards it, so the host devices do not change.
-void apply_modify(sim_devices& devices, const std::string& request);
+void apply_modify(sim_system& system, const std::string& request);
 
 } // namespace uvm::hcs::sim

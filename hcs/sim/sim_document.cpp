@@ -67,6 +67,8 @@ void read_topology(const nlohmann::json& vm, sim_system& system) {
     if (auto count = uint_member(*processor, "Count"); count > 0) {
       system.processor_count = static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX));
     }
+    system.processor_limits.limit = uint_member(*processor, "Limit");
+    system.processor_limits.weight = uint_member(*processor, "Weight");
   }
 }
 

@@ -77,7 +77,7 @@ call_result sim_model::modify(const std::string& id, const std::string& request)
     if (system->state != sim_state::running) {
       wrong_state(id, *system, "modify");
     }
-    sim::apply_modify(system->devices, request);
+    sim::apply_modify(*system, request);
     return call_result::success();
   });
 }

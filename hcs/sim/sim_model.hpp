@@ -9,17 +9,18 @@
 // that is not running, 0xC0370105; properties of a stopped or crashed system
 // 0xC0370105 (a created one answers, as hcsshim queries it before start);
 // shutdown/terminate of a stopped or crashed system 0xC0370110. Document,
-// request and query errors: see sim_document, sim_devices, sim_properties.
+// request and query errors: see sim_document, sim_devices, sim_topology,
+// sim_properties.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -54,7 +55,9 @@ public:
 
   std::optional<sim_state> state(const std::string& id) const;
   // Every system by id: {"state", "owner", "runtime_os", "runtime_id",
-  // "processor_count", "memory_mb", "scsi_controllers": [names],
+  // "processor_count", "memory_mb",
+  // "processor_limits": {"Limit","Weight","Reservation","MaximumFrequencyMHz"},
+  // "scsi_controllers": [names],
   // "scsi": {"C:L": {"Path","Type","ReadOnly"}}, "vpmem_maximum_count",
   // "vpmem_maximum_size_bytes",
   // "vpmem": {"N": {"HostPath","ReadOnly","ImageFormat"}},

@@ -71,6 +71,15 @@ struct sim_devices {
   std::map<std::string, std::vector<sim_vpci_function>> vpci;
 };
 
+// ProcessorLimits: what the host schedules for the VM's processors (0:
+// not set).
+struct sim_processor_limits {
+  uint64_t limit = 0;       // 0-100000, hundredths of a percent of the host
+  uint64_t weight = 0;      // 0-10000, relative to other VMs
+  uint64_t reservation = 0; // 0-100000, as limit
+  uint32_t maximum_frequency_mhz = 0;
+};
+
 struct sim_system {
   sim_state state = sim_state::created;
   std::string owner;
@@ -78,6 +87,7 @@ struct sim_system {
   std::string runtime_id;
   uint32_t processor_count = 1;
   uint64_t memory_mb = 1024;
+  sim_processor_limits processor_limits;
   sim_devices devices;
   std::chrono::system_clock::time_point started_at;
 };

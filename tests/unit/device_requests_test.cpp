@@ -296,3 +296,29 @@ TEST_CASE("requests: adds to the host are flagged, and their undo is the Remove"
   CHECK_FALSE(combine_layers_lcow({"/l"}, "", "/r").host_adds);
   CHECK_FALSE(network_adapter_remove_wcow("nic1", full_endpoint(), false).host_adds);
 }
+
+TEST_CASE("requests: a running VM's memory and processors, as hcsshim sends them", "[requests]") {
+  auto size = normalize_memory(4096ULL << 20);
+  CHECK(size.size_in_mb == 4096);
+  CHECK(size.warning.empty());
+  auto memory = memory_update(size.size_in_mb);
+  CHECK_FALSE(memory.guest);
+  CHECK_FALSE(memory.host_adds);
+  CHECK(*memory.host ==
+        R"({"ResourcePath":"VirtualMachine/ComputeTopology/Memory/SizeInMB","Settings":4096})");
+  // Whole MB, then an odd count rounded up to even, with create's warning.
+  auto odd = normalize_memory((1025ULL << 20) + 12345);
+  CHECK(odd.size_in_mb == 1026);
+  CHECK(odd.warning ==
+        "Changing user requested MemorySizeInMB to align to 2MB (requested 1025, assigned 1026)");
+  CHECK(normalize_memory(1000).size_in_mb == 0);
+
+  processor_limits limits;
+  limits.limit = 50000;
+  limits.weight = 200;
+  CHECK(*processor_limits_update(limits).host ==
+        R"({"ResourcePath":"VirtualMachine/ComputeTopology/Processor/Limits",)"
+        R"("Settings":{"Limit":50000,"Weight":200}})");
+  CHECK(*processor_count_update(4).host ==
+        R"({"ResourcePath":"VirtualMachine/ComputeTopology/Processor","Settings":{"Count":4}})");
+}
