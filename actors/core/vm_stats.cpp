@@ -1,5 +1,9 @@
 #include "actors/core/vm_stats.hpp"
 
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 #include "gojson/json_view.hpp"
 
 namespace uvm {
@@ -9,8 +13,37 @@ namespace {
 using gojson::json_object;
 using gojson::json_view;
 
-// A number member as Go's json.Unmarshal into T would give it; anything
-// else (missing, null, another kind) reads as zero.
+// `x` as a T when T holds it, else zero (as Go leaves a field it cannot
+// fill).
+template <class T>
+T fitted(uint64_t x) {
+  return x <= static_cast<uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(x) : T{};
+}
+
+template <class T>
+T fitted(int64_t x) {
+  if (x >= 0) {
+    return fitted<T>(static_cast<uint64_t>(x));
+  }
+  return std::is_signed_v<T> && x >= static_cast<int64_t>(std::numeric_limits<T>::lowest())
+             ? static_cast<T>(x)
+             : T{};
+}
+
+template <class T>
+T fitted(double x) {
+  // max() as a double rounds up to 2^64 or 2^31, itself out of range:
+  // hence the strict comparison.
+  if (!(x >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+        x < static_cast<double>(std::numeric_limits<T>::max()))) {
+    return T{};
+  }
+  return static_cast<T>(x);
+}
+
+// A number member as T: an integer T holds, or a number with a fraction
+// or exponent within T's range (truncated); anything else (missing, null,
+// another kind, out of range) reads as zero.
 template <class T>
 T number(const json_object& obj, std::string_view name) {
   const json_view* v = obj.find_ci(name);
@@ -19,11 +52,11 @@ T number(const json_object& obj, std::string_view name) {
   }
   switch (v->type()) {
   case json_view::kind::number_unsigned:
-    return static_cast<T>(v->get_uint());
+    return fitted<T>(v->get_uint());
   case json_view::kind::number_integer:
-    return static_cast<T>(v->get_int());
+    return fitted<T>(v->get_int());
   case json_view::kind::number_float:
-    return static_cast<T>(v->get_double());
+    return fitted<T>(v->get_double());
   default:
     return T{};
   }

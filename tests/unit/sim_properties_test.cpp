@@ -128,6 +128,18 @@ TEST_CASE("parse_vm_stats: Go's member rules, zero for what is missing", "[sim]"
   CHECK(stats.vm_memory.reserved_memory == 0); // a string is not a number
   CHECK_FALSE(stats.vm_memory.dm_operation_in_progress);
 
+  // A number its field cannot hold reads as zero, never wraps.
+  auto out_of_range = parse_vm_stats(
+      R"({"Statistics":{"Processor":{"TotalRuntime100ns":-1.5},"Memory":{"MemoryUsagePrivateWorkingSetBytes":1e300}},)"
+      R"("Memory":{"VirtualNodeCount":-1,"VirtualMachineMemory":{"AvailableMemory":2147483648,)"
+      R"("AvailableMemoryBuffer":-2147483648,"AssignedMemory":-3}}})");
+  CHECK(out_of_range.processor_total_runtime_ns == 0);
+  CHECK(out_of_range.memory_working_set_bytes == 0);
+  CHECK(out_of_range.memory_virtual_node_count == 0);
+  CHECK(out_of_range.vm_memory.available_memory == 0);
+  CHECK(out_of_range.vm_memory.available_memory_buffer == -2147483648LL);
+  CHECK(out_of_range.vm_memory.assigned_memory == 0);
+
   for (const char* text : {"", "nope", "[]", "{\"Statistics\":", "{}", R"({"Memory":3})"}) {
     INFO(text);
     auto none = parse_vm_stats(text);
