@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/core/guest_log.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/gcs_bridge_state.hpp"
 #include "guest/connection.hpp"
@@ -15,6 +16,10 @@ namespace uvm {
 gcs_bridge_state::~gcs_bridge_state() {
   if (link) {
     link->shut();
+  }
+  if (guest_log) {
+    // What the guest wrote before it ended is still on its way.
+    guest_log->finish_within(bridge::log_grace);
   }
   if (stdio_dir_made) {
     std::error_code ignored;
@@ -32,6 +37,26 @@ error rpc_failure(const bridge::response& r) {
 }
 
 namespace {
+
+// The agent's log level: the engine logger's, as hcsshim passes its own
+// level to the GCS (-loglevel).
+guest::log_level agent_log_level() {
+  switch (logging::current_level()) {
+  case logging::level::trace:
+    return guest::log_level::trace;
+  case logging::level::debug:
+    return guest::log_level::debug;
+  case logging::level::info:
+    return guest::log_level::info;
+  case logging::level::warn:
+    return guest::log_level::warning;
+  case logging::level::error:
+    return guest::log_level::error;
+  case logging::level::off:
+    break;
+  }
+  return guest::log_level::panic;
+}
 
 // Reads the host's end of the connection on the I/O loop: frames and the
 // end of the stream become messages, sent as the bridge itself (the only
@@ -334,8 +359,12 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
                       "engine with its uid and namespaces: whoever may start a process has a "
                       "shell on this host (guest in-process-unconfined)");
       }
-      opts.agent = [agent](std::shared_ptr<bridge::byte_stream> end) {
-        guest::serve_stream(std::move(end), agent);
+      opts.agent = [agent](std::shared_ptr<bridge::byte_stream> end,
+                           std::shared_ptr<bridge::byte_stream> log_end) {
+        auto o = agent;
+        o.log = std::make_shared<guest::guest_log>(
+            agent_log_level(), [log_end](std::string line) { log_end->write(std::move(line)); });
+        guest::serve_stream(std::move(end), o, log_end);
       };
     }
     auto l = bridge::guest_link::open(st.ctx.guest, opts);
@@ -344,6 +373,11 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
       logging::error({st.ctx.vm_id, {}}, "GCS bridge not connected", {{"cause", *st.closed}});
     } else {
       st.link = std::move(*l);
+      if (auto channel = st.link->log_stream()) {
+        st.guest_log = bridge::log_reader::start(
+            *st.ctx.io, std::move(channel),
+            st.ctx.output ? st.ctx.output : logging::default_output_handler(st.ctx.vm_id));
+      }
       start_reading(self);
       negotiate(self);
     }

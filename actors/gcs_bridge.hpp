@@ -6,7 +6,9 @@
 // responses in any order, and on connection loss fails every pending call
 // at once with "bridge closed: <cause>" and tells its VM. Without a
 // connection (HCS holds the guest's, or the VM's guest is the "stub") it
-// speaks no protocol: its view shows the stub's mounts.
+// speaks no protocol: its view shows the stub's mounts. The guest's log
+// channel, when its link has one, is read on the I/O loop into the VM's
+// output handler, and is given a second to end after the bridge is gone.
 //
 // Device children send it their guest requests through bridge_guest
 // (actors/bridge_guest.hpp); callers may address its guest calls directly
@@ -44,6 +46,9 @@ struct bridge_context {
   // Guest "stub": the table the device children use (no connection).
   std::shared_ptr<stub_guest> stub;
   std::shared_ptr<metrics::engine_metrics> metrics; // null: none kept
+  // Fed the guest's log channel (options_lcow::output); empty: the default
+  // handler for vm_id (actors/core/guest_log.hpp).
+  output_handler output;
 };
 
 bridge_child spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);

@@ -17,6 +17,7 @@
 #include "actors/core/stub_guest.hpp"
 #include "actors/gcs_bridge.hpp"
 #include "bridge/guest_link.hpp"
+#include "bridge/log_reader.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "bridge/stdio_relay.hpp"
@@ -49,6 +50,7 @@ struct guest_container_record {
 struct gcs_bridge_state {
   bridge_context ctx;
   std::unique_ptr<bridge::guest_link> link;
+  std::shared_ptr<bridge::log_reader> guest_log; // the link's log channel, if any
   // The in-process agent's fault counter and mount table (null otherwise).
   std::shared_ptr<std::atomic<uint32_t>> agent_faults;
   std::shared_ptr<bridge::mount_table> agent_mounts;

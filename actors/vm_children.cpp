@@ -71,6 +71,9 @@ void spawn_children(vm_pointer self) {
   bc.bus = st.env.bus;
   bc.admission = st.admission;
   bc.metrics = st.env.metrics;
+  if (st.spec.lcow) {
+    bc.output = st.spec.lcow_options.output;
+  }
   if (bc.guest == "stub") {
     bc.stub = std::make_shared<stub_guest>(plan.id, bc.log);
   }

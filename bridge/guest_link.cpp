@@ -60,8 +60,10 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
       return error{errc::bad_request, "an in-process guest needs an agent"};
     }
     auto [host, agent] = memory_pipe(*opts.loop);
+    auto [log_host, log_agent] = memory_pipe(*opts.loop);
     l->stream_ = std::move(host);
-    opts.agent(std::move(agent));
+    l->log_stream_ = std::move(log_host);
+    opts.agent(std::move(agent), std::move(log_agent));
     return l;
   }
   if (spec.rfind("unix:", 0) == 0) {
@@ -86,6 +88,15 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
       return mux.err();
     }
     l->stdio_mux_ = std::move(*mux);
+    // The log port before the bridge too: the agent's lines from the first
+    // request on reach the host. A machine without the port has no log.
+    if (::access((dir + "/log.sock").c_str(), F_OK) == 0) {
+      auto log = connect_unix(dir + "/log.sock");
+      if (!log) {
+        return log.err();
+      }
+      l->log_stream_ = fd_stream(*opts.loop, *log);
+    }
     auto fd = connect_unix(dir + "/gcs.sock");
     if (!fd) {
       return fd.err();
@@ -105,6 +116,13 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return io("socketpair");
     }
+    int log_pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, log_pair) != 0) {
+      auto e = io("socketpair");
+      ::close(pair[0]);
+      ::close(pair[1]);
+      return e;
+    }
     std::vector<char*> argv;
     for (auto& w : *words) {
       argv.push_back(w.data());
@@ -114,11 +132,13 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     // environment (our gcs reads it; see stdio_dir_variable).
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, stdio_dir_variable, std::strlen(stdio_dir_variable)) != 0) {
+      if (std::strncmp(*e, stdio_dir_variable, std::strlen(stdio_dir_variable)) != 0 &&
+          std::strncmp(*e, log_fd_variable, std::strlen(log_fd_variable)) != 0) {
         env_strings.emplace_back(*e);
       }
     }
     env_strings.push_back(std::string{stdio_dir_variable} + "=" + opts.stdio_dir);
+    env_strings.push_back(std::string{log_fd_variable} + "=" + std::to_string(exec_log_fd));
     std::vector<char*> envp;
     for (auto& e : env_strings) {
       envp.push_back(e.data());
@@ -128,15 +148,23 @@ result<std::unique_ptr<guest_link>> guest_link::open(const std::string& spec, co
     if (pid == 0) {
       ::dup2(pair[1], 0);
       ::dup2(pair[1], 1);
+      if (log_pair[1] == exec_log_fd) {
+        ::fcntl(exec_log_fd, F_SETFD, 0); // dup2 onto itself would keep close-on-exec
+      } else {
+        ::dup2(log_pair[1], exec_log_fd);
+      }
       ::execvpe(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     ::close(pair[1]);
+    ::close(log_pair[1]);
     if (pid < 0) {
       ::close(pair[0]);
+      ::close(log_pair[0]);
       return io("fork");
     }
     l->stream_ = fd_stream(*opts.loop, pair[0]);
+    l->log_stream_ = fd_stream(*opts.loop, log_pair[0]);
     l->child_pid_ = pid;
     return l;
   }

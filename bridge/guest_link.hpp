@@ -12,6 +12,10 @@
 //                 the bridge on DIR/gcs.sock, and the stdio relays
 //                 multiplexed on DIR/stdio.sock (bridge/stdio_mux.hpp),
 //                 which the link serves while it lives.
+// Beside the bridge, the agent's log channel (guest/log.hpp), a second
+// stream: a memory pipe for an in-process agent, descriptor 3 for an exec:
+// agent (named in its environment, log_fd_variable), DIR/log.sock for a
+// qemu: VM whose machine has the "log" port. A unix: agent has none.
 // Pure (no actors): the host bridge actor reads and writes the stream.
 #pragma once
 
@@ -27,11 +31,17 @@ namespace uvm::bridge {
 // "UVM_STDIO_DIR=<dir>" in an exec: agent's environment: where the host
 // listens for its stdio relays (gcs takes it as its --stdio-dir default).
 constexpr const char* stdio_dir_variable = "UVM_STDIO_DIR";
+// "UVM_LOG_FD=3" in an exec: agent's environment: its log channel (gcs
+// writes its logrus JSON lines there instead of to stderr).
+constexpr const char* log_fd_variable = "UVM_LOG_FD";
+constexpr int exec_log_fd = 3;
 
 class guest_link {
 public:
-  // Serves the agent's end of one connection until it ends.
-  using in_process_agent = std::function<void(std::shared_ptr<byte_stream> agent_end)>;
+  // Serves the agent's end of one connection until it ends; the agent
+  // writes its log to `log_end` and shuts it when it ends.
+  using in_process_agent = std::function<void(std::shared_ptr<byte_stream> agent_end,
+                                              std::shared_ptr<byte_stream> log_end)>;
 
   struct options {
     // Required: where the connection is served.
@@ -49,8 +59,12 @@ public:
 
   // The host's end of the bridge; start it to read.
   byte_stream& stream() { return *stream_; }
+  // The host's end of the agent's log channel; null when it has none.
+  // Start it to read.
+  std::shared_ptr<byte_stream> log_stream() const { return log_stream_; }
   const std::string& spec() const { return spec_; }
-  // Ends the connection: the agent sees end of stream.
+  // Ends the connection: the agent sees end of stream. The log channel is
+  // left to end with the agent (bridge/log_reader.hpp bounds the wait).
   void shut();
 
   static result<std::unique_ptr<guest_link>> open(const std::string& spec, const options& opts);
@@ -60,6 +74,7 @@ private:
 
   std::string spec_;
   std::shared_ptr<byte_stream> stream_;
+  std::shared_ptr<byte_stream> log_stream_;
   int child_pid_ = -1;
   std::unique_ptr<stdio_mux> stdio_mux_; // qemu: only
 };

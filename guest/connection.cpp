@@ -57,11 +57,20 @@ private:
 // frames of one delivery are written together after them, as above.
 class stream_session {
 public:
-  stream_session(std::weak_ptr<bridge::byte_stream> stream, const service_options& opts)
-      : stream_(std::move(stream)),
+  stream_session(std::weak_ptr<bridge::byte_stream> stream, const service_options& opts,
+                 std::shared_ptr<bridge::byte_stream> log_end)
+      : stream_(std::move(stream)), log_end_(std::move(log_end)),
         svc_(opts,
              [this](uint32_t type, uint64_t id, const std::string& body) { send(type, id, body); }),
-        warn_(opts.warn) {}
+        warn_(opts.warn), log_(opts.log) {}
+
+  // The host reads the channel's end; a line that a handler thread of the
+  // service still writes after this is dropped.
+  ~stream_session() {
+    if (log_end_) {
+      log_end_->shut();
+    }
+  }
 
   void on_bytes(std::string_view bytes) {
     decoder_.feed(bytes.data(), bytes.size());
@@ -115,6 +124,7 @@ private:
   void report(const std::string& why) {
     service_options o;
     o.warn = warn_;
+    o.log = log_;
     warn(o, "bridge connection: " + why);
   }
   void end() {
@@ -126,12 +136,14 @@ private:
 
   // Weak: the stream owns this session through its handlers.
   std::weak_ptr<bridge::byte_stream> stream_;
+  std::shared_ptr<bridge::byte_stream> log_end_;
   std::mutex mutex_;
   std::string held_;
   std::thread::id holder_; // the thread delivering, while it holds responses back
   bridge::frame_decoder decoder_{};
   service svc_;
   std::function<void(const std::string&)> warn_;
+  std::shared_ptr<const guest_log> log_;
 };
 
 } // namespace
@@ -177,8 +189,9 @@ std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
 
 namespace uvm::guest {
 
-void serve_stream(std::shared_ptr<bridge::byte_stream> stream, const service_options& opts) {
-  auto session = std::make_shared<stream_session>(stream, opts);
+void serve_stream(std::shared_ptr<bridge::byte_stream> stream, const service_options& opts,
+                  std::shared_ptr<bridge::byte_stream> log_end) {
+  auto session = std::make_shared<stream_session>(stream, opts, std::move(log_end));
   stream->start({[session](std::string_view bytes) { session->on_bytes(bytes); },
                  [session](std::optional<std::string> failure) { session->on_end(failure); }});
 }

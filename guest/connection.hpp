@@ -22,7 +22,9 @@ std::string serve_connection(int in_fd, int out_fd, const service_options& opts,
 
 // Starts serving `stream` and returns: the service lives until the stream
 // ends (the host shut it) or the agent ends it; a protocol error goes to
-// opts.warn.
-void serve_stream(std::shared_ptr<bridge::byte_stream> stream, const service_options& opts);
+// opts.warn. `log_end`, when given, is the channel opts.log writes to: it
+// is shut when the service ends, so the host reads its end.
+void serve_stream(std::shared_ptr<bridge::byte_stream> stream, const service_options& opts,
+                  std::shared_ptr<bridge::byte_stream> log_end = {});
 
 } // namespace uvm::guest

@@ -27,7 +27,9 @@ using json = nlohmann::json;
 } // namespace
 
 void warn(const service_options& options, const std::string& message) {
-  if (options.warn) {
+  if (options.log) {
+    options.log->log(log_level::warning, message);
+  } else if (options.warn) {
     options.warn(message);
   } else {
     std::cerr << "uvm guest: " << message << std::endl;
@@ -125,6 +127,10 @@ void service::handle(const bridge::frame& f) {
     negotiated = negotiated_;
   }
   bool negotiate = r && *r == bridge::rpc::negotiate_protocol;
+  if (opts_.log && opts_.log->enabled(log_level::debug)) {
+    opts_.log->log(log_level::debug, "bridge request",
+                   {{"type", bridge::type_name(f.type)}, {"id", f.id}});
+  }
   if (!bridge::is_request(f.type) || !r || negotiate == negotiated ||
       *r == bridge::rpc::lifecycle_notification) {
     // Before negotiation only NegotiateProtocol is known, and only once.
@@ -208,6 +214,10 @@ bridge::response service::negotiate_protocol(const std::string& body) {
   {
     std::lock_guard<std::mutex> lock{mutex_};
     negotiated_ = true;
+  }
+  if (opts_.log) {
+    opts_.log->log(log_level::info, "bridge protocol negotiated",
+                   {{"version", bridge::protocol_version}, {"activityID", req->base.activity_id}});
   }
   auto r = ok_response(req->base.activity_id);
   r.version = bridge::protocol_version;

@@ -28,6 +28,7 @@
 #include "bridge/mount_table.hpp"
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
+#include "guest/log.hpp"
 #include "guest/mount_mode.hpp"
 #include "guest/mounter.hpp"
 #include "guest/process.hpp"
@@ -60,9 +61,13 @@ struct service_options {
   // What an operator must know (processes unconfined on the host, no
   // cgroup for the sandbox's limits); stderr when empty.
   std::function<void(const std::string&)> warn;
+  // The agent's log channel (guest/log.hpp); when set, warnings go there
+  // too instead of to `warn`.
+  std::shared_ptr<const guest_log> log;
 };
 
-// Passes `message` to options.warn, or to stderr.
+// Logs `message` as a warning on options.log, else passes it to
+// options.warn, or to stderr.
 void warn(const service_options& options, const std::string& message);
 
 class service {
@@ -108,6 +113,8 @@ private:
   bridge::response dump_stacks(const std::string& body);
   bridge::response delete_container_state(const std::string& body);
 
+  void log_started(const std::string& container_id, uint32_t pid,
+                   const std::string& activity) const;
   // Watches a container's init process and sends its exit notification.
   void watch_init(const std::string& container_id, std::shared_ptr<process> init);
 

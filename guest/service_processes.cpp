@@ -105,6 +105,15 @@ bridge::response service::shutdown(const std::string& body, bool forced) {
   return ok_response(req->activity_id);
 }
 
+// Outside the service's lock: a descriptor's log channel may block.
+void service::log_started(const std::string& container_id, uint32_t pid,
+                          const std::string& activity) const {
+  if (opts_.log) {
+    opts_.log->log(log_level::info, "process started",
+                   {{"cid", container_id}, {"pid", pid}, {"activityID", activity}});
+  }
+}
+
 bridge::response service::execute_process(const std::string& body) {
   auto req = bridge::parse_execute_process(body);
   if (!req) {
@@ -157,6 +166,7 @@ bridge::response service::execute_process(const std::string& body) {
     if (!p) {
       return bridge::failure(fail, p.err().text, act);
     }
+    log_started(cid, (*p)->pid(), act);
     lock.lock();
     uvm_processes_[(*p)->pid()] = *p;
     auto r = ok_response(act);
@@ -197,6 +207,7 @@ bridge::response service::execute_process(const std::string& body) {
   if (init) {
     c->second.init_process = *p;
     lock.unlock();
+    log_started(cid, (*p)->pid(), act);
     watch_init(cid, *p);
   }
   auto r = ok_response(act);

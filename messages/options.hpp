@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace uvm {
@@ -61,8 +62,16 @@ struct options {
   std::string backend;
 };
 
-// Go: uvm.OptionsLCOW. OutputHandler is not carried: guest log output is
-// re-logged by the engine's own handler.
+// Go: uvm.OutputHandler, fed instead of reading: the bytes of the guest's
+// log channel as they arrive (`end` false), then one call with `end` true
+// and no bytes when the channel ends. Called on the engine's I/O loop,
+// never twice at once for one channel: it must not block. A VM that is
+// restarted opens a new channel, so the same handler then also sees the
+// new guest's bytes; the old channel may still deliver for up to a second
+// (bridge::log_grace), so a handler kept across restarts must lock.
+using output_handler = std::function<void(std::string_view chunk, bool end)>;
+
+// Go: uvm.OptionsLCOW.
 struct options_lcow {
   options common;
   std::string boot_files_path;
@@ -77,6 +86,10 @@ struct options_lcow {
   std::string exec_command_line;
   bool forward_stdout = false;
   bool forward_stderr = true;
+  // Empty: the default handler (uvm-api.md §5.6) bound to the final id,
+  // which re-logs the guest's JSON log lines with the VM id. Set through
+  // the embedding API only: options JSON and remote nodes do not carry it.
+  output_handler output;
   uint32_t vpmem_device_count = default_vpmem_count;
   uint64_t vpmem_size_bytes = default_vpmem_size_bytes;
   preferred_rootfs_type preferred_root_fs_type = preferred_rootfs_type::initrd;

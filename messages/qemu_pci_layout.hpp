@@ -11,7 +11,7 @@
 namespace uvm::qemu_layout {
 
 // Slots 0 and 1 are the i440FX host bridge and the PIIX3.
-constexpr uint32_t serial_slot = 0x02; // virtio-serial: the "gcs" and "stdio" ports
+constexpr uint32_t serial_slot = 0x02; // virtio-serial: the "gcs", "stdio" and "log" ports
 constexpr uint32_t scsi_first_slot = 0x03;
 constexpr uint32_t scsi_controllers = 4; // slots 0x03..0x06
 constexpr uint32_t plan9_first_slot = 0x07;
@@ -25,6 +25,7 @@ constexpr uint32_t nic_slots = 32;
 // The names of the virtio-serial ports (/sys/class/virtio-ports/*/name).
 constexpr const char* gcs_port_name = "gcs";
 constexpr const char* stdio_port_name = "stdio";
+constexpr const char* log_port_name = "log"; // the guest agent's log (guest/log.hpp)
 
 constexpr uint32_t scsi_slot(uint32_t controller) {
   return scsi_first_slot + controller;

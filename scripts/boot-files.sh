@@ -82,16 +82,18 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in ${modules[*]}; do modprobe \$m 2> /dev/null; done
-# The virtio-serial ports of the bridge ("gcs") and of process stdio
-# ("stdio", multiplexed: there is no vsock).
+# The virtio-serial ports of the bridge ("gcs"), of process stdio
+# ("stdio", multiplexed: there is no vsock) and of the agent's log ("log").
 port=
 stdio=
+log=
 for i in \$(seq 100); do
   for f in /sys/class/virtio-ports/*/name; do
     [ -r "\$f" ] || continue
     case "\$(cat "\$f")" in
       gcs) port=/dev/\$(basename "\$(dirname "\$f")") ;;
       stdio) stdio=/dev/\$(basename "\$(dirname "\$f")") ;;
+      log) log=/dev/\$(basename "\$(dirname "\$f")") ;;
     esac
   done
   [ -n "\$port" ] && break
@@ -99,6 +101,8 @@ for i in \$(seq 100); do
 done
 stdio_flag=
 [ -n "\$stdio" ] && stdio_flag="--stdio-port \$stdio"
+log_flag=
+[ -n "\$log" ] && log_flag="--log-port \$log"
 # Shutdown is the ACPI power button: power off when it is pressed.
 for f in /sys/class/input/event*/device/name; do
   if [ -r "\$f" ] && [ "\$(cat "\$f")" = "Power Button" ]; then
@@ -117,7 +121,7 @@ else
   # a shutdown (exit 3). A virtio port opens once: one descriptor for both
   # directions.
   while :; do
-    /bin/gcs --stdio --mounts real --stdio-dir /run/gcs \$stdio_flag 0<> "\$port" 1>&0 2> /dev/console
+    /bin/gcs --stdio --mounts real --stdio-dir /run/gcs \$stdio_flag \$log_flag 0<> "\$port" 1>&0 2> /dev/console
     [ \$? = 3 ] && break
     sleep 0.2
   done

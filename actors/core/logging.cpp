@@ -80,6 +80,24 @@ void init(format fmt, level lvl) {
   engine_logger().set_level(to_spdlog(lvl));
 }
 
+level current_level() {
+  switch (engine_logger().level()) {
+  case spdlog::level::trace:
+    return level::trace;
+  case spdlog::level::debug:
+    return level::debug;
+  case spdlog::level::info:
+    return level::info;
+  case spdlog::level::warn:
+    return level::warn;
+  case spdlog::level::err:
+  case spdlog::level::critical:
+    return level::error;
+  default:
+    return level::off;
+  }
+}
+
 bool parse_format(const std::string& name, format& out) {
   if (name == "human") {
     out = format::human;

@@ -15,6 +15,8 @@ enum class level { trace, debug, info, warn, error, off };
 // Configures the process-wide engine logger (stderr). Safe to call again.
 void init(format fmt, level lvl);
 bool parse_format(const std::string& name, format& out);
+// The engine logger's level now (what an agent it starts should log).
+level current_level();
 bool parse_level(const std::string& name, level& out);
 
 struct context {

@@ -187,8 +187,11 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
   add(argv, "-smp", std::to_string(processors));
   add(argv, "-serial", "file:" + option_value(files.console_log()));
   add(argv, "-device", "virtio-serial-pci,id=serial0,addr=" + hex_slot(qemu_layout::serial_slot));
-  for (const char* port : {qemu_layout::gcs_port_name, qemu_layout::stdio_port_name}) {
-    auto path = port == qemu_layout::gcs_port_name ? files.gcs_socket() : files.stdio_socket();
+  const std::pair<const char*, std::string> ports[] = {
+      {qemu_layout::gcs_port_name, files.gcs_socket()},
+      {qemu_layout::stdio_port_name, files.stdio_socket()},
+      {qemu_layout::log_port_name, files.log_socket()}};
+  for (const auto& [port, path] : ports) {
     add(argv, "-chardev",
         std::string{"socket,id="} + port + ",path=" + option_value(path) + ",server=on,wait=off");
     add(argv, "-device",

@@ -27,6 +27,7 @@ struct vm_files {
   std::string qmp_socket() const { return dir + "/qmp.sock"; }
   std::string gcs_socket() const { return dir + "/gcs.sock"; }
   std::string stdio_socket() const { return dir + "/stdio.sock"; }
+  std::string log_socket() const { return dir + "/log.sock"; }
   std::string console_log() const { return dir + "/console.log"; }
   std::string plan9_dir(uint32_t index) const { return dir + "/9p/" + std::to_string(index); }
 };

@@ -65,11 +65,13 @@ TEST_CASE("the default LCOW document becomes a TCG command line", "[qemu]") {
   CHECK(option(argv, "-chardev", 1) == "socket,id=gcs,path=/run/vm/gcs.sock,server=on,wait=off");
   CHECK(option(argv, "-chardev", 2) ==
         "socket,id=stdio,path=/run/vm/stdio.sock,server=on,wait=off");
+  CHECK(option(argv, "-chardev", 3) == "socket,id=log,path=/run/vm/log.sock,server=on,wait=off");
   CHECK(option(argv, "-device") == "virtio-serial-pci,id=serial0,addr=0x2");
   CHECK(option(argv, "-device", 1) == "virtserialport,bus=serial0.0,chardev=gcs,name=gcs");
-  CHECK(option(argv, "-device", 3) == "virtio-scsi-pci,id=scsi0,addr=0x3");
-  CHECK(option(argv, "-device", 4) == "pci-bridge,id=nics,chassis_nr=1,addr=0x1f");
-  CHECK(option(argv, "-device", 5) == "<absent>");
+  CHECK(option(argv, "-device", 3) == "virtserialport,bus=serial0.0,chardev=log,name=log");
+  CHECK(option(argv, "-device", 4) == "virtio-scsi-pci,id=scsi0,addr=0x3");
+  CHECK(option(argv, "-device", 5) == "pci-bridge,id=nics,chassis_nr=1,addr=0x1f");
+  CHECK(option(argv, "-device", 6) == "<absent>");
   CHECK(plan.scsi_controllers == 1);
   CHECK(plan.vpmem_max_count == 64);
   CHECK(plan.plan9);
@@ -105,7 +107,7 @@ TEST_CASE("controllers, boot-time disks and memory follow the document", "[qemu]
   CHECK(count(plan.argv, "-bios") == 0);
   CHECK(option(plan.argv, "-m") == "256");
   CHECK(plan.scsi_controllers == 4);
-  CHECK(option(plan.argv, "-device", 6) == "virtio-scsi-pci,id=scsi3,addr=0x6");
+  CHECK(option(plan.argv, "-device", 7) == "virtio-scsi-pci,id=scsi3,addr=0x6");
   CHECK(count(plan.argv, "-fsdev") == 0);
   REQUIRE(plan.boot_disks.size() == 1);
   CHECK(plan.boot_disks[0].controller == 3);

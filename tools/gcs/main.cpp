@@ -4,7 +4,9 @@
 // one connection). Stdio relays dial "<stdio-dir>/port-<P>.sock", or, with
 // --stdio-port PATH (a VM's virtio-serial port "stdio"), travel multiplexed
 // over that port (bridge/stdio_mux.hpp). Inside a utility VM, `--mounts
-// real` makes it perform the guest's mounts.
+// real` makes it perform the guest's mounts. Its log is logrus JSON lines
+// (guest/log.hpp) on --log-port PATH (a VM's virtio-serial port "log"), on
+// the descriptor $UVM_LOG_FD (an exec: agent's), else on stderr.
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +24,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bridge/guest_link.hpp"
+#include "bridge/io.hpp"
 #include "bridge/stdio_mux.hpp"
 #include "guest/connection.hpp"
 #include "uvm_version.hpp"
@@ -72,9 +75,24 @@ std::function<uvm::result<int>(uint32_t)> mux_dialer(int port_fd) {
   };
 }
 
+std::shared_ptr<const uvm::guest::guest_log> agent_log;
+
 int fail(const std::string& why) {
   std::cerr << "gcs: " << why << "\n";
+  if (agent_log) {
+    agent_log->log(uvm::guest::log_level::fatal, why);
+  }
   return 1;
+}
+
+// Lines written whole, one writer at a time; a channel the host closed
+// drops them.
+std::shared_ptr<const uvm::guest::guest_log> log_to(int fd, uvm::guest::log_level level) {
+  auto mutex = std::make_shared<std::mutex>();
+  return std::make_shared<uvm::guest::guest_log>(level, [fd, mutex](std::string line) {
+    std::lock_guard<std::mutex> lock{*mutex};
+    uvm::bridge::write_fully(fd, line);
+  });
 }
 
 } // namespace
@@ -99,6 +117,11 @@ int main(int argc, char** argv) {
                  "where the host's port-<P>.sock relays live (default: $UVM_STDIO_DIR, else .)");
   app.add_option("--stdio-port", stdio_port,
                  "carry the stdio relays over this port instead (a virtio-serial device)");
+  std::string log_port, log_level_name = "info";
+  app.add_option("--log-port", log_port,
+                 "write the log to this port (a virtio-serial device) instead of stderr");
+  app.add_option("--log-level", log_level_name,
+                 "panic, fatal, error, warning, info (default), debug or trace");
   app.add_option("--mounts", mounts,
                  "table: keep the guest's mount table only (default); real: also mount");
   CLI11_PARSE(app, argc, argv);
@@ -107,8 +130,25 @@ int main(int argc, char** argv) {
     return fail(mounting.err().text);
   }
   opts.mounting = *mounting;
+  uvm::guest::log_level level{};
+  if (!uvm::guest::parse_log_level(log_level_name, level)) {
+    return fail("unknown log level '" + log_level_name + "'");
+  }
   // A host that goes away must not kill the agent mid-write.
   std::signal(SIGPIPE, SIG_IGN);
+  int log_fd = 2;
+  const char* inherited = std::getenv(uvm::bridge::log_fd_variable);
+  if (!log_port.empty()) {
+    log_fd = ::open(log_port.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (log_fd < 0) {
+      return fail("open " + log_port + ": " + std::strerror(errno));
+    }
+  } else if (inherited != nullptr && inherited == std::to_string(uvm::bridge::exec_log_fd) &&
+             ::fcntl(uvm::bridge::exec_log_fd, F_SETFD, FD_CLOEXEC) == 0) {
+    // Not for the processes the agent starts.
+    log_fd = uvm::bridge::exec_log_fd;
+  }
+  agent_log = opts.log = log_to(log_fd, level);
   if (!stdio_port.empty()) {
     // A virtio port opens once: one descriptor for both directions.
     int fd = ::open(stdio_port.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);

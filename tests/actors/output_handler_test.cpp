@@ -1,0 +1,152 @@
+// OutputHandler (uvm-api.md §5.6): the guest agent's log lines reach a
+// custom handler set in the LCOW options, or the default handler, which
+// re-logs them through the engine's logger with the VM id and the guest's
+// level; for the in-process agent and for the gcs binary run as exec:.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/core/logging.hpp"
+#include "engine/engine.hpp"
+#include "tests/actors/fixtures.hpp"
+
+using uvm::test::eventually;
+
+namespace {
+
+// What a custom handler was given.
+struct captured {
+  std::mutex mutex;
+  std::string bytes;
+  int ends = 0;
+
+  uvm::output_handler handler() {
+    return [this](std::string_view chunk, bool end) {
+      std::lock_guard<std::mutex> lock{mutex};
+      if (end) {
+        ++ends;
+      } else {
+        bytes.append(chunk);
+      }
+    };
+  }
+  bool has(const std::string& text) {
+    std::lock_guard<std::mutex> lock{mutex};
+    return bytes.find(text) != std::string::npos;
+  }
+  int end_calls() {
+    std::lock_guard<std::mutex> lock{mutex};
+    return ends;
+  }
+};
+
+// The engine logger's lines, kept.
+class line_sink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  std::vector<std::string> lines() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return lines_;
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+private:
+  std::vector<std::string> lines_;
+};
+
+// JSON lines at info while it lives, its sink on the engine logger.
+struct logged {
+  std::shared_ptr<line_sink> sink = std::make_shared<line_sink>();
+  logged() {
+    uvm::logging::init(uvm::logging::format::json, uvm::logging::level::info);
+    spdlog::get("uvm")->sinks().push_back(sink);
+  }
+  ~logged() {
+    auto& sinks = spdlog::get("uvm")->sinks();
+    sinks.pop_back();
+    uvm::logging::init(uvm::logging::format::human, uvm::logging::level::warn);
+  }
+  // The first line whose msg is `msg`, parsed.
+  nlohmann::json line(const std::string& msg) {
+    for (auto& l : sink->lines()) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      if (j.is_object() && j.value("msg", "") == msg) {
+        return j;
+      }
+    }
+    return nullptr;
+  }
+};
+
+uvm::engine_config with_guest(const std::string& guest) {
+  uvm::engine_config cfg;
+  cfg.host = uvm::test::test_host();
+  cfg.guest = guest;
+  return cfg;
+}
+
+} // namespace
+
+TEST_CASE("the in-process guest's log lines reach a custom handler", "[output][engine]") {
+  captured got; // first: it outlives the engine that calls it
+  logged at_info;
+  uvm::test::host_dir host;
+  uvm::engine eng{with_guest("in-process")};
+  auto opts = host.lcow("log-custom");
+  opts.output = got.handler();
+  auto vm = eng.create_lcow(opts);
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  REQUIRE(eventually([&] { return got.has("bridge protocol negotiated"); }));
+  CHECK(got.has(R"("level":"info")"));
+  CHECK(got.end_calls() == 0);
+  // Re-logged by no one else.
+  CHECK(at_info.line("bridge protocol negotiated").is_null());
+  CHECK_FALSE(vm->close());
+  CHECK(eventually([&] { return got.end_calls() == 1; }));
+}
+
+TEST_CASE("the default handler re-logs guest lines with the VM id and level", "[output][engine]") {
+  logged at_info;
+  uvm::test::host_dir host;
+  {
+    uvm::engine eng{with_guest("in-process")};
+    auto vm = eng.create_lcow(host.lcow("log-default"));
+    REQUIRE(vm);
+    REQUIRE_FALSE(vm->start());
+    REQUIRE(eventually([&] { return !at_info.line("bridge protocol negotiated").is_null(); }));
+    auto line = at_info.line("bridge protocol negotiated");
+    CHECK(line["vm_id"] == "log-default");
+    CHECK(line["uvm-id"] == "log-default");
+    CHECK(line["level"] == "info");
+    CHECK(line["version"] == 4);
+    CHECK(line["vm.time"].get<std::string>().size() == 30); // RFC 3339, nanoseconds, UTC
+    CHECK_FALSE(vm->close());
+  }
+  CHECK(at_info.line("gcs log read").is_null());
+}
+
+TEST_CASE("an exec: gcs logs to the descriptor beside the bridge", "[output][engine][bridge]") {
+  captured got;
+  uvm::test::host_dir host;
+  uvm::engine eng{with_guest(std::string{"exec:"} + UVM_GCS_BINARY + " --stdio")};
+  auto opts = host.lcow("log-exec");
+  opts.output = got.handler();
+  auto vm = eng.create_lcow(opts);
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  REQUIRE(eventually([&] { return got.has("bridge protocol negotiated"); }));
+  CHECK(got.has(R"("level":"info")"));
+  CHECK_FALSE(vm->close());
+  CHECK(eventually([&] { return got.end_calls() == 1; }));
+}
