@@ -31,8 +31,9 @@ install(TARGETS ${UVM_LIBRARY_LAYERS} EXPORT uvm_engineTargets COMPONENT library
 set(UVM_PUBLIC_HEADERS
     actors/core/deadline_table.hpp actors/core/guest_backend.hpp actors/core/logging.hpp actors/internal_calls.hpp
     bridge/frame_log.hpp bridge/io_loop.hpp bridge/stdio_relay.hpp
-    engine/blocking_call.hpp engine/descriptor_limit.hpp engine/dispatcher.hpp engine/engine.hpp
-    engine/guest_handles.hpp engine/remote_node.hpp engine/tls_guard.hpp engine/utility_vm.hpp
+    engine/blocking_call.hpp engine/call.hpp engine/calls.hpp engine/descriptor_limit.hpp
+    engine/dispatcher.hpp engine/engine.hpp engine/guest_handles.hpp engine/host_network.hpp
+    engine/remote_node.hpp engine/resources.hpp engine/tls_guard.hpp engine/utility_vm.hpp
     hcs/backend.hpp hcs/executor.hpp hcs/qemu/qemu_backend.hpp hcs/qemu/qemu_machine.hpp
     hcs/sim/sim_backend.hpp hcs/sim/sim_model.hpp hcs/sim/sim_system.hpp
     messages/caf/calls.hpp messages/caf/interfaces.hpp messages/caf/registration.hpp

@@ -60,8 +60,11 @@ struct dispatcher::late_run {
 void dispatcher::settle_late(const std::string& vm_id, const caf::actor& target,
                              const caf::message& call, const caf::message& reply) {
   auto release = late_undo(call, reply);
-  auto run = std::make_shared<late_run>(
-      late_run{{vm_id, {}}, target, call, std::move(release.undo), release.kept});
+  auto run = std::make_shared<late_run>(late_run{{vm_id, {}},
+                                                 release.target ? release.target : target,
+                                                 call,
+                                                 std::move(release.undo),
+                                                 release.kept});
   if (run->kept) {
     ++late_->kept;
     logging::warn(run->ctx, "a call succeeded after its caller's deadline: kept",

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -103,6 +104,35 @@ public:
             },
             [this, id, shared](caf::error& e) {
               if (deadlines_.settle(id)) {
+                (*shared)(from_caf_error(e));
+              }
+            });
+  }
+
+  // The calls of engine/call.hpp, answered with `Ts...`: `done` gets them,
+  // the error, or `expired` once `due` passes (none: no deadline); a
+  // success that comes after `due` is released again (late_undo.hpp) or
+  // kept, and counted.
+  template <class... Ts>
+  void call(const std::string& vm_id, const caf::actor& target,
+            std::optional<clock::time_point> due, error expired, caf::message msg,
+            std::function<void(result<std::tuple<Ts...>>)> done) {
+    auto shared = std::make_shared<std::function<void(result<std::tuple<Ts...>>)>>(std::move(done));
+    std::optional<uint64_t> id;
+    if (due) {
+      id = expect(*due, [shared, expired = std::move(expired)] { (*shared)(expired); });
+    }
+    request(target, caf::infinite, msg)
+        .then(
+            [this, id, shared, vm_id, target, msg](Ts&... xs) {
+              if (!id || deadlines_.settle(*id)) {
+                (*shared)(std::make_tuple(std::move(xs)...));
+              } else {
+                settle_late(vm_id, target, msg, caf::make_message(std::move(xs)...));
+              }
+            },
+            [this, id, shared](caf::error& e) {
+              if (!id || deadlines_.settle(*id)) {
                 (*shared)(from_caf_error(e));
               }
             });

@@ -8,6 +8,7 @@
 #include "actors/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "engine/blocking_call.hpp"
+#include "engine/calls.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/remote_link.hpp"
 #include "engine/sim_control.hpp"
@@ -185,99 +186,60 @@ void engine::dispatch(std::function<void(caf::event_based_actor*)> job) {
   caf::anon_send(dispatcher_, dispatch_job{std::move(job)});
 }
 
-template <class Options>
-result<utility_vm> engine::create_blocking(Options opts, restart_policy policy,
-                                           const std::string& activity) {
-  reconnect_if_lost();
-  caf::scoped_actor self{*system_};
-  std::optional<result<utility_vm>> out;
-  self->request(registry_, caf::duration{caller_wait()}, create_atom_v, std::move(opts), policy,
-                activity)
-      .receive(
-          [&](utility_vm_actor& vm, vm_info& info) {
-            out.emplace(utility_vm{this, std::move(vm), std::move(info)});
-          },
-          [&](caf::error& e) { out.emplace(from_caf_error(e)); });
-  return std::move(*out);
-}
-
-template <class Options>
-void engine::create_async(Options opts, restart_policy policy,
-                          std::function<void(result<utility_vm>)> done,
-                          utility_vm::deadline caller_due) {
-  reconnect_if_lost();
-  bool callers = caller_due != utility_vm::deadline{};
-  auto due = callers ? caller_due : dispatcher::clock::now() + caller_wait();
-  dispatch([this, reg = registry_, due, callers, opts = std::move(opts), policy,
-            done = std::move(done)](caf::event_based_actor* self) {
-    auto d = static_cast<dispatcher*>(self);
-    auto expired = callers ? error{errc::deadline_exceeded,
-                                   "deadline exceeded: create on utility VM " + opts.common.id}
-                           : dispatcher::timed_out();
-    auto id = d->expect(due, [done, expired] { done(expired); });
-    d->request(caf::actor_cast<caf::actor>(reg), caf::infinite, create_atom_v, opts, policy,
-               std::string{})
-        .then(
-            [this, d, id, done](utility_vm_actor& vm, vm_info& info) {
-              if (d->settle(id)) {
-                done(utility_vm{this, std::move(vm), std::move(info)});
-                return;
-              }
-              // Created after its caller gave up: nobody holds it, so it
-              // is closed again.
-              d->request(vm, caf::infinite, close_atom_v, std::string{})
-                  .then([this](caf::ok_atom) { ++late_->undone; },
-                        [this](caf::error&) { ++late_->kept; });
-            },
-            [d, id, done](caf::error& e) {
-              if (d->settle(id)) {
-                done(from_caf_error(e));
-              }
-            });
-  });
-}
-
 result<utility_vm> engine::create_lcow(options_lcow opts, restart_policy policy,
                                        const std::string& activity) {
-  return create_blocking(std::move(opts), policy, activity);
+  return call(calls::create_lcow{std::move(opts), policy, activity});
 }
 
 result<utility_vm> engine::create_wcow(options_wcow opts, restart_policy policy,
                                        const std::string& activity) {
-  return create_blocking(std::move(opts), policy, activity);
+  return call(calls::create_wcow{std::move(opts), policy, activity});
 }
 
 void engine::create_lcow(options_lcow opts, restart_policy policy,
                          std::function<void(result<utility_vm>)> done, utility_vm::deadline due) {
-  create_async(std::move(opts), policy, std::move(done), due);
+  call(calls::create_lcow{std::move(opts), policy, {}}, std::move(done), due);
 }
 
 void engine::create_wcow(options_wcow opts, restart_policy policy,
                          std::function<void(result<utility_vm>)> done, utility_vm::deadline due) {
-  create_async(std::move(opts), policy, std::move(done), due);
+  call(calls::create_wcow{std::move(opts), policy, {}}, std::move(done), due);
 }
 
 result<utility_vm> engine::find(const std::string& id) {
-  reconnect_if_lost();
-  auto vm = call_value<utility_vm_actor>(*system_, registry_, caller_wait(), find_atom_v, id);
-  if (!vm) {
-    return vm.err();
-  }
-  auto info = call_value<vm_info>(*system_, *vm, caller_wait(), info_atom_v);
-  if (!info) {
-    return info.err();
-  }
-  return utility_vm{this, std::move(*vm), std::move(*info)};
+  return call(calls::find{id});
 }
 
 result<std::vector<vm_info>> engine::list() {
-  reconnect_if_lost();
-  return call_value<std::vector<vm_info>>(*system_, registry_, caller_wait(), list_atom_v);
+  return call(calls::list{});
 }
 
 result<std::vector<exit_record>> engine::exits() {
-  reconnect_if_lost();
-  return call_value<std::vector<exit_record>>(*system_, supervisor_, caller_wait(), exits_atom_v);
+  return call(calls::exits{});
+}
+
+result<resource::network_endpoints>
+engine::setup_network_endpoints(const std::string& ns,
+                                const std::vector<std::string>& endpoint_ids) {
+  return call(calls::setup_network_endpoints{ns, endpoint_ids});
+}
+
+caf::actor_system& call_system(engine* eng) {
+  return eng->system();
+}
+
+std::chrono::milliseconds call_wait(engine* eng) {
+  return eng->caller_wait();
+}
+
+void call_dispatch(engine* eng, std::function<void(caf::event_based_actor*)> job) {
+  eng->dispatch(std::move(job));
+}
+
+error call_deadline_exceeded(const char* name, const std::string& vm_id) {
+  return {errc::deadline_exceeded,
+          std::string{"deadline exceeded: "} + name +
+              (vm_id.empty() ? " on the engine" : " on utility VM " + vm_id)};
 }
 
 } // namespace uvm

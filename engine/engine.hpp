@@ -1,8 +1,9 @@
 // Embedding API: the engine a host agent links against. Each call exists in
 // a blocking form (a scoped actor round trip, ~76 µs in CAF 0.17: fine for
 // control paths) and an asynchronous form whose callback runs on the
-// engine's dispatcher actor (a few µs: use it on hot paths), and the typed
-// actor handles are there for code that is itself an actor.
+// engine's dispatcher actor (a few µs: use it on hot paths), both through
+// one mechanism (engine/call.hpp, the calls in engine/calls.hpp), and the
+// typed actor handles are there for code that is itself an actor.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
 #include "engine/descriptor_limit.hpp"
+#include "engine/host_network.hpp"
 #include "engine/utility_vm.hpp"
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/sim/sim_backend.hpp"
@@ -159,6 +161,32 @@ public:
   result<std::vector<vm_info>> list();
   result<std::vector<exit_record>> exits();
 
+  // Any engine call (engine/calls.hpp: create_lcow, create_wcow, find,
+  // list, exits, setup_network_endpoints), blocking or asynchronous as
+  // utility_vm::call. A connected engine whose node was lost connects
+  // again first.
+  template <class C>
+  call_outcome_t<C> call(const C& c) {
+    reconnect_if_lost();
+    return call_blocking(*this, c);
+  }
+  template <class C>
+  void call(C c, std::function<void(call_outcome_t<C>)> done, utility_vm::deadline due = {}) {
+    reconnect_if_lost();
+    call_async(*this, std::move(c), std::move(done), due);
+  }
+  call_site site() const {
+    return {const_cast<engine*>(this), caf::actor_cast<caf::actor>(registry_), {}};
+  }
+
+  // The host's network namespaces and endpoints (host_network.hpp), and
+  // NetworkEndpoints over them: the namespace `ns` (made unless it
+  // exists) with `endpoint_ids` attached; its release() cleans them up.
+  host_network& hns() { return *hns_; }
+  result<resource::network_endpoints>
+  setup_network_endpoints(const std::string& ns, const std::vector<std::string>& endpoint_ids);
+  std::shared_ptr<host_network> hns_handle() const { return hns_; }
+
   // How long a caller waits: max(call_timeout, bridge_rpc_timeout +
   // cleanup_margin) (engine_config::call_timeout).
   std::chrono::milliseconds caller_wait() const;
@@ -180,13 +208,6 @@ private:
   // A connected engine whose node was lost connects again first.
   void reconnect_if_lost();
 
-  template <class Options>
-  result<utility_vm> create_blocking(Options opts, restart_policy policy,
-                                     const std::string& activity);
-  template <class Options>
-  void create_async(Options opts, restart_policy policy,
-                    std::function<void(result<utility_vm>)> done, utility_vm::deadline due);
-
   engine_config cfg_;
   descriptor_limit descriptors_;
   std::shared_ptr<bridge::io_loop> io_;
@@ -201,6 +222,7 @@ private:
   supervisor_internal supervisor_;
   registry_internal registry_;
   std::shared_ptr<late_reply_counts> late_ = std::make_shared<late_reply_counts>();
+  std::shared_ptr<host_network> hns_ = std::make_shared<host_network>();
   caf::actor dispatcher_;
   std::unique_ptr<remote_link> remote_;
 };

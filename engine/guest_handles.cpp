@@ -3,24 +3,26 @@
 #include <mutex>
 #include <optional>
 
-#include "engine/blocking_call.hpp"
+#include "engine/calls.hpp"
 
 namespace uvm {
 
 struct guest_process::shared {
-  caf::actor_system* sys = nullptr;
-  utility_vm_actor vm;
-  std::chrono::milliseconds timeout{0};
+  call_site site;
   process_started started;
   mutable std::mutex mutex;
   std::optional<uint32_t> exit_code;
 
   ~shared() {
-    if (vm) {
-      caf::anon_send(vm, forget_process_atom_v, started.container_id, started.pid);
+    if (site.to) {
+      caf::anon_send(site.to, forget_process_atom_v, started.container_id, started.pid);
     }
   }
 };
+
+call_site guest_process::site() const {
+  return s_ ? s_->site : call_site{};
+}
 
 uint32_t guest_process::pid() const {
   return s_ ? s_->started.pid : 0;
@@ -59,16 +61,12 @@ error guest_process::close_stdin() {
 }
 
 result<uint32_t> guest_process::wait() {
-  if (!s_) {
-    return error{errc::invalid_state, "no process"};
-  }
-  auto r = call_value<uint32_t>(*s_->sys, s_->vm, std::chrono::milliseconds{0}, wait_process_atom_v,
-                                s_->started.container_id, s_->started.pid);
-  if (r) {
-    std::lock_guard<std::mutex> lock{s_->mutex};
-    s_->exit_code = *r;
-  }
-  return r;
+  return call(calls::process_wait{});
+}
+
+void guest_process::record_exit(uint32_t code) const {
+  std::lock_guard<std::mutex> lock{s_->mutex};
+  s_->exit_code = code;
 }
 
 result<uint32_t> guest_process::exit_code() const {
@@ -82,64 +80,53 @@ result<uint32_t> guest_process::exit_code() const {
 }
 
 result<bool> guest_process::signal(int32_t signo, const std::string& activity) {
-  if (!s_) {
-    return error{errc::invalid_state, "no process"};
-  }
-  return call_value<bool>(*s_->sys, s_->vm, s_->timeout, signal_process_atom_v,
-                          s_->started.container_id, s_->started.pid, signo, activity);
+  return call(calls::process_signal{signo, activity});
 }
 
 result<bool> guest_process::kill(const std::string& activity) {
-  return signal(0, activity);
+  return call(calls::process_kill{activity});
 }
 
 error guest_process::resize_console(uint16_t width, uint16_t height, const std::string& activity) {
-  if (!s_) {
-    return error{errc::invalid_state, "no process"};
-  }
-  return call_ok(*s_->sys, s_->vm, s_->timeout, resize_console_atom_v, s_->started.container_id,
-                 s_->started.pid, width, height, activity);
+  return call(calls::process_resize_console{width, height, activity});
 }
 
 void guest_process::close() {
+  call(calls::process_close{});
+}
+
+void guest_process::close_stdio() const {
   if (s_ && s_->started.stdio) {
     s_->started.stdio->close();
   }
 }
 
-result<guest_process> start_guest_process(caf::actor_system& sys, const utility_vm_actor& vm,
-                                          std::chrono::milliseconds timeout, process_request req) {
-  auto started = call_value<process_started>(sys, vm, timeout, exec_process_atom_v, std::move(req));
-  if (!started) {
-    return started.err();
-  }
+guest_process make_guest_process(call_site site, process_started started) {
   auto s = std::make_shared<guest_process::shared>();
-  s->sys = &sys;
-  s->vm = vm;
-  s->timeout = timeout;
-  s->started = std::move(*started);
+  s->site = std::move(site);
+  s->started = std::move(started);
   return guest_process{std::move(s)};
 }
 
 error guest_container::start(const std::string& activity) {
-  return call_ok(*sys_, vm_, timeout_, start_container_atom_v, id_, activity);
+  return call(calls::container_start{activity});
 }
 
 error guest_container::shutdown(const std::string& activity) {
-  return call_ok(*sys_, vm_, timeout_, stop_container_atom_v, id_, false, activity);
+  return call(calls::container_shutdown{activity});
 }
 
 error guest_container::terminate(const std::string& activity) {
-  return call_ok(*sys_, vm_, timeout_, stop_container_atom_v, id_, true, activity);
+  return call(calls::container_terminate{activity});
 }
 
 error guest_container::wait() {
-  return call_ok(*sys_, vm_, std::chrono::milliseconds{0}, wait_container_atom_v, id_);
+  return call(calls::container_wait{});
 }
 
 result<guest_process> guest_container::create_process(const std::string& parameters,
                                                       const std::string& activity) {
-  return start_guest_process(*sys_, vm_, timeout_, process_request{id_, parameters, activity});
+  return call(calls::container_create_process{parameters, activity});
 }
 
 } // namespace uvm

@@ -1,11 +1,12 @@
 // Containers and processes in a utility VM's guest, for the embedding API:
 // hcsshim's cow.Container and cow.Process over the GCS bridge (uvm-api.md
-// §6). Blocking calls, each a request to the VM's actor; drop the handles
-// before their engine.
+// §6). Each call is a request to the VM's actor, blocking or, through
+// call(c, done, due) with a description of engine/calls.hpp, asynchronous;
+// drop the handles before their engine.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,10 +14,17 @@
 #include "bridge/stdio_relay.hpp"
 #include <caf/all.hpp>
 
+#include "engine/call.hpp"
+
 #include "messages/caf/interfaces.hpp"
 #include "messages/caf/registration.hpp"
 
 namespace uvm {
+
+namespace calls {
+struct process_wait;
+struct process_close;
+} // namespace calls
 
 class guest_process {
 public:
@@ -47,19 +55,35 @@ public:
   // Closes the stdio channels; the process runs on and can still be waited for.
   void close();
 
+  // Any call on the process (calls::process_*), blocking or asynchronous.
+  template <class C>
+  call_outcome_t<C> call(const C& c) const {
+    return call_blocking(*this, c);
+  }
+  template <class C>
+  void call(C c, std::function<void(call_outcome_t<C>)> done, call_deadline due = {}) const {
+    call_async(*this, std::move(c), std::move(done), due);
+  }
+  call_site site() const;
+  // Whether the handle holds a process (a default-constructed one does not).
+  bool valid() const { return s_ != nullptr; }
+
   struct shared;
   explicit guest_process(std::shared_ptr<shared> s) : s_(std::move(s)) {}
 
 private:
+  friend struct calls::process_wait;
+  friend struct calls::process_close;
+  void record_exit(uint32_t code) const;
+  void close_stdio() const;
+
   std::shared_ptr<shared> s_;
 };
 
 class guest_container {
 public:
   guest_container() = default;
-  guest_container(caf::actor_system* sys, utility_vm_actor vm, std::string id,
-                  std::chrono::milliseconds timeout)
-      : sys_(sys), vm_(std::move(vm)), id_(std::move(id)), timeout_(timeout) {}
+  guest_container(call_site site, std::string id) : site_(std::move(site)), id_(std::move(id)) {}
 
   const std::string& id() const { return id_; }
   error start(const std::string& activity = {});
@@ -73,15 +97,23 @@ public:
   result<guest_process> create_process(const std::string& parameters,
                                        const std::string& activity = {});
 
+  // Any call on the container (calls::container_*), blocking or asynchronous.
+  template <class C>
+  call_outcome_t<C> call(const C& c) const {
+    return call_blocking(*this, c);
+  }
+  template <class C>
+  void call(C c, std::function<void(call_outcome_t<C>)> done, call_deadline due = {}) const {
+    call_async(*this, std::move(c), std::move(done), due);
+  }
+  const call_site& site() const { return site_; }
+
 private:
-  caf::actor_system* sys_ = nullptr;
-  utility_vm_actor vm_;
+  call_site site_;
   std::string id_;
-  std::chrono::milliseconds timeout_{0};
 };
 
-// Starts a process through `vm` (CreateProcess when `container_id` is empty).
-result<guest_process> start_guest_process(caf::actor_system& sys, const utility_vm_actor& vm,
-                                          std::chrono::milliseconds timeout, process_request req);
+// The handle of a process the guest started through `site`'s VM.
+guest_process make_guest_process(call_site site, process_started started);
 
 } // namespace uvm

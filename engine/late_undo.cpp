@@ -72,6 +72,12 @@ late_release late_undo(const caf::message& call, const caf::message& reply) {
     out.kept = !in_container;
     return out;
   }
+  if (call.match_element<create_atom>(0) && reply.match_elements<utility_vm_actor, vm_info>()) {
+    // Nobody holds the VM: it is closed again.
+    late_release out{one(close_atom_v, std::string{})};
+    out.target = caf::actor_cast<caf::actor>(reply.get_as<utility_vm_actor>(0));
+    return out;
+  }
   if (call.match_elements<create_container_atom, std::string, std::string, std::string>() ||
       call.match_element<start_atom>(0) || call.match_element<start_container_atom>(0)) {
     return {{}, true};

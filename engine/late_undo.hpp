@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/message.hpp>
 
 namespace uvm {
@@ -18,6 +19,9 @@ struct late_release {
   // container (its owner decides), a process in the utility VM itself;
   // counted as kept.
   bool kept = false;
+  // Where the undo calls go when not to the call's target (a VM created
+  // late is closed through its own actor, not the registry's).
+  caf::actor target;
 };
 
 // How to release a late success of `call` that answered `reply`. A late

@@ -1,6 +1,6 @@
 // A handle on one utility VM (hcsshim's *UtilityVM), for the embedding API:
-// every call on the VM in a blocking form and an asynchronous one. Cheap
-// to copy; valid while its engine lives.
+// every call on the VM in a blocking form and an asynchronous one, both
+// through engine/call.hpp. Cheap to copy; valid while its engine lives.
 #pragma once
 
 #include <chrono>
@@ -12,8 +12,10 @@
 #include <caf/all.hpp>
 
 #include "engine/blocking_call.hpp"
+#include "engine/call.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/guest_handles.hpp"
+#include "engine/resources.hpp"
 #include "messages/caf/interfaces.hpp"
 #include "messages/caf/registration.hpp"
 
@@ -28,7 +30,7 @@ public:
   using callback = std::function<void(const error&)>;
   // A caller's deadline for an asynchronous call; the default (the clock's
   // epoch) means none: the call waits engine::caller_wait().
-  using deadline = dispatcher::clock::time_point;
+  using deadline = call_deadline;
 
   utility_vm() = default;
   utility_vm(engine* eng, utility_vm_actor actor, vm_info info)
@@ -41,6 +43,20 @@ public:
   bool is_oci() const { return info_.is_oci; }
   int32_t processor_count() const { return info_.processor_count; }
   const utility_vm_actor& actor() const { return actor_; }
+  call_site site() const { return {engine_, caf::actor_cast<caf::actor>(actor_), info_.id}; }
+
+  // Any call on the VM, described in engine/calls.hpp: blocking, or
+  // asynchronous with `done` run on the engine's dispatcher and an
+  // optional deadline (see request_by). Every named call below is one of
+  // these, e.g. vm.call(calls::add_scsi{req}, done, due).
+  template <class C>
+  call_outcome_t<C> call(const C& c) const {
+    return call_blocking(*this, c);
+  }
+  template <class C>
+  void call(C c, std::function<void(call_outcome_t<C>)> done, deadline due = {}) const {
+    call_async(*this, std::move(c), std::move(done), due);
+  }
 
   // Blocking forms.
   error start(const std::string& activity = {});
@@ -56,13 +72,14 @@ public:
   // The children's tables as JSON (the engine's view of its devices).
   result<std::string> device_view();
 
-  // SCSI (uvm-api.md §7). A mount is released with remove_scsi(host_path).
-  result<scsi_mount> add_scsi(const std::string& host_path, const std::string& uvm_path,
-                              bool read_only, vm_access_type vm_access,
-                              const std::string& activity = {});
-  result<scsi_mount> add_scsi_physical_disk(const std::string& host_path,
-                                            const std::string& uvm_path, bool read_only,
-                                            const std::string& activity = {});
+  // SCSI (uvm-api.md §7). A mount is released with its release() or
+  // remove_scsi(host_path).
+  result<resource::scsi_mount> add_scsi(const std::string& host_path, const std::string& uvm_path,
+                                        bool read_only, vm_access_type vm_access,
+                                        const std::string& activity = {});
+  result<resource::scsi_mount> add_scsi_physical_disk(const std::string& host_path,
+                                                      const std::string& uvm_path, bool read_only,
+                                                      const std::string& activity = {});
   error remove_scsi(const std::string& host_path, const std::string& activity = {});
   result<std::string> get_scsi_uvm_path(const std::string& host_path);
   // The VM's children, for callers that send their device and guest calls
@@ -77,22 +94,24 @@ public:
   result<std::string> add_vpmem(const std::string& host_path, const std::string& activity = {});
   error remove_vpmem(const std::string& host_path, const std::string& activity = {});
 
-  // VSMB (§9, WCOW). A share is released with remove_vsmb(share.host_path).
-  result<vsmb_share_handle> add_vsmb(const std::string& host_path,
-                                     const hcs::virtual_smb_share_options& options,
-                                     const std::string& activity = {});
+  // VSMB (§9, WCOW). A share is released with its release() or
+  // remove_vsmb(share.host_path).
+  result<resource::vsmb_share> add_vsmb(const std::string& host_path,
+                                        const hcs::virtual_smb_share_options& options,
+                                        const std::string& activity = {});
   error remove_vsmb(const std::string& host_path, const std::string& activity = {});
   result<std::string> get_vsmb_uvm_path(const std::string& host_path);
 
   // Plan9 (§10, LCOW), ref-counted per identical share.
-  result<plan9_share_handle> add_plan9(const std::string& host_path, const std::string& uvm_path,
-                                       bool read_only, bool restrict_access,
-                                       const std::vector<std::string>& allowed_names,
-                                       const std::string& activity = {});
+  result<resource::plan9_share> add_plan9(const std::string& host_path, const std::string& uvm_path,
+                                          bool read_only, bool restrict_access,
+                                          const std::vector<std::string>& allowed_names,
+                                          const std::string& activity = {});
   error remove_plan9(const plan9_share_handle& share, const std::string& activity = {});
 
   // Named pipes (§12); is_pipe and the container mapping need no VM.
-  error add_pipe(const std::string& host_path, const std::string& activity = {});
+  result<resource::pipe_mount> add_pipe(const std::string& host_path,
+                                        const std::string& activity = {});
   error remove_pipe(const std::string& host_path, const std::string& activity = {});
 
   // Network namespaces and endpoints (§11).
@@ -105,9 +124,10 @@ public:
                                  const std::vector<hcs::network_endpoint>& endpoints,
                                  const std::string& activity = {});
 
-  // VPCI (§13): the device's GUID, released with remove_device(id).
-  result<std::string> assign_device(const hcs::virtual_pci_device& device,
-                                    const std::string& activity = {});
+  // VPCI (§13): the device's GUID (`id`), released with its release() or
+  // remove_device(id).
+  result<resource::vpci_device> assign_device(const hcs::virtual_pci_device& device,
+                                              const std::string& activity = {});
   error remove_device(const std::string& id, const std::string& activity = {});
 
   // Combined layers (§13).
@@ -138,8 +158,9 @@ public:
   // e.g. request<scsi_mount>(add_scsi_atom_v, req): `T` is its reply,
   // caf::ok_atom for the calls that answer ok. The blocking form waits at
   // most engine::caller_wait(); the asynchronous form runs `done` on
-  // the engine's dispatcher actor (a few µs: use it on hot paths). The
-  // named calls above and below are these with their arguments spelled out.
+  // the engine's dispatcher actor (a few µs: use it on hot paths). call()
+  // above is the same with a description of the call instead of its
+  // message.
   template <class T, class... Ts>
   result<T> request(Ts&&... xs) const {
     return call_value<T>(system(), actor_, call_timeout(), std::forward<Ts>(xs)...);
@@ -170,8 +191,8 @@ public:
         });
   }
 
-  // Asynchronous forms of the lifecycle and SCSI calls (request_async and
-  // request_by serve every other call), each with an optional deadline.
+  // Named asynchronous forms of the lifecycle and SCSI calls (call()
+  // serves every call), each with an optional deadline.
   void start(callback done, const std::string& activity = {}, deadline due = {});
   void wait(callback done, deadline due = {});
   void terminate(callback done, const std::string& activity = {}, deadline due = {});
@@ -185,26 +206,6 @@ private:
   caf::actor_system& system() const;
   std::chrono::milliseconds call_timeout() const;
   void dispatch(std::function<void(caf::event_based_actor*)> job) const;
-  template <class... Ts>
-  error call_ok(Ts&&... xs) const {
-    auto r = request<caf::ok_atom>(std::forward<Ts>(xs)...);
-    return r ? error{} : r.err();
-  }
-  // request_async, or request_by when the caller gave a deadline.
-  template <class T, class... Ts>
-  void call_async(deadline due, std::function<void(result<T>)> done, Ts&&... xs) const {
-    if (due == deadline{}) {
-      request_async<T>(std::move(done), std::forward<Ts>(xs)...);
-    } else {
-      request_by<T>(due, std::move(done), std::forward<Ts>(xs)...);
-    }
-  }
-  template <class... Ts>
-  void call_ok_async(deadline due, callback done, Ts&&... xs) const {
-    call_async<caf::ok_atom>(
-        due, [done = std::move(done)](result<caf::ok_atom> r) { done(r ? error{} : r.err()); },
-        std::forward<Ts>(xs)...);
-  }
 
   engine* engine_ = nullptr;
   utility_vm_actor actor_;

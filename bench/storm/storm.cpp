@@ -36,6 +36,7 @@
 
 #include <unistd.h>
 
+#include "engine/calls.hpp"
 #include "engine/engine.hpp"
 
 using namespace std::chrono_literals;
@@ -363,18 +364,18 @@ struct storm_run {
                                      : "/d/shared" + std::to_string(c.pick(shared_disks)) + ".vhdx";
     uvm::scsi_add_request req{path, guest_disk_path(path), false, uvm::vm_access_type::noop, false,
                               ""};
-    run<uvm::scsi_mount>(
+    run<uvm::resource::scsi_mount>(
         c, pick_form(c), "add_scsi " + path,
         [&vm, req](uvm::utility_vm::deadline due,
-                   std::function<void(uvm::result<uvm::scsi_mount>)> done)
-            -> uvm::result<uvm::scsi_mount> {
+                   std::function<void(uvm::result<uvm::resource::scsi_mount>)> done)
+            -> uvm::result<uvm::resource::scsi_mount> {
           if (!done) {
             return vm.add_scsi(req.host_path, req.uvm_path, false, uvm::vm_access_type::noop);
           }
-          vm.add_scsi(req, std::move(done), due);
+          vm.call(uvm::calls::add_scsi{req}, std::move(done), due);
           return uvm::error{};
         },
-        [this, &c, v, path](const uvm::result<uvm::scsi_mount>& r) {
+        [this, &c, v, path](const uvm::result<uvm::resource::scsi_mount>& r) {
           if (!r) {
             return;
           }

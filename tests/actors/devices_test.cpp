@@ -618,7 +618,9 @@ TEST_CASE("named pipes are mapped and unmapped", "[devices][pipes][engine]") {
   uvm::engine eng{test_config()};
   auto vm = start_wcow(eng, host.wcow("pipes"));
   const std::string pipe = R"(\\.\pipe\docker_engine)";
-  REQUIRE_FALSE(vm.add_pipe(pipe));
+  auto mount = vm.add_pipe(pipe);
+  REQUIRE(mount);
+  CHECK(mount->host_path == pipe);
   auto pipes = oracle_of(eng, "pipes")["mapped_pipes"];
   CHECK(pipes == nlohmann::json::array({pipe}));
   CHECK(view_of(vm)["shares"]["pipes"] == nlohmann::json::array({pipe}));
@@ -769,31 +771,32 @@ TEST_CASE("an assigned VPCI device is in HCS until it is removed", "[devices][vp
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = start_lcow(eng, host.lcow("vpci"));
-  auto id = vm.assign_device(gpu());
-  REQUIRE(id);
-  CHECK(is_guid(*id));
+  auto device = vm.assign_device(gpu());
+  REQUIRE(device);
+  const std::string id = device->id;
+  CHECK(is_guid(id));
   auto vpci = oracle_of(eng, "vpci")["vpci"];
-  REQUIRE(vpci.contains(*id));
-  CHECK(vpci[*id]["Functions"][0]["DeviceInstancePath"] == gpu().functions[0].device_instance_path);
-  CHECK(view_of(vm)["vpci"].contains(*id));
-  CHECK(guest_mounts(vm).contains("VPCIDevice " + *id));
+  REQUIRE(vpci.contains(id));
+  CHECK(vpci[id]["Functions"][0]["DeviceInstancePath"] == gpu().functions[0].device_instance_path);
+  CHECK(view_of(vm)["vpci"].contains(id));
+  CHECK(guest_mounts(vm).contains("VPCIDevice " + id));
 
   // No ref-counting: a second assignment is a second device.
   auto second = vm.assign_device(gpu());
   REQUIRE(second);
-  CHECK(*second != *id);
+  CHECK(second->id != id);
   CHECK(oracle_of(eng, "vpci")["vpci"].size() == 2);
 
-  REQUIRE_FALSE(vm.remove_device(*id));
+  REQUIRE_FALSE(vm.remove_device(id));
   vpci = oracle_of(eng, "vpci")["vpci"];
-  CHECK_FALSE(vpci.contains(*id));
-  CHECK(vpci.contains(*second));
-  CHECK_FALSE(view_of(vm)["vpci"].contains(*id));
+  CHECK_FALSE(vpci.contains(id));
+  CHECK(vpci.contains(second->id));
+  CHECK_FALSE(view_of(vm)["vpci"].contains(id));
   // An unknown id goes to HCS, whose refusal is the answer.
-  auto again = vm.remove_device(*id);
+  auto again = vm.remove_device(id);
   CHECK(again.code == uvm::errc::hcs_failure);
   CHECK(starts_with(again.text, "hcsshim::System::Modify vpci: "));
-  REQUIRE_FALSE(vm.remove_device(*second));
+  REQUIRE_FALSE(vm.remove_device(second->id));
   CHECK(oracle_of(eng, "vpci")["vpci"].empty());
   CHECK(view_of(vm)["vpci"].empty());
   CHECK_FALSE(vm.close());
@@ -865,7 +868,7 @@ TEST_CASE("device calls in flight fail with the exit error when the VM exits",
   threads.emplace_back([&] { record("remove_vpmem", vm.remove_vpmem(b)); });
   threads.emplace_back(
       [&] { record("add_plan9", err_of(vm.add_plan9(dir, "/run/mounts/m", false, false, {}))); });
-  threads.emplace_back([&] { record("add_pipe", vm.add_pipe(R"(\\.\pipe\p)")); });
+  threads.emplace_back([&] { record("add_pipe", err_of(vm.add_pipe(R"(\\.\pipe\p)"))); });
   threads.emplace_back([&] { record("assign_device", err_of(vm.assign_device(gpu()))); });
   threads.emplace_back([&] {
     record("add_endpoints", vm.add_endpoints_to_ns("ns1", {endpoint("ep", "00-11", "ns1")}));

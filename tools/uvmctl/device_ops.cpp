@@ -110,10 +110,11 @@ void add_device_ops(op_table& t) {
   t["add_pipe"] = {"vm host_path", [](runner& r, const json& line) {
                      return with_path(r, line, "host_path",
                                       [&](utility_vm& vm, const std::string& path) -> op_result {
-                                        if (auto e = vm.add_pipe(path, activity_of(line))) {
-                                          return e;
+                                        auto pipe = vm.add_pipe(path, activity_of(line));
+                                        if (!pipe) {
+                                          return pipe.err();
                                         }
-                                        return json{{"HostPath", path}};
+                                        return json{{"HostPath", pipe->host_path}};
                                       });
                    }};
   t["remove_pipe"] = {"vm host_path", [](runner& r, const json& line) {
@@ -183,11 +184,11 @@ void add_device_ops(op_table& t) {
                             if (!device) {
                               return device.err();
                             }
-                            auto id = vm.assign_device(*device, activity_of(line));
-                            if (!id) {
-                              return id.err();
+                            auto assigned = vm.assign_device(*device, activity_of(line));
+                            if (!assigned) {
+                              return assigned.err();
                             }
-                            return json{{"ID", *id}};
+                            return json{{"ID", assigned->id}};
                           });
                         }};
   t["remove_device"] = {"vm id", [](runner& r, const json& line) {
