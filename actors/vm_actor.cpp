@@ -1,6 +1,8 @@
 #include "actors/vm_actor.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include "actors/core/vm_stats.hpp"
 #include "actors/vm_routes.hpp"
 #include "actors/vm_state.hpp"
+#include "hcs/device_requests.hpp"
 #include "hcs/guid.hpp"
 
 namespace uvm {
@@ -38,7 +41,7 @@ vm_info make_info(vm_pointer self) {
   info.owner = st.plan.owner;
   info.os = st.plan.os;
   info.processor_count = st.plan.processor_count;
-  info.memory_size_in_mb = st.plan.memory_size_in_mb;
+  info.memory_size_in_mb = st.memory_size_in_mb;
   info.is_oci = false;
   info.runtime_id = st.runtime_id;
   info.state = st.life.state();
@@ -155,6 +158,7 @@ void create_system(vm_pointer self, const std::string& activity,
               if (props.is_object() && props.contains("RuntimeId")) {
                 self->state.runtime_id = props["RuntimeId"].get<std::string>();
               }
+              self->state.memory_size_in_mb = self->state.plan.memory_size_in_mb;
               spawn_children(self);
               logging::info(log_ctx(self, activity), "utility VM created",
                             {{"os", self->state.plan.os}});
@@ -259,6 +263,59 @@ void restart_system(vm_pointer self) {
       }
     });
   });
+}
+
+// Changes the running system's compute topology with one host-only
+// modify request (hcs::memory_update and the like); HCS's error comes back
+// as the modify dispatcher gives it (uvm-api.md §4, step 1).
+void update_topology(vm_pointer self, const char* what, std::string request,
+                     std::function<void(const error&)> done) {
+  if (auto e = self->state.life.check_running(what)) {
+    done(e);
+    return;
+  }
+  auto id = self->state.plan.id;
+  call_backend(
+      self,
+      [id, request](hcs::backend& b, hcs::completion c) { b.modify(id, request, std::move(c)); },
+      [id, request, done](hcs::call_result r) {
+        done(r.ok() ? error{} : hcs_error("System::Modify", id, r, request));
+      },
+      done);
+}
+
+// The processor count first (HCS refuses it, QEMU adds or removes
+// processors), then the limits; a request for neither still sends the
+// limits, as hcsshim does.
+void update_cpu(vm_pointer self, const cpu_limits& asked, std::function<void(const error&)> done) {
+  hcs::processor_limits limits;
+  limits.limit = asked.limit;
+  limits.weight = asked.weight;
+  limits.reservation = asked.reservation;
+  limits.maximum_frequency_mhz = asked.maximum_frequency_mhz;
+  bool any_limit = limits.limit != 0 || limits.weight != 0 || limits.reservation != 0 ||
+                   limits.maximum_frequency_mhz != 0;
+  auto send_limits = [self, limits, done](const error& e) {
+    if (e) {
+      done(e);
+      return;
+    }
+    update_topology(self, "update its processor limits", *hcs::processor_limits_update(limits).host,
+                    done);
+  };
+  if (asked.count == 0) {
+    send_limits({});
+    return;
+  }
+  update_topology(self, "change its processor count",
+                  *hcs::processor_count_update(asked.count).host,
+                  [send_limits, any_limit, done](const error& e) {
+                    if (e || !any_limit) {
+                      done(e);
+                      return;
+                    }
+                    send_limits({});
+                  });
 }
 
 // The plan (validation, normalisation, document) for this VM's options.
@@ -437,6 +494,34 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
                     rp.deliver(parse_vm_stats(r.payload));
                   },
                   [rp](const error& e) mutable { rp.deliver(to_caf_error(e)); });
+              return rp;
+            },
+            [=](update_memory_atom, uint64_t bytes,
+                const std::string& activity) -> caf::result<caf::ok_atom> {
+              auto size = hcs::normalize_memory(bytes);
+              if (!size.warning.empty()) {
+                logging::warn(log_ctx(self, activity_or_new(activity)), size.warning);
+              }
+              auto rp = self->make_response_promise<caf::ok_atom>();
+              update_topology(self, "update its memory", *hcs::memory_update(size.size_in_mb).host,
+                              [self, rp, mb = size.size_in_mb](const error& e) mutable {
+                                if (e) {
+                                  rp.deliver(to_caf_error(e));
+                                  return;
+                                }
+                                self->state.memory_size_in_mb = static_cast<int32_t>(
+                                    std::min<uint64_t>(mb, std::numeric_limits<int32_t>::max()));
+                                rp.deliver(caf::ok_atom_v);
+                              });
+              return rp;
+            },
+            [=](update_cpu_atom, const cpu_limits& limits,
+                const std::string& activity) -> caf::result<caf::ok_atom> {
+              (void)activity;
+              auto rp = self->make_response_promise<caf::ok_atom>();
+              update_cpu(self, limits, [rp](const error& e) mutable {
+                e ? rp.deliver(to_caf_error(e)) : rp.deliver(caf::ok_atom_v);
+              });
               return rp;
             },
             [=](counter_atom, counter_kind kind) -> uint64_t {

@@ -43,6 +43,8 @@ struct vm_state {
   hcs::create_plan plan;
   vm_lifecycle life{""};
   std::string runtime_id;
+  // The current system's memory: the plan's, until update_memory.
+  int32_t memory_size_in_mb = 0;
   // Each created system gets a new generation, so that the exit of a
   // system that was replaced (restart) is recognised and dropped.
   uint64_t generation = 0;

@@ -33,6 +33,14 @@ struct density_options {
 };
 int density(const density_options& o);
 
+// The rate `callers` loops of one `latency` wait each reach on the
+// simulator's executor alone, and how late its timers fire on average.
+struct timer_floor {
+  double ops_per_s = 0;
+  double mean_late_us = 0;
+};
+timer_floor measure_timer_floor(std::chrono::microseconds latency, int callers, double seconds);
+
 // One VM; `callers` callers, each adding then removing its own SCSI disk in
 // a loop for `seconds`, every backend call taking `latency_us`.
 // `metrics`: the engine counts every call (engine_config::metrics).

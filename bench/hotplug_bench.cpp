@@ -1,6 +1,7 @@
 // uvm-bench hotplug: SCSI add/remove loops of G callers on one VM.
 #include <atomic>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -79,6 +80,12 @@ caf::behavior hotplug_caller(caf::event_based_actor* self, Target target, std::s
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
             int moderate_sleep_us, int threads, const std::string& guest, bool via_vm,
             bool metrics) {
+  // With a latency, the anchor first: what the simulator's timers alone
+  // allow these callers, on this machine, now.
+  std::optional<timer_floor> floor;
+  if (latency_us > 0) {
+    floor = measure_timer_floor(std::chrono::microseconds{latency_us}, callers, seconds);
+  }
   boot_files boot;
   uvm::engine_config cfg;
   cfg.host = uvm::detect_host();
@@ -145,6 +152,10 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"add_p99_us", percentile(stats->add_us, 0.99)},
                         {"release_p50_us", percentile(stats->release_us, 0.5)},
                         {"release_p99_us", percentile(stats->release_us, 0.99)}};
+  if (floor) {
+    out["timer_floor"] = {{"ops_per_s", floor->ops_per_s}, {"mean_late_us", floor->mean_late_us}};
+    out["of_timer_floor"] = out["ops_per_s"].get<double>() / floor->ops_per_s;
+  }
   if (!stats->first_error.empty()) {
     out["first_error"] = stats->first_error;
   }

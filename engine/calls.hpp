@@ -69,6 +69,26 @@ struct exit_error {
   caf::message message(const utility_vm&) const { return caf::make_message(exit_err_atom_v); }
 };
 
+// Live resizing of a running VM: its memory (bytes, rounded as at
+// create) and its processor limits.
+struct update_memory {
+  static constexpr const char* name = "update_memory";
+  uint64_t bytes = 0;
+  std::string activity = {};
+  caf::message message(const utility_vm&) const {
+    return caf::make_message(update_memory_atom_v, bytes, activity);
+  }
+};
+
+struct update_cpu_limits {
+  static constexpr const char* name = "update_cpu_limits";
+  cpu_limits limits = {};
+  std::string activity = {};
+  caf::message message(const utility_vm&) const {
+    return caf::make_message(update_cpu_atom_v, limits, activity);
+  }
+};
+
 struct stats {
   using reply = replies<vm_stats>;
   static constexpr const char* name = "stats";

@@ -41,6 +41,14 @@ error utility_vm::exit_error() {
   return call(calls::exit_error{});
 }
 
+error utility_vm::update_memory(uint64_t bytes, const std::string& activity) {
+  return call(calls::update_memory{bytes, activity});
+}
+
+error utility_vm::update_cpu_limits(const cpu_limits& limits, const std::string& activity) {
+  return call(calls::update_cpu_limits{limits, activity});
+}
+
 result<vm_stats> utility_vm::stats(const std::string& activity) {
   return call(calls::stats{activity});
 }

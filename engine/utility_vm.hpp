@@ -65,6 +65,9 @@ public:
   error shutdown(const std::string& activity = {});
   error close(const std::string& activity = {});
   error exit_error();
+  // Live resizing of a running VM (memory in bytes).
+  error update_memory(uint64_t bytes, const std::string& activity = {});
+  error update_cpu_limits(const cpu_limits& limits, const std::string& activity = {});
   result<vm_stats> stats(const std::string& activity = {});
   result<uint64_t> container_counter();
   result<uint64_t> uvm_mount_counter();

@@ -66,6 +66,21 @@ typename Inspector::result_type inspect(Inspector& f, vm_info& x) {
            x.state, x.restarts, x.calls_outstanding, x.busy_refusals);
 }
 
+// A running VM's processors (hcsshim's UpdateCPULimits, and a count):
+// 0 leaves a member as it is.
+struct cpu_limits {
+  uint32_t count = 0;       // processors; HCS cannot change it, QEMU can
+  uint64_t limit = 0;       // 1-100000: hundredths of a percent of the host
+  uint64_t weight = 0;      // 1-10000: relative to other VMs
+  uint64_t reservation = 0; // as limit
+  uint32_t maximum_frequency_mhz = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cpu_limits& x) {
+  return f(x.count, x.limit, x.weight, x.reservation, x.maximum_frequency_mhz);
+}
+
 // stats.VirtualMachineStatistics (uvm-api.md §15).
 struct vm_memory_stats {
   int32_t available_memory = 0;

@@ -242,6 +242,9 @@ call_result qemu_vm::modify(const std::string& text) {
   auto type = string_member(request, "RequestType");
   const auto* settings_ptr = object_member(request, "Settings");
   auto settings = settings_ptr ? *settings_ptr : nlohmann::json::object();
+  if (path.rfind("VirtualMachine/ComputeTopology/", 0) == 0) {
+    reject(hr::not_impl, "the qemu backend cannot change " + path + " of a running VM yet");
+  }
   bool add = equal_ci(type, "Add");
   if (!add && !equal_ci(type, "Remove")) {
     reject(hr::not_impl, "the qemu backend cannot " + type + " " + path);

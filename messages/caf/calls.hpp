@@ -26,6 +26,8 @@ CAF_ADD_ATOM(uvm, uvm, create_atom, "create")
 CAF_ADD_ATOM(uvm, uvm, find_atom, "find")
 CAF_ADD_ATOM(uvm, uvm, list_atom, "list")
 CAF_ADD_ATOM(uvm, uvm, exits_atom, "exits")
+CAF_ADD_ATOM(uvm, uvm, update_memory_atom, "upd_mem")
+CAF_ADD_ATOM(uvm, uvm, update_cpu_atom, "upd_cpu")
 
 // Device calls.
 CAF_ADD_ATOM(uvm, uvm, add_scsi_atom, "add_scsi")

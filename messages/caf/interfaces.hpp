@@ -142,6 +142,9 @@ using vm_calls =
                      caf::replies_to<exit_err_atom>::with<caf::ok_atom>,
                      caf::replies_to<info_atom>::with<vm_info>,
                      caf::replies_to<stats_atom, std::string>::with<vm_stats>,
+                     // Live resizing: bytes; the limits (see cpu_limits).
+                     caf::replies_to<update_memory_atom, uint64_t, std::string>::with<caf::ok_atom>,
+                     caf::replies_to<update_cpu_atom, cpu_limits, std::string>::with<caf::ok_atom>,
                      caf::replies_to<counter_atom, counter_kind>::with<uint64_t>,
                      caf::replies_to<children_atom>::with<std::vector<caf::actor_addr>>,
                      // Every child's view, by child name.

@@ -44,6 +44,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<options_wcow>("uvm::options_wcow");
   cfg.add_message_type<vm_info>("uvm::vm_info");
   cfg.add_message_type<vm_stats>("uvm::vm_stats");
+  cfg.add_message_type<cpu_limits>("uvm::cpu_limits");
   cfg.add_message_type<restart_policy>("uvm::restart_policy");
   cfg.add_message_type<exit_record>("uvm::exit_record");
   cfg.add_message_type<counter_kind>("uvm::counter_kind");

@@ -161,6 +161,8 @@ TEST_CASE("every call of the embedding API has an asynchronous form through one 
   echo.command_args = {"sh", "-c", "echo out"};
   echo.create_stdout = true;
   uvm::process_parameters init_params;
+  uvm::cpu_limits weight_300;
+  weight_300.weight = 300;
 
   std::vector<row> table{
       make_row(eng, calls::find{"calls-lcow"}),
@@ -171,6 +173,8 @@ TEST_CASE("every call of the embedding API has an asynchronous form through one 
       make_row(vm, calls::start{}),
       make_row(wcow, calls::start{}),
       make_row(vm, calls::info{}),
+      make_row(vm, calls::update_memory{2048ULL << 20}),
+      make_row(vm, calls::update_cpu_limits{weight_300}),
       make_row(vm, calls::stats{}),
       make_row(vm, calls::container_counter{}),
       make_row(vm, calls::uvm_mount_counter{}),
