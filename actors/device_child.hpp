@@ -23,8 +23,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/core/call_admission.hpp"
 #include "actors/call_ops.hpp"
+#include "actors/core/call_admission.hpp"
 #include "actors/core/completion_inbox.hpp"
 #include "actors/core/device_steps.hpp"
 #include "actors/core/hcs_errors.hpp"
@@ -83,6 +83,12 @@ public:
   }
 
   const device_env& env() const { return env_; }
+  // Held over a restart: from now on the new system's guest and gate.
+  void rebind(std::shared_ptr<guest_backend> guest, std::shared_ptr<const vm_gate> gate) {
+    steps_.rebind_guest(guest);
+    env_.guest = std::move(guest);
+    env_.gate = std::move(gate);
+  }
   completion_inbox& inbox() { return inbox_; }
   device_steps& steps() { return steps_; }
 
@@ -212,19 +218,76 @@ caf::result<T> lookup(Self self, Find&& find) {
   return std::move(*r);
 }
 
+// One device to attach again after a restart: what it is (for the error
+// that names it) and how its add is sent.
+struct restore_step {
+  std::string what;
+  std::function<void(device_steps::done_fn)> run;
+};
+
+// Runs `steps` one after the other from `next`; the first failure ends the
+// run with an error naming its device.
+template <class Self>
+void run_restore(Self self, std::shared_ptr<std::vector<restore_step>> steps, size_t next,
+                 std::shared_ptr<caf::typed_response_promise<caf::ok_atom>> rp) {
+  if (!rp->pending()) {
+    return;
+  }
+  if (next == steps->size()) {
+    rp->deliver(caf::ok_atom_v);
+    return;
+  }
+  (*steps)[next].run([self, steps, next, rp](const error& e) {
+    if (e) {
+      if (rp->pending()) {
+        rp->deliver(to_caf_error(wrap("failed to restore " + (*steps)[next].what, e)));
+      }
+      return;
+    }
+    run_restore(self, steps, next + 1, rp);
+  });
+}
+
 // A child's behaviour: its own calls, plus its table as JSON (`view`), the
 // VM's exit (every caller still owed a reply learns why; `forget` drops the
-// child's own waiting work) and its inbox's wake-ups.
-template <class Behavior, class Self, class View, class Forget, class... Calls>
-Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
-  return Behavior{calls..., [=](view_atom) -> std::string { return view(); },
+// child's own waiting work; a child held over a restart then settles what
+// was in flight with `settle` and stays) and its inbox's wake-ups. After a
+// restart `restore()` lists what the table holds, in the order it is sent
+// to the new system.
+template <class Behavior, class Self, class View, class Forget, class Settle, class Restore,
+          class... Calls>
+Behavior device_behavior(Self self, View view, Forget forget, Settle settle, Restore restore,
+                         Calls... calls) {
+  // A restore in flight when the new system exits too learns why.
+  auto restoring = std::make_shared<caf::typed_response_promise<caf::ok_atom>>();
+  return Behavior{calls...,
+                  [=](view_atom) -> std::string { return view(); },
                   [=](system_exited& msg) {
                     if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
                       return;
                     }
                     self->state.child->fail_all(msg.why);
+                    if (restoring->pending()) {
+                      restoring->deliver(msg.why);
+                    }
                     forget();
+                    if (msg.hold) {
+                      settle();
+                      return;
+                    }
                     self->quit();
+                  },
+                  [=](restore_devices& msg) -> caf::result<caf::ok_atom> {
+                    if (!from_owner(self, self->state.child->env().vm, "restore_devices")) {
+                      return caf::sec::request_receiver_down;
+                    }
+                    auto& child = *self->state.child;
+                    child.rebind(std::move(msg.guest), std::move(msg.gate));
+                    *restoring = self->template make_response_promise<caf::ok_atom>();
+                    auto steps = std::make_shared<std::vector<restore_step>>(restore());
+                    auto rp = *restoring;
+                    child.inbox().turn([&] { run_restore(self, steps, 0, restoring); });
+                    return rp;
                   },
                   [=](inbox_ready msg) {
                     if (from_owner(self, self->address(), "inbox_ready")) {
@@ -232,6 +295,12 @@ Behavior device_behavior(Self self, View view, Forget forget, Calls... calls) {
                     }
                   },
                   [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
+}
+
+// For children with nothing in flight to settle, or nothing to restore.
+inline void settle_nothing() {}
+inline std::vector<restore_step> restore_nothing() {
+  return {};
 }
 
 // `where` is the device's place, or what makes it (only made when the bus

@@ -49,6 +49,10 @@ struct bridge_context {
   // Fed the guest's log channel (options_lcow::output); empty: the default
   // handler for vm_id (actors/core/guest_log.hpp).
   output_handler output;
+  // The VM's restarts when this bridge's system was created: after one,
+  // the processes and containers of earlier systems are lost, and a call
+  // that names one says so.
+  uint32_t restarts = 0;
 };
 
 bridge_child spawn_gcs_bridge(caf::local_actor* parent, bridge_context ctx);

@@ -15,6 +15,15 @@ namespace uvm {
 
 namespace {
 
+std::string lost_after_restart(bridge_pointer self) {
+  if (self->state.ctx.restarts == 0) {
+    return {};
+  }
+  return " (utility VM " + self->state.ctx.vm_id +
+         " was restarted after an unexpected exit: the processes and containers it ran "
+         "before were lost)";
+}
+
 // Container shutdown and terminate wait 30 s for the guest (§6).
 constexpr std::chrono::seconds container_stop_deadline{30};
 
@@ -228,7 +237,8 @@ caf::result<process_started> exec_process(bridge_pointer self, process_request r
 caf::result<uint32_t> wait_process(bridge_pointer self, const std::string& cid, uint32_t pid) {
   auto it = self->state.processes.find({cid, pid});
   if (it == self->state.processes.end()) {
-    return to_caf_error(error{errc::not_found, "process " + std::to_string(pid) + " not found"});
+    return to_caf_error(error{errc::not_found, "process " + std::to_string(pid) + " not found" +
+                                                   lost_after_restart(self)});
   }
   auto& rec = it->second;
   if (rec.exit) {
@@ -316,7 +326,8 @@ caf::result<caf::ok_atom> wait_container(bridge_pointer self, const std::string&
   auto& st = self->state;
   auto it = st.containers.find(id);
   if (it == st.containers.end()) {
-    return to_caf_error(error{errc::not_found, "container " + id + " not found"});
+    return to_caf_error(
+        error{errc::not_found, "container " + id + " not found" + lost_after_restart(self)});
   }
   // Wait returns when the exit notification came or the bridge is gone (§6).
   if (it->second.exited || st.closed) {

@@ -13,12 +13,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "actors/core/guest_backend.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/core/vm_gate.hpp"
 #include "messages/caf/interfaces.hpp"
 #include "messages/caf/registration.hpp"
 #include "messages/events.hpp"
@@ -32,9 +34,20 @@ struct inbox_ready {
   uint64_t id = 0;
 };
 
-// VM -> child: the system exited; fail what is pending with `why` and end.
+// VM -> child: the system exited; fail what is pending with `why` and end,
+// or, when the VM will be restarted (`hold`), keep what is attached for
+// restore_devices.
 struct system_exited {
   caf::error why;
+  bool hold = false;
+};
+
+// VM -> device child held over a restart: the new system runs; attach
+// again what the table holds, in its order, through the new system's
+// guest and gate. The reply names the first device that could not be.
+struct restore_devices {
+  std::shared_ptr<guest_backend> guest;
+  std::shared_ptr<const vm_gate> gate;
 };
 
 // Backend -> VM (sent as the VM): the system of `generation` exited.
@@ -100,6 +113,7 @@ struct rpc_deadline_sweep {};
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::inbox_ready)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::system_exited)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::restore_devices)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::hcs_exit_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_restart_request)
@@ -117,6 +131,7 @@ namespace uvm {
 
 // What every device child takes besides its public calls.
 using child_internal = caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<inbox_ready>,
+                                        caf::replies_to<restore_devices>::with<caf::ok_atom>,
                                         caf::replies_to<mailbox_depth_request>::with<uint64_t>>;
 
 using scsi_child = scsi_actor::extend_with<child_internal>;

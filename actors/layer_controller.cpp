@@ -8,11 +8,16 @@ namespace {
 
 struct layer_state {
   std::optional<device_child> child;
-  std::map<std::string, nlohmann::json> roots; // root path -> what it combines
+  std::map<std::string, combine_layers_request> roots; // by root path
   static inline const char* name = "uvm_layers";
 };
 
 using layer_pointer = layer_child::stateful_pointer<layer_state>;
+
+hcs::device_request request_of(const combine_layers_request& req) {
+  return req.lcow ? hcs::combine_layers_lcow(req.layer_paths, req.scratch_path, req.root_path)
+                  : hcs::combine_layers_wcow(req.layers, req.root_path);
+}
 
 nlohmann::json describe(const combine_layers_request& req) {
   if (req.lcow) {
@@ -28,20 +33,36 @@ nlohmann::json describe(const combine_layers_request& req) {
 layer_child::behavior_type layer_controller(layer_pointer self, device_env env) {
   self->state.child.emplace(self, std::move(env));
   return device_behavior<layer_child::behavior_type>(
-      self, [=] { return nlohmann::json(self->state.roots).dump(); }, [] {},
+      self,
+      [=] {
+        auto view = nlohmann::json::object();
+        for (const auto& [root, req] : self->state.roots) {
+          view[root] = describe(req);
+        }
+        return view.dump();
+      },
+      [] {}, settle_nothing,
+      [=] {
+        // Every combined root, after the devices its layers are on.
+        std::vector<restore_step> out;
+        for (const auto& [root, req] : self->state.roots) {
+          auto request = request_of(req);
+          out.push_back({"combined layers at " + root, [self, request](device_steps::done_fn done) {
+                           self->state.child->steps().add(request, "", std::move(done));
+                         }});
+        }
+        return out;
+      },
       [=](combine_layers_atom, const combine_layers_request& req) -> caf::result<caf::ok_atom> {
         return serve<caf::ok_atom, combine_layers_atom>(self, [&](auto reply) {
           if (req.lcow != self->state.child->env().lcow) {
             reply(error{errc::not_supported});
             return;
           }
-          auto request =
-              req.lcow ? hcs::combine_layers_lcow(req.layer_paths, req.scratch_path, req.root_path)
-                       : hcs::combine_layers_wcow(req.layers, req.root_path);
           self->state.child->steps().add(
-              request, req.activity_id, [self, req, reply](const error& e) {
+              request_of(req), req.activity_id, [self, req, reply](const error& e) {
                 if (!e) {
-                  self->state.roots[req.root_path] = describe(req);
+                  self->state.roots[req.root_path] = req;
                   publish_device(self, req.activity_id, "combined_layers", "added", req.root_path,
                                  req.root_path);
                 }

@@ -185,12 +185,48 @@ std::vector<std::string> ids_of(const std::vector<hcs::network_endpoint>& endpoi
   return out;
 }
 
+// The VM exited with removals in flight: they failed, and what they were
+// removing is still recorded.
+void settle(network_pointer self) {
+  auto& st = self->state;
+  st.busy = false;
+  for (const auto& id : st.table.ids()) {
+    for (const auto& nic : st.table.nics(id)) {
+      if (nic.removing) {
+        st.table.nic_remove_failed(id, nic.endpoint.id);
+      }
+    }
+    st.table.namespace_removed(id, false);
+  }
+}
+
+// Each namespace (WCOW: announced to the guest first), then its NICs.
+std::vector<restore_step> restore(network_pointer self) {
+  auto& st = self->state;
+  std::vector<restore_step> out;
+  for (const auto& id : st.table.ids()) {
+    if (!lcow(self) && st.namespace_supported) {
+      auto request = hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id));
+      out.push_back({"network namespace " + id, [self, request](device_steps::done_fn done) {
+                       self->state.child->steps().add(request, "", std::move(done));
+                     }});
+    }
+    for (const auto& nic : st.table.nics(id)) {
+      out.push_back(
+          {"network endpoint " + nic.endpoint.id + " (NIC " + nic.nic_id + ")",
+           [self, nic](device_steps::done_fn done) { add_nic(self, nic, "", std::move(done)); }});
+    }
+  }
+  return out;
+}
+
 network_child::behavior_type network_controller(network_pointer self, network_context ctx) {
   self->state.rs4 = ctx.host_build < rs5_build;
   self->state.namespace_supported = ctx.namespace_supported;
   self->state.child.emplace(self, std::move(ctx.env));
   return device_behavior<network_child::behavior_type>(
       self, [=] { return self->state.table.to_json().dump(); }, [=] { self->state.queue.clear(); },
+      [=] { settle(self); }, [=] { return restore(self); },
       [=](add_netns_atom, const std::string& id,
           const std::string& activity) -> caf::result<caf::ok_atom> {
         return serve<caf::ok_atom, add_netns_atom>(self, [&](auto reply) {

@@ -12,6 +12,7 @@ struct scsi_state {
   std::optional<device_child> child;
   std::optional<scsi_slot_table> table;
   key_waits waits;
+  std::string scratch_path; // WCOW's, in the create document: not hot-added
   static inline const char* name = "uvm_scsi";
 };
 
@@ -153,11 +154,44 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
       });
 }
 
+// The VM exited with attaches or detaches in flight: they failed.
+void settle(scsi_pointer self) {
+  auto& table = *self->state.table;
+  for (const auto& a : table.entries()) {
+    if (a.state == uvm::scsi_state::attaching) {
+      table.attach_failed(a.host_path);
+    } else if (a.state == uvm::scsi_state::detaching) {
+      table.detach_failed(a.host_path);
+    }
+  }
+}
+
+// Every attached disk at its controller/LUN, in slot order.
+std::vector<restore_step> restore(scsi_pointer self) {
+  std::vector<restore_step> out;
+  for (auto a : self->state.table->entries()) {
+    if (a.state != uvm::scsi_state::attached || a.host_path == self->state.scratch_path) {
+      continue;
+    }
+    auto what = "SCSI disk " + a.host_path + " at " + std::to_string(a.slot.controller) + ":" +
+                std::to_string(a.slot.lun);
+    auto request = hcs::scsi_add(os_of(self), disk_of(std::move(a)));
+    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
+                     self->state.child->steps().add(request, "", std::move(done));
+                   }});
+  }
+  return out;
+}
+
 scsi_child::behavior_type scsi_controller(scsi_pointer self, scsi_context ctx) {
+  if (ctx.scratch) {
+    self->state.scratch_path = ctx.scratch->host_path;
+  }
   self->state.table.emplace(ctx.controllers, ctx.scratch);
   self->state.child.emplace(self, std::move(ctx.env));
   return device_behavior<scsi_child::behavior_type>(
       self, [=] { return self->state.table->to_json().dump(); }, [=] { self->state.waits.clear(); },
+      [=] { settle(self); }, [=] { return restore(self); },
       [=](add_scsi_atom, scsi_add_request& req) -> caf::result<scsi_mount> {
         return serve<scsi_mount, add_scsi_atom>(
             self, [&](mount_reply reply) { handle_add(self, std::move(req), std::move(reply)); });

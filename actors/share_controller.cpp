@@ -331,12 +331,59 @@ std::string view_of(share_pointer self) {
   return view.dump();
 }
 
+// The VM exited with adds, updates or removals in flight: they failed.
+void settle(share_pointer self) {
+  auto& st = self->state;
+  for (const auto& share : st.vsmb->entries()) {
+    if (share.state == vsmb_state::attaching || share.state == vsmb_state::updating) {
+      st.vsmb->add_failed(share.name);
+    } else if (share.state == vsmb_state::detaching) {
+      st.vsmb->remove_failed(share.name);
+    }
+  }
+  for (const auto& record : st.plan9.entries()) {
+    if (record.state == plan9_state::adding) {
+      st.plan9.add_failed(record.mount.name);
+    } else if (record.state == plan9_state::removing) {
+      st.plan9.remove_failed(record.mount.name);
+    }
+  }
+}
+
+// VSMB shares with their allowed files, then Plan9 shares, then pipes.
+std::vector<restore_step> restore(share_pointer self) {
+  auto& st = self->state;
+  std::vector<restore_step> out;
+  auto add = [&](std::string what, hcs::device_request request) {
+    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
+                     self->state.child->steps().add(request, "", std::move(done));
+                   }});
+  };
+  for (const auto& share : st.vsmb->entries()) {
+    if (share.state == vsmb_state::attached) {
+      add("VSMB share " + share.name + " (" + share.host_path + ")",
+          hcs::vsmb_add({share.name, share.host_path, share.allowed_files, share.options}));
+    }
+  }
+  for (const auto& record : st.plan9.entries()) {
+    if (record.state == plan9_state::live) {
+      add("Plan9 share " + record.mount.name + " (" + record.mount.host_path + ")",
+          hcs::plan9_add(record.mount));
+    }
+  }
+  for (auto p = st.pipes.begin(); p != st.pipes.end(); p = st.pipes.upper_bound(*p)) {
+    add("named pipe " + *p, hcs::pipe_add(*p));
+  }
+  return out;
+}
+
 share_child::behavior_type share_controller(share_pointer self, share_context ctx) {
   self->state.vsmb.emplace(ctx.env.vm_id);
   self->state.host_build = ctx.host_build;
   self->state.child.emplace(self, std::move(ctx.env));
   return device_behavior<share_child::behavior_type>(
       self, [=] { return view_of(self); }, [=] { self->state.waits.clear(); },
+      [=] { settle(self); }, [=] { return restore(self); },
       [=](add_vsmb_atom, vsmb_add_request& req) -> caf::result<vsmb_share_handle> {
         return serve<vsmb_share_handle, add_vsmb_atom>(
             self, [&](auto reply) { add_vsmb(self, std::move(req), reply); });

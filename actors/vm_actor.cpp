@@ -104,7 +104,12 @@ void handle_exit(vm_pointer self, const hcs::exit_info& info) {
   for (auto& [id, abort] : aborts) {
     abort(why);
   }
-  stop_children(self, why);
+  // A VM its policy may restart keeps its devices for the next system.
+  if (crashed && st.spec.policy.kind != restart_kind::never) {
+    hold_children(self, why);
+  } else {
+    stop_children(self, why);
+  }
   for (auto& w : st.waiters) {
     w.deliver(caf::ok_atom_v);
   }
@@ -171,23 +176,48 @@ void create_system(vm_pointer self, const std::string& activity,
       done);
 }
 
-// After begin_start.
+// The system runs and the VM counts as running.
+void mark_started(vm_pointer self, const std::string& activity) {
+  self->state.life.start_succeeded();
+  logging::info(log_ctx(self, activity), "utility VM started");
+  publish(self, caf::make_message(
+                    vm_started_event{self->state.plan.id, activity, self->state.life.restarts()}));
+}
+
+// After begin_start. `prepare` (may be empty) runs once the system runs
+// and before the VM counts as running; its error fails the start. An exit
+// meanwhile has already answered for it.
 void start_system(vm_pointer self, const std::string& activity,
-                  std::function<void(const error&)> done) {
+                  std::function<void(const error&)> done,
+                  std::function<void(std::function<void(const error&)>)> prepare = {}) {
   auto id = self->state.plan.id;
   call_backend(
       self, [id](hcs::backend& b, hcs::completion c) { b.start(id, std::move(c)); },
-      [self, id, activity, done](hcs::call_result r) {
+      [self, id, activity, done, prepare](hcs::call_result r) {
         if (!r.ok()) {
           self->state.life.start_failed();
           done(hcs_error("System::Start", id, r));
           return;
         }
-        self->state.life.start_succeeded();
-        logging::info(log_ctx(self, activity), "utility VM started");
-        publish(self,
-                caf::make_message(vm_started_event{id, activity, self->state.life.restarts()}));
-        done({});
+        if (!prepare) {
+          mark_started(self, activity);
+          done({});
+          return;
+        }
+        auto gen = self->state.generation;
+        prepare([self, activity, done, gen](const error& e) {
+          if (self->state.generation != gen ||
+              self->state.life.state() != lifecycle_state::starting) {
+            return;
+          }
+          if (e) {
+            self->state.life.start_failed();
+            done(e);
+            return;
+          }
+          mark_started(self, activity);
+          done({});
+        });
       },
       [self, done](const error& e) {
         self->state.life.start_failed();
@@ -244,24 +274,37 @@ void restart_system(vm_pointer self) {
   bool start_again = st.life.was_started();
   st.life.restart();
   auto failed = [self, activity](const error& e) {
+    auto& st = self->state;
     logging::error(log_ctx(self, activity), "utility VM restart failed", {{"error", e.text}});
-    self->state.life.on_exit(true, e.text);
-    self->send(self->state.env.supervisor,
-               vm_exit_report{self->state.plan.id, true, e.text, activity});
+    if (st.children) {
+      // No half-restored VM: the new system goes (its exit is not this
+      // VM's any more) and the devices wait for the next attempt.
+      ++st.generation;
+      st.env.backend->terminate(st.plan.id, [](hcs::call_result) {});
+      hold_children(self, e);
+    }
+    st.life.on_exit(true, e.text);
+    self->send(st.env.supervisor, vm_exit_report{st.plan.id, true, e.text, activity});
   };
   create_system(self, activity, [self, activity, start_again, failed](const error& e) {
     if (e) {
       failed(e);
       return;
     }
+    // A VM never started had no devices to restore.
     if (!start_again || self->state.life.begin_start()) {
       return;
     }
-    start_system(self, activity, [failed](const error& se) {
-      if (se) {
-        failed(se);
-      }
-    });
+    start_system(
+        self, activity,
+        [failed](const error& se) {
+          if (se) {
+            failed(se);
+          }
+        },
+        [self](std::function<void(const error&)> restored) {
+          restore_children(self, std::move(restored));
+        });
   });
 }
 

@@ -2,6 +2,7 @@
 // each knows of the VM, and the VM's view made of theirs.
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,7 @@ void spawn_children(vm_pointer self) {
   bc.bus = st.env.bus;
   bc.admission = st.admission;
   bc.metrics = st.env.metrics;
+  bc.restarts = st.life.restarts();
   if (st.spec.lcow) {
     bc.output = st.spec.lcow_options.output;
   }
@@ -96,6 +98,16 @@ void spawn_children(vm_pointer self) {
                      self->address(),
                      st.admission,
                      st.env.metrics};
+  // Held children are this system's from now on (calls meanwhile reach
+  // them, not fresh ones); restore_children brings them up to date.
+  if (st.held) {
+    c.scsi = st.held->scsi;
+    c.vpmem = st.held->vpmem;
+    c.shares = st.held->shares;
+    c.network = st.held->network;
+    c.vpci = st.held->vpci;
+    c.layers = st.held->layers;
+  }
   st.children = std::move(c);
 }
 
@@ -140,14 +152,69 @@ void spawn_child(vm_pointer self, layer_child& out) {
 
 void stop_children(vm_pointer self, const error& why) {
   auto& st = self->state;
+  auto me = caf::actor_cast<caf::actor>(self);
+  // Held children may also be the current system's: each is told once.
+  std::set<caf::actor> told;
+  for (auto* set : {&st.children, &st.held}) {
+    if (*set) {
+      for (auto& [name, child] : (*set)->spawned()) {
+        if (told.insert(child).second) {
+          caf::send_as(me, child, system_exited{to_caf_error(why)});
+        }
+      }
+      set->reset();
+    }
+  }
+}
+
+void hold_children(vm_pointer self, const error& why) {
+  auto& st = self->state;
   if (!st.children) {
     return;
   }
   auto me = caf::actor_cast<caf::actor>(self);
-  for (auto& [name, child] : st.children->spawned()) {
-    caf::send_as(me, child, system_exited{to_caf_error(why)});
+  auto& c = *st.children;
+  if (c.bridge) {
+    caf::send_as(me, c.bridge, system_exited{to_caf_error(why)});
+    c.bridge = nullptr;
+  }
+  auto devices = c.spawned();
+  for (auto& [name, child] : devices) {
+    caf::send_as(me, child, system_exited{to_caf_error(why), true});
+  }
+  if (!devices.empty()) {
+    st.held = std::move(c);
   }
   st.children.reset();
+}
+
+namespace {
+
+void restore_from(vm_pointer self, std::vector<std::pair<const char*, caf::actor>> order,
+                  size_t next, std::function<void(const error&)> done) {
+  if (next == order.size()) {
+    done({});
+    return;
+  }
+  const auto& env = self->state.children->env;
+  // Each re-attach has the bridge's and HCS's own deadlines; this one only
+  // bounds a child that stopped answering.
+  self->request(order[next].second, std::chrono::minutes(5), restore_devices{env.guest, env.gate})
+      .then([self, order, next, done](caf::ok_atom) { restore_from(self, order, next + 1, done); },
+            [done](caf::error& e) { done(from_caf_error(e)); });
+}
+
+} // namespace
+
+void restore_children(vm_pointer self, std::function<void(const error&)> done) {
+  auto& st = self->state;
+  if (!st.held || !st.children) {
+    done({});
+    return;
+  }
+  auto order = st.held->spawned();
+  st.held.reset();
+  restore_from(self, std::move(order), 0, std::move(done));
 }
 
 caf::result<std::string> children_view(vm_pointer self) {

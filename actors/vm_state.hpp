@@ -56,6 +56,10 @@ struct vm_state {
   std::vector<caf::typed_response_promise<caf::ok_atom>> waiters;
   std::vector<std::function<void()>> on_stopped; // Close waits for the exit
   std::optional<vm_children> children;
+  // The device children of a system that exited unexpectedly, kept with
+  // their tables for the restart (desired state); they join the next
+  // system's children once it is created.
+  std::optional<vm_children> held;
   // The places of the calls its children serve (kept across restarts).
   std::shared_ptr<vm_admission> admission;
   uint64_t container_counter = 0;
@@ -99,6 +103,15 @@ vm_devices devices_of(vm_pointer self);
 // The system exited (or the VM closed): the children fail what they have
 // pending with `why` and end.
 void stop_children(vm_pointer self, const error& why);
+// The system exited unexpectedly and may be restarted: the bridge ends,
+// the device children fail what is pending with `why` and keep what is
+// attached (held).
+void hold_children(vm_pointer self, const error& why);
+// The restarted system runs: the held children (its children since it was
+// created) attach what they hold again, one child after the other (SCSI,
+// VPMEM, shares, network, VPCI, combined layers); `done` gets the first
+// failure.
+void restore_children(vm_pointer self, std::function<void(const error&)> done);
 // Every child's view, by child name, as one JSON object.
 caf::result<std::string> children_view(vm_pointer self);
 

@@ -32,7 +32,18 @@ nlohmann::json view_of(const std::map<std::string, hcs::virtual_pci_device>& dev
 vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
   self->state.child.emplace(self, std::move(env));
   return device_behavior<vpci_child::behavior_type>(
-      self, [=] { return view_of(self->state.devices).dump(); }, [] {},
+      self, [=] { return view_of(self->state.devices).dump(); }, [] {}, settle_nothing,
+      [=] {
+        // Every assigned device under its GUID.
+        std::vector<restore_step> out;
+        for (const auto& [id, device] : self->state.devices) {
+          auto request = hcs::vpci_add(id, device);
+          out.push_back({"VPCI device " + id, [self, request](device_steps::done_fn done) {
+                           self->state.child->steps().add(request, "", std::move(done));
+                         }});
+        }
+        return out;
+      },
       [=](assign_device_atom, const hcs::virtual_pci_device& device,
           const std::string& activity) -> caf::result<std::string> {
         return serve<std::string, assign_device_atom>(self, [&](auto reply) {

@@ -132,6 +132,35 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
       });
 }
 
+// The VM exited with attaches or detaches in flight: they failed.
+void settle(vpmem_pointer self) {
+  auto& table = *self->state.table;
+  for (const auto& d : table.entries()) {
+    if (d.state == uvm::vpmem_state::attaching) {
+      table.attach_failed(d.host_path);
+    } else if (d.state == uvm::vpmem_state::detaching) {
+      table.detach_failed(d.host_path);
+    }
+  }
+}
+
+// Every attached layer on its device number; the VHD root file system
+// ("/") is in the create document.
+std::vector<restore_step> restore(vpmem_pointer self) {
+  std::vector<restore_step> out;
+  for (const auto& d : self->state.table->entries()) {
+    if (d.state != uvm::vpmem_state::attached || d.uvm_path == "/") {
+      continue;
+    }
+    auto request = hcs::vpmem_add(d.device_number, d.host_path, d.uvm_path);
+    out.push_back({"VPMEM device " + std::to_string(d.device_number) + " (" + d.host_path + ")",
+                   [self, request](device_steps::done_fn done) {
+                     self->state.child->steps().add(request, "", std::move(done));
+                   }});
+  }
+  return out;
+}
+
 vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
   self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
   self->state.child.emplace(self, std::move(ctx.env));
@@ -144,7 +173,7 @@ vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
                                {"devices", t.to_json()}};
         return view.dump();
       },
-      [=] { self->state.waits.clear(); },
+      [=] { self->state.waits.clear(); }, [=] { settle(self); }, [=] { return restore(self); },
       [=](add_vpmem_atom, const std::string& host_path,
           const std::string& activity) -> caf::result<std::string> {
         return serve<std::string, add_vpmem_atom>(

@@ -52,6 +52,8 @@ public:
   device_steps(config cfg, completion_inbox& inbox) : cfg_(std::move(cfg)), inbox_(inbox) {}
 
   const std::string& vm_id() const { return cfg_.vm_id; }
+  // A restarted VM's guest (the new system's bridge).
+  void rebind_guest(std::shared_ptr<guest_backend> guest) { cfg_.guest = std::move(guest); }
 
   // An Add, or any request that is not a Remove.
   void add(hcs::device_request req, const std::string& activity, done_fn done);

@@ -101,6 +101,14 @@ void netns_table::namespace_removed(const std::string& id, bool succeeded) {
   }
 }
 
+std::vector<std::string> netns_table::ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, entry] : namespaces_) {
+    out.push_back(id);
+  }
+  return out;
+}
+
 std::vector<netns_nic> netns_table::nics(const std::string& id) const {
   std::vector<netns_nic> out;
   if (auto ns = namespaces_.find(id); ns != namespaces_.end()) {

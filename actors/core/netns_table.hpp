@@ -69,6 +69,8 @@ public:
   void namespace_removed(const std::string& id, bool succeeded);
 
   bool contains(const std::string& id) const { return namespaces_.count(id) != 0; }
+  // Every namespace id, in order.
+  std::vector<std::string> ids() const;
   // The NICs of a namespace by endpoint id; empty for an unknown one.
   std::vector<netns_nic> nics(const std::string& id) const;
   // namespace id -> endpoint id -> {nic_id, mac_address}.

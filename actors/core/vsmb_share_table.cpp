@@ -157,6 +157,7 @@ vsmb_add_decision vsmb_share_table::begin_add(const std::string& host_path, bool
     fresh.share.host_path = k.second;
     fresh.share.guest_path = hcs::vsmb_share_prefix + name;
     fresh.share.file_share = is_file;
+    fresh.share.options = options;
     if (options.restrict_file_access) {
       fresh.pending_allowed.push_back(file);
     }

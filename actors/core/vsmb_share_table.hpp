@@ -49,8 +49,9 @@ struct vsmb_share {
   std::string guest_path;
   bool file_share = false; // in the single-file table
   std::vector<std::string> allowed_files;
-  uint32_t refs = 0;    // per share, not per file
-  uint32_t waiters = 0; // unrestricted adders parked on the add in flight
+  hcs::virtual_smb_share_options options; // the first adder's, sent again at a restart
+  uint32_t refs = 0;                      // per share, not per file
+  uint32_t waiters = 0;                   // unrestricted adders parked on the add in flight
   vsmb_state state = vsmb_state::attaching;
 };
 

@@ -1,0 +1,178 @@
+// Desired-state restarts: a VM its policy restarts comes back with the
+// devices it had (same slots, same ref-counts, the guest's mounts again),
+// and a device that cannot be attached again leaves the VM exited with an
+// error that names it.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.hpp"
+#include "tests/actors/fixtures.hpp"
+
+using uvm::test::eventually;
+using uvm::test::host_dir;
+
+namespace {
+
+uvm::engine_config test_config() {
+  uvm::engine_config cfg;
+  cfg.host = uvm::test::test_host();
+  cfg.call_timeout = std::chrono::seconds(20);
+  return cfg;
+}
+
+uvm::restart_policy on_failure() {
+  uvm::restart_policy p;
+  p.kind = uvm::restart_kind::on_failure;
+  p.max_restarts = 5;
+  p.backoff_initial_ms = 10;
+  return p;
+}
+
+std::string make_file(const host_dir& host, const std::string& rel) {
+  auto p = host.path(rel);
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+  std::ofstream(p) << "layer\n";
+  return p;
+}
+
+uvm::hcs::network_endpoint endpoint(const std::string& id, const std::string& mac) {
+  uvm::hcs::network_endpoint e;
+  e.id = id;
+  e.mac_address = mac;
+  e.namespace_id = "ns1";
+  e.ip_address = "10.0.0.2";
+  e.prefix_length = 24;
+  e.gateway_address = "10.0.0.1";
+  return e;
+}
+
+// What the simulated HCS holds of the VM's devices.
+nlohmann::json hcs_devices(uvm::engine& eng, const std::string& id) {
+  auto o = eng.sim().oracle()[id];
+  return {{"scsi", o["scsi"]},
+          {"vpmem", o["vpmem"]},
+          {"plan9", o["plan9"]},
+          {"vsmb", o["vsmb"]},
+          {"mapped_pipes", o["mapped_pipes"]},
+          {"network_adapters", o["network_adapters"]},
+          {"vpci", o["vpci"]}};
+}
+
+// The engine's view of the VM's devices and of the guest's mounts.
+nlohmann::json engine_devices(uvm::utility_vm& vm) {
+  auto v = vm.device_view();
+  REQUIRE(v);
+  auto view = nlohmann::json::parse(*v);
+  return {{"scsi", view["scsi"]},
+          {"vpmem", view["vpmem"]},
+          {"shares", view["shares"]},
+          {"network", view["network"]},
+          {"combined_layers", view["combined_layers"]},
+          {"guest_mounts", view["gcs_bridge"]["mounts"]}};
+}
+
+bool restarted(uvm::utility_vm& vm, uint32_t round) {
+  auto info = vm.info();
+  return info && info->restarts == round && info->state == uvm::lifecycle_state::running;
+}
+
+} // namespace
+
+TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[restore]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto created = eng.create_lcow(host.lcow("phoenix-devices"), on_failure());
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+
+  // Three disks with a hole at 0:1, one of them held twice.
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+  REQUIRE(vm.add_scsi("/d/hole.vhdx", "/run/mounts/hole", false, uvm::vm_access_type::noop));
+  REQUIRE(vm.add_scsi("/d/c.vhdx", "/run/mounts/c", true, uvm::vm_access_type::noop));
+  REQUIRE(vm.add_scsi("/d/d.vhdx", "", false, uvm::vm_access_type::noop));
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/other", false, uvm::vm_access_type::noop));
+  REQUIRE_FALSE(vm.remove_scsi("/d/hole.vhdx"));
+  // Two VPMEM layers, a Plan9 share, a namespace with an endpoint, and
+  // layers combined over them.
+  auto l1 = make_file(host, "layers/1/layer.vhd");
+  auto l2 = make_file(host, "layers/2/layer.vhd");
+  REQUIRE(vm.add_vpmem(l1));
+  REQUIRE(vm.add_vpmem(l2));
+  std::filesystem::create_directories(host.path("share"));
+  REQUIRE(vm.add_plan9(host.path("share"), "/run/share", true, false, {}));
+  REQUIRE_FALSE(vm.add_net_ns("ns1"));
+  REQUIRE_FALSE(vm.add_endpoints_to_ns("ns1", {endpoint("ep-1", "00-15-5D-00-00-01")}));
+  REQUIRE_FALSE(vm.combine_layers_lcow({"/run/layers/p0", "/run/layers/p1"}, "/run/mounts/a",
+                                       "/run/gcs/c/box/rootfs"));
+
+  uvm::process_parameters params;
+  params.command_args = {"sleep", "30"};
+  auto proc = vm.create_process(params.to_json());
+  REQUIRE(proc);
+
+  auto hcs_before = hcs_devices(eng, "phoenix-devices");
+  auto engine_before = engine_devices(vm);
+  REQUIRE(hcs_before["scsi"].size() == 3);
+  REQUIRE(hcs_before["vpmem"].size() == 2);
+  REQUIRE(hcs_before["network_adapters"].size() == 1);
+
+  for (uint32_t round = 1; round <= 2; ++round) {
+    eng.sim().crash("phoenix-devices");
+    REQUIRE(eventually([&] { return restarted(vm, round); }));
+    CHECK(eng.sim().oracle()["phoenix-devices"]["state"] == "running");
+    CHECK(hcs_devices(eng, "phoenix-devices") == hcs_before);
+    CHECK(engine_devices(vm) == engine_before);
+  }
+
+  // Processes are not restored: one that ran before is reported lost.
+  auto lost = proc->wait();
+  REQUIRE_FALSE(lost);
+  CHECK(lost.err().text.find("was restarted after an unexpected exit") != std::string::npos);
+
+  // The handles and ref-counts are the ones from before the crashes: the
+  // disk added twice goes with its second release, not before.
+  REQUIRE_FALSE(vm.remove_scsi("/d/a.vhdx"));
+  CHECK(hcs_devices(eng, "phoenix-devices")["scsi"].size() == 3);
+  REQUIRE_FALSE(vm.remove_scsi("/d/a.vhdx"));
+  CHECK(hcs_devices(eng, "phoenix-devices")["scsi"].size() == 2);
+  CHECK(vm.remove_scsi("/d/a.vhdx").code == uvm::errc::not_attached);
+  // The next free slot is still the hole's.
+  auto again = vm.add_scsi("/d/e.vhdx", "", false, uvm::vm_access_type::noop);
+  REQUIRE(again);
+  CHECK(again->controller == 0);
+  CHECK(again->lun == 0);
+  REQUIRE_FALSE(vm.close());
+}
+
+TEST_CASE("a device that cannot be attached again fails the restart and names it", "[restore]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto policy = on_failure();
+  policy.max_restarts = 1;
+  auto created = eng.create_lcow(host.lcow("phoenix-fails"), policy);
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+
+  // The restarted system refuses its first modify: the disk's attach.
+  eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "phoenix-fails");
+  eng.sim().crash("phoenix-fails");
+  REQUIRE(eventually([&] {
+    auto info = vm.info();
+    return info && info->restarts == 1 && info->state == uvm::lifecycle_state::exited;
+  }));
+  auto why = vm.exit_error();
+  CHECK(why.text.rfind("failed to restore SCSI disk /d/a.vhdx at 0:0: ", 0) == 0);
+  // No half-restored VM: the new system is gone from the simulator.
+  CHECK(eng.sim().oracle()["phoenix-fails"]["state"] != "running");
+  auto refused = vm.add_scsi("/d/b.vhdx", "", false, uvm::vm_access_type::noop);
+  CHECK(refused.err().code == uvm::errc::vm_exited);
+  CHECK(refused.err().text.find("failed to restore SCSI disk /d/a.vhdx") != std::string::npos);
+  REQUIRE_FALSE(vm.close());
+}
