@@ -59,7 +59,7 @@ for app in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
 modules=(virtio_pci virtio_console virtio_scsi sd_mod virtio_blk virtio_pmem nd_pmem ext4
-  overlay 9p 9pnet_virtio button evdev crc32c_generic virtio_net)
+  overlay 9p 9pnet_virtio button evdev crc32c_generic virtio_net virtio_mem)
 mods="$work/pkg/lib/modules/$version"
 depmod -b "$work/pkg" "$version"
 for m in "${modules[@]}"; do
@@ -76,12 +76,23 @@ ldd "$gcs" | awk '/=> \// {print $3} /^\t\// {print $1}' | while read -r lib; do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
+# Hot-added processors stay offline until someone onlines them, and the
+# guest has no udev: busybox's uevent runs this for every kernel event.
+cat > "$root/bin/online-cpu" <<'HOTPLUG'
+#!/bin/sh
+[ "$ACTION" = add ] && [ "$SUBSYSTEM" = cpu ] && [ -w "/sys$DEVPATH/online" ] &&
+  echo 1 > "/sys$DEVPATH/online"
+exit 0
+HOTPLUG
+chmod +x "$root/bin/online-cpu"
 cat > "$root/init" <<INIT
 #!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in ${modules[*]}; do modprobe \$m 2> /dev/null; done
+# After the modules: their boot-time events need no helper.
+uevent /bin/online-cpu &
 # The virtio-serial ports of the bridge ("gcs"), of process stdio
 # ("stdio", multiplexed: there is no vsock) and of the agent's log ("log").
 port=

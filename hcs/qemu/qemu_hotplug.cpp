@@ -240,11 +240,12 @@ call_result qemu_vm::modify(const std::string& text) {
   auto request = parse_object(text, "request");
   auto path = string_member(request, "ResourcePath");
   auto type = string_member(request, "RequestType");
+  const std::string topology_prefix = "VirtualMachine/ComputeTopology/";
+  if (path.rfind(topology_prefix, 0) == 0) {
+    return modify_topology(path.substr(topology_prefix.size()), request);
+  }
   const auto* settings_ptr = object_member(request, "Settings");
   auto settings = settings_ptr ? *settings_ptr : nlohmann::json::object();
-  if (path.rfind("VirtualMachine/ComputeTopology/", 0) == 0) {
-    reject(hr::not_impl, "the qemu backend cannot change " + path + " of a running VM yet");
-  }
   bool add = equal_ci(type, "Add");
   if (!add && !equal_ci(type, "Remove")) {
     reject(hr::not_impl, "the qemu backend cannot " + type + " " + path);

@@ -6,6 +6,7 @@
 
 #include "hcs/backend.hpp"
 #include "hcs/hcs_json.hpp"
+#include "hcs/qemu/qemu_topology.hpp"
 #include "messages/qemu_pci_layout.hpp"
 
 namespace uvm::hcs::qemu {
@@ -57,7 +58,9 @@ scsi_attachment read_attachment(uint32_t controller, uint32_t lun, const nlohman
 
 std::string qemu_kernel_command_line(const std::string& document_command_line) {
   // Up to "--" the words are the kernel's; after it, init's (hcsshim passes
-  // vsockexec and gcs flags there, which our /init ignores).
+  // vsockexec and gcs flags there, which our /init ignores). hcsshim's
+  // nr_cpus= would keep the kernel from using hot-added processors: QEMU's
+  // ACPI tables already say how many there can be.
   std::istringstream in{document_command_line};
   std::string word, kernel, init;
   bool init_part = false;
@@ -69,7 +72,7 @@ std::string qemu_kernel_command_line(const std::string& document_command_line) {
     if (init_part) {
       init += " " + word;
     } else if (word != "pci=off" && word.rfind("8250_core.nr_uarts=", 0) != 0 &&
-               word.rfind("console=", 0) != 0) {
+               word.rfind("console=", 0) != 0 && word.rfind("nr_cpus=", 0) != 0) {
       kernel += " " + word;
     }
   }
@@ -80,6 +83,9 @@ std::string qemu_kernel_command_line(const std::string& document_command_line) {
   }
   kernel += " console=ttyS0 8250.nr_uarts=1 mitigations=off cryptomgr.notests i8042.noaux"
             " i8042.nokbd i8042.nopnp no_timer_check tsc=reliable";
+  // Memory that virtio-mem adds comes online at once, in the movable zone
+  // while the kernel's own memory allows, so that it can be removed again.
+  kernel += " memhp_default_state=online memory_hotplug.online_policy=auto-movable";
   auto out = kernel.substr(1);
   if (!init.empty()) {
     out += " --" + init;
@@ -110,16 +116,7 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
     reject(hr::invalid_arg, "LinuxKernelDirect.KernelFilePath is empty");
   }
 
-  uint64_t memory_mb = 1024;
-  int64_t processors = 1;
-  if (const auto* topo = object_member(*vm, "ComputeTopology")) {
-    if (const auto* mem = object_member(*topo, "Memory")) {
-      memory_mb = std::max<uint64_t>(uint_member(*mem, "SizeInMB"), 64);
-    }
-    if (const auto* cpu = object_member(*topo, "Processor")) {
-      processors = std::max<int64_t>(int_member(*cpu, "Count"), 1);
-    }
-  }
+  auto topology = read_topology(*vm);
 
   machine_plan plan;
   const auto* devices = object_member(*vm, "Devices");
@@ -175,18 +172,19 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
   add(argv, "-chardev",
       "socket,id=qmp,path=" + option_value(files.qmp_socket()) + ",server=on,wait=on");
   add(argv, "-mon", "chardev=qmp,mode=control");
-  auto memory = std::to_string(memory_mb);
+  uint64_t vpmem_mb = 0;
   if (plan.vpmem_max_count > 0) {
     // virtio-pmem devices live in the device-memory region above RAM.
     uint64_t count = std::min(plan.vpmem_max_count, qemu_layout::vpmem_devices);
-    uint64_t each_mb = (std::max(plan.vpmem_max_size_bytes, pmem_alignment) + mib - 1) / mib;
-    memory += ",slots=" + std::to_string(qemu_layout::vpmem_devices) +
-              ",maxmem=" + std::to_string(memory_mb + count * each_mb) + "M";
+    vpmem_mb = count * ((std::max(plan.vpmem_max_size_bytes, pmem_alignment) + mib - 1) / mib);
   }
-  add(argv, "-m", memory);
-  add(argv, "-smp", std::to_string(processors));
+  for (auto& arg : topology_argv(topology, vpmem_mb)) {
+    argv.push_back(std::move(arg));
+  }
   add(argv, "-serial", "file:" + option_value(files.console_log()));
-  add(argv, "-device", "virtio-serial-pci,id=serial0,addr=" + hex_slot(qemu_layout::serial_slot));
+  // Bus 0 has no free slot: virtio-mem is the serial slot's function 1.
+  add(argv, "-device",
+      "virtio-serial-pci,id=serial0,multifunction=on,addr=" + hex_slot(qemu_layout::serial_slot));
   const std::pair<const char*, std::string> ports[] = {
       {qemu_layout::gcs_port_name, files.gcs_socket()},
       {qemu_layout::stdio_port_name, files.stdio_socket()},
@@ -212,6 +210,9 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
           "local,id=fs" + std::to_string(i) + ",path=" + option_value(files.plan9_dir(i)) +
               ",security_model=none");
     }
+  }
+  for (auto& arg : virtio_mem_argv(topology, hex_slot(qemu_layout::serial_slot) + ".0x1")) {
+    argv.push_back(std::move(arg));
   }
   add(argv, "-kernel", kernel);
   if (!initrd.empty()) {

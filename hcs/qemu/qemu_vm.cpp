@@ -49,6 +49,9 @@ void qemu_vm::launch() {
     reject(hr::fail, "create " + files.dir + ": " + ec.message());
   }
   plan = plan_machine(document_for_launch, config->qemu, files);
+  auto doc = parse_object(document_for_launch, "document");
+  topology = read_topology(*object_member(doc, "VirtualMachine"));
+  memory_mb = topology.memory_mb;
   for (const char* what : {"kernel", "initrd"}) {
     auto flag = std::string{"-"} + what;
     for (size_t i = 0; i + 1 < plan.argv.size(); ++i) {
@@ -155,12 +158,6 @@ std::string qemu_vm::properties(const std::string& query) {
   out["Owner"] = owner;
   out["RuntimeId"] = runtime_id;
   out["State"] = exited ? "Stopped" : running ? "Running" : "Created";
-  uint64_t memory_mb = 0;
-  for (size_t i = 0; i + 1 < plan.argv.size(); ++i) {
-    if (plan.argv[i] == "-m") {
-      memory_mb = std::stoull(plan.argv[i + 1]);
-    }
-  }
   if (memory) {
     out["Memory"] = {{"VirtualNodeCount", 1},
                      {"VirtualMachineMemory",

@@ -20,6 +20,7 @@
 #include "hcs/qemu/plan9_pool.hpp"
 #include "hcs/qemu/qemu_backend.hpp"
 #include "hcs/qemu/qemu_process.hpp"
+#include "hcs/qemu/qemu_topology.hpp"
 #include "hcs/qemu/qmp_client.hpp"
 #include "hcs/qemu/serial_worker.hpp"
 
@@ -50,6 +51,9 @@ struct qemu_vm {
   std::map<uint32_t, std::string> vpmem; // plugged device -> host path
   std::set<uint32_t> vpmem_removed;      // plugged but released
   std::map<std::string, uint32_t> nics;  // NIC GUID -> slot behind the bridge
+  topology_plan topology;                // memory and processors at boot
+  uint64_t memory_mb = 0;                // boot RAM + what virtio-mem holds
+  std::set<uint32_t> added_cpus;         // numbers of hot-added processors
   serial_worker worker;                  // last: its jobs use the rest
 
   ~qemu_vm() { worker.stop(); }
@@ -93,6 +97,15 @@ struct qemu_vm {
   call_result add_nic(const std::string& guid, const nlohmann::json& settings);
 
   call_result remove_nic(const std::string& guid);
+
+  // qemu_resize.cpp: VirtualMachine/ComputeTopology/<rest> (qemu_topology.hpp).
+  call_result modify_topology(const std::string& rest, const nlohmann::json& request);
+
+  call_result set_memory(uint64_t size_mb);
+
+  call_result set_processor_count(uint32_t count);
+
+  call_result unplug_cpu(const std::string& device_id);
 
   call_result modify(const std::string& text);
 

@@ -4,7 +4,8 @@
 # a file written on a read-write disk is found in the host image after the
 # disk was removed; an ext4 layer is read through VPMEM; a host folder is
 # read through Plan9; two layers are combined into an overlay in which a
-# container runs; terminate and wait end the VM. A second VM's QEMU is
+# container runs; the VM's memory and processor count grow and shrink as a
+# guest process sees them; terminate and wait end the VM. A second VM's QEMU is
 # killed while a call waits: an unexpected exit, the call failed, and the
 # supervisor restarts it on its restart policy. A third
 # gets a network adapter and is shut down through its ACPI power button.
@@ -28,6 +29,14 @@ mkfs.ext4 -q -d "$WORK/src/layer1" "$WORK/layer1.img" 8M
 mkfs.ext4 -q -d "$WORK/src/layer2" "$WORK/layer2.img" 4M
 mkfs.ext4 -q -d "$WORK/empty" "$WORK/scratch.raw" 16M
 
+# What a guest process sees of its VM's size: MemTotal in kB, nproc and the
+# online processors, once nproc is the count given (if any; the guest's
+# /init onlines a hot-added processor a moment after its ACPI answer).
+GUEST_SIZE=$(
+  cat <<'SH'
+n=$1; for i in $(seq 100); do [ -z $n ] || [ $(nproc) = $n ] && break; sleep 0.1; done; echo $(awk '/MemTotal/ {print $2}' /proc/meminfo) $(nproc) $(cat /sys/devices/system/cpu/online)
+SH
+)
 cat > "$WORK/s.jsonl" <<JSONL
 {"op":"create_lcow","vm":"a","options":{"ID":"qemu-a","BootFilesPath":"$BOOT","MemorySizeInMB":512,"ProcessorCount":1}}
 {"op":"start","vm":"a"}
@@ -45,6 +54,16 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"combine_layers_lcow","vm":"a","layer_paths":["/run/layers/p1","/run/layers/p0"],"scratch_path":"/run/scratch","rootfs_path":"/run/gcs/c/c1/rootfs"}
 {"op":"create_container","vm":"a","id":"c1","settings":{"SchemaVersion":{"Major":2,"Minor":1},"OciBundlePath":"/run/gcs/c/c1","OciSpecification":{"root":{"path":"/run/gcs/c/c1/rootfs"},"process":{"args":["/bin/sh"],"cwd":"/","env":["PATH=/bin"]}}}}
 {"op":"create_process","vm":"a","container_id":"c1","args":["sh","-c","cat /etc/motd /motd-lower; ls /"]}
+{"op":"create_process","vm":"a","args":["sh","-c","$GUEST_SIZE","size"]}
+{"op":"update_memory","vm":"a","memory_mb":1536}
+{"op":"update_cpu_limits","vm":"a","count":3}
+{"op":"create_process","vm":"a","args":["sh","-c","$GUEST_SIZE","size","3"]}
+{"op":"update_memory","vm":"a","memory_mb":768}
+{"op":"update_cpu_limits","vm":"a","count":2}
+{"op":"create_process","vm":"a","args":["sh","-c","$GUEST_SIZE","size","2"]}
+{"op":"update_memory","vm":"a","bytes":268435456}
+{"op":"update_cpu_limits","vm":"a","weight":100}
+{"op":"info","vm":"a"}
 {"op":"terminate","vm":"a"}
 {"op":"wait","vm":"a"}
 {"op":"exit_error","vm":"a"}
@@ -66,10 +85,30 @@ expect 13 'r["ok"]'
 expect 14 'r["ok"]'
 expect 15 'r["ok"]'
 expect 16 'r["ok"] and r["result"]["stdout"].startswith("upper layer wins\nlower layer\n") and "layer.txt" in r["result"]["stdout"]'
-expect 17 'r["ok"]'
+# Live resizing: memory through virtio-mem above the 512 MB boot size,
+# processors hot-added and removed; MemTotal moves by what was asked.
+expect 17 'r["ok"] and r["result"]["stdout"].split()[1:] == ["1", "0"]'
 expect 18 'r["ok"]'
-expect 19 'r["ok"] and r["result"] is None'
+expect 19 'r["ok"]'
+expect 20 'r["ok"] and r["result"]["stdout"].split()[1:] == ["3", "0-2"]'
+expect 21 'r["ok"]'
+expect 22 'r["ok"]'
+expect 23 'r["ok"] and r["result"]["stdout"].split()[1:] == ["2", "0-1"]'
+expect 24 'not r["ok"] and "memory size 256 MB is below the VM'"'"'s boot size of 512 MB" in r["error"]'
+expect 25 'not r["ok"] and "the qemu backend cannot apply processor limits (Weight 100)" in r["error"]'
+expect 26 'r["ok"] and r["result"]["memory_size_in_mb"] == 768'
+expect 27 'r["ok"]'
+expect 28 'r["ok"]'
+expect 29 'r["ok"] and r["result"] is None'
 check_expectations
+"$PY" - "$OUT" <<'PY' || fail "MemTotal did not follow the memory size"
+import json, sys
+lines = {json.loads(l)["line"]: json.loads(l) for l in open(sys.argv[1])}
+kb = [int(lines[n]["result"]["stdout"].split()[0]) for n in (17, 20, 23)]
+# Grown by 1024 MB, then shrunk to 256 MB above the boot size (1 MB slack).
+if abs(kb[1] - kb[0] - 1024 * 1024) > 1024 or abs(kb[2] - kb[0] - 256 * 1024) > 1024:
+    sys.exit("MemTotal (kB) at 512, 1536 and 768 MB: %s" % kb)
+PY
 qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WORK/rw.raw" "$WORK/rw.check"
 [ "$(debugfs -R 'cat /out.txt' "$WORK/rw.check" 2> /dev/null)" = "written-in-the-guest" ] ||
   fail "the guest's write is not on the host image"

@@ -151,6 +151,30 @@ TEST_CASE("a QEMU compute system: create, start, hot-plug, refusals, terminate",
                            {"RequestType", "Add"}};
     auto r4 = wait_for([&](completion c) { b.modify("vm1", vsmb.dump(), c); });
     CHECK(r4.hresult == hr::not_impl);
+    // Resizing that needs no guest to refuse (tests/e2e/qemu_backend.sh
+    // grows and shrinks a guest).
+    auto topology = [&](const std::string& path, const nlohmann::json& settings) {
+      nlohmann::json update = {{"ResourcePath", "VirtualMachine/ComputeTopology/" + path},
+                               {"Settings", settings}};
+      return wait_for([&](completion c) { b.modify("vm1", update.dump(), c); });
+    };
+    auto below = topology("Memory/SizeInMB", 64);
+    CHECK(below.hresult == hr::invalid_arg);
+    CHECK(below.message.rfind("memory size 64 MB is below the VM's boot size of 128 MB", 0) == 0);
+    CHECK(topology("Memory/SizeInMB", 8192)
+              .message.rfind("memory size 8192 MB is beyond the VM's maximum of 4096 MB", 0) == 0);
+    CHECK(topology("Memory/SizeInMB", "1G").hresult == hr::invalid_json);
+    auto limits = topology("Processor/Limits", {{"Weight", 100}});
+    CHECK(limits.hresult == hr::not_impl);
+    CHECK(limits.message ==
+          "the qemu backend cannot apply processor limits (Weight 100): QEMU runs without a "
+          "cgroup of its own");
+    CHECK(topology("Processor/Limits", nlohmann::json::object()).ok());
+    CHECK(topology("Processor", {{"Count", 9}})
+              .message.rfind("processor count 9 is beyond the VM's maximum of 8", 0) == 0);
+    CHECK(topology("Processor", {{"Count", 0}}).hresult == hr::invalid_arg);
+    CHECK(topology("Processor", {{"Count", 1}}).ok()); // already so
+    CHECK(topology("Memory", 1).hresult == hr::invalid_arg);
   }
   REQUIRE(wait_for([&](completion c) { b.terminate("vm1", c); }).ok());
   REQUIRE(probe.future.wait_for(30s) == std::future_status::ready);

@@ -55,9 +55,11 @@ TEST_CASE("the default LCOW document becomes a TCG command line", "[qemu]") {
   CHECK(option(argv, "-accel") == "tcg");
   CHECK(option(argv, "-machine") == "pc");
   CHECK(count(argv, "-S") == 1); // created paused: Start resumes it
-  CHECK(option(argv, "-smp") == "2");
-  // 1024 MB of RAM plus room for 16 VPMEM devices of 4 GiB.
-  CHECK(option(argv, "-m") == "1024,slots=16,maxmem=" + std::to_string(1024 + 16 * 4096) + "M");
+  CHECK(option(argv, "-smp") == "2,maxcpus=8");
+  // 1024 MB of RAM, room to grow to 4096 MB, and room for 16 VPMEM devices
+  // of 4 GiB.
+  CHECK(option(argv, "-m") ==
+        "1024,slots=16,maxmem=" + std::to_string(1024 + 3072 + 16 * 4096) + "M");
   CHECK(option(argv, "-kernel") == R"(C:\Program Files\Linux Containers\kernel)");
   CHECK(option(argv, "-initrd") == R"(C:\Program Files\Linux Containers\initrd.img)");
   CHECK(option(argv, "-chardev") ==
@@ -66,12 +68,15 @@ TEST_CASE("the default LCOW document becomes a TCG command line", "[qemu]") {
   CHECK(option(argv, "-chardev", 2) ==
         "socket,id=stdio,path=/run/vm/stdio.sock,server=on,wait=off");
   CHECK(option(argv, "-chardev", 3) == "socket,id=log,path=/run/vm/log.sock,server=on,wait=off");
-  CHECK(option(argv, "-device") == "virtio-serial-pci,id=serial0,addr=0x2");
+  CHECK(option(argv, "-device") == "virtio-serial-pci,id=serial0,multifunction=on,addr=0x2");
   CHECK(option(argv, "-device", 1) == "virtserialport,bus=serial0.0,chardev=gcs,name=gcs");
   CHECK(option(argv, "-device", 3) == "virtserialport,bus=serial0.0,chardev=log,name=log");
   CHECK(option(argv, "-device", 4) == "virtio-scsi-pci,id=scsi0,addr=0x3");
   CHECK(option(argv, "-device", 5) == "pci-bridge,id=nics,chassis_nr=1,addr=0x1f");
-  CHECK(option(argv, "-device", 6) == "<absent>");
+  CHECK(option(argv, "-object") == "memory-backend-ram,id=vmem0-mem,size=3072M");
+  CHECK(option(argv, "-device", 6) ==
+        "virtio-mem-pci,id=vmem0,memdev=vmem0-mem,requested-size=0,block-size=2M,addr=0x2.0x1");
+  CHECK(option(argv, "-device", 7) == "<absent>");
   CHECK(plan.scsi_controllers == 1);
   CHECK(plan.vpmem_max_count == 64);
   CHECK(plan.plan9);
@@ -83,12 +88,16 @@ TEST_CASE("the kernel command line boots on QEMU's PC machine", "[qemu]") {
   auto line = qemu_kernel_command_line(
       " 8250_core.nr_uarts=0 panic=-1 quiet pci=off nr_cpus=2 brd.rd_nr=0 pmtmr=0 -- -e 1 "
       "/bin/vsockexec -e 109 /bin/gcs -v4");
-  CHECK(line.rfind("panic=-1 quiet nr_cpus=2 brd.rd_nr=0 pmtmr=0 console=ttyS0 ", 0) == 0);
+  CHECK(line.rfind("panic=-1 quiet brd.rd_nr=0 pmtmr=0 console=ttyS0 ", 0) == 0);
   CHECK(line.find("pci=off") == std::string::npos);
   CHECK(line.find("nr_uarts=0") == std::string::npos);
+  CHECK(line.find("nr_cpus") == std::string::npos); // it would cap hot-added processors
   CHECK(line.find(" -- -e 1 /bin/vsockexec -e 109 /bin/gcs -v4") != std::string::npos);
   CHECK(qemu_kernel_command_line("").find("--") == std::string::npos);
   CHECK(qemu_kernel_command_line("quiet").rfind("quiet panic=-1 console=ttyS0", 0) == 0);
+  // Memory virtio-mem adds comes online without a guest helper.
+  CHECK(line.find(" memhp_default_state=online memory_hotplug.online_policy=auto-movable") !=
+        std::string::npos);
 }
 
 TEST_CASE("controllers, boot-time disks and memory follow the document", "[qemu]") {
@@ -105,7 +114,7 @@ TEST_CASE("controllers, boot-time disks and memory follow the document", "[qemu]
   auto plan = plan_machine(doc.dump(), {"/opt/qemu", ""}, vm_files{"/v"});
   CHECK(plan.argv.front() == "/opt/qemu");
   CHECK(count(plan.argv, "-bios") == 0);
-  CHECK(option(plan.argv, "-m") == "256");
+  CHECK(option(plan.argv, "-m") == "256,slots=16,maxmem=4096M");
   CHECK(plan.scsi_controllers == 4);
   CHECK(option(plan.argv, "-device", 7) == "virtio-scsi-pci,id=scsi3,addr=0x6");
   CHECK(count(plan.argv, "-fsdev") == 0);

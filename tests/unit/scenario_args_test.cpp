@@ -244,3 +244,39 @@ TEST_CASE("create_process and create_container arguments", "[scenario_args]") {
   REQUIRE(doc);
   CHECK(json::parse(*doc)["OciSpecification"]["process"]["cwd"] == "/");
 }
+
+TEST_CASE("update_memory takes MB or bytes, one of them", "[scenario_args]") {
+  CHECK(*memory_bytes_of(json::parse(R"({"memory_mb":2048})")) == 2048ULL << 20);
+  CHECK(*memory_bytes_of(json::parse(R"({"bytes":1073741825})")) == 1073741825ULL);
+  CHECK(error_of(memory_bytes_of(json::parse(R"({"vm":"a"})"))) ==
+        "update_memory needs one of \"memory_mb\" or \"bytes\"");
+  CHECK(error_of(memory_bytes_of(json::parse(R"({"memory_mb":1,"bytes":1})"))) ==
+        "update_memory needs one of \"memory_mb\" or \"bytes\"");
+  CHECK(error_of(memory_bytes_of(json::parse(R"({"memory_mb":17592186044416})"))) ==
+        "\"memory_mb\" must be an integer in 0..17592186044415, got 17592186044416");
+  CHECK(error_of(memory_bytes_of(json::parse(R"({"bytes":-1})"))) ==
+        "\"bytes\" must be an integer in 0..18446744073709551615 (uint64), got -1");
+  CHECK(error_of(memory_bytes_of(json::parse(R"({"memory_mb":"2G"})"))) ==
+        "\"memory_mb\" must be an integer in 0..17592186044415, got \"2G\"");
+}
+
+TEST_CASE("update_cpu_limits reads each limit at its type, absent as 0", "[scenario_args]") {
+  auto all = cpu_limits_of(json::parse(
+      R"({"count":3,"limit":50000,"weight":200,"reservation":10,"maximum_frequency_mhz":900})"));
+  REQUIRE(all);
+  CHECK(all->count == 3);
+  CHECK(all->limit == 50000);
+  CHECK(all->weight == 200);
+  CHECK(all->reservation == 10);
+  CHECK(all->maximum_frequency_mhz == 900);
+  auto none = cpu_limits_of(json::parse(R"({"vm":"a"})"));
+  REQUIRE(none);
+  CHECK(none->count == 0);
+  CHECK(none->weight == 0);
+  CHECK(error_of(cpu_limits_of(json::parse(R"({"count":4294967296})"))) ==
+        "\"count\" must be an integer in 0..4294967295 (uint32), got 4294967296");
+  CHECK(error_of(cpu_limits_of(json::parse(R"({"weight":1.5})"))) ==
+        "\"weight\" must be an integer in 0..18446744073709551615 (uint64), got 1.5");
+  CHECK(error_of(cpu_limits_of(json::parse(R"({"limit":true})"))) ==
+        "\"limit\" must be an integer in 0..18446744073709551615 (uint64), got true");
+}

@@ -1,5 +1,5 @@
-// Scenario ops for VPMEM, VSMB, Plan9, pipes, network, VPCI and combined
-// layers. Arguments use the seed's parameter names in snake_case; HCS and
+// Scenario ops for VPMEM, VSMB, Plan9, pipes, network, VPCI, combined
+// layers and live resizing. Arguments use the seed's parameter names in snake_case; HCS and
 // HNS objects (VSMB options, endpoints, VPCI devices, WCOW layers) use
 // their JSON field names.
 #include "tools/uvmctl/scenario_ops.hpp"
@@ -34,6 +34,25 @@ json plan9_json(const plan9_share_handle& s) {
 } // namespace
 
 void add_device_ops(op_table& t) {
+  t["update_memory"] = {"vm (memory_mb | bytes)", [](runner& r, const json& line) {
+                          return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                            auto bytes = memory_bytes_of(line);
+                            if (!bytes) {
+                              return bytes.err();
+                            }
+                            return from(vm.update_memory(*bytes, activity_of(line)));
+                          });
+                        }};
+  t["update_cpu_limits"] = {"vm [count] [limit] [weight] [reservation] [maximum_frequency_mhz]",
+                            [](runner& r, const json& line) {
+                              return with_vm(r, line, [&](utility_vm& vm) -> op_result {
+                                auto limits = cpu_limits_of(line);
+                                if (!limits) {
+                                  return limits.err();
+                                }
+                                return from(vm.update_cpu_limits(*limits, activity_of(line)));
+                              });
+                            }};
   t["add_vpmem"] = {"vm host_path", [](runner& r, const json& line) {
                       return with_path(r, line, "host_path",
                                        [&](utility_vm& vm, const std::string& path) {

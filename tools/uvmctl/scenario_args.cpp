@@ -374,4 +374,27 @@ result<std::string> process_name_of(const json& line) {
                  (i == line.end() ? std::string{} : ", got " + describe_json(*i)));
 }
 
+result<uint64_t> memory_bytes_of(const json& line) {
+  field_reader r{line};
+  if (r.has("memory_mb") == r.has("bytes")) {
+    return bad_arg("update_memory needs one of \"memory_mb\" or \"bytes\"");
+  }
+  if (r.has("bytes")) {
+    return checked(r, r.integer<uint64_t>("bytes", 0));
+  }
+  constexpr uint64_t mib = 1024 * 1024;
+  return checked(r, r.integer_in<uint64_t>("memory_mb", 0, 0, UINT64_MAX / mib) * mib);
+}
+
+result<cpu_limits> cpu_limits_of(const json& line) {
+  field_reader r{line};
+  cpu_limits c;
+  c.count = r.integer<uint32_t>("count", 0);
+  c.limit = r.integer<uint64_t>("limit", 0);
+  c.weight = r.integer<uint64_t>("weight", 0);
+  c.reservation = r.integer<uint64_t>("reservation", 0);
+  c.maximum_frequency_mhz = r.integer<uint32_t>("maximum_frequency_mhz", 0);
+  return checked(r, c);
+}
+
 } // namespace uvm::cli

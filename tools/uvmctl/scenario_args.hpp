@@ -17,6 +17,7 @@
 #include "messages/errors.hpp"
 #include "messages/guest_types.hpp"
 #include "messages/options.hpp"
+#include "messages/vm_types.hpp"
 #include "tools/uvmctl/json_fields.hpp"
 
 namespace uvm::cli {
@@ -94,5 +95,12 @@ struct process_args {
 result<process_args> process_args_of(const nlohmann::json& line);
 // "process": a detached process's name, or its pid.
 result<std::string> process_name_of(const nlohmann::json& line);
+
+// update_memory's size in bytes: "memory_mb" (MB, as MemorySizeInMB at
+// create) or "bytes" (UpdateMemory's argument), exactly one of them.
+result<uint64_t> memory_bytes_of(const nlohmann::json& line);
+// update_cpu_limits: "count", "limit", "weight", "reservation",
+// "maximum_frequency_mhz"; an absent member is 0 (left as it is).
+result<cpu_limits> cpu_limits_of(const nlohmann::json& line);
 
 } // namespace uvm::cli
