@@ -40,7 +40,7 @@ vm_info make_info(vm_pointer self) {
   info.id = st.plan.id;
   info.owner = st.plan.owner;
   info.os = st.plan.os;
-  info.processor_count = st.plan.processor_count;
+  info.processor_count = st.processor_count;
   info.memory_size_in_mb = st.memory_size_in_mb;
   info.is_oci = false;
   info.runtime_id = st.runtime_id;
@@ -164,6 +164,7 @@ void create_system(vm_pointer self, const std::string& activity,
                 self->state.runtime_id = props["RuntimeId"].get<std::string>();
               }
               self->state.memory_size_in_mb = self->state.plan.memory_size_in_mb;
+              self->state.processor_count = self->state.plan.processor_count;
               spawn_children(self);
               logging::info(log_ctx(self, activity), "utility VM created",
                             {{"os", self->state.plan.os}});
@@ -338,27 +339,27 @@ void update_cpu(vm_pointer self, const cpu_limits& asked, std::function<void(con
   limits.maximum_frequency_mhz = asked.maximum_frequency_mhz;
   bool any_limit = limits.limit != 0 || limits.weight != 0 || limits.reservation != 0 ||
                    limits.maximum_frequency_mhz != 0;
-  auto send_limits = [self, limits, done](const error& e) {
-    if (e) {
-      done(e);
-      return;
-    }
+  auto send_limits = [self, limits, done] {
     update_topology(self, "update its processor limits", *hcs::processor_limits_update(limits).host,
                     done);
   };
   if (asked.count == 0) {
-    send_limits({});
+    send_limits();
     return;
   }
-  update_topology(self, "change its processor count",
-                  *hcs::processor_count_update(asked.count).host,
-                  [send_limits, any_limit, done](const error& e) {
-                    if (e || !any_limit) {
-                      done(e);
-                      return;
-                    }
-                    send_limits({});
-                  });
+  update_topology(
+      self, "change its processor count", *hcs::processor_count_update(asked.count).host,
+      [self, count = asked.count, send_limits, any_limit, done](const error& e) {
+        if (!e) {
+          self->state.processor_count =
+              static_cast<int32_t>(std::min<uint64_t>(count, std::numeric_limits<int32_t>::max()));
+        }
+        if (e || !any_limit) {
+          done(e);
+          return;
+        }
+        send_limits();
+      });
 }
 
 // The plan (validation, normalisation, document) for this VM's options.

@@ -45,6 +45,8 @@ struct vm_state {
   std::string runtime_id;
   // The current system's memory: the plan's, until update_memory.
   int32_t memory_size_in_mb = 0;
+  // The current system's processors: the plan's, until update_cpu_limits.
+  int32_t processor_count = 0;
   // Each created system gets a new generation, so that the exit of a
   // system that was replaced (restart) is recognised and dropped.
   uint64_t generation = 0;
