@@ -62,12 +62,37 @@ struct scsi_job {
   std::string activity;
 };
 
+// A disk this VM no longer references loses the access granted for it.
+void release_if_unused(scsi_pointer self, const std::string& host_path,
+                       const std::string& activity) {
+  auto& st = self->state;
+  if (st.table->attached(host_path) != nullptr) {
+    return;
+  }
+  const auto& env = st.child->env();
+  auto why = env.backend->release_vm_access(env.vm_id, host_path);
+  if (!why.empty()) {
+    logging::warn({env.vm_id, activity}, "VM access not revoked",
+                  {{"host_path", host_path}, {"error", why}});
+  }
+}
+
 void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   auto& st = self->state;
   const auto& path = req.host_path;
+  // §7.1: on every add, before the table is consulted; a physical disk is
+  // always granted to this VM alone.
+  const auto& env = st.child->env();
+  auto access = req.physical ? vm_access_type::individual : req.vm_access;
+  auto why = env.backend->grant_vm_access(env.vm_id, path, access, req.read_only);
+  if (!why.empty()) {
+    reply(error{errc::io_failure, "failed to grant VM access for SCSI mount: " + why});
+    return;
+  }
   auto d = st.table->begin_add(path, req.uvm_path, req.read_only,
                                req.physical ? "PassThru" : "VirtualDisk");
   if (!d) {
+    release_if_unused(self, path, req.activity_id);
     reply(d.err());
     return;
   }
@@ -102,6 +127,9 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
                           } else {
                             st.table->attach_succeeded(disk.host_path);
                             publish(self, job->activity, "added", disk);
+                          }
+                          if (e) {
+                            release_if_unused(self, disk.host_path, job->activity);
                           }
                           answer_add(self, disk.host_path, e, reply);
                           st.waits.settle(disk.host_path, e);
@@ -147,6 +175,7 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
         } else {
           st.table->detach_succeeded(disk.host_path);
           publish(self, job->activity, "removed", disk);
+          release_if_unused(self, disk.host_path, job->activity);
           reply({});
         }
         st.waits.retry(disk.host_path);

@@ -8,8 +8,13 @@
 # killed while a call waits: an unexpected exit, the call failed, and the
 # supervisor restarts it on its restart policy. A third
 # gets a network adapter and is shut down through its ACPI power button.
+# QEMU runs as an unprivileged uid in a cgroup of its own: a disk it writes
+# is granted to it (vm_access) with an ACL entry that is there while the
+# disk is attached and gone after its removal; a grant that fails says so.
 source "$(dirname "$0")/lib.bash"
 qemu_boot_files
+# QEMU (not root) must reach the images here; read-write ones are granted.
+chmod 755 "$WORK"
 
 # Host images: ext4 made from folders (no mount on the host).
 mkdir -p "$WORK/src/disk" "$WORK/src/layer1/bin" "$WORK/src/layer2/etc" "$WORK/share" "$WORK/empty"
@@ -33,7 +38,7 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"start","vm":"a"}
 {"op":"add_scsi","vm":"a","host_path":"$WORK/disk.vhdx","uvm_path":"/run/disk","read_only":true}
 {"op":"create_process","vm":"a","args":["cat","/run/disk/hello.txt"]}
-{"op":"add_scsi","vm":"a","host_path":"$WORK/rw.raw","uvm_path":"/run/rw"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/rw.raw","uvm_path":"/run/rw","vm_access":"individual"}
 {"op":"create_process","vm":"a","args":["sh","-c","echo written-in-the-guest > /run/rw/out.txt && sync"]}
 {"op":"remove_scsi","vm":"a","host_path":"$WORK/rw.raw"}
 {"op":"add_vpmem","vm":"a","host_path":"$WORK/layer1.img"}
@@ -41,10 +46,11 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"add_plan9","vm":"a","host_path":"$WORK/share","uvm_path":"/run/share","read_only":true}
 {"op":"create_process","vm":"a","args":["cat","/run/share/note.txt"]}
 {"op":"add_vpmem","vm":"a","host_path":"$WORK/layer2.img"}
-{"op":"add_scsi","vm":"a","host_path":"$WORK/scratch.raw","uvm_path":"/run/scratch"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/scratch.raw","uvm_path":"/run/scratch","vm_access":"group"}
 {"op":"combine_layers_lcow","vm":"a","layer_paths":["/run/layers/p1","/run/layers/p0"],"scratch_path":"/run/scratch","rootfs_path":"/run/gcs/c/c1/rootfs"}
 {"op":"create_container","vm":"a","id":"c1","settings":{"SchemaVersion":{"Major":2,"Minor":1},"OciBundlePath":"/run/gcs/c/c1","OciSpecification":{"root":{"path":"/run/gcs/c/c1/rootfs"},"process":{"args":["/bin/sh"],"cwd":"/","env":["PATH=/bin"]}}}}
 {"op":"create_process","vm":"a","container_id":"c1","args":["sh","-c","cat /etc/motd /motd-lower; ls /"]}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/missing.vhdx","vm_access":"individual"}
 {"op":"terminate","vm":"a"}
 {"op":"wait","vm":"a"}
 {"op":"exit_error","vm":"a"}
@@ -66,9 +72,10 @@ expect 13 'r["ok"]'
 expect 14 'r["ok"]'
 expect 15 'r["ok"]'
 expect 16 'r["ok"] and r["result"]["stdout"].startswith("upper layer wins\nlower layer\n") and "layer.txt" in r["result"]["stdout"]'
-expect 17 'r["ok"]'
+expect 17 'not r["ok"] and r["error"] == "failed to grant VM access for SCSI mount: getfacl '"$WORK"'/missing.vhdx: no such file or directory"'
 expect 18 'r["ok"]'
-expect 19 'r["ok"] and r["result"] is None'
+expect 19 'r["ok"]'
+expect 20 'r["ok"] and r["result"] is None'
 check_expectations
 qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WORK/rw.raw" "$WORK/rw.check"
 [ "$(debugfs -R 'cat /out.txt' "$WORK/rw.check" 2> /dev/null)" = "written-in-the-guest" ] ||
@@ -80,6 +87,10 @@ qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WOR
 cat > "$WORK/k.jsonl" <<JSONL
 {"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":512,"ProcessorCount":1},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
 {"op":"start","vm":"k"}
+{"op":"add_scsi","vm":"k","host_path":"$WORK/k.raw","vm_access":"individual"}
+{"op":"sleep","ms":3000}
+{"op":"remove_scsi","vm":"k","host_path":"$WORK/k.raw"}
+{"op":"sleep","ms":3000}
 {"op":"create_process","vm":"k","args":["sleep","600"],"detach":true,"name":"p"}
 {"op":"wait_process","vm":"k","process":"p"}
 {"op":"sleep","ms":4000}
@@ -89,25 +100,56 @@ cat > "$WORK/k.jsonl" <<JSONL
 {"op":"terminate","vm":"k"}
 {"op":"close","vm":"k"}
 JSONL
+mkfs.ext4 -q -d "$WORK/empty" "$WORK/k.raw" 8M
 "$UVMCTL" run --backend qemu "$WORK/k.jsonl" > "$WORK/k.out" 2> "$WORK/k.err" &
 runner=$!
-for _ in $(seq 600); do
-  grep -q '"line":3' "$WORK/k.out" 2> /dev/null && break
-  sleep 0.1
-done
-sleep 0.5
+# Waits until the runner has answered line $1.
+answered() {
+  for _ in $(seq 600); do
+    grep -q "\"line\":$1," "$WORK/k.out" 2> /dev/null && return 0
+    sleep 0.1
+  done
+  fail "no answer to line $1 ($(cat "$WORK/k.out"))"
+}
+answered 3
 pid=$(pgrep -f "uvm-qemu-$runner/qemu-k\.[0-9]*/qmp.sock" | head -1)
 [ -n "$pid" ] || fail "no QEMU process for qemu-k ($(cat "$WORK/k.out"))"
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+[ "$uid" != 0 ] || fail "QEMU runs as root"
+# Confined for good: no way back to root through an exec.
+grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" || fail "QEMU may gain privileges"
+getfacl -n "$WORK/k.raw" 2> /dev/null | grep -qx "user:$uid:rw-" ||
+  fail "no ACL entry for QEMU's uid $uid while attached: $(getfacl -n "$WORK/k.raw" 2>&1)"
+cgroup=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+if [ -n "$(ls /sys/fs/cgroup/uvm /sys/fs/cgroup/unified/uvm 2> /dev/null)" ]; then
+  [[ "$cgroup" == /uvm/*-qemu-k.* ]] || fail "QEMU is not in a cgroup of its own: $cgroup"
+  owned="$cgroup"
+else
+  echo "qemu_backend: no writable cgroup v2 hierarchy here; QEMU's cgroup is $cgroup"
+fi
+answered 5
+getfacl -n "$WORK/k.raw" 2> /dev/null | grep -q "^user:$uid:" &&
+  fail "the ACL entry outlived remove_scsi: $(getfacl -n "$WORK/k.raw")"
+answered 7
+sleep 0.5
 kill -9 "$pid"
 wait $runner || fail "uvmctl run failed"
 OUT="$WORK/k.out"
 expect 3 'r["ok"]'
-expect 4 'not r["ok"] and "bridge closed" in r["error"]'
-expect 6 'r["ok"] and r["result"]["stdout"] == "after the restart\n"'
-expect 7 'r["ok"] and r["result"]["restarts"] == 1 and r["result"]["state"] == "running"'
-expect 8 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and "QEMU exited on its own (killed by signal 9" in r["result"][0]["exit_error"]'
-expect 9 'r["ok"]'
+expect 5 'r["ok"]'
+expect 7 'r["ok"]'
+expect 8 'not r["ok"] and "bridge closed" in r["error"]'
+expect 10 'r["ok"] and r["result"]["stdout"] == "after the restart\n"'
+expect 11 'r["ok"] and r["result"]["restarts"] == 1 and r["result"]["state"] == "running"'
+expect 12 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and "QEMU exited on its own (killed by signal 9" in r["result"][0]["exit_error"]'
+expect 13 'r["ok"]'
 check_expectations
+# The VM's cgroup goes with its QEMU.
+if [ -n "${owned:-}" ]; then
+  for root in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+    [ ! -d "$root$owned" ] || fail "cgroup $root$owned left behind"
+  done
+fi
 
 # Default options find the boot files. A network endpoint is a real virtio-net NIC with the endpoint's MAC
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power
