@@ -1,5 +1,9 @@
 #include "actors/scsi_controller.hpp"
 
+#include <map>
+#include <set>
+#include <utility>
+
 #include "actors/core/hcs_errors.hpp"
 #include "actors/core/key_waits.hpp"
 #include "actors/core/logging.hpp"
@@ -13,6 +17,9 @@ struct scsi_state {
   std::optional<scsi_slot_table> table;
   key_waits waits;
   std::string scratch_path; // WCOW's, in the create document: not hot-added
+  // The access granted for each disk ({type, read-only}, as asked), given
+  // again to a restarted VM's new system.
+  std::map<std::string, std::set<std::pair<vm_access_type, bool>>> grants;
   static inline const char* name = "uvm_scsi";
 };
 
@@ -63,12 +70,41 @@ struct scsi_job {
   std::string activity;
 };
 
+// A disk this VM no longer references loses the access granted for it.
+void release_if_unused(scsi_pointer self, const std::string& host_path,
+                       const std::string& activity) {
+  auto& st = self->state;
+  if (st.table->attached(host_path) != nullptr) {
+    return;
+  }
+  const auto& env = st.child->env();
+  st.grants.erase(host_path);
+  auto why = env.backend->release_vm_access(env.vm_id, host_path);
+  if (!why.empty()) {
+    logging::warn({env.vm_id, activity}, "VM access not revoked",
+                  {{"host_path", host_path}, {"error", why}});
+  }
+}
+
 void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
   auto& st = self->state;
   const auto& path = req.host_path;
+  // §7.1: on every add, before the table is consulted; a physical disk is
+  // always granted to this VM alone.
+  const auto& env = st.child->env();
+  auto access = req.physical ? vm_access_type::individual : req.vm_access;
+  auto why = env.backend->grant_vm_access(env.vm_id, path, access, req.read_only);
+  if (!why.empty()) {
+    reply(error{errc::io_failure, "failed to grant VM access for SCSI mount: " + why});
+    return;
+  }
+  if (access != vm_access_type::noop) {
+    st.grants[path].emplace(access, req.read_only);
+  }
   auto d = st.table->begin_add(path, req.uvm_path, req.read_only,
                                req.physical ? "PassThru" : "VirtualDisk");
   if (!d) {
+    release_if_unused(self, path, req.activity_id);
     reply(d.err());
     return;
   }
@@ -103,6 +139,9 @@ void handle_add(scsi_pointer self, scsi_add_request req, mount_reply reply) {
                           } else {
                             st.table->attach_succeeded(disk.host_path);
                             publish(self, job->activity, "added", disk);
+                          }
+                          if (e) {
+                            release_if_unused(self, disk.host_path, job->activity);
                           }
                           answer_add(self, disk.host_path, e, reply);
                           st.waits.settle(disk.host_path, e);
@@ -148,6 +187,7 @@ void handle_remove(scsi_pointer self, const std::string& host_path, const std::s
         } else {
           st.table->detach_succeeded(disk.host_path);
           publish(self, job->activity, "removed", disk);
+          release_if_unused(self, disk.host_path, job->activity);
           reply({});
         }
         st.waits.retry(disk.host_path);
@@ -160,6 +200,7 @@ void settle(scsi_pointer self) {
   for (const auto& a : table.entries()) {
     if (a.state == uvm::scsi_state::attaching) {
       table.attach_failed(a.host_path);
+      release_if_unused(self, a.host_path, "");
     } else if (a.state == uvm::scsi_state::detaching) {
       table.detach_failed(a.host_path);
     }
@@ -175,8 +216,21 @@ std::vector<restore_step> restore(scsi_pointer self) {
     }
     auto what = "SCSI disk " + a.host_path + " at " + std::to_string(a.slot.controller) + ":" +
                 std::to_string(a.slot.lun);
+    auto path = a.host_path;
     auto request = hcs::scsi_add(os_of(self), disk_of(std::move(a)));
-    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
+    out.push_back({std::move(what), [self, path, request](device_steps::done_fn done) {
+                     // The new system's VM may be another principal.
+                     const auto& env = self->state.child->env();
+                     if (auto g = self->state.grants.find(path); g != self->state.grants.end()) {
+                       for (const auto& [access, read_only] : g->second) {
+                         auto why = env.backend->grant_vm_access(env.vm_id, path, access, read_only);
+                         if (!why.empty()) {
+                           done(error{errc::io_failure,
+                                      "failed to grant VM access for SCSI mount: " + why});
+                           return;
+                         }
+                       }
+                     }
                      self->state.child->steps().add(request, "", std::move(done));
                    }});
   }

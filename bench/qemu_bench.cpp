@@ -83,7 +83,7 @@ int qemu_bench(const std::string& boot_files, int runs, bool json) {
       timings["boot_to_ready"].push_back(ms_since(t0));
 
       t0 = steady::now();
-      must(vm.add_scsi(disk, "/run/bench-disk", false, vm_access_type::noop), "add_scsi");
+      must(vm.add_scsi(disk, "/run/bench-disk", false, vm_access_type::individual), "add_scsi");
       timings["scsi_add_mount"].push_back(ms_since(t0));
       t0 = steady::now();
       must(vm.remove_scsi(disk), "remove_scsi");

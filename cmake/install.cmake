@@ -35,7 +35,7 @@ set(UVM_PUBLIC_HEADERS
     engine/dispatcher.hpp engine/engine.hpp engine/guest_handles.hpp engine/host_network.hpp
     engine/remote_node.hpp engine/resources.hpp engine/tls_guard.hpp engine/utility_vm.hpp
     hcs/backend.hpp hcs/executor.hpp hcs/qemu/qemu_backend.hpp hcs/qemu/qemu_machine.hpp
-    hcs/sim/sim_backend.hpp hcs/sim/sim_model.hpp hcs/sim/sim_system.hpp
+    hcs/sim/sim_backend.hpp hcs/sim/sim_model.hpp hcs/sim/sim_system.hpp hcs/vm_access.hpp
     messages/caf/calls.hpp messages/caf/interfaces.hpp messages/caf/registration.hpp
     messages/caf/remote_calls.hpp messages/device_types.hpp messages/errors.hpp
     messages/events.hpp messages/guest_types.hpp messages/hcs_settings.hpp

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "messages/hcs_types.hpp"
+#include "messages/options.hpp"
 
 namespace uvm::hcs {
 
@@ -50,6 +51,19 @@ public:
   // decides it (a link spec of bridge/guest_link.hpp); empty: the engine's own
   // choice.
   virtual std::string guest_connection(const std::string& /*id*/) { return {}; }
+  // vmcompute's GrantVmAccess and the VM group's entry (uvm-api.md §7.1):
+  // lets system `id` open `path` (hcs/vm_access.hpp). Synchronous, like
+  // the Windows call: a few system calls on one file. The error's text,
+  // empty on success; a backend without principals grants nothing.
+  virtual std::string grant_vm_access(const std::string& /*id*/, const std::string& /*path*/,
+                                      vm_access_type /*access*/, bool /*read_only*/) {
+    return {};
+  }
+  // System `id` no longer uses `path`: the entries only it held go. Close
+  // releases whatever the system still holds.
+  virtual std::string release_vm_access(const std::string& /*id*/, const std::string& /*path*/) {
+    return {};
+  }
 };
 
 } // namespace uvm::hcs

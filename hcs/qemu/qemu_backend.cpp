@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "hcs/qemu/qemu_vm.hpp"
@@ -12,12 +14,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The cgroup v2 hierarchy the engine may write: a v2 host's or a hybrid
+// host's; empty when there is none.
+std::string writable_cgroup2() {
+  for (const char* dir : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs s {};
+    if (::statfs(dir, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC && ::access(dir, W_OK) == 0) {
+      return dir;
+    }
+  }
+  return {};
+}
+
 } // namespace
 
 qemu_backend::qemu_backend(backend_config config) : config_(std::move(config)) {
   if (config_.state_root.empty()) {
     config_.state_root =
         (fs::temp_directory_path() / ("uvm-qemu-" + std::to_string(::getpid()))).string();
+  }
+  if (config_.cgroup_root.empty() && !config_.unconfined_root) {
+    if (auto root = writable_cgroup2(); !root.empty()) {
+      config_.cgroup_root = root + "/uvm";
+    }
   }
 }
 
@@ -38,8 +57,10 @@ qemu_backend::~qemu_backend() {
       if (m->plan9) {
         m->plan9->unbind_all();
       }
+      m->leave_cgroup();
     });
     m->worker.stop();
+    grants_.release_all(id);
   }
   for (auto& m : closing) {
     m->worker.stop();
@@ -85,7 +106,27 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
   {
     std::lock_guard<std::mutex> lock{mutex_};
     if (machines_.count(id) == 0) {
+      qemu_confinement who;
+      if (!config_.unconfined_root) {
+        uint32_t uid = config_.uid_base;
+        uint32_t end = config_.uid_base + config_.uid_count;
+        while (uid < end && uids_.count(uid) != 0) {
+          ++uid;
+        }
+        if (uid >= end || uid == 0) {
+          std::thread([id, end, this, done = std::move(done)] {
+            done(call_result::failure(hr::fail, "no free uid for compute system " + id + " in [" +
+                                                    std::to_string(config_.uid_base) + ", " +
+                                                    std::to_string(end) + ")"));
+          }).detach();
+          return;
+        }
+        uids_.insert(uid);
+        who.uid = uid;
+        who.group = config_.vm_group;
+      }
       auto m = std::make_shared<qemu_vm>();
+      m->confinement = who;
       m->id = id;
       // A folder per system, not per id: a closed system's cleanup must not
       // touch the next system of that id (a restart).
@@ -109,7 +150,9 @@ void qemu_backend::create(const std::string& id, std::string document, exit_hand
           if (m->launched && !m->exited) {
             m->stop_qemu();
           }
+          m->leave_cgroup();
           std::lock_guard<std::mutex> lock{mutex_};
+          uids_.erase(m->confinement.uid);
           if (auto it = machines_.find(m->id); it != machines_.end() && it->second.get() == m) {
             closing_.push_back(it->second);
             machines_.erase(it);
@@ -188,8 +231,9 @@ void qemu_backend::close(const std::string& id) {
     machines_.erase(it);
     closing_.push_back(m);
   }
+  grants_.release_all(id);
   // Closing the last handle ends the system (ShouldTerminateOnLastHandleClosed).
-  m->worker.post([m = m.get()] {
+  m->worker.post([this, m = m.get()] {
     m->closed = true;
     if (m->launched && !m->exited) {
       m->stop_qemu();
@@ -200,7 +244,35 @@ void qemu_backend::close(const std::string& id) {
     }
     std::error_code ec;
     fs::remove_all(m->files.dir, ec);
+    m->leave_cgroup();
+    // QEMU is gone: its uid may serve the next VM.
+    std::lock_guard<std::mutex> lock{mutex_};
+    uids_.erase(m->confinement.uid);
   });
+}
+
+std::string qemu_backend::grant_vm_access(const std::string& id, const std::string& path,
+                                          vm_access_type access, bool read_only) {
+  auto who = principal_of(id);
+  if (!who) {
+    return "compute system " + id + " does not exist";
+  }
+  if (who->uid == 0) {
+    return {};
+  }
+  return grants_.grant(id, path, *who, access, read_only).text;
+}
+
+std::string qemu_backend::release_vm_access(const std::string& id, const std::string& path) {
+  return grants_.release(id, path).text;
+}
+
+std::optional<vm_principal> qemu_backend::principal_of(const std::string& id) {
+  auto m = find(id);
+  if (!m) {
+    return std::nullopt;
+  }
+  return vm_principal{m->confinement.uid, m->confinement.group};
 }
 
 std::string qemu_backend::guest_connection(const std::string& id) {

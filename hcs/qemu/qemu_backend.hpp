@@ -19,11 +19,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "hcs/backend.hpp"
 #include "hcs/qemu/qemu_machine.hpp"
+#include "hcs/vm_access.hpp"
 
 namespace uvm::hcs::qemu {
 
@@ -37,6 +40,20 @@ struct backend_config {
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
   // How long a device removal waits for the guest to release the device.
   std::chrono::milliseconds unplug_timeout{std::chrono::seconds(10)};
+  // Each QEMU runs as a uid of its own, the lowest of [uid_base, uid_base +
+  // uid_count) no live VM has, with `vm_group` as its only group: the
+  // principals of VMAccessType (Individual: the uid, Group: the group).
+  uint32_t uid_base = 800000;
+  uint32_t uid_count = 65536;
+  uint32_t vm_group = 800000;
+  // Each QEMU's cgroup is "<cgroup_root>/<id>.<n>"; empty: "uvm" in the
+  // cgroup v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+  // hybrid host). Not writable: QEMU stays in the engine's cgroup and its
+  // log says why.
+  std::string cgroup_root;
+  // QEMU keeps root and the engine's cgroup; no grants are made (root
+  // opens everything).
+  bool unconfined_root = false;
 };
 
 struct qemu_vm;
@@ -54,6 +71,9 @@ public:
   void terminate(const std::string& id, completion done) override;
   void properties(const std::string& id, std::string query, completion done) override;
   void close(const std::string& id) override;
+  std::string grant_vm_access(const std::string& id, const std::string& path, vm_access_type access,
+                              bool read_only) override;
+  std::string release_vm_access(const std::string& id, const std::string& path) override;
   // "qemu:<state_dir(id)>": the link opens gcs.sock and stdio.sock there.
   std::string guest_connection(const std::string& id) override;
 
@@ -61,6 +81,8 @@ public:
   std::string state_dir(const std::string& id);
   // The QEMU process of a running VM (tests kill it); -1 when none.
   int pid_of(const std::string& id);
+  // Who the VM's QEMU runs as (uid 0: unconfined); nullopt: no such VM.
+  std::optional<vm_principal> principal_of(const std::string& id);
   const backend_config& config() const { return config_; }
 
 private:
@@ -73,7 +95,9 @@ private:
   std::map<std::string, std::shared_ptr<qemu_vm>> machines_;
   // Closed VMs whose threads are finishing; joined by the destructor.
   std::vector<std::shared_ptr<qemu_vm>> closing_;
-  uint64_t systems_ = 0; // systems created, for their folders' names
+  uint64_t systems_ = 0;    // systems created, for their folders' names
+  std::set<uint32_t> uids_; // of live VMs (until their QEMU is gone)
+  vm_access_table grants_;
 };
 
 } // namespace uvm::hcs::qemu

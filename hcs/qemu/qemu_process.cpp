@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,11 +21,49 @@ qemu_process::~qemu_process() {
   }
 }
 
-error qemu_process::launch(const std::vector<std::string>& argv, const std::string& log) {
+namespace {
+
+// In the child, between fork and exec: only async-signal-safe calls.
+void fail_child(const char* what) {
+  dprintf(2, "uvm: %s: %s\n", what, std::strerror(errno));
+  ::_exit(127);
+}
+
+void confine_child(const qemu_confinement& who, const char* cgroup_procs) {
+  if (cgroup_procs != nullptr) {
+    int fd = ::open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0\n", 2) != 2) {
+      fail_child("join cgroup");
+    }
+    ::close(fd);
+  }
+  gid_t group = who.group;
+  if (::setgroups(1, &group) != 0) {
+    fail_child("setgroups");
+  }
+  if (::setresgid(group, group, group) != 0) {
+    fail_child("setgid");
+  }
+  if (::setresuid(who.uid, who.uid, who.uid) != 0) {
+    fail_child("setuid");
+  }
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    fail_child("no_new_privs");
+  }
+}
+
+} // namespace
+
+error qemu_process::launch(const std::vector<std::string>& argv, const std::string& log,
+                           const qemu_confinement& who, const std::string& note) {
   int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) {
     return error{errc::io_failure, "open " + log + ": " + std::strerror(errno)};
   }
+  if (!note.empty()) {
+    dprintf(out, "uvm: %s\n", note.c_str());
+  }
+  auto cgroup_procs = who.cgroup.empty() ? std::string{} : who.cgroup + "/cgroup.procs";
   std::vector<char*> args;
   for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));
@@ -37,16 +76,20 @@ error qemu_process::launch(const std::vector<std::string>& argv, const std::stri
     return error{errc::io_failure, std::string{"fork: "} + std::strerror(errno)};
   }
   if (pid == 0) {
-    // A VM must not outlive the engine that manages it.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) {
-      ::_exit(127);
-    }
     int null = ::open("/dev/null", O_RDONLY);
     ::dup2(null, 0);
     ::dup2(out, 1);
     ::dup2(out, 2);
     ::setpgid(0, 0);
+    if (who.confined()) {
+      confine_child(who, cgroup_procs.empty() ? nullptr : cgroup_procs.c_str());
+    }
+    // A VM must not outlive the engine that manages it. After the uid
+    // change, which clears the parent-death signal.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) {
+      ::_exit(127);
+    }
     ::execvp(args[0], args.data());
     dprintf(2, "exec %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);

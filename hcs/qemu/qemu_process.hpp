@@ -1,5 +1,6 @@
 // The QEMU process of one VM: started with its output in a log file and
-// killed with the engine (PR_SET_PDEATHSIG), reaped once.
+// killed with the engine (PR_SET_PDEATHSIG), reaped once; confined, it
+// runs as an unprivileged uid in a cgroup of its own.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,15 @@
 
 namespace uvm::hcs::qemu {
 
+// Who QEMU runs as. Unconfined (uid 0): the engine's credentials and cgroup.
+struct qemu_confinement {
+  uint32_t uid = 0;
+  uint32_t group = 0; // primary and only supplementary group: the VM group
+  // A cgroup v2 folder the process joins before it drops root; empty: none.
+  std::string cgroup;
+  bool confined() const { return uid != 0; }
+};
+
 class qemu_process {
 public:
   qemu_process() = default;
@@ -19,8 +29,11 @@ public:
   qemu_process(const qemu_process&) = delete;
   qemu_process& operator=(const qemu_process&) = delete;
 
-  // Starts argv[0] (searched in PATH) with stdout and stderr in `log`.
-  error launch(const std::vector<std::string>& argv, const std::string& log);
+  // Starts argv[0] (searched in PATH) with stdout and stderr in `log`;
+  // `note` (if any) is the log's first line. A child that cannot take its
+  // confinement exits 127 with the reason in the log.
+  error launch(const std::vector<std::string>& argv, const std::string& log,
+               const qemu_confinement& who = {}, const std::string& note = {});
   pid_t pid() const { return pid_; }
   bool running();
   // Waits up to `timeout` for the process to end; true once it has.

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gojson/go_json.hpp"
@@ -48,6 +49,7 @@ void qemu_vm::launch() {
   if (ec) {
     reject(hr::fail, "create " + files.dir + ": " + ec.message());
   }
+  prepare_confinement();
   plan = plan_machine(document_for_launch, config->qemu, files);
   auto doc = parse_object(document_for_launch, "document");
   topology = read_topology(*object_member(doc, "VirtualMachine"));
@@ -74,7 +76,7 @@ void qemu_vm::launch() {
     reject(hr::fail, e.text);
   }
   auto log = files.dir + "/qemu.log";
-  if (auto e = process.launch(plan.argv, log)) {
+  if (auto e = process.launch(plan.argv, log, confinement, confinement_note)) {
     reject(hr::fail, "launch QEMU: " + e.text);
   }
   launched = true;
@@ -99,6 +101,38 @@ void qemu_vm::launch() {
     if (auto r = attach_vpmem(device); !r.ok()) {
       reject(r.hresult, r.message);
     }
+  }
+}
+
+void qemu_vm::prepare_confinement() {
+  if (!confinement.confined()) {
+    return;
+  }
+  // QEMU makes its sockets and console log here.
+  if (::chown(files.dir.c_str(), confinement.uid, confinement.group) != 0) {
+    reject(hr::fail, "chown " + files.dir + ": " + go_errno_text(errno));
+  }
+  if (config->cgroup_root.empty()) {
+    confinement_note = "no writable cgroup v2 hierarchy (/sys/fs/cgroup, /sys/fs/cgroup/unified): "
+                       "QEMU stays in the engine's cgroup";
+    return;
+  }
+  // Engines side by side number their systems alike: the pid tells theirs apart.
+  auto dir = config->cgroup_root + "/" + std::to_string(::getpid()) + "-" +
+             fs::path{files.dir}.filename().string();
+  for (const auto& d : {config->cgroup_root, dir}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
+      confinement_note =
+          "mkdir " + d + ": " + go_errno_text(errno) + ": QEMU stays in the engine's cgroup";
+      return;
+    }
+  }
+  confinement.cgroup = dir;
+}
+
+void qemu_vm::leave_cgroup() {
+  if (!confinement.cgroup.empty() && ::rmdir(confinement.cgroup.c_str()) == 0) {
+    confinement.cgroup.clear();
   }
 }
 

@@ -40,6 +40,8 @@ struct qemu_vm {
   machine_plan plan;
   std::unique_ptr<plan9_pool> plan9;
   qemu_process process;
+  qemu_confinement confinement;
+  std::string confinement_note; // why a part of the confinement is missing
   std::unique_ptr<qmp_client> qmp;
   bool launched = false;
   bool running = false;
@@ -72,6 +74,10 @@ struct qemu_vm {
 
   void launch();
   std::string document_for_launch;
+  // The confined QEMU's folder becomes its uid's; its cgroup is made.
+  void prepare_confinement();
+  // Removes the VM's cgroup once QEMU is gone.
+  void leave_cgroup();
 
   // Once per VM: QEMU ended (the QMP connection closed).
   void on_qemu_gone(const std::string& why);

@@ -66,6 +66,7 @@ struct sim_backend::state {
   std::array<std::pair<microseconds, microseconds>, call_kind_count> latency{};
   std::array<uint64_t, call_kind_count> received{};
   std::unordered_map<std::string, exit_handler> exit_handlers;
+  std::optional<vm_principal> principal;
   // A call or crash armed for an earlier incarnation of an id must not
   // touch a re-created system: what was armed notes the id's generation,
   // which a close changes. Only ids with something armed have an entry
@@ -281,6 +282,29 @@ void sim_backend::close(const std::string& id) {
   state_->exit_handlers.erase(id);
   state_->faults.forget(id);
   state_->closed(id);
+  grants_.release_all(id);
+}
+
+std::string sim_backend::grant_vm_access(const std::string& id, const std::string& path,
+                                         vm_access_type access, bool read_only) {
+  std::optional<vm_principal> who;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    who = state_->principal;
+  }
+  if (!who) {
+    return {};
+  }
+  return grants_.grant(id, path, *who, access, read_only).text;
+}
+
+std::string sim_backend::release_vm_access(const std::string& id, const std::string& path) {
+  return grants_.release(id, path).text;
+}
+
+void sim_backend::set_vm_principal(std::optional<vm_principal> who) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->principal = who;
 }
 
 size_t sim_backend::armed_ids() const {

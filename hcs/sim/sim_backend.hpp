@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include "hcs/backend.hpp"
 #include "hcs/executor.hpp"
 #include "hcs/sim/sim_model.hpp"
+#include "hcs/vm_access.hpp"
 
 namespace uvm::hcs {
 
@@ -41,6 +43,15 @@ public:
   void terminate(const std::string& id, completion done) override;
   void properties(const std::string& id, std::string query, completion done) override;
   void close(const std::string& id) override;
+  // Grants for the principal of set_vm_principal; none set: nothing to do.
+  std::string grant_vm_access(const std::string& id, const std::string& path, vm_access_type access,
+                              bool read_only) override;
+  std::string release_vm_access(const std::string& id, const std::string& path) override;
+
+  // Who the simulated systems run as, for their VMAccessType grants (real
+  // ACL entries on the host's files). Default none: the simulator's VMs
+  // open nothing, so scenarios may name disks that do not exist.
+  void set_vm_principal(std::optional<vm_principal> who);
 
   // Latency of every later call of `kind`: fixed when min == max, else
   // uniform in [min, max]. Default 0 (still completed on the executor).
@@ -91,6 +102,7 @@ private:
   // Shared with the tasks in flight (they hold it weakly).
   std::shared_ptr<state> state_;
   std::atomic<bool> inline_completions_{false};
+  vm_access_table grants_;
 };
 
 } // namespace uvm::hcs

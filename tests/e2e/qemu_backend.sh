@@ -9,8 +9,13 @@
 # killed while a call waits: an unexpected exit, the call failed, and the
 # supervisor restarts it on its restart policy. A third
 # gets a network adapter and is shut down through its ACPI power button.
+# QEMU runs as an unprivileged uid in a cgroup of its own: a disk it writes
+# is granted to it (vm_access) with an ACL entry that is there while the
+# disk is attached and gone after its removal; a grant that fails says so.
 source "$(dirname "$0")/lib.bash"
 qemu_boot_files
+# QEMU (not root) must reach the images here; read-write ones are granted.
+chmod 755 "$WORK"
 
 # Host images: ext4 made from folders (no mount on the host).
 mkdir -p "$WORK/src/disk" "$WORK/src/layer1/bin" "$WORK/src/layer2/etc" "$WORK/share" "$WORK/empty"
@@ -42,7 +47,7 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"start","vm":"a"}
 {"op":"add_scsi","vm":"a","host_path":"$WORK/disk.vhdx","uvm_path":"/run/disk","read_only":true}
 {"op":"create_process","vm":"a","args":["cat","/run/disk/hello.txt"]}
-{"op":"add_scsi","vm":"a","host_path":"$WORK/rw.raw","uvm_path":"/run/rw"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/rw.raw","uvm_path":"/run/rw","vm_access":"individual"}
 {"op":"create_process","vm":"a","args":["sh","-c","echo written-in-the-guest > /run/rw/out.txt && sync"]}
 {"op":"remove_scsi","vm":"a","host_path":"$WORK/rw.raw"}
 {"op":"add_vpmem","vm":"a","host_path":"$WORK/layer1.img"}
@@ -50,7 +55,7 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"add_plan9","vm":"a","host_path":"$WORK/share","uvm_path":"/run/share","read_only":true}
 {"op":"create_process","vm":"a","args":["cat","/run/share/note.txt"]}
 {"op":"add_vpmem","vm":"a","host_path":"$WORK/layer2.img"}
-{"op":"add_scsi","vm":"a","host_path":"$WORK/scratch.raw","uvm_path":"/run/scratch"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/scratch.raw","uvm_path":"/run/scratch","vm_access":"group"}
 {"op":"combine_layers_lcow","vm":"a","layer_paths":["/run/layers/p1","/run/layers/p0"],"scratch_path":"/run/scratch","rootfs_path":"/run/gcs/c/c1/rootfs"}
 {"op":"create_container","vm":"a","id":"c1","settings":{"SchemaVersion":{"Major":2,"Minor":1},"OciBundlePath":"/run/gcs/c/c1","OciSpecification":{"root":{"path":"/run/gcs/c/c1/rootfs"},"process":{"args":["/bin/sh"],"cwd":"/","env":["PATH=/bin"]}}}}
 {"op":"create_process","vm":"a","container_id":"c1","args":["sh","-c","cat /etc/motd /motd-lower; ls /"]}
@@ -64,6 +69,7 @@ cat > "$WORK/s.jsonl" <<JSONL
 {"op":"update_memory","vm":"a","bytes":268435456}
 {"op":"update_cpu_limits","vm":"a","weight":100}
 {"op":"info","vm":"a"}
+{"op":"add_scsi","vm":"a","host_path":"$WORK/missing.vhdx","vm_access":"individual"}
 {"op":"terminate","vm":"a"}
 {"op":"wait","vm":"a"}
 {"op":"exit_error","vm":"a"}
@@ -97,9 +103,10 @@ expect 23 'r["ok"] and r["result"]["stdout"].split()[1:] == ["2", "0-1"]'
 expect 24 'not r["ok"] and "memory size 256 MB is below the VM'"'"'s boot size of 512 MB" in r["error"]'
 expect 25 'not r["ok"] and "the qemu backend cannot apply processor limits (Weight 100)" in r["error"]'
 expect 26 'r["ok"] and r["result"]["memory_size_in_mb"] == 768 and r["result"]["processor_count"] == 2'
-expect 27 'r["ok"]'
+expect 27 'not r["ok"] and r["error"] == "failed to grant VM access for SCSI mount: getfacl '"$WORK"'/missing.vhdx: no such file or directory"'
 expect 28 'r["ok"]'
-expect 29 'r["ok"] and r["result"] is None'
+expect 29 'r["ok"]'
+expect 30 'r["ok"] and r["result"] is None'
 check_expectations
 "$PY" - "$OUT" <<'PY' || fail "MemTotal did not follow the memory size"
 import json, sys
@@ -120,6 +127,10 @@ qemu-img convert -O raw "$WORK/rw.raw" "$WORK/rw.check" 2> /dev/null || cp "$WOR
 cat > "$WORK/k.jsonl" <<JSONL
 {"op":"create_lcow","vm":"k","options":{"ID":"qemu-k","BootFilesPath":"$BOOT","MemorySizeInMB":512,"ProcessorCount":1},"restart_policy":{"policy":"on-failure","max_restarts":1,"backoff_ms":10}}
 {"op":"start","vm":"k"}
+{"op":"add_scsi","vm":"k","host_path":"$WORK/k.raw","vm_access":"individual"}
+{"op":"sleep","ms":3000}
+{"op":"remove_scsi","vm":"k","host_path":"$WORK/k.raw"}
+{"op":"sleep","ms":3000}
 {"op":"add_scsi","vm":"k","host_path":"$WORK/disk.vhdx","uvm_path":"/run/disk","read_only":true}
 {"op":"create_process","vm":"k","args":["sleep","600"],"detach":true,"name":"p"}
 {"op":"wait_process","vm":"k","process":"p"}
@@ -131,29 +142,60 @@ cat > "$WORK/k.jsonl" <<JSONL
 {"op":"terminate","vm":"k"}
 {"op":"close","vm":"k"}
 JSONL
+mkfs.ext4 -q -d "$WORK/empty" "$WORK/k.raw" 8M
 "$UVMCTL" run --backend qemu "$WORK/k.jsonl" > "$WORK/k.out" 2> "$WORK/k.err" &
 runner=$!
-for _ in $(seq 600); do
-  grep -q '"line":4' "$WORK/k.out" 2> /dev/null && break
-  sleep 0.1
-done
-sleep 0.5
+# Waits until the runner has answered line $1.
+answered() {
+  for _ in $(seq 600); do
+    grep -q "\"line\":$1," "$WORK/k.out" 2> /dev/null && return 0
+    sleep 0.1
+  done
+  fail "no answer to line $1 ($(cat "$WORK/k.out"))"
+}
+answered 3
 pid=$(pgrep -f "uvm-qemu-$runner/qemu-k\.[0-9]*/qmp.sock" | head -1)
 [ -n "$pid" ] || fail "no QEMU process for qemu-k ($(cat "$WORK/k.out"))"
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+[ "$uid" != 0 ] || fail "QEMU runs as root"
+# Confined for good: no way back to root through an exec.
+grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" || fail "QEMU may gain privileges"
+getfacl -n "$WORK/k.raw" 2> /dev/null | grep -qx "user:$uid:rw-" ||
+  fail "no ACL entry for QEMU's uid $uid while attached: $(getfacl -n "$WORK/k.raw" 2>&1)"
+cgroup=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+if [ -n "$(ls /sys/fs/cgroup/uvm /sys/fs/cgroup/unified/uvm 2> /dev/null)" ]; then
+  [[ "$cgroup" == /uvm/*-qemu-k.* ]] || fail "QEMU is not in a cgroup of its own: $cgroup"
+  owned="$cgroup"
+else
+  echo "qemu_backend: no writable cgroup v2 hierarchy here; QEMU's cgroup is $cgroup"
+fi
+answered 5
+getfacl -n "$WORK/k.raw" 2> /dev/null | grep -q "^user:$uid:" &&
+  fail "the ACL entry outlived remove_scsi: $(getfacl -n "$WORK/k.raw")"
+answered 8
+sleep 0.5
 kill -9 "$pid"
 wait $runner || fail "uvmctl run failed"
 OUT="$WORK/k.out"
 expect 3 'r["ok"]'
-expect 4 'r["ok"]'
+expect 5 'r["ok"]'
+expect 7 'r["ok"]'
+expect 8 'r["ok"]'
 # The waiting call fails with the lost bridge or the exit, whichever the
 # engine hears first.
-expect 5 'not r["ok"] and ("bridge closed" in r["error"] or "exited unexpectedly" in r["error"])'
-expect 7 'r["ok"] and r["result"]["stdout"] == "after the restart\n"'
-expect 8 'r["ok"] and r["result"]["stdout"] == "hello from a vhdx\n"'
-expect 9 'r["ok"] and r["result"]["restarts"] == 1 and r["result"]["state"] == "running"'
-expect 10 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and "QEMU exited on its own (killed by signal 9" in r["result"][0]["exit_error"]'
-expect 11 'r["ok"]'
+expect 9 'not r["ok"] and ("bridge closed" in r["error"] or "exited unexpectedly" in r["error"])'
+expect 11 'r["ok"] and r["result"]["stdout"] == "after the restart\n"'
+expect 12 'r["ok"] and r["result"]["stdout"] == "hello from a vhdx\n"'
+expect 13 'r["ok"] and r["result"]["restarts"] == 1 and r["result"]["state"] == "running"'
+expect 14 'r["ok"] and len(r["result"]) == 1 and r["result"][0]["unexpected"] and "QEMU exited on its own (killed by signal 9" in r["result"][0]["exit_error"]'
+expect 15 'r["ok"]'
 check_expectations
+# The VM's cgroup goes with its QEMU.
+if [ -n "${owned:-}" ]; then
+  for root in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+    [ ! -d "$root$owned" ] || fail "cgroup $root$owned left behind"
+  done
+fi
 
 # Default options find the boot files. A network endpoint is a real virtio-net NIC with the endpoint's MAC
 # (QEMU's user-mode network behind it). Shutdown presses the ACPI power

@@ -156,6 +156,10 @@ int main(int argc, char** argv) {
                        "the HCS backend of VMs whose options name none: sim (simulated) or qemu "
                        "(real VMs under QEMU, guest agent inside)")
           ->check(CLI::IsMember({"sim", "qemu"}));
+  bool qemu_unconfined_root = false;
+  run_cmd->add_flag("--qemu-unconfined-root", qemu_unconfined_root,
+                    "QEMU keeps root and the engine's cgroup (default: a uid of its own, granted "
+                    "its disks by vm_access, in a cgroup of its own)");
   run_cmd->add_option("file", scenario_file, "scenario file (.jsonl), - for stdin")->required();
   run_cmd->add_option("--hcs-log", scenario.hcs_log_path,
                       "write every call the simulated HCS received (JSON lines)");
@@ -217,6 +221,7 @@ int main(int argc, char** argv) {
   cfg.host = uvm::detect_host();
   cfg.guest = run_guest;
   cfg.backend = run_backend;
+  cfg.qemu.unconfined_root = qemu_unconfined_root;
   if (run_backend == "qemu") {
     // Real VMs find their boot files where the default options look
     // (LinuxBootFiles beside the executable), in the qemu/ folder next to

@@ -161,6 +161,10 @@ int main(int argc, char** argv) {
                "no TLS: anyone who reaches the port drives the engine; listens on 127.0.0.1 only");
   app.add_option("--backend", backend, "the HCS backend of VMs whose options name none")
       ->check(CLI::IsMember({"sim", "qemu"}));
+  bool qemu_unconfined_root = false;
+  app.add_flag("--qemu-unconfined-root", qemu_unconfined_root,
+               "QEMU keeps root and the engine's cgroup (default: a uid of its own, granted its "
+               "disks by vm_access, in a cgroup of its own)");
   app.add_option("--guest", guest,
                  "the LCOW VMs' guest agent: in-process (sandboxed), in-process-unconfined, "
                  "exec:CMD, unix:PATH");
@@ -259,6 +263,7 @@ int main(int argc, char** argv) {
   cfg.sim_inline_completions = sim_completions == "inline";
   cfg.guest = guest;
   cfg.backend = backend;
+  cfg.qemu.unconfined_root = qemu_unconfined_root;
   if (backend == "qemu") {
     cfg.host.executable_dir += "/qemu"; // as uvmctl run --backend qemu
   }
