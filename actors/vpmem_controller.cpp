@@ -22,6 +22,16 @@ using ok_reply = std::function<void(const error&)>;
 void handle_remove(vpmem_pointer self, const std::string& host_path, const std::string& activity,
                    ok_reply reply);
 
+// The device, and for a packed layer its offset: "<n>" or "<n>@<offset>".
+std::string where(const vpmem_device& d) {
+  auto n = std::to_string(d.device_number);
+  return d.packed ? n + "@" + std::to_string(d.offset) : n;
+}
+
+hcs::vpmem_packed_layer packed_layer(const vpmem_device& d) {
+  return {d.device_number, d.offset, d.size_bytes, d.host_path, d.uvm_path};
+}
+
 // The outcome of an attach, for its first caller or a waiter.
 void answer_add(vpmem_pointer self, const std::string& host_path, const error& e,
                 const path_reply& reply) {
@@ -73,15 +83,15 @@ void handle_add(vpmem_pointer self, const std::string& host_path, const std::str
   st.waits.join(host_path, [self, host_path, reply](const error& e) {
     answer_add(self, host_path, e, reply);
   });
-  auto req = hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
+  auto req = device.packed ? hcs::vpmem_map(packed_layer(device), d->new_device)
+                           : hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
   self->state.child->steps().add(req, activity, [self, device, activity](const error& e) {
     auto& st = self->state;
     if (e) {
       st.table->attach_failed(device.host_path);
     } else {
       st.table->attach_succeeded(device.host_path);
-      publish_device(self, activity, "vpmem", "added", device.host_path,
-                     std::to_string(device.device_number));
+      publish_device(self, activity, "vpmem", "added", device.host_path, where(device));
     }
     st.waits.settle(device.host_path, e);
   });
@@ -110,9 +120,12 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
     break;
   }
   auto device = d->device;
-  auto req = hcs::vpmem_remove(device.device_number, device.uvm_path);
+  auto req = device.packed ? hcs::vpmem_unmap(packed_layer(device), d->last_on_device)
+                           : hcs::vpmem_remove(device.device_number, device.uvm_path);
   auto restore = [device] {
-    return hcs::vpmem_add(device.device_number, device.host_path, device.uvm_path).guest;
+    return device.packed
+               ? hcs::vpmem_map(packed_layer(device), false).guest
+               : hcs::vpmem_add(device.device_number, device.host_path, device.uvm_path).guest;
   };
   self->state.child->steps().remove(
       req, restore, activity, [self, device, activity, reply](const error& e) {
@@ -124,8 +137,7 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
                      e));
         } else {
           st.table->detach_succeeded(device.host_path);
-          publish_device(self, activity, "vpmem", "removed", device.host_path,
-                         std::to_string(device.device_number));
+          publish_device(self, activity, "vpmem", "removed", device.host_path, where(device));
           reply({});
         }
         st.waits.retry(device.host_path);
@@ -133,7 +145,7 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
 }
 
 vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
-  self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
+  self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file, ctx.packed);
   self->state.child.emplace(self, std::move(ctx.env));
   return device_behavior<vpmem_child::behavior_type>(
       self,
@@ -142,6 +154,9 @@ vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
         nlohmann::json view = {{"max_count", t.max_count()},
                                {"max_size_bytes", t.max_size_bytes()},
                                {"devices", t.to_json()}};
+        if (t.packed()) {
+          view["multi_mapping"] = true;
+        }
         return view.dump();
       },
       [=] { self->state.waits.clear(); },
