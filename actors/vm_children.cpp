@@ -125,7 +125,7 @@ void spawn_child(vm_pointer self, scsi_child& out) {
 void spawn_child(vm_pointer self, vpmem_child& out) {
   const auto& plan = self->state.plan;
   vpmem_context vpmem{self->state.children->env, plan.vpmem_max_count, plan.vpmem_max_size_bytes,
-                      std::nullopt};
+                      std::nullopt, plan.vpmem_multi_mapping};
   if (!plan.vpmem_slot0_key.empty()) {
     vpmem.rootfs_file = plan.vpmem_slot0_key;
   }

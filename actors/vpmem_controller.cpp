@@ -1,5 +1,8 @@
 #include "actors/vpmem_controller.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "actors/core/host_files.hpp"
 #include "actors/core/key_waits.hpp"
 #include "actors/core/vpmem_table.hpp"
@@ -21,6 +24,16 @@ using ok_reply = std::function<void(const error&)>;
 
 void handle_remove(vpmem_pointer self, const std::string& host_path, const std::string& activity,
                    ok_reply reply);
+
+// The device, and for a packed layer its offset: "<n>" or "<n>@<offset>".
+std::string where(const vpmem_device& d) {
+  auto n = std::to_string(d.device_number);
+  return d.packed ? n + "@" + std::to_string(d.offset) : n;
+}
+
+hcs::vpmem_packed_layer packed_layer(const vpmem_device& d) {
+  return {d.device_number, d.offset, d.size_bytes, d.host_path, d.uvm_path};
+}
 
 // The outcome of an attach, for its first caller or a waiter.
 void answer_add(vpmem_pointer self, const std::string& host_path, const error& e,
@@ -73,15 +86,15 @@ void handle_add(vpmem_pointer self, const std::string& host_path, const std::str
   st.waits.join(host_path, [self, host_path, reply](const error& e) {
     answer_add(self, host_path, e, reply);
   });
-  auto req = hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
+  auto req = device.packed ? hcs::vpmem_map(packed_layer(device), d->new_device)
+                           : hcs::vpmem_add(device.device_number, host_path, device.uvm_path);
   self->state.child->steps().add(req, activity, [self, device, activity](const error& e) {
     auto& st = self->state;
     if (e) {
       st.table->attach_failed(device.host_path);
     } else {
       st.table->attach_succeeded(device.host_path);
-      publish_device(self, activity, "vpmem", "added", device.host_path,
-                     std::to_string(device.device_number));
+      publish_device(self, activity, "vpmem", "added", device.host_path, where(device));
     }
     st.waits.settle(device.host_path, e);
   });
@@ -110,9 +123,12 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
     break;
   }
   auto device = d->device;
-  auto req = hcs::vpmem_remove(device.device_number, device.uvm_path);
+  auto req = device.packed ? hcs::vpmem_unmap(packed_layer(device), d->last_on_device)
+                           : hcs::vpmem_remove(device.device_number, device.uvm_path);
   auto restore = [device] {
-    return hcs::vpmem_add(device.device_number, device.host_path, device.uvm_path).guest;
+    return device.packed
+               ? hcs::vpmem_map(packed_layer(device), false).guest
+               : hcs::vpmem_add(device.device_number, device.host_path, device.uvm_path).guest;
   };
   self->state.child->steps().remove(
       req, restore, activity, [self, device, activity, reply](const error& e) {
@@ -124,8 +140,7 @@ void handle_remove(vpmem_pointer self, const std::string& host_path, const std::
                      e));
         } else {
           st.table->detach_succeeded(device.host_path);
-          publish_device(self, activity, "vpmem", "removed", device.host_path,
-                         std::to_string(device.device_number));
+          publish_device(self, activity, "vpmem", "removed", device.host_path, where(device));
           reply({});
         }
         st.waits.retry(device.host_path);
@@ -147,14 +162,39 @@ void settle(vpmem_pointer self) {
 // Every attached layer on its device number; the VHD root file system
 // ("/") is in the create document.
 std::vector<restore_step> restore(vpmem_pointer self) {
+  auto layers = self->state.table->entries();
+  // Packed layers by device, then offset: the first one creates the device.
+  std::stable_sort(layers.begin(), layers.end(), [](const vpmem_device& a, const vpmem_device& b) {
+    return a.device_number != b.device_number ? a.device_number < b.device_number
+                                              : a.offset < b.offset;
+  });
   std::vector<restore_step> out;
-  for (const auto& d : self->state.table->entries()) {
+  std::set<uint32_t> created;
+  for (const auto& d : layers) {
     if (d.state != uvm::vpmem_state::attached || d.uvm_path == "/") {
       continue;
     }
-    auto request = hcs::vpmem_add(d.device_number, d.host_path, d.uvm_path);
-    out.push_back({"VPMEM device " + std::to_string(d.device_number) + " (" + d.host_path + ")",
-                   [self, request](device_steps::done_fn done) {
+    auto what = "VPMEM device " + where(d) + " (" + d.host_path + ")";
+    if (!d.packed) {
+      auto request = hcs::vpmem_add(d.device_number, d.host_path, d.uvm_path);
+      out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
+                       self->state.child->steps().add(request, "", std::move(done));
+                     }});
+      continue;
+    }
+    bool first = created.insert(d.device_number).second;
+    if (first && d.offset != 0) {
+      // The device was made with a layer that is gone: its other layers
+      // sit at offsets no new device reproduces.
+      out.push_back({std::move(what), [](device_steps::done_fn done) {
+                       done(error{errc::not_supported,
+                                  "the device's first layer was removed; a packed device "
+                                  "cannot be made again without it"});
+                     }});
+      continue;
+    }
+    auto request = hcs::vpmem_map(packed_layer(d), first);
+    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
                      self->state.child->steps().add(request, "", std::move(done));
                    }});
   }
@@ -162,7 +202,7 @@ std::vector<restore_step> restore(vpmem_pointer self) {
 }
 
 vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ctx) {
-  self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file);
+  self->state.table.emplace(ctx.max_count, ctx.max_size_bytes, ctx.rootfs_file, ctx.packed);
   self->state.child.emplace(self, std::move(ctx.env));
   return device_behavior<vpmem_child::behavior_type>(
       self,
@@ -171,6 +211,9 @@ vpmem_child::behavior_type vpmem_controller(vpmem_pointer self, vpmem_context ct
         nlohmann::json view = {{"max_count", t.max_count()},
                                {"max_size_bytes", t.max_size_bytes()},
                                {"devices", t.to_json()}};
+        if (t.packed()) {
+          view["multi_mapping"] = true;
+        }
         return view.dump();
       },
       [=] { self->state.waits.clear(); }, [=] { settle(self); }, [=] { return restore(self); },

@@ -86,6 +86,19 @@ result<mount_target> scsi_disk(const std::string& type, const json& s) {
   return mount_target{scsi_disk_mount{*mount_path, *controller, *lun, *read_only}};
 }
 
+// A uint64 member; absent or null is 0.
+result<uint64_t> u64_member(const std::string& type, const json& settings, std::string_view name) {
+  const auto* v = find(settings, name);
+  if (v == nullptr || v->is_null()) {
+    return uint64_t{0};
+  }
+  bool fits = v->is_number_unsigned() || (v->is_number_integer() && v->get<int64_t>() >= 0);
+  if (!fits) {
+    return bad(type, name, "must be an unsigned 64-bit number");
+  }
+  return v->get<uint64_t>();
+}
+
 result<mount_target> vpmem(const std::string& type, const json& s) {
   auto mount_path = path_member(type, s, "MountPath");
   auto device = uint_member(type, s, "DeviceNumber");
@@ -94,7 +107,26 @@ result<mount_target> vpmem(const std::string& type, const json& s) {
       return *e;
     }
   }
-  return mount_target{vpmem_mount{*mount_path, *device}};
+  vpmem_mount m{*mount_path, *device, std::nullopt};
+  const auto* info = find(s, "MappingInfo");
+  if (info != nullptr && !info->is_null()) {
+    if (!info->is_object()) {
+      return bad(type, "MappingInfo", "must be an object");
+    }
+    auto offset = u64_member(type, *info, "DeviceOffsetInBytes");
+    auto size = u64_member(type, *info, "DeviceSizeInBytes");
+    for (const error* e : {&offset.err(), &size.err()}) {
+      if (*e) {
+        return *e;
+      }
+    }
+    // dm-linear counts in 512-byte sectors.
+    if (*offset % 512 != 0 || *size % 512 != 0 || *size == 0) {
+      return bad(type, "MappingInfo", "must give a non-empty range in whole 512-byte sectors");
+    }
+    m.mapping = vpmem_mapping{*offset, *size};
+  }
+  return mount_target{std::move(m)};
 }
 
 result<mount_target> plan9(const std::string& type, const json& s, bool add) {

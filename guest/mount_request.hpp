@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -23,10 +24,19 @@ struct scsi_disk_mount {
   bool read_only = false;
 };
 
-// VPMemDevice: an ext4 layer on a virtio-pmem device, always read-only.
+// Where a packed layer sits in its device (MappingInfo).
+struct vpmem_mapping {
+  uint64_t offset = 0;
+  uint64_t size_bytes = 0;
+};
+
+// VPMemDevice: an ext4 layer on a virtio-pmem device, always read-only;
+// a packed layer is the device's range `mapping`, seen through a
+// device-mapper linear target.
 struct vpmem_mount {
   std::string mount_path;
   uint32_t device_number = 0;
+  std::optional<vpmem_mapping> mapping;
 };
 
 // MappedDirectory: a Plan9 share; its virtio 9p mount tag is the share name.

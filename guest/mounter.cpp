@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "guest/dm_linear.hpp"
 #include "guest/sysfs_devices.hpp"
 #include "messages/qemu_pci_layout.hpp"
 
@@ -112,6 +113,8 @@ error mounter::apply(const mount_request& r) const {
           return {};
         } else if constexpr (std::is_same_v<T, overlay_mount>) {
           return r.add ? add(m) : unmount(m.root);
+        } else if constexpr (std::is_same_v<T, vpmem_mount>) {
+          return r.add ? add(m) : remove(m);
         } else {
           return r.add ? add(m) : unmount(m.mount_path);
         }
@@ -181,6 +184,9 @@ error mounter::add(const vpmem_mount& m) const {
   if (!disk) {
     return disk.err();
   }
+  if (m.mapping) {
+    return add_packed(m, *disk);
+  }
   auto node = device_node(disk->name, disk->major, disk->minor);
   if (!node) {
     return node.err();
@@ -193,6 +199,48 @@ error mounter::add(const vpmem_mount& m) const {
     }
     return mount_fs(*node, m.mount_path, "ext4", MS_RDONLY, "noload");
   });
+}
+
+std::string mounter::linear_name(const vpmem_mount& m) {
+  // The name hcsshim's guest gives the linear target of a packed layer.
+  return "dm-linear-pmem" + std::to_string(m.device_number) + "-" +
+         std::to_string(m.mapping->offset) + "-" + std::to_string(m.mapping->size_bytes);
+}
+
+error mounter::add_packed(const vpmem_mount& m, const block_device& pmem) const {
+  auto control = opts_.dev + "/mapper/control";
+  auto name = linear_name(m);
+  auto linear = dm_linear_create({name, pmem, m.mapping->offset, m.mapping->size_bytes}, control);
+  if (!linear) {
+    return linear.err();
+  }
+  auto node = device_node("mapper/" + name, linear->major, linear->minor);
+  auto e =
+      node ? mount_at(m.mount_path,
+                      [&] { return mount_fs(*node, m.mount_path, "ext4", MS_RDONLY, "noload"); })
+           : node.err();
+  if (e) {
+    dm_remove(name, control);
+    if (node) {
+      ::unlink(node->c_str());
+    }
+  }
+  return e;
+}
+
+error mounter::remove(const vpmem_mount& m) const {
+  if (auto e = unmount(m.mount_path)) {
+    return e;
+  }
+  if (!m.mapping) {
+    return {};
+  }
+  auto name = linear_name(m);
+  if (auto e = dm_remove(name, opts_.dev + "/mapper/control")) {
+    return e;
+  }
+  ::unlink((opts_.dev + "/mapper/" + name).c_str());
+  return {};
 }
 
 error mounter::add(const plan9_mount& m) const {

@@ -5,7 +5,9 @@
 // the table alone.
 //
 //   MappedVirtualDisk  ext4 of the SCSI disk; ReadOnly: ro + noload
-//   VPMemDevice        ext4 of /dev/pmemN, ro + noload (+ dax when the kernel takes it)
+//   VPMemDevice        ext4 of /dev/pmemN, ro + noload (+ dax when the kernel takes it);
+//                      a packed layer (MappingInfo): ext4 of a dm-linear device over its
+//                      range of /dev/pmemN (dm_linear.hpp), removed after the unmount
 //   MappedDirectory    9p over virtio, the share name as its mount tag
 //   CombinedLayers     overlay of the layers, writable into <scratch>/upper
 //   Remove             unmount, then remove the mount point if it is empty
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "guest/mount_request.hpp"
+#include "guest/sysfs_devices.hpp"
 #include "messages/errors.hpp"
 
 namespace uvm::guest {
@@ -41,6 +44,9 @@ public:
 private:
   error add(const scsi_disk_mount& m) const;
   error add(const vpmem_mount& m) const;
+  error add_packed(const vpmem_mount& m, const block_device& pmem) const;
+  error remove(const vpmem_mount& m) const;
+  static std::string linear_name(const vpmem_mount& m);
   error add(const plan9_mount& m) const;
   error add(const overlay_mount& m) const;
   // The node of `name` in opts_.dev, made when devtmpfs has not.

@@ -320,6 +320,7 @@ result<create_plan> plan_lcow(options_lcow opts, const host_info& host, const ho
   plan.scsi_controller_count = opts.scsi_controller_count;
   plan.vpmem_max_count = opts.vpmem_device_count;
   plan.vpmem_max_size_bytes = opts.vpmem_size_bytes;
+  plan.vpmem_multi_mapping = !opts.vpmem_no_multi_mapping;
 
   std::string kernel_path = join_host_path(opts.boot_files_path, opts.kernel_file);
   if (!fs.exists(kernel_path)) {

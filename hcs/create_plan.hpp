@@ -37,6 +37,7 @@ struct create_plan {
   uint32_t scsi_controller_count = 0;
   uint32_t vpmem_max_count = 0;
   uint64_t vpmem_max_size_bytes = 0;
+  bool vpmem_multi_mapping = false; // !VPMemNoMultiMapping
   // VHD boot: VPMEM slot 0 holds the root FS under this key (the bare
   // RootFSFile, as in v0.8.8), else empty.
   std::string vpmem_slot0_key;

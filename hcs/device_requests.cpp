@@ -43,6 +43,12 @@ raw_json adapter_settings(const network_endpoint& endpoint) {
   return raw(network_adapter{endpoint.id, endpoint.mac_address});
 }
 
+std::string packed_guest(const vpmem_packed_layer& layer, const char* type) {
+  lcow_mapped_vpmem_device settings{layer.device_number, layer.uvm_path,
+                                    lcow_mapped_layer{layer.offset, layer.size_bytes}};
+  return guest_part(resource_type::vpmem_device, type, raw(settings));
+}
+
 std::string without_pipe_prefix(const std::string& path) {
   return is_pipe(path) ? path.substr(std::char_traits<char>::length(pipe_prefix)) : path;
 }
@@ -127,15 +133,35 @@ device_request vpmem_add(uint32_t device_number, const std::string& host_path,
                          const std::string& uvm_path) {
   // Hot-added layers are always announced as Vhd1.
   virtual_pmem_device settings{host_path, true, "Vhd1"};
-  return with_host(vpmem_device_path(device_number), request_type::add, raw(settings),
-                   guest_part(resource_type::vpmem_device, request_type::add,
-                              raw(lcow_mapped_vpmem_device{device_number, uvm_path})));
+  return with_host(
+      vpmem_device_path(device_number), request_type::add, raw(settings),
+      guest_part(resource_type::vpmem_device, request_type::add,
+                 raw(lcow_mapped_vpmem_device{device_number, uvm_path, std::nullopt})));
 }
 
 device_request vpmem_remove(uint32_t device_number, const std::string& uvm_path) {
-  return with_host(vpmem_device_path(device_number), request_type::remove, {},
-                   guest_part(resource_type::vpmem_device, request_type::remove,
-                              raw(lcow_mapped_vpmem_device{device_number, uvm_path})));
+  return with_host(
+      vpmem_device_path(device_number), request_type::remove, {},
+      guest_part(resource_type::vpmem_device, request_type::remove,
+                 raw(lcow_mapped_vpmem_device{device_number, uvm_path, std::nullopt})));
+}
+
+device_request vpmem_map(const vpmem_packed_layer& layer, bool new_device) {
+  auto guest = packed_guest(layer, request_type::add);
+  if (new_device) {
+    virtual_pmem_device settings{layer.host_path, true, "Vhd1"};
+    return with_host(vpmem_device_path(layer.device_number), request_type::add, raw(settings),
+                     std::move(guest));
+  }
+  virtual_pmem_mapping settings{layer.host_path, "Vhd1"};
+  return with_host(vpmem_mapping_path(layer.device_number, layer.offset), request_type::add,
+                   raw(settings), std::move(guest));
+}
+
+device_request vpmem_unmap(const vpmem_packed_layer& layer, bool last_on_device) {
+  auto path = last_on_device ? vpmem_device_path(layer.device_number)
+                             : vpmem_mapping_path(layer.device_number, layer.offset);
+  return with_host(path, request_type::remove, {}, packed_guest(layer, request_type::remove));
 }
 
 device_request plan9_add(const plan9_mount& mount) {

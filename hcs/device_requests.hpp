@@ -62,6 +62,20 @@ device_request vpmem_add(uint32_t device_number, const std::string& host_path,
                          const std::string& uvm_path);
 device_request vpmem_remove(uint32_t device_number, const std::string& uvm_path);
 
+// A layer packed into a device (later hcsshim's vpmem_mapped.go):
+// the first layer of a device adds the device itself, later ones a
+// mapping at their offset; removing the last layer removes the device.
+struct vpmem_packed_layer {
+  uint32_t device_number = 0;
+  uint64_t offset = 0;
+  uint64_t size_bytes = 0; // page-aligned
+  std::string host_path;
+  std::string uvm_path;
+};
+
+device_request vpmem_map(const vpmem_packed_layer& layer, bool new_device);
+device_request vpmem_unmap(const vpmem_packed_layer& layer, bool last_on_device);
+
 // --- Plan9 (§10) ---
 
 struct plan9_mount {

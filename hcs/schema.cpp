@@ -277,6 +277,10 @@ std::string vpmem_device_path(uint32_t device_number) {
   return "VirtualMachine/Devices/VirtualPMem/Devices/" + std::to_string(device_number);
 }
 
+std::string vpmem_mapping_path(uint32_t device_number, uint64_t offset) {
+  return vpmem_device_path(device_number) + "/Mappings/" + std::to_string(offset);
+}
+
 std::string mapped_pipe_path(const std::string& host_pipe) {
   return "VirtualMachine/Devices/MappedPipes/" + host_pipe;
 }
@@ -385,6 +389,11 @@ void describe(M& m, const scsi& x) {
 template <class M>
 void describe(M& m, const virtual_pmem_device& x) {
   m.put("HostPath", x.host_path).put("ReadOnly", x.read_only).put("ImageFormat", x.image_format);
+}
+
+template <class M>
+void describe(M& m, const virtual_pmem_mapping& x) {
+  m.put("HostPath", x.host_path).put("ImageFormat", x.image_format);
 }
 
 template <class M>
@@ -590,8 +599,16 @@ void describe(M& m, const lcow_mapped_directory& x) {
 }
 
 template <class M>
+void describe(M& m, const lcow_mapped_layer& x) {
+  m.put("DeviceOffsetInBytes", x.device_offset_in_bytes)
+      .put("DeviceSizeInBytes", x.device_size_in_bytes);
+}
+
+template <class M>
 void describe(M& m, const lcow_mapped_vpmem_device& x) {
-  m.put("DeviceNumber", x.device_number).put("MountPath", x.mount_path);
+  m.put("DeviceNumber", x.device_number)
+      .put("MountPath", x.mount_path)
+      .put("MappingInfo", x.mapping_info);
 }
 
 template <class M>
@@ -654,6 +671,7 @@ UVM_SCHEMA_OUTPUTS(com_port)
 UVM_SCHEMA_OUTPUTS(attachment)
 UVM_SCHEMA_OUTPUTS(scsi)
 UVM_SCHEMA_OUTPUTS(virtual_pmem_device)
+UVM_SCHEMA_OUTPUTS(virtual_pmem_mapping)
 UVM_SCHEMA_OUTPUTS(virtual_pmem_controller)
 UVM_SCHEMA_OUTPUTS(network_adapter)
 UVM_SCHEMA_OUTPUTS(hv_socket_service_config)
@@ -673,6 +691,7 @@ UVM_SCHEMA_OUTPUTS(guest_request)
 UVM_SCHEMA_OUTPUTS(lcow_mapped_virtual_disk)
 UVM_SCHEMA_OUTPUTS(wcow_mapped_virtual_disk)
 UVM_SCHEMA_OUTPUTS(lcow_mapped_directory)
+UVM_SCHEMA_OUTPUTS(lcow_mapped_layer)
 UVM_SCHEMA_OUTPUTS(lcow_mapped_vpmem_device)
 UVM_SCHEMA_OUTPUTS(lcow_mapped_vpci_device)
 UVM_SCHEMA_OUTPUTS(lcow_network_adapter)

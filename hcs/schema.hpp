@@ -50,6 +50,7 @@ std::string scsi_attachment_path(uint32_t controller, uint32_t lun);
 using scsi_path_buffer = std::array<char, 64>;
 std::string_view scsi_attachment_path(uint32_t controller, uint32_t lun, scsi_path_buffer& buffer);
 std::string vpmem_device_path(uint32_t device_number);
+std::string vpmem_mapping_path(uint32_t device_number, uint64_t offset);
 std::string mapped_pipe_path(const std::string& host_pipe); // inserted verbatim
 std::string network_adapter_path(const std::string& nic_id);
 std::string virtual_pci_path(const std::string& device_id);
@@ -165,6 +166,13 @@ struct virtual_pmem_device {
   std::string host_path;
   bool read_only = false;
   std::string image_format; // "Vhd1" or "Vhdx"
+};
+
+// A layer packed into a VPMEM device at an offset (later hcsshim), added at
+// VirtualMachine/Devices/VirtualPMem/Devices/<n>/Mappings/<offset>.
+struct virtual_pmem_mapping {
+  std::string host_path;
+  std::string image_format;
 };
 
 struct virtual_pmem_controller {
@@ -341,9 +349,16 @@ struct lcow_mapped_directory {
   bool read_only = false;
 };
 
+// Go: guestresource.LCOWMappedLayer, where a packed layer sits.
+struct lcow_mapped_layer {
+  uint64_t device_offset_in_bytes = 0;
+  uint64_t device_size_in_bytes = 0;
+};
+
 struct lcow_mapped_vpmem_device {
   uint32_t device_number = 0;
   std::string mount_path;
+  std::optional<lcow_mapped_layer> mapping_info; // packed layers only
 };
 
 struct lcow_mapped_vpci_device {
@@ -397,6 +412,7 @@ ojson to_json(const attachment& x);
 ojson to_json(const scsi& x);
 ojson to_json(const virtual_pmem_device& x);
 ojson to_json(const virtual_pmem_controller& x);
+ojson to_json(const virtual_pmem_mapping& x);
 ojson to_json(const network_adapter& x);
 ojson to_json(const hv_socket_service_config& x);
 ojson to_json(const hv_socket_system_config& x);
@@ -415,6 +431,7 @@ ojson to_json(const guest_request& x);
 ojson to_json(const lcow_mapped_virtual_disk& x);
 ojson to_json(const wcow_mapped_virtual_disk& x);
 ojson to_json(const lcow_mapped_directory& x);
+ojson to_json(const lcow_mapped_layer& x);
 ojson to_json(const lcow_mapped_vpmem_device& x);
 ojson to_json(const lcow_mapped_vpci_device& x);
 ojson to_json(const lcow_network_adapter& x);

@@ -92,6 +92,10 @@ struct options_lcow {
   output_handler output;
   uint32_t vpmem_device_count = default_vpmem_count;
   uint64_t vpmem_size_bytes = default_vpmem_size_bytes;
+  // Go (later hcsshim): VPMemNoMultiMapping. False packs several layers
+  // into one device (README: VPMEM multi-mapping). True by default: v0.8.8
+  // had a device per layer; later hcsshim packs only from 19H1.
+  bool vpmem_no_multi_mapping = true;
   preferred_rootfs_type preferred_root_fs_type = preferred_rootfs_type::initrd;
   bool enable_cold_discard_hint = false;
   bool vpci_enabled = false;

@@ -160,8 +160,8 @@ typename Inspector::result_type inspect(Inspector& f, options_lcow& x) {
   return f(x.common, x.boot_files_path, x.kernel_file, x.kernel_direct, x.root_fs_file,
            x.kernel_boot_options, x.enable_graphics_console, x.console_pipe,
            x.scsi_controller_count, x.use_guest_connection, x.exec_command_line, x.forward_stdout,
-           x.forward_stderr, x.vpmem_device_count, x.vpmem_size_bytes, x.preferred_root_fs_type,
-           x.enable_cold_discard_hint, x.vpci_enabled);
+           x.forward_stderr, x.vpmem_device_count, x.vpmem_size_bytes, x.vpmem_no_multi_mapping,
+           x.preferred_root_fs_type, x.enable_cold_discard_hint, x.vpci_enabled);
 }
 
 template <class Inspector>

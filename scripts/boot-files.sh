@@ -58,7 +58,7 @@ cp "$(command -v busybox)" "$root/bin/busybox"
 for app in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
-modules=(virtio_pci virtio_console virtio_scsi sd_mod virtio_blk virtio_pmem nd_pmem ext4
+modules=(virtio_pci virtio_console virtio_scsi sd_mod virtio_blk virtio_pmem nd_pmem ext4 dm_mod
   overlay 9p 9pnet_virtio button evdev crc32c_generic virtio_net virtio_mem)
 mods="$work/pkg/lib/modules/$version"
 depmod -b "$work/pkg" "$version"

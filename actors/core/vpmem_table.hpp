@@ -10,6 +10,16 @@
 //              \-> (host or guest step failed) -> free, waiters fail
 //   detaching -(remove failed)-> attached with refs 1
 //
+// Packed (multi-mapping as in later hcsshim; README): each device is a slot of
+// max_size_bytes holding up to 1024 layers at page-aligned offsets
+// (actors/core/vpmem_allocator); a layer is *packed* at /run/layers/
+// p<n>-<offset>-<size>. A slot's own states:
+//
+//   free -(first layer)-> creating -> packed -(last layer leaves)-> deleting -> free
+//
+// A slot that is creating or deleting takes no new layer (the device add
+// or remove is in flight), so later adds go to the next slot.
+//
 // Same in-flight rules as the SCSI table: an add of a path being attached
 // waits and shares the outcome; an add or remove of a path being detached
 // waits and asks again. (v0.8.8 held its lock across the HCS call, so a
@@ -24,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/core/vpmem_allocator.hpp"
 #include "messages/errors.hpp"
 #include "messages/options.hpp"
 
@@ -40,26 +51,32 @@ struct vpmem_device {
   uint32_t refs = 0;    // refs held by callers; 0 while in flight
   uint32_t waiters = 0; // adders parked on the attach in flight
   vpmem_state state = vpmem_state::attaching;
+  bool packed = false;     // a range of a shared device
+  uint64_t offset = 0;     // packed only
+  uint64_t size_bytes = 0; // packed only: page-aligned
 };
 
 struct vpmem_add_decision {
   enum action_kind : uint8_t { shared, wait_attach, wait_detach, attach };
   action_kind action = attach;
-  vpmem_device device; // a copy, as it is after the decision
+  vpmem_device device;     // a copy, as it is after the decision
+  bool new_device = false; // attach of a packed layer: its device is created too
 };
 
 struct vpmem_remove_decision {
   enum action_kind : uint8_t { released, detach, wait_detach };
   action_kind action = released;
   vpmem_device device;
+  bool last_on_device = false; // detach of a packed layer: its device goes too
 };
 
 class vpmem_table {
 public:
   // `max_count` is clamped to max_vpmem_count (128). `rootfs_file` (VHD
   // boot) occupies device 0 under that bare file name, mounted at "/".
+  // `packed` turns multi-mapping on.
   vpmem_table(uint32_t max_count, uint64_t max_size_bytes,
-              std::optional<std::string> rootfs_file = std::nullopt);
+              std::optional<std::string> rootfs_file = std::nullopt, bool packed = false);
 
   // AddVPMEM's bookkeeping (§8.1 steps 2-4); `size_bytes` is the caller's
   // stat of the file, checked only when a new device is needed.
@@ -74,7 +91,8 @@ public:
   error detach_succeeded(const std::string& host_path);
   error detach_failed(const std::string& host_path);
 
-  uint32_t max_count() const { return static_cast<uint32_t>(used_.size()); }
+  uint32_t max_count() const { return static_cast<uint32_t>(slots_.size()); }
+  bool packed() const { return packed_; }
   uint64_t max_size_bytes() const { return max_size_bytes_; }
   // Whether the path has a device in any state (an add of it needs no stat).
   bool contains(const std::string& host_path) const { return by_path_.count(host_path) != 0; }
@@ -82,14 +100,29 @@ public:
   result<vpmem_device> find(const std::string& host_path) const;
   // Every device in device-number order.
   std::vector<vpmem_device> entries() const;
-  // "<n>" -> {host_path, uvm_path, refs, waiters, state}.
+  // "<n>" -> {host_path, uvm_path, refs, waiters, state}; packed:
+  // "<n>" -> {state, mappings: {"<offset>" -> {host_path, uvm_path,
+  // size_bytes, refs, waiters, state}}}.
   nlohmann::json to_json() const;
 
 private:
+  enum class slot_state : uint8_t { free, whole, creating, packed, deleting };
+  struct slot {
+    slot_state state = slot_state::free;
+    vpmem_allocator ranges;
+  };
+
   vpmem_device* in_state(const std::string& host_path, vpmem_state state);
+  // Places a new packed layer: a slot that is packed and has room, else the
+  // first free slot.
+  result<vpmem_add_decision> place_packed(const std::string& host_path, uint64_t size_bytes);
+  uint32_t layers_on(uint32_t device_number) const;
+  void forget(const vpmem_device& entry);
+  nlohmann::json packed_json() const;
 
   uint64_t max_size_bytes_;
-  std::vector<bool> used_;
+  bool packed_;
+  std::vector<slot> slots_;
   std::map<std::string, vpmem_device> by_path_;
 };
 

@@ -3,7 +3,10 @@
 // limits).
 #include "hcs/qemu/qemu_vm.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "gojson/go_json.hpp"
@@ -48,6 +51,24 @@ uint32_t index_of(const std::string& text, const char* what) {
     reject(hr::invalid_arg, std::string{"bad "} + what + " \"" + text + "\" in ResourcePath");
   }
   return *n;
+}
+
+uint64_t offset_of(const std::string& text) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+    reject(hr::invalid_arg, "bad VPMEM mapping offset \"" + text + "\" in ResourcePath");
+  }
+  return n;
+}
+
+// The largest device that gets a pack: its struct pages cost the guest
+// 1/64 of its size in memory.
+constexpr uint64_t max_pack_bytes = 1ull << 30;
+
+uint64_t round_up_2mib(uint64_t bytes) {
+  constexpr uint64_t unit = 2 * 1024 * 1024;
+  return (bytes + unit - 1) / unit * unit;
 }
 
 } // namespace
@@ -100,7 +121,7 @@ call_result qemu_vm::detach_scsi(uint32_t controller, uint32_t lun) {
   return b ? call_result::success() : qmp_error("release " + id, b.err());
 }
 
-call_result qemu_vm::attach_vpmem(const vpmem_device& device) {
+call_result qemu_vm::attach_vpmem(const vpmem_device& device, bool at_boot) {
   auto number = std::to_string(device.number);
   if (device.number >= qemu_layout::vpmem_devices) {
     return call_result::failure(hr::invalid_arg, "VPMEM device " + number +
@@ -108,16 +129,16 @@ call_result qemu_vm::attach_vpmem(const vpmem_device& device) {
                                                      std::to_string(qemu_layout::vpmem_devices) +
                                                      " VPMEM slots per VM (0 to 15)");
   }
+  bool replug = false;
   if (auto it = vpmem.find(device.number); it != vpmem.end()) {
-    if (vpmem_removed.count(device.number) != 0 && it->second == device.host_path) {
-      vpmem_removed.erase(device.number);
-      return call_result::success();
+    if (vpmem_removed.count(device.number) == 0 || it->second != device.host_path) {
+      return call_result::failure(
+          hr::already_exists,
+          "VPMEM device " + number + " still holds " + it->second +
+              ": QEMU cannot unplug virtio-pmem devices, so a removed device keeps its slot "
+              "(and file) until the VM stops");
     }
-    return call_result::failure(
-        hr::already_exists,
-        "VPMEM device " + number + " still holds " + it->second +
-            ": QEMU cannot unplug virtio-pmem devices, so a removed device keeps its slot "
-            "(and file) until the VM stops");
+    replug = true;
   }
   auto image = check_host_path(device.host_path, host_path_need::regular_file);
   if (!image) {
@@ -130,7 +151,37 @@ call_result qemu_vm::attach_vpmem(const vpmem_device& device) {
     return call_result::failure(hr::invalid_arg,
                                 "VPMEM image " + device.host_path + " cannot be mapped: " + why);
   }
-  auto r = qmp->execute("object-add", vpmem_backend(device, mapped), config->qmp_timeout);
+  if (replug) {
+    // Layers mapped since may cover offset 0: the image goes in again.
+    if (auto pack = packs.find(device.number); pack != packs.end()) {
+      pack->second.clear();
+      if (auto e = pack->second.place(0, device.host_path, mapped)) {
+        return call_result::failure(hr::fail, "VPMEM device " + number + ": " + e.text);
+      }
+    }
+    vpmem_removed.erase(device.number);
+    return call_result::success();
+  }
+  // A hot-added device is as large as the controller allows, so that layers
+  // can be mapped into it later (vpmem_pack.hpp), unless that is too large
+  // to copy and map; the root file system and those map their image.
+  std::optional<vpmem_pack> pack;
+  auto backing = device;
+  uint64_t device_size = mapped;
+  if (!at_boot && round_up_2mib(plan.vpmem_max_size_bytes) <= max_pack_bytes) {
+    device_size = std::max(round_up_2mib(plan.vpmem_max_size_bytes), mapped);
+    auto made =
+        vpmem_pack::create(files.dir + "/" + vpmem_id(device.number) + ".pack", device_size);
+    auto e = made ? made->place(0, device.host_path, mapped) : made.err();
+    if (e) {
+      return call_result::failure(hr::fail, "VPMEM device " + number + ": " + e.text);
+    }
+    backing.host_path = made->file();
+    pack = std::move(*made);
+  }
+  // Read-only and never written by the guest, a private mapping stays on
+  // the host's page cache, so layers copied in later show in the guest.
+  auto r = qmp->execute("object-add", vpmem_backend(backing, device_size), config->qmp_timeout);
   if (!r) {
     return qmp_error("map " + device.host_path, r.err());
   }
@@ -140,6 +191,44 @@ call_result qemu_vm::attach_vpmem(const vpmem_device& device) {
     return qmp_error("plug " + device.host_path, d.err());
   }
   vpmem[device.number] = device.host_path;
+  if (pack) {
+    packs.insert_or_assign(device.number, std::move(*pack));
+  }
+  return call_result::success();
+}
+
+call_result qemu_vm::map_vpmem(uint32_t number, uint64_t offset, const std::string& host_path) {
+  auto where = "VPMEM device " + std::to_string(number) + " mapping at " + std::to_string(offset);
+  if (vpmem.count(number) == 0 || vpmem_removed.count(number) != 0) {
+    return call_result::failure(hr::invalid_arg, where + ": the device is not attached");
+  }
+  auto pack = packs.find(number);
+  if (pack == packs.end()) {
+    return call_result::failure(hr::not_impl,
+                                where + ": the qemu backend maps layers into devices of at most " +
+                                    std::to_string(max_pack_bytes >> 20) +
+                                    " MiB (VPMemSizeBytes); this one maps its image alone");
+  }
+  if (offset % 4096 != 0) {
+    return call_result::failure(hr::invalid_arg, where + ": the offset is not page-aligned");
+  }
+  auto image = check_host_path(host_path, host_path_need::regular_file);
+  if (!image) {
+    return call_result::failure(hr::invalid_arg, "VPMEM image: " + image.err().text);
+  }
+  if (auto e = pack->second.place(offset, host_path, image->size_bytes)) {
+    return call_result::failure(hr::invalid_arg, where + ": " + e.text);
+  }
+  return call_result::success();
+}
+
+call_result qemu_vm::unmap_vpmem(uint32_t number, uint64_t offset) {
+  auto pack = packs.find(number);
+  if (pack == packs.end() || vpmem_removed.count(number) != 0 || !pack->second.forget(offset)) {
+    return call_result::failure(hr::element_not_found, "nothing is mapped at VPMEM device " +
+                                                           std::to_string(number) + " offset " +
+                                                           std::to_string(offset));
+  }
   return call_result::success();
 }
 
@@ -262,6 +351,13 @@ call_result qemu_vm::modify(const std::string& text) {
     scsi_attachment disk{controller, lun, string_member(settings, "Path"),
                          string_member(settings, "Type"), bool_member(settings, "ReadOnly")};
     return attach_scsi(disk);
+  }
+  if (is(0, "VirtualMachine") && is(1, "Devices") && parts.size() == 7 && is(2, "VirtualPMem") &&
+      is(3, "Devices") && is(5, "Mappings")) {
+    auto number = index_of(parts[4], "VPMEM device");
+    auto offset = offset_of(parts[6]);
+    return add ? map_vpmem(number, offset, string_member(settings, "HostPath"))
+               : unmap_vpmem(number, offset);
   }
   if (is(0, "VirtualMachine") && is(1, "Devices") && parts.size() == 5 && is(2, "VirtualPMem") &&
       is(3, "Devices")) {

@@ -98,7 +98,7 @@ void qemu_vm::launch() {
     }
   }
   for (const auto& device : plan.boot_vpmem) {
-    if (auto r = attach_vpmem(device); !r.ok()) {
+    if (auto r = attach_vpmem(device, true); !r.ok()) {
       reject(r.hresult, r.message);
     }
   }

@@ -23,6 +23,7 @@
 #include "hcs/qemu/qemu_topology.hpp"
 #include "hcs/qemu/qmp_client.hpp"
 #include "hcs/qemu/serial_worker.hpp"
+#include "hcs/qemu/vpmem_pack.hpp"
 
 namespace uvm::hcs::qemu {
 
@@ -52,6 +53,7 @@ struct qemu_vm {
   std::set<std::string> scsi;            // attached "scsi<C>-<L>"
   std::map<uint32_t, std::string> vpmem; // plugged device -> host path
   std::set<uint32_t> vpmem_removed;      // plugged but released
+  std::map<uint32_t, vpmem_pack> packs;  // the backing of each hot-added device
   std::map<std::string, uint32_t> nics;  // NIC GUID -> slot behind the bridge
   topology_plan topology;                // memory and processors at boot
   uint64_t memory_mb = 0;                // boot RAM + what virtio-mem holds
@@ -92,9 +94,15 @@ struct qemu_vm {
 
   call_result detach_scsi(uint32_t controller, uint32_t lun);
 
-  call_result attach_vpmem(const vpmem_device& device);
+  // A boot device maps its image; a hot-added one a pack (vpmem_pack.hpp).
+  call_result attach_vpmem(const vpmem_device& device, bool at_boot = false);
 
   call_result detach_vpmem(uint32_t number);
+
+  // A layer packed into a hot-added device at `offset` (Mappings/<offset>).
+  call_result map_vpmem(uint32_t number, uint64_t offset, const std::string& host_path);
+
+  call_result unmap_vpmem(uint32_t number, uint64_t offset);
 
   call_result add_plan9(const nlohmann::json& settings);
 

@@ -1,6 +1,7 @@
 #include "hcs/sim/sim_devices.hpp"
 
 #include <array>
+#include <charconv>
 #include <string_view>
 
 #include "hcs/backend.hpp"
@@ -60,7 +61,7 @@ gojson::json_object need_settings(const gojson::json_view* settings, request_typ
 // The parts of a resource path between slashes: how many, and the first
 // few (no path the simulator knows has more).
 struct path_parts {
-  static constexpr std::size_t kept = 4;
+  static constexpr std::size_t kept = 5;
   std::array<std::string_view, kept> part{};
   std::size_t count = 0;
   std::size_t size() const { return count; }
@@ -148,7 +149,64 @@ void modify_vpmem(sim_devices& devices, std::string_view number_text, const requ
     if (current == devices.vpmem.end()) {
       reject(hr::element_not_found, "nothing is attached at " + where);
     }
+    // hcsshim removes a packed device with its last layer only.
+    if (auto layers = current->second.mappings.size() + (current->second.base_mapped ? 1 : 0);
+        layers > 1) {
+      reject(hr::invalid_arg, where + " still has " + std::to_string(layers) + " mapped layers");
+    }
     devices.vpmem.erase(current);
+    return;
+  default:
+    unsupported(req.type, where);
+  }
+}
+
+// A layer packed into a device at an offset (later hcsshim's multi-mapping):
+// the device must exist, the offset must be page-aligned inside
+// MaximumSizeBytes and free. Offset 0 is the device's own layer until it is
+// removed.
+void modify_vpmem_mapping(sim_devices& devices, std::string_view number_text,
+                          std::string_view offset_text, const request& req) {
+  constexpr uint64_t page = 0x1000;
+  auto number = parse_index(number_text);
+  uint64_t offset = 0;
+  auto [end, ec] =
+      std::from_chars(offset_text.data(), offset_text.data() + offset_text.size(), offset);
+  if (!number || ec != std::errc{} || end != offset_text.data() + offset_text.size() ||
+      offset_text.empty()) {
+    reject(hr::invalid_arg, "VPMEM mapping \"" + std::string(number_text) + "/Mappings/" +
+                                std::string(offset_text) + "\" is not a device and offset");
+  }
+  auto where = "VPMEM device " + std::to_string(*number) + " mapping at " + std::to_string(offset);
+  auto device = devices.vpmem.find(*number);
+  if (device == devices.vpmem.end()) {
+    reject(hr::invalid_arg, where + ": the device is not attached");
+  }
+  if (offset % page != 0 || offset >= devices.vpmem_maximum_size_bytes) {
+    reject(hr::invalid_arg, where + ": the offset is not page-aligned inside MaximumSizeBytes " +
+                                std::to_string(devices.vpmem_maximum_size_bytes));
+  }
+  auto& d = device->second;
+  bool base = offset == 0 && d.base_mapped;
+  auto current = d.mappings.find(offset);
+  switch (req.type) {
+  case request_type::add: {
+    if (base || current != d.mappings.end()) {
+      reject(hr::invalid_arg, where + " is already mapped (" +
+                                  (base ? d.host_path : current->second.host_path) + ")");
+    }
+    auto parsed = parse_vpmem_device(need_settings(req.settings, req.type, where), where);
+    d.mappings.emplace(offset, sim_vpmem_mapping{parsed.host_path, parsed.image_format});
+    return;
+  }
+  case request_type::remove:
+    if (base) {
+      d.base_mapped = false;
+    } else if (current != d.mappings.end()) {
+      d.mappings.erase(current);
+    } else {
+      reject(hr::element_not_found, "nothing is mapped at " + where);
+    }
     return;
   default:
     unsupported(req.type, where);
@@ -280,6 +338,9 @@ void apply_modify(sim_system& system, const std::string& text) {
   } else if (equal_ci(device, "VirtualPMem") && parts.size() == 3 &&
              equal_ci(parts[1], "Devices")) {
     modify_vpmem(devices, parts[2], req);
+  } else if (equal_ci(device, "VirtualPMem") && parts.size() == 5 &&
+             equal_ci(parts[1], "Devices") && equal_ci(parts[3], "Mappings")) {
+    modify_vpmem_mapping(devices, parts[2], parts[4], req);
   } else if (equal_ci(device, "VirtualSmb") && parts.size() == 2 && equal_ci(parts[1], "Shares")) {
     modify_vsmb(devices, req);
   } else if (equal_ci(device, "Plan9") && parts.size() == 2 && equal_ci(parts[1], "Shares")) {

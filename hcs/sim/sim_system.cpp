@@ -32,9 +32,18 @@ nlohmann::json scsi_oracle(const sim_devices& devices) {
 nlohmann::json vpmem_oracle(const sim_devices& devices) {
   auto out = nlohmann::json::object();
   for (const auto& [number, device] : devices.vpmem) {
-    out[std::to_string(number)] = {{"HostPath", device.host_path},
-                                   {"ReadOnly", device.read_only},
-                                   {"ImageFormat", device.image_format}};
+    auto& entry = out[std::to_string(number)];
+    entry = {{"HostPath", device.host_path},
+             {"ReadOnly", device.read_only},
+             {"ImageFormat", device.image_format}};
+    // Only packed devices show these, so one-layer devices read as before.
+    if (!device.base_mapped) {
+      entry["BaseMapped"] = false;
+    }
+    for (const auto& [offset, mapping] : device.mappings) {
+      entry["Mappings"][std::to_string(offset)] = {{"HostPath", mapping.host_path},
+                                                   {"ImageFormat", mapping.image_format}};
+    }
   }
   return out;
 }

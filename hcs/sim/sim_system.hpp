@@ -28,10 +28,19 @@ struct sim_scsi_attachment {
   bool read_only = false;
 };
 
-struct sim_vpmem_device {
+struct sim_vpmem_mapping {
   std::string host_path;
+  std::string image_format;
+};
+
+struct sim_vpmem_device {
+  std::string host_path; // the layer the device was added with, at offset 0
   bool read_only = false;
   std::string image_format;
+  // Layers packed in later (Devices/<n>/Mappings/<offset>); removing
+  // Mappings/0 unmaps the device's own layer.
+  std::map<uint64_t, sim_vpmem_mapping> mappings;
+  bool base_mapped = true;
 };
 
 struct sim_plan9_share {

@@ -170,6 +170,94 @@ TEST_CASE("VPMEM devices get /run/layers/p<n> and are ref-counted per host path"
   CHECK_FALSE(vm.close());
 }
 
+TEST_CASE("VPMEM multi-mapping packs layers into one device, ref-counted per layer",
+          "[devices][vpmem][packed][engine]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto opts = host.lcow("vpmem-packed");
+  opts.vpmem_no_multi_mapping = false;
+  auto vm = start_lcow(eng, opts);
+  // 8 layers of 5000 bytes: two pages each.
+  std::vector<std::string> layers;
+  for (int i = 0; i < 8; ++i) {
+    layers.push_back(make_file(host, "layers/l" + std::to_string(i) + "/layer.vhd", 5000));
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto p = vm.add_vpmem(layers[i]);
+    REQUIRE(p);
+    CHECK(*p == "/run/layers/p0-" + std::to_string(i * 8192) + "-8192");
+  }
+  auto device = oracle_of(eng, "vpmem-packed")["vpmem"];
+  REQUIRE(device.size() == 1);
+  // The first layer adds the device; the others are its mappings.
+  CHECK(device["0"]["HostPath"] == layers[0]);
+  REQUIRE(device["0"]["Mappings"].size() == 7);
+  for (size_t i = 1; i < layers.size(); ++i) {
+    CHECK(device["0"]["Mappings"][std::to_string(i * 8192)]["HostPath"] == layers[i]);
+  }
+  auto view = view_of(vm)["vpmem"];
+  CHECK(view["multi_mapping"] == true);
+  CHECK(view["devices"]["0"]["state"] == "packed");
+  CHECK(view["devices"]["0"]["mappings"].size() == 8);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    CHECK(guest_mounts(vm).contains("VPMemDevice /run/layers/p0-" + std::to_string(i * 8192) +
+                                    "-8192"));
+  }
+
+  // Refs are per layer: a second add of layer 3 shares its mapping.
+  REQUIRE(vm.add_vpmem(layers[3]));
+  REQUIRE_FALSE(vm.remove_vpmem(layers[3]));
+  CHECK(oracle_of(eng, "vpmem-packed")["vpmem"]["0"]["Mappings"].contains("24576"));
+  // Removing one layer keeps the others and the device.
+  REQUIRE_FALSE(vm.remove_vpmem(layers[3]));
+  device = oracle_of(eng, "vpmem-packed")["vpmem"];
+  CHECK_FALSE(device["0"]["Mappings"].contains("24576"));
+  CHECK(device["0"]["Mappings"].size() == 6);
+  CHECK_FALSE(guest_mounts(vm).contains("VPMemDevice /run/layers/p0-24576-8192"));
+  CHECK(guest_mounts(vm).contains("VPMemDevice /run/layers/p0-16384-8192"));
+  // The freed range is used again.
+  auto c = make_file(host, "layers/c/layer.vhd", 100);
+  CHECK(*vm.add_vpmem(c) == "/run/layers/p0-24576-4096");
+  CHECK(oracle_of(eng, "vpmem-packed")["vpmem"]["0"]["Mappings"]["24576"]["HostPath"] == c);
+
+  // The device's own layer leaves through Mappings/0; the last layer removes
+  // the device.
+  REQUIRE_FALSE(vm.remove_vpmem(layers[0]));
+  CHECK(oracle_of(eng, "vpmem-packed")["vpmem"]["0"]["BaseMapped"] == false);
+  layers.erase(layers.begin());
+  layers[2] = c;
+  for (const auto& l : layers) {
+    REQUIRE_FALSE(vm.remove_vpmem(l));
+  }
+  CHECK(oracle_of(eng, "vpmem-packed")["vpmem"].empty());
+  CHECK(view_of(vm)["vpmem"]["devices"].empty());
+  CHECK_FALSE(vm.close());
+}
+
+TEST_CASE("VPMEM multi-mapping: a full device sends layers to the next one, a failed guest "
+          "step frees the range",
+          "[devices][vpmem][packed][engine]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto opts = host.lcow("vpmem-packed-full");
+  opts.vpmem_no_multi_mapping = false;
+  opts.vpmem_size_bytes = 3 * 4096;
+  auto vm = start_lcow(eng, opts);
+  auto a = make_file(host, "a.vhd", 8192);
+  auto b = make_file(host, "b.vhd", 8192);
+  auto c = make_file(host, "c.vhd", 10);
+  CHECK(*vm.add_vpmem(a) == "/run/layers/p0-0-8192");
+  CHECK(*vm.add_vpmem(b) == "/run/layers/p1-0-8192");
+  vm.guest_fail(1);
+  REQUIRE_FALSE(vm.add_vpmem(c));
+  CHECK_FALSE(oracle_of(eng, "vpmem-packed-full")["vpmem"]["0"].contains("Mappings"));
+  CHECK(*vm.add_vpmem(c) == "/run/layers/p0-8192-4096");
+  auto oracle = oracle_of(eng, "vpmem-packed-full")["vpmem"];
+  CHECK(oracle["0"]["Mappings"]["8192"]["HostPath"] == c);
+  CHECK(oracle["1"]["HostPath"] == b);
+  CHECK_FALSE(vm.close());
+}
+
 TEST_CASE("VPMEM adds respect the VM's size and count limits and stat the file",
           "[devices][vpmem][engine]") {
   host_dir host;

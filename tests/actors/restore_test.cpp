@@ -176,3 +176,36 @@ TEST_CASE("a device that cannot be attached again fails the restart and names it
   CHECK(refused.err().text.find("failed to restore SCSI disk /d/a.vhdx") != std::string::npos);
   REQUIRE_FALSE(vm.close());
 }
+
+TEST_CASE("packed VPMEM layers come back at their offsets on one device", "[restore][vpmem]") {
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto opts = host.lcow("phoenix-packed");
+  opts.vpmem_no_multi_mapping = false;
+  auto created = eng.create_lcow(opts, on_failure());
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+  for (const char* name : {"layers/p/1.vhd", "layers/p/2.vhd", "layers/p/3.vhd"}) {
+    REQUIRE(vm.add_vpmem(make_file(host, name)));
+  }
+  auto before = hcs_devices(eng, "phoenix-packed");
+  REQUIRE(before["vpmem"].size() == 1);
+  auto engine_before = engine_devices(vm);
+
+  eng.sim().crash("phoenix-packed");
+  REQUIRE(eventually([&] { return restarted(vm, 1); }));
+  CHECK(hcs_devices(eng, "phoenix-packed") == before);
+  CHECK(engine_devices(vm) == engine_before);
+
+  // Without the layer that made the device, it cannot be made again: the
+  // restart fails and names the device.
+  REQUIRE_FALSE(vm.remove_vpmem(host.path("layers/p/1.vhd")));
+  eng.sim().crash("phoenix-packed");
+  REQUIRE(eventually([&] {
+    auto info = vm.info();
+    return info && info->restarts == 2 && info->state == uvm::lifecycle_state::exited;
+  }));
+  CHECK(vm.exit_error().text.rfind("failed to restore VPMEM device 0@", 0) == 0);
+  REQUIRE_FALSE(vm.close());
+}

@@ -322,3 +322,35 @@ TEST_CASE("requests: a running VM's memory and processors, as hcsshim sends them
   CHECK(*processor_count_update(4).host ==
         R"({"ResourcePath":"VirtualMachine/ComputeTopology/Processor","Settings":{"Count":4}})");
 }
+
+TEST_CASE("requests: packed VPMEM layers, as later hcsshim writes them", "[requests][vpmem]") {
+  vpmem_packed_layer first{3, 0, 8192, "/l/a.vhd", "/run/layers/p3-0-8192"};
+  auto device = vpmem_map(first, true);
+  CHECK(
+      host(device) ==
+      R"({"ResourcePath":"VirtualMachine/Devices/VirtualPMem/Devices/3","RequestType":"Add","Settings":{"HostPath":"/l/a.vhd","ReadOnly":true,"ImageFormat":"Vhd1"}})");
+  // Offset 0 is omitted, as Go's omitempty does.
+  CHECK(
+      guest(device) ==
+      R"({"RequestType":"Add","ResourceType":"VPMemDevice","Settings":{"DeviceNumber":3,"MountPath":"/run/layers/p3-0-8192","MappingInfo":{"DeviceSizeInBytes":8192}}})");
+  CHECK(device.host_adds);
+
+  vpmem_packed_layer second{3, 8192, 4096, "/l/b.vhd", "/run/layers/p3-8192-4096"};
+  auto mapping = vpmem_map(second, false);
+  CHECK(
+      host(mapping) ==
+      R"({"ResourcePath":"VirtualMachine/Devices/VirtualPMem/Devices/3/Mappings/8192","RequestType":"Add","Settings":{"HostPath":"/l/b.vhd","ImageFormat":"Vhd1"}})");
+  CHECK(
+      guest(mapping) ==
+      R"({"RequestType":"Add","ResourceType":"VPMemDevice","Settings":{"DeviceNumber":3,"MountPath":"/run/layers/p3-8192-4096","MappingInfo":{"DeviceOffsetInBytes":8192,"DeviceSizeInBytes":4096}}})");
+
+  CHECK(
+      host(vpmem_unmap(second, false)) ==
+      R"({"ResourcePath":"VirtualMachine/Devices/VirtualPMem/Devices/3/Mappings/8192","RequestType":"Remove"})");
+  CHECK(
+      guest(vpmem_unmap(second, false)) ==
+      R"({"RequestType":"Remove","ResourceType":"VPMemDevice","Settings":{"DeviceNumber":3,"MountPath":"/run/layers/p3-8192-4096","MappingInfo":{"DeviceOffsetInBytes":8192,"DeviceSizeInBytes":4096}}})");
+  CHECK(
+      host(vpmem_unmap(second, true)) ==
+      R"({"ResourcePath":"VirtualMachine/Devices/VirtualPMem/Devices/3","RequestType":"Remove"})");
+}

@@ -245,7 +245,7 @@ TEST_CASE("schema: VPMEM add request matches the vectors", "[schema][vectors]") 
   virtual_pmem_device dev{R"(C:\ContainerData\layers\l1\layer.vhd)", true, "Vhd1"};
   guest_request guest{request_type::add,
                       resource_type::vpmem_device,
-                      {go_text(lcow_mapped_vpmem_device{0, "/run/layers/p0"})}};
+                      {go_text(lcow_mapped_vpmem_device{0, "/run/layers/p0", std::nullopt})}};
   modify_setting_request req{vpmem_device_path(0), request_type::add, {go_text(dev)}, {}};
   CHECK(go_dump(to_json(req)) == read_vector("vpmem-add-lcow.hcs.json"));
   req.guest_request = {go_text(guest)};
@@ -287,7 +287,7 @@ TEST_CASE("schema: guest settings of the other operations", "[schema]") {
   CHECK(go_dump(to_json(wcow_mapped_virtual_disk{"", 2})) == R"({"Lun":2})");
   CHECK(go_dump(to_json(lcow_mapped_virtual_disk{"", 3, 1, false})) ==
         R"({"Lun":3,"Controller":1})");
-  CHECK(go_dump(to_json(lcow_mapped_vpmem_device{5, "/run/layers/p5"})) ==
+  CHECK(go_dump(to_json(lcow_mapped_vpmem_device{5, "/run/layers/p5", std::nullopt})) ==
         R"({"DeviceNumber":5,"MountPath":"/run/layers/p5"})");
   CHECK(go_dump(to_json(lcow_mapped_vpci_device{"g"})) == R"({"VMBusGUID":"g"})");
 
@@ -334,7 +334,7 @@ TEST_CASE("schema: go_text writes what go_dump(to_json()) writes", "[schema]") {
   same(lcow_mapped_virtual_disk{odd, 63, 3, true});
   same(wcow_mapped_virtual_disk{odd, -1});
   same(virtual_pmem_device{odd, true, "Vhd1"});
-  same(lcow_mapped_vpmem_device{7, odd});
+  same(lcow_mapped_vpmem_device{7, odd, std::nullopt});
   plan9_share share{odd, odd, odd, 564, 0x85, true, true, {odd, "b"}};
   same(share);
   same(lcow_mapped_directory{odd, 564, "0", true});

@@ -77,6 +77,42 @@ TEST_CASE("mount requests: VPMEM and Plan9 from the vectors", "[mounts]") {
   CHECK(p9.read_only);
 }
 
+TEST_CASE("mount requests: packed VPMEM layers carry their range", "[mounts][vpmem]") {
+  auto packed = parse_mount_request(
+      "VPMemDevice", "Add",
+      json::parse(R"({"DeviceNumber":1,"MountPath":"/run/layers/p1-8192-4096",)"
+                  R"("MappingInfo":{"DeviceOffsetInBytes":8192,"DeviceSizeInBytes":4096}})"));
+  REQUIRE(packed);
+  const auto& m = std::get<vpmem_mount>(packed->target);
+  REQUIRE(m.mapping);
+  CHECK(m.mapping->offset == 8192);
+  CHECK(m.mapping->size_bytes == 4096);
+  // Offset 0 is omitted on the wire.
+  auto first = parse_mount_request(
+      "VPMemDevice", "Remove",
+      json::parse(R"({"MountPath":"/m","MappingInfo":{"DeviceSizeInBytes":8192}})"));
+  REQUIRE(first);
+  CHECK(std::get<vpmem_mount>(first->target).mapping->offset == 0);
+  CHECK_FALSE(std::get<vpmem_mount>(parse(vector_request("vpmem-add-lcow.bridge-body.json")).target)
+                  .mapping);
+  auto bad = [](const char* info) {
+    auto r = parse_mount_request(
+        "VPMemDevice", "Add",
+        json::parse(std::string{R"({"MountPath":"/m","MappingInfo":)"} + info + "}"));
+    REQUIRE_FALSE(r);
+    return r.err().text;
+  };
+  CHECK(bad("3") == "invalid VPMemDevice settings: MappingInfo must be an object");
+  CHECK(bad(R"({"DeviceSizeInBytes":-1})") ==
+        "invalid VPMemDevice settings: DeviceSizeInBytes must be an unsigned 64-bit number");
+  CHECK(bad(R"({"DeviceSizeInBytes":100})") ==
+        "invalid VPMemDevice settings: MappingInfo must give a non-empty range in whole 512-byte "
+        "sectors");
+  CHECK(bad(R"({"DeviceOffsetInBytes":4096})") ==
+        "invalid VPMemDevice settings: MappingInfo must give a non-empty range in whole 512-byte "
+        "sectors");
+}
+
 TEST_CASE("mount requests: combined layers in order, with and without scratch", "[mounts]") {
   json add = {{"ContainerRootPath", "/run/gcs/c/1/rootfs"},
               {"Layers", {{{"Path", "/run/layers/p0"}}, {{"Path", "/run/layers/p1"}}}},

@@ -195,6 +195,19 @@ TEST_CASE("options of the wrong JSON type are errors naming the field", "[option
   CHECK(o->vpmem_device_count == default_vpmem_count);
 }
 
+TEST_CASE("VPMemNoMultiMapping is true unless the options turn multi-mapping on",
+          "[options_json][vpmem]") {
+  auto def = lcow_options_from_json(json::object(), test_host(), nothing_exists);
+  REQUIRE(def);
+  CHECK(def->vpmem_no_multi_mapping);
+  auto on = lcow_options_from_json(options_with("VPMemNoMultiMapping", "false"), test_host(),
+                                   nothing_exists);
+  REQUIRE(on);
+  CHECK_FALSE(on->vpmem_no_multi_mapping);
+  CHECK(lcow_error(options_with("VPMemNoMultiMapping", "0")) ==
+        "options field 'VPMemNoMultiMapping' must be true or false, got 0");
+}
+
 TEST_CASE("enumerated options take only their values", "[options_json]") {
   CHECK(lcow_error(options_with("PreferredRootFSType", "2")) ==
         "options field 'PreferredRootFSType' must be an integer in 0..1 (0 = "

@@ -127,6 +127,34 @@ TEST_CASE("sim VPMEM slots", "[sim]") {
   CHECK(wcow.modify(request(vpmem_path + "0", "Add", layer)).hresult == hr::invalid_arg);
 }
 
+TEST_CASE("sim VPMEM mappings of packed layers", "[sim][vpmem]") {
+  running lcow("lcow-uvm-default.create.json"); // MaximumSizeBytes 4 GiB
+  json layer = {{"HostPath", "/l/a.vhd"}, {"ReadOnly", true}, {"ImageFormat", "Vhd1"}};
+  json mapped = {{"HostPath", "/l/b.vhd"}, {"ImageFormat", "Vhd1"}};
+  auto mapping = [](const std::string& where) { return vpmem_path + "2/Mappings/" + where; };
+  auto nowhere = lcow.modify(request(mapping("8192"), "Add", mapped));
+  CHECK(nowhere.hresult == hr::invalid_arg);
+  CHECK_THAT(nowhere.message, Catch::Contains("not attached"));
+  REQUIRE(lcow.modify(request(vpmem_path + "2", "Add", layer)).ok());
+  REQUIRE(lcow.modify(request(mapping("8192"), "Add", mapped)).ok());
+  CHECK(lcow.oracle()["vpmem"]["2"]["Mappings"] ==
+        json{{"8192", {{"HostPath", "/l/b.vhd"}, {"ImageFormat", "Vhd1"}}}});
+  CHECK(lcow.modify(request(mapping("8192"), "Add", mapped)).hresult == hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("0"), "Add", mapped)).hresult == hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("100"), "Add", mapped)).hresult == hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("4294967296"), "Add", mapped)).hresult == hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("x"), "Add", mapped)).hresult == hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("4096"), "Add", {{"ImageFormat", "Vhd1"}})).hresult ==
+        hr::invalid_arg);
+  CHECK(lcow.modify(request(mapping("4096"), "Remove")).hresult == hr::element_not_found);
+  // Two layers are mapped: the device cannot go yet.
+  CHECK(lcow.modify(request(vpmem_path + "2", "Remove")).hresult == hr::invalid_arg);
+  REQUIRE(lcow.modify(request(mapping("0"), "Remove")).ok());
+  CHECK(lcow.oracle()["vpmem"]["2"]["BaseMapped"] == false);
+  REQUIRE(lcow.modify(request(vpmem_path + "2", "Remove")).ok());
+  CHECK(lcow.oracle()["vpmem"].empty());
+}
+
 TEST_CASE("sim Plan9 shares", "[sim]") {
   running lcow("lcow-uvm-default.create.json");
   REQUIRE(lcow.modify(read_vector("plan9-add-lcow.modify.json")).ok());

@@ -97,7 +97,7 @@ TEST_CASE("mounter: a device that does not appear fails after the wait, before a
                       sys.path() + "/bus/scsi/devices/0:0:0:5/block");
   CHECK_FALSE(fs::exists(target));
 
-  e = m.apply({true, vpmem_mount{target.string(), 2}});
+  e = m.apply({true, vpmem_mount{target.string(), 2, std::nullopt}});
   CHECK(e.text == "VPMEM device 2 (PCI 0000:00:11.0) did not appear within 30 ms: no pmem disk "
                   "under " +
                       sys.path() +
@@ -115,7 +115,8 @@ TEST_CASE("mounter: slots outside the VM's PCI layout and nothing to unmount", "
   mounter m{{sys.path(), sys.path() + "/dev", std::chrono::milliseconds{30}, ""}};
   CHECK(m.apply({true, scsi_disk_mount{"/m", 4, 0, false}}).text ==
         "SCSI controller 4 does not exist");
-  CHECK(m.apply({true, vpmem_mount{"/m", 16}}).text == "VPMEM device 16 does not exist");
+  CHECK(m.apply({true, vpmem_mount{"/m", 16, std::nullopt}}).text ==
+        "VPMEM device 16 does not exist");
   CHECK_FALSE(m.apply({true, no_mount{}}));
   // Not a mount point: umount2 refuses (EINVAL as root, EPERM otherwise).
   auto e = m.apply({false, overlay_mount{sys.path(), {}, ""}});

@@ -342,3 +342,118 @@ TEST_CASE("vpmem: random operations with failures agree with the model", "[vpmem
     CHECK(h.seen[c] > 0);
   }
 }
+
+// --- Packed layers (multi-mapping) ---
+
+namespace {
+
+constexpr uint64_t mib = 1024 * 1024;
+
+vpmem_table packed_table(uint32_t count, uint64_t size) {
+  return vpmem_table{count, size, std::nullopt, true};
+}
+
+} // namespace
+
+TEST_CASE("vpmem packed: layers share a device at page-aligned offsets", "[vpmem][packed]") {
+  auto t = packed_table(4, 64 * mib);
+  auto first = add(t, layer(0), 3 * mib + 1);
+  REQUIRE(first.action == vpmem_add_decision::attach);
+  CHECK(first.new_device);
+  CHECK(first.device.packed);
+  CHECK(first.device.device_number == 0);
+  CHECK(first.device.offset == 0);
+  CHECK(first.device.size_bytes == 3 * mib + 4096);
+  CHECK(first.device.uvm_path == "/run/layers/p0-0-3149824");
+  REQUIRE(t.attach_succeeded(layer(0)));
+  for (uint32_t i = 1; i < 8; ++i) {
+    auto d = add(t, layer(i), mib);
+    CHECK_FALSE(d.new_device);
+    CHECK(d.device.device_number == 0);
+    CHECK(d.device.offset == 3 * mib + 4096 + (i - 1) * mib);
+    REQUIRE(t.attach_succeeded(layer(i)));
+  }
+  auto view = t.to_json();
+  CHECK(view.size() == 1);
+  CHECK(view["0"]["state"] == "packed");
+  CHECK(view["0"]["mappings"].size() == 8);
+  CHECK(view["0"]["mappings"]["3149824"]["host_path"] == layer(1));
+  CHECK(view["0"]["mappings"]["3149824"]["size_bytes"] == mib);
+}
+
+TEST_CASE("vpmem packed: a full device sends the next layer to a new one", "[vpmem][packed]") {
+  auto t = packed_table(2, 4 * mib);
+  REQUIRE(add(t, layer(0), 3 * mib).device.device_number == 0);
+  REQUIRE(t.attach_succeeded(layer(0)));
+  auto second = add(t, layer(1), 2 * mib);
+  CHECK(second.new_device);
+  CHECK(second.device.device_number == 1);
+  REQUIRE(t.attach_succeeded(layer(1)));
+  // Device 0 still has room for 1 MiB, device 1 for 2 MiB.
+  CHECK(add(t, layer(2), mib).device.device_number == 0);
+  CHECK(add(t, layer(3), 2 * mib).device.device_number == 1);
+  CHECK(t.begin_add(layer(4), 4096).err().code == errc::no_available_location);
+  CHECK(t.begin_add(layer(4), 4 * mib + 1).err().code == errc::max_vpmem_layer_size);
+}
+
+TEST_CASE("vpmem packed: refs are per layer; the last layer takes the device", "[vpmem][packed]") {
+  auto t = packed_table(4, 64 * mib);
+  for (uint32_t i = 0; i < 3; ++i) {
+    REQUIRE(add(t, layer(i), mib).action == vpmem_add_decision::attach);
+    REQUIRE(t.attach_succeeded(layer(i)));
+  }
+  CHECK(add(t, layer(1), mib).action == vpmem_add_decision::shared);
+  CHECK(t.begin_remove(layer(1))->action == vpmem_remove_decision::released);
+  auto one = t.begin_remove(layer(1));
+  REQUIRE(one->action == vpmem_remove_decision::detach);
+  CHECK_FALSE(one->last_on_device);
+  CHECK(one->device.offset == mib);
+  REQUIRE_FALSE(t.detach_succeeded(layer(1)));
+  CHECK(t.find(layer(0)));
+  CHECK(t.find(layer(2)));
+  // The freed range is the lowest gap again.
+  CHECK(add(t, layer(5), mib).device.offset == mib);
+  REQUIRE(t.attach_failed(layer(5)));
+
+  REQUIRE_FALSE(t.begin_remove(layer(0))->last_on_device);
+  REQUIRE_FALSE(t.detach_succeeded(layer(0)));
+  auto last = t.begin_remove(layer(2));
+  REQUIRE(last->action == vpmem_remove_decision::detach);
+  CHECK(last->last_on_device);
+  CHECK(t.to_json()["0"]["state"] == "deleting");
+  // A device being removed takes no layer.
+  auto other = add(t, layer(6), mib);
+  CHECK(other.device.device_number == 1);
+  CHECK(other.new_device);
+  REQUIRE_FALSE(t.detach_succeeded(layer(2)));
+  CHECK_FALSE(t.to_json().contains("0"));
+  CHECK(add(t, layer(7), mib).new_device); // device 0 is created again
+}
+
+TEST_CASE("vpmem packed: failures put slots and ranges back", "[vpmem][packed]") {
+  auto t = packed_table(2, 64 * mib);
+  auto d = add(t, layer(0), mib);
+  REQUIRE(d.new_device);
+  // The device add is in flight: another layer goes to the next slot.
+  CHECK(add(t, layer(1), mib).device.device_number == 1);
+  CHECK(*t.attach_failed(layer(0)) == 0);
+  CHECK(add(t, layer(2), mib).new_device); // slot 0 is free again
+  REQUIRE(t.attach_succeeded(layer(2)));
+  REQUIRE(t.attach_succeeded(layer(1)));
+  REQUIRE(t.begin_remove(layer(2))->last_on_device);
+  REQUIRE_FALSE(t.detach_failed(layer(2)));
+  CHECK(t.to_json()["0"]["state"] == "packed");
+  CHECK(t.find(layer(2))->refs == 1);
+  auto next = add(t, layer(3), mib);
+  CHECK(next.device.device_number == 0);
+  CHECK_FALSE(next.new_device);
+}
+
+TEST_CASE("vpmem packed: the VHD root FS keeps device 0 to itself", "[vpmem][packed]") {
+  vpmem_table t{4, 64 * mib, std::string{"rootfs.vhd"}, true};
+  auto d = add(t, layer(1), mib);
+  CHECK(d.device.device_number == 1);
+  CHECK(d.new_device);
+  CHECK(t.to_json()["0"]["host_path"] == "rootfs.vhd");
+  CHECK(t.to_json()["0"]["state"] == "whole");
+}

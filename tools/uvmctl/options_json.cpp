@@ -82,6 +82,7 @@ result<options_lcow> lcow_options_from_json(const json& j, const host_info& host
   o.forward_stderr = r.flag("ForwardStderr", o.forward_stderr);
   o.vpmem_device_count = r.integer("VPMemDeviceCount", o.vpmem_device_count);
   o.vpmem_size_bytes = r.integer("VPMemSizeBytes", o.vpmem_size_bytes);
+  o.vpmem_no_multi_mapping = r.flag("VPMemNoMultiMapping", o.vpmem_no_multi_mapping);
   // Go: PreferredRootFSType int, with two values.
   o.preferred_root_fs_type = static_cast<preferred_rootfs_type>(
       r.integer_in("PreferredRootFSType", static_cast<int32_t>(o.preferred_root_fs_type), 0, 1,
