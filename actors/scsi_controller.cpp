@@ -218,21 +218,21 @@ std::vector<restore_step> restore(scsi_pointer self) {
                 std::to_string(a.slot.lun);
     auto path = a.host_path;
     auto request = hcs::scsi_add(os_of(self), disk_of(std::move(a)));
-    out.push_back({std::move(what), [self, path, request](device_steps::done_fn done) {
-                     // The new system's VM may be another principal.
-                     const auto& env = self->state.child->env();
-                     if (auto g = self->state.grants.find(path); g != self->state.grants.end()) {
-                       for (const auto& [access, read_only] : g->second) {
-                         auto why = env.backend->grant_vm_access(env.vm_id, path, access, read_only);
-                         if (!why.empty()) {
-                           done(error{errc::io_failure,
-                                      "failed to grant VM access for SCSI mount: " + why});
-                           return;
-                         }
-                       }
-                     }
-                     self->state.child->steps().add(request, "", std::move(done));
-                   }});
+    out.push_back(
+        {std::move(what), [self, path, request](device_steps::done_fn done) {
+           // The new system's VM may be another principal.
+           const auto& env = self->state.child->env();
+           if (auto g = self->state.grants.find(path); g != self->state.grants.end()) {
+             for (const auto& [access, read_only] : g->second) {
+               auto why = env.backend->grant_vm_access(env.vm_id, path, access, read_only);
+               if (!why.empty()) {
+                 done(error{errc::io_failure, "failed to grant VM access for SCSI mount: " + why});
+                 return;
+               }
+             }
+           }
+           self->state.child->steps().add(request, "", std::move(done));
+         }});
   }
   return out;
 }

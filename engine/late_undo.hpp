@@ -21,7 +21,7 @@ struct late_release {
   bool kept = false;
   // Where the undo calls go when not to the call's target (a VM created
   // late is closed through its own actor, not the registry's).
-  caf::actor target;
+  caf::actor target{};
 };
 
 // How to release a late success of `call` that answered `reply`. A late

@@ -182,7 +182,9 @@ TEST_CASE("packed VPMEM layers come back at their offsets on one device", "[rest
   uvm::engine eng{test_config()};
   auto opts = host.lcow("phoenix-packed");
   opts.vpmem_no_multi_mapping = false;
-  auto created = eng.create_lcow(opts, on_failure());
+  auto policy = on_failure();
+  policy.max_restarts = 2; // the second restart is the last
+  auto created = eng.create_lcow(opts, policy);
   REQUIRE(created);
   auto vm = *created;
   REQUIRE_FALSE(vm.start());
