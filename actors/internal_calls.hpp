@@ -20,7 +20,6 @@
 
 #include "actors/core/guest_backend.hpp"
 #include "actors/core/logging.hpp"
-#include "actors/core/vm_gate.hpp"
 #include "messages/caf/interfaces.hpp"
 #include "messages/caf/registration.hpp"
 #include "messages/events.hpp"
@@ -28,6 +27,8 @@
 #include "metrics/engine_metrics.hpp"
 
 namespace uvm {
+
+class vm_gate;
 
 // One of the receiver's completion_inbox entries is ready (from itself).
 struct inbox_ready {
