@@ -185,9 +185,9 @@ void mark_started(vm_pointer self, const std::string& activity) {
                     vm_started_event{self->state.plan.id, activity, self->state.life.restarts()}));
 }
 
-// After begin_start. `prepare` (may be empty) runs once the system runs
-// and before the VM counts as running; its error fails the start. An exit
-// meanwhile has already answered for it.
+// After begin_start. `prepare` (may be empty) runs once the VM counts as
+// running (calls made meanwhile wait on the guest like any other); its
+// error goes to `done`, unless the VM stopped or exited first.
 void start_system(vm_pointer self, const std::string& activity,
                   std::function<void(const error&)> done,
                   std::function<void(std::function<void(const error&)>)> prepare = {}) {
@@ -200,24 +200,17 @@ void start_system(vm_pointer self, const std::string& activity,
           done(hcs_error("System::Start", id, r));
           return;
         }
+        mark_started(self, activity);
         if (!prepare) {
-          mark_started(self, activity);
           done({});
           return;
         }
         auto gen = self->state.generation;
-        prepare([self, activity, done, gen](const error& e) {
-          if (self->state.generation != gen ||
-              self->state.life.state() != lifecycle_state::starting) {
-            return;
-          }
-          if (e) {
-            self->state.life.start_failed();
+        prepare([self, done, gen](const error& e) {
+          if (self->state.generation == gen &&
+              self->state.life.state() == lifecycle_state::running) {
             done(e);
-            return;
           }
-          mark_started(self, activity);
-          done({});
         });
       },
       [self, done](const error& e) {

@@ -110,7 +110,8 @@ void stop_children(vm_pointer self, const error& why);
 // attached (held).
 void hold_children(vm_pointer self, const error& why);
 // The restarted system runs: the held children (its children since it was
-// created) attach what they hold again, one child after the other (SCSI,
+// created) attach what they hold again (the guest parts queue behind the
+// bridge's negotiation, ahead of later callers' guest calls), one child after the other (SCSI,
 // VPMEM, shares, network, VPCI, combined layers); `done` gets the first
 // failure.
 void restore_children(vm_pointer self, std::function<void(const error&)> done);

@@ -1,7 +1,7 @@
 // Desired-state restarts: a VM its policy restarts comes back with the
 // devices it had (same slots, same ref-counts, the guest's mounts again),
-// and a device that cannot be attached again leaves the VM exited with an
-// error that names it.
+// attached again once it runs, and a device that cannot be attached again
+// leaves the VM exited with an error that names it.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -125,6 +125,11 @@ TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[
     eng.sim().crash("phoenix-devices");
     REQUIRE(eventually([&] { return restarted(vm, round); }));
     CHECK(eng.sim().oracle()["phoenix-devices"]["state"] == "running");
+    // The VM runs while its devices are attached again.
+    CHECK(eventually([&] {
+      return hcs_devices(eng, "phoenix-devices") == hcs_before &&
+             engine_devices(vm) == engine_before;
+    }));
     CHECK(hcs_devices(eng, "phoenix-devices") == hcs_before);
     CHECK(engine_devices(vm) == engine_before);
   }
@@ -197,8 +202,9 @@ TEST_CASE("packed VPMEM layers come back at their offsets on one device", "[rest
 
   eng.sim().crash("phoenix-packed");
   REQUIRE(eventually([&] { return restarted(vm, 1); }));
-  CHECK(hcs_devices(eng, "phoenix-packed") == before);
-  CHECK(engine_devices(vm) == engine_before);
+  CHECK(eventually([&] {
+    return hcs_devices(eng, "phoenix-packed") == before && engine_devices(vm) == engine_before;
+  }));
 
   // Without the layer that made the device, it cannot be made again: the
   // restart fails and names the device.

@@ -120,8 +120,8 @@ TEST_CASE("a restarted VM's disks are granted again to its new system", "[vm_acc
     auto info = vm->info();
     return info && info->restarts == 1 && info->state == uvm::lifecycle_state::running;
   }));
-  // The old system's close let go of the entry; the restore granted it again.
-  CHECK(entry(disk, acl_who::user, sim_vm.uid) == "rw-");
+  // The old system's close let go of the entry; the restore grants it again.
+  CHECK(uvm::test::eventually([&] { return entry(disk, acl_who::user, sim_vm.uid) == "rw-"; }));
   REQUIRE_FALSE(vm->remove_scsi(disk));
   CHECK(entry(disk, acl_who::user, sim_vm.uid).empty());
   REQUIRE_FALSE(vm->close());
