@@ -9,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include <unistd.h>
+
 #include "gojson/go_json.hpp"
 #include "hcs/host_path.hpp"
 #include "hcs/schema.hpp"
@@ -173,6 +175,11 @@ call_result qemu_vm::attach_vpmem(const vpmem_device& device, bool at_boot) {
     auto made =
         vpmem_pack::create(files.dir + "/" + vpmem_id(device.number) + ".pack", device_size);
     auto e = made ? made->place(0, device.host_path, mapped) : made.err();
+    // A confined QEMU reads the pack as the VM's own uid.
+    if (!e && confinement.confined() &&
+        ::chown(made->file().c_str(), confinement.uid, confinement.group) != 0) {
+      e = error{errc::io_failure, "chown " + made->file() + ": " + go_errno_text(errno)};
+    }
     if (e) {
       return call_result::failure(hr::fail, "VPMEM device " + number + ": " + e.text);
     }
