@@ -1,7 +1,9 @@
 // The HCS backend that runs real utility VMs: each compute system is a
 // QEMU process (TCG) driven over QMP. Create launches QEMU paused and
 // attaches the document's boot-time devices; Start resumes it; Modify
-// translates SCSI, VPMEM and Plan9 requests into QMP hot-plug; Shutdown
+// translates SCSI, VPMEM (one file a device, or layers packed into one),
+// Plan9 and network adapter requests into QMP hot-plug, and memory and
+// processor count changes into virtio-mem and CPU hot-plug; Shutdown
 // presses the ACPI power button (and quits QEMU when the guest does not
 // power off in time); Terminate quits QEMU. QEMU ending when nobody asked
 // for it (guest power-off, crash, kill) is an unexpected exit.
@@ -12,7 +14,9 @@
 // Plan9 shares up to 8 per VM (pci_layout.hpp); a removed VPMEM device
 // stays plugged until the VM stops (QEMU 7.2 cannot unplug virtio-pmem),
 // so its number can be added again only with the same file; no VSMB,
-// VPCI, network adapters or pipes (Windows-only or not modelled).
+// VPCI or pipes (Windows-only or not modelled). Unless told to run it
+// unconfined, QEMU runs as a uid of its own in a cgroup of its own, and
+// VM access grants name that uid (hcs/vm_access.hpp).
 #pragma once
 
 #include <chrono>

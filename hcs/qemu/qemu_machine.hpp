@@ -66,8 +66,10 @@ machine_plan plan_machine(const std::string& document, const qemu_settings& sett
                           const vm_files& files);
 
 // The document's kernel command line made to boot on QEMU's PC machine:
-// `pci=off` and `8250_core.nr_uarts=0` (Hyper-V's) are dropped; a serial
-// console, TCG boot-time savers and `panic=-1` (when absent) are added.
+// `pci=off` and `8250_core.nr_uarts=0` (Hyper-V's) are dropped, and so is
+// `nr_cpus=` (it would cap hot-added processors); a serial console, TCG
+// boot-time savers, memory hot-plug onlining (for virtio-mem) and
+// `panic=-1` (when absent) are added.
 std::string qemu_kernel_command_line(const std::string& document_command_line);
 
 // "vpc", "vhdx", "host_device" (PassThru) or "raw".
