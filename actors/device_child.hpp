@@ -225,6 +225,14 @@ struct restore_step {
   std::function<void(device_steps::done_fn)> run;
 };
 
+// The usual restore step: the device's add request, sent again.
+template <class Self>
+restore_step restore_add(Self self, std::string what, hcs::device_request request) {
+  return {std::move(what), [self, request = std::move(request)](device_steps::done_fn done) {
+            self->state.child->steps().add(request, "", std::move(done));
+          }};
+}
+
 // Runs `steps` one after the other from `next`; the first failure ends the
 // run with an error naming its device.
 template <class Self>

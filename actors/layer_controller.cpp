@@ -46,10 +46,7 @@ layer_child::behavior_type layer_controller(layer_pointer self, device_env env) 
         // Every combined root, after the devices its layers are on.
         std::vector<restore_step> out;
         for (const auto& [root, req] : self->state.roots) {
-          auto request = request_of(req);
-          out.push_back({"combined layers at " + root, [self, request](device_steps::done_fn done) {
-                           self->state.child->steps().add(request, "", std::move(done));
-                         }});
+          out.push_back(restore_add(self, "combined layers at " + root, request_of(req)));
         }
         return out;
       },

@@ -206,10 +206,8 @@ std::vector<restore_step> restore(network_pointer self) {
   std::vector<restore_step> out;
   for (const auto& id : st.table.ids()) {
     if (!lcow(self) && st.namespace_supported) {
-      auto request = hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id));
-      out.push_back({"network namespace " + id, [self, request](device_steps::done_fn done) {
-                       self->state.child->steps().add(request, "", std::move(done));
-                     }});
+      out.push_back(restore_add(self, "network namespace " + id,
+                                hcs::network_namespace_wcow("Add", hcs::hns_namespace_json(id))));
     }
     for (const auto& nic : st.table.nics(id)) {
       out.push_back(

@@ -355,9 +355,7 @@ std::vector<restore_step> restore(share_pointer self) {
   auto& st = self->state;
   std::vector<restore_step> out;
   auto add = [&](std::string what, hcs::device_request request) {
-    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
-                     self->state.child->steps().add(request, "", std::move(done));
-                   }});
+    out.push_back(restore_add(self, std::move(what), std::move(request)));
   };
   for (const auto& share : st.vsmb->entries()) {
     if (share.state == vsmb_state::attached) {

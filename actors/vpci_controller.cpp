@@ -37,10 +37,7 @@ vpci_child::behavior_type vpci_controller(vpci_pointer self, device_env env) {
         // Every assigned device under its GUID.
         std::vector<restore_step> out;
         for (const auto& [id, device] : self->state.devices) {
-          auto request = hcs::vpci_add(id, device);
-          out.push_back({"VPCI device " + id, [self, request](device_steps::done_fn done) {
-                           self->state.child->steps().add(request, "", std::move(done));
-                         }});
+          out.push_back(restore_add(self, "VPCI device " + id, hcs::vpci_add(id, device)));
         }
         return out;
       },

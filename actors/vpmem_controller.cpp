@@ -176,10 +176,8 @@ std::vector<restore_step> restore(vpmem_pointer self) {
     }
     auto what = "VPMEM device " + where(d) + " (" + d.host_path + ")";
     if (!d.packed) {
-      auto request = hcs::vpmem_add(d.device_number, d.host_path, d.uvm_path);
-      out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
-                       self->state.child->steps().add(request, "", std::move(done));
-                     }});
+      out.push_back(restore_add(self, std::move(what),
+                                hcs::vpmem_add(d.device_number, d.host_path, d.uvm_path)));
       continue;
     }
     bool first = created.insert(d.device_number).second;
@@ -193,10 +191,7 @@ std::vector<restore_step> restore(vpmem_pointer self) {
                      }});
       continue;
     }
-    auto request = hcs::vpmem_map(packed_layer(d), first);
-    out.push_back({std::move(what), [self, request](device_steps::done_fn done) {
-                     self->state.child->steps().add(request, "", std::move(done));
-                   }});
+    out.push_back(restore_add(self, std::move(what), hcs::vpmem_map(packed_layer(d), first)));
   }
   return out;
 }
