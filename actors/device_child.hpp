@@ -176,7 +176,9 @@ private:
   metrics::call_timer timer_;
 };
 
-// Serves one call of `Atom`: the VM's state error when it does not run,
+// Serves one call of `Atom`: left in the mailbox (caf::skip) while the VM
+// holds calls during a restore, to be tried again after each message the
+// child handles; the VM's state error when it does not run,
 // errc::busy when the VM or the engine has too many calls outstanding;
 // otherwise `start(reply)` runs as one turn of the inbox, and the caller
 // gets what `reply` is given (a value, or an error; caf::ok_atom calls take
@@ -185,6 +187,9 @@ private:
 template <class T, class Atom, class Self, class Start>
 caf::result<T> serve(Self self, Start&& start) {
   auto& child = *self->state.child;
+  if (child.env().gate->holds_calls()) {
+    return caf::skip;
+  }
   metrics::call_timer timer{child.env().metrics.get(), call_op_of<Atom>};
   if (auto e = child.env().gate->check_running(call_what<Atom>)) {
     timer.finish(false);
@@ -199,12 +204,16 @@ caf::result<T> serve(Self self, Start&& start) {
   return rp;
 }
 
-// Serves a call of `Atom` that the child's table answers at once: the VM's
-// state error when it does not run, otherwise what `find()` returns (a
-// result<T>).
+// Serves a call of `Atom` that the child's table answers at once: held
+// like serve()'s during a restore, so a caller's calls keep their order;
+// the VM's state error when it does not run, otherwise what `find()`
+// returns (a result<T>).
 template <class T, class Atom, class Self, class Find>
 caf::result<T> lookup(Self self, Find&& find) {
   const auto& env = self->state.child->env();
+  if (env.gate->holds_calls()) {
+    return caf::skip;
+  }
   metrics::call_timer timer{env.metrics.get(), call_op_of<Atom>};
   if (auto e = env.gate->check_running(call_what<Atom>)) {
     timer.finish(false);
@@ -259,50 +268,57 @@ void run_restore(Self self, std::shared_ptr<std::vector<restore_step>> steps, si
 // A child's behaviour: its own calls, plus its table as JSON (`view`), the
 // VM's exit (every caller still owed a reply learns why; `forget` drops the
 // child's own waiting work; a child held over a restart then settles what
-// was in flight with `settle` and stays) and its inbox's wake-ups. After a
-// restart `restore()` lists what the table holds, in the order it is sent
-// to the new system.
+// was in flight with `settle` and stays) and its inbox's wake-ups. A held
+// child is adopted by the next system (adopt_system); once that runs,
+// `restore()` lists what the table holds, in the order it is sent
+// to the new system; calls_released ends the wait of the callers' calls.
 template <class Behavior, class Self, class View, class Forget, class Settle, class Restore,
           class... Calls>
 Behavior device_behavior(Self self, View view, Forget forget, Settle settle, Restore restore,
                          Calls... calls) {
   // A restore in flight when the new system exits too learns why.
   auto restoring = std::make_shared<caf::typed_response_promise<caf::ok_atom>>();
-  return Behavior{calls...,
-                  [=](view_atom) -> std::string { return view(); },
-                  [=](system_exited& msg) {
-                    if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
-                      return;
-                    }
-                    self->state.child->fail_all(msg.why);
-                    if (restoring->pending()) {
-                      restoring->deliver(msg.why);
-                    }
-                    forget();
-                    if (msg.hold) {
-                      settle();
-                      return;
-                    }
-                    self->quit();
-                  },
-                  [=](restore_devices& msg) -> caf::result<caf::ok_atom> {
-                    if (!from_owner(self, self->state.child->env().vm, "restore_devices")) {
-                      return caf::sec::request_receiver_down;
-                    }
-                    auto& child = *self->state.child;
-                    child.rebind(std::move(msg.guest), std::move(msg.gate));
-                    *restoring = self->template make_response_promise<caf::ok_atom>();
-                    auto steps = std::make_shared<std::vector<restore_step>>(restore());
-                    auto rp = *restoring;
-                    child.inbox().turn([&] { run_restore(self, steps, 0, restoring); });
-                    return rp;
-                  },
-                  [=](inbox_ready msg) {
-                    if (from_owner(self, self->address(), "inbox_ready")) {
-                      self->state.child->inbox().deliver(msg.id);
-                    }
-                  },
-                  [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
+  return Behavior{
+      calls...,
+      [=](view_atom) -> std::string { return view(); },
+      [=](system_exited& msg) {
+        if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
+          return;
+        }
+        self->state.child->fail_all(msg.why);
+        if (restoring->pending()) {
+          restoring->deliver(msg.why);
+        }
+        forget();
+        if (msg.hold) {
+          settle();
+          return;
+        }
+        self->quit();
+      },
+      [=](adopt_system& msg) {
+        if (from_owner(self, self->state.child->env().vm, "adopt_system")) {
+          self->state.child->rebind(std::move(msg.guest), std::move(msg.gate));
+        }
+      },
+      [=](restore_devices) -> caf::result<caf::ok_atom> {
+        if (!from_owner(self, self->state.child->env().vm, "restore_devices")) {
+          return caf::sec::request_receiver_down;
+        }
+        auto& child = *self->state.child;
+        *restoring = self->template make_response_promise<caf::ok_atom>();
+        auto steps = std::make_shared<std::vector<restore_step>>(restore());
+        auto rp = *restoring;
+        child.inbox().turn([&] { run_restore(self, steps, 0, restoring); });
+        return rp;
+      },
+      [=](calls_released) { from_owner(self, self->state.child->env().vm, "calls_released"); },
+      [=](inbox_ready msg) {
+        if (from_owner(self, self->address(), "inbox_ready")) {
+          self->state.child->inbox().deliver(msg.id);
+        }
+      },
+      [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
 }
 
 // For children with nothing in flight to settle, or nothing to restore.

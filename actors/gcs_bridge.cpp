@@ -325,9 +325,13 @@ void guest_modify(bridge_pointer self, const std::string& request, const std::st
   });
 }
 
-// A guest call from a caller: the VM's state error when it does not run.
+// A guest call from a caller: left in the mailbox while the VM restores its
+// devices (until calls_released), the VM's state error when it does not run.
 template <class T, class F>
 caf::result<T> guarded(bridge_pointer self, const char* what, F&& call) {
+  if (self->state.ctx.gate->holds_calls()) {
+    return caf::skip;
+  }
   if (auto e = self->state.ctx.gate->check_running(what)) {
     return to_caf_error(e);
   }
@@ -471,6 +475,7 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
         return guarded<guest_capabilities_info>(self, call_what<capabilities_atom>,
                                                 [&] { return capabilities(self); });
       },
+      [=](calls_released) { from_owner(self, self->state.ctx.vm, "calls_released"); },
       [=](system_exited& msg) {
         if (!from_owner(self, self->state.ctx.vm, "system_exited")) {
           return;

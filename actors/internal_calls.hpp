@@ -43,13 +43,24 @@ struct system_exited {
   bool hold = false;
 };
 
-// VM -> device child held over a restart: the new system runs; attach
-// again what the table holds, in its order, through the new system's
-// guest and gate. The reply names the first device that could not be.
-struct restore_devices {
+// VM -> device child held over a restart, once the new system is
+// created: from now on the child works through the new system's guest and
+// answers by its gate (calls that reach it meanwhile get that system's
+// state, not the old one's exit).
+struct adopt_system {
   std::shared_ptr<guest_backend> guest;
   std::shared_ptr<const vm_gate> gate;
 };
+
+// VM -> device child held over a restart: the new system runs; attach
+// again what the table holds, in its order. The reply names the first
+// device that could not be.
+struct restore_devices {};
+
+// VM -> its children and bridge: every device is attached again; the
+// callers' calls left waiting meanwhile (vm_gate::holds_calls) are served
+// now, in the order they came. Handling it is what makes CAF try them again.
+struct calls_released {};
 
 // Backend -> VM (sent as the VM): the system of `generation` exited.
 struct hcs_exit_report {
@@ -114,7 +125,9 @@ struct rpc_deadline_sweep {};
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::inbox_ready)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::system_exited)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::adopt_system)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::restore_devices)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::calls_released)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::hcs_exit_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_restart_request)
@@ -131,9 +144,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::rpc_deadline_sweep)
 namespace uvm {
 
 // What every device child takes besides its public calls.
-using child_internal = caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<inbox_ready>,
-                                        caf::replies_to<restore_devices>::with<caf::ok_atom>,
-                                        caf::replies_to<mailbox_depth_request>::with<uint64_t>>;
+using child_internal = caf::typed_actor<
+    caf::reacts_to<system_exited>, caf::reacts_to<inbox_ready>, caf::reacts_to<adopt_system>,
+    caf::replies_to<restore_devices>::with<caf::ok_atom>, caf::reacts_to<calls_released>,
+    caf::replies_to<mailbox_depth_request>::with<uint64_t>>;
 
 using scsi_child = scsi_actor::extend_with<child_internal>;
 using vpmem_child = vpmem_actor::extend_with<child_internal>;
@@ -142,11 +156,11 @@ using network_child = network_actor::extend_with<child_internal>;
 using vpci_child = vpci_actor::extend_with<child_internal>;
 using layer_child = layer_actor::extend_with<child_internal>;
 
-using bridge_child = guest_actor::extend_with<
-    caf::typed_actor<caf::reacts_to<system_exited>, caf::reacts_to<guest_modify_request>,
-                     caf::reacts_to<guest_fail_atom, uint32_t>, caf::reacts_to<bridge_frame>,
-                     caf::reacts_to<bridge_lost>, caf::reacts_to<rpc_deadline_sweep>,
-                     caf::replies_to<mailbox_depth_request>::with<uint64_t>>>;
+using bridge_child = guest_actor::extend_with<caf::typed_actor<
+    caf::reacts_to<system_exited>, caf::reacts_to<calls_released>,
+    caf::reacts_to<guest_modify_request>, caf::reacts_to<guest_fail_atom, uint32_t>,
+    caf::reacts_to<bridge_frame>, caf::reacts_to<bridge_lost>, caf::reacts_to<rpc_deadline_sweep>,
+    caf::replies_to<mailbox_depth_request>::with<uint64_t>>>;
 
 using vm_actor = utility_vm_actor::extend_with<caf::typed_actor<
     caf::replies_to<vm_create_request>::with<vm_info>, caf::reacts_to<inbox_ready>,

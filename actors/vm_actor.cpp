@@ -87,7 +87,13 @@ void handle_exit(vm_pointer self, const hcs::exit_info& info) {
                : info.message.empty()    ? hcs::hresult_text(info.hresult)
                                          : info.message);
   st.bridge_lost.clear();
+  bool held = st.life.gate()->holds_calls();
   st.life.on_exit(unexpected, text);
+  if (held) {
+    // Calls that waited on a restore are answered with the exit, before
+    // the bridge ends (an actor that ends drops what waits in its mailbox).
+    release_calls(self);
+  }
   bool crashed = st.life.state() == lifecycle_state::exited;
   auto activity = st.exit_activity.empty() ? hcs::new_guid() : st.exit_activity;
   error why = crashed ? st.life.exited_error()
@@ -222,9 +228,13 @@ void start_system(vm_pointer self, const std::string& activity,
 // Terminate or Shutdown; does not wait for the exit.
 void stop_system(vm_pointer self, bool forced, const std::string& activity,
                  std::function<void(const error&)> done) {
+  bool held = self->state.life.gate()->holds_calls();
   if (!self->state.life.begin_stop()) {
     done({});
     return;
+  }
+  if (held) {
+    release_calls(self); // they are refused: the VM is stopping
   }
   self->state.exit_activity = activity;
   auto id = self->state.plan.id;
@@ -267,17 +277,24 @@ void restart_system(vm_pointer self) {
   st.env.backend->close(st.plan.id);
   bool start_again = st.life.was_started();
   st.life.restart();
+  // No half-restored VM: callers' calls wait until every device is back.
+  st.life.hold_calls(start_again && st.held);
   auto failed = [self, activity](const error& e) {
     auto& st = self->state;
     logging::error(log_ctx(self, activity), "utility VM restart failed", {{"error", e.text}});
+    // Exited first: the calls left waiting are answered with this error.
+    bool held = st.life.gate()->holds_calls();
+    st.life.on_exit(true, e.text);
+    if (held) {
+      release_calls(self);
+    }
     if (st.children) {
-      // No half-restored VM: the new system goes (its exit is not this
-      // VM's any more) and the devices wait for the next attempt.
+      // The new system goes (its exit is not this VM's any more) and the
+      // devices wait for the next attempt.
       ++st.generation;
       st.env.backend->terminate(st.plan.id, [](hcs::call_result) {});
       hold_children(self, e);
     }
-    st.life.on_exit(true, e.text);
     self->send(st.env.supervisor, vm_exit_report{st.plan.id, true, e.text, activity});
   };
   create_system(self, activity, [self, activity, start_again, failed](const error& e) {
@@ -297,7 +314,12 @@ void restart_system(vm_pointer self) {
           }
         },
         [self](std::function<void(const error&)> restored) {
-          restore_children(self, std::move(restored));
+          restore_children(self, [self, restored](const error& e) {
+            if (!e) {
+              release_calls(self);
+            }
+            restored(e);
+          });
         });
   });
 }

@@ -107,6 +107,10 @@ void spawn_children(vm_pointer self) {
     c.network = st.held->network;
     c.vpci = st.held->vpci;
     c.layers = st.held->layers;
+    auto me = caf::actor_cast<caf::actor>(self);
+    for (auto& [name, child] : st.held->spawned()) {
+      caf::send_as(me, child, adopt_system{guest, c.env.gate});
+    }
   }
   st.children = std::move(c);
 }
@@ -196,10 +200,9 @@ void restore_from(vm_pointer self, std::vector<std::pair<const char*, caf::actor
     done({});
     return;
   }
-  const auto& env = self->state.children->env;
   // Each re-attach has the bridge's and HCS's own deadlines; this one only
   // bounds a child that stopped answering.
-  self->request(order[next].second, std::chrono::minutes(5), restore_devices{env.guest, env.gate})
+  self->request(order[next].second, std::chrono::minutes(5), restore_devices{})
       .then([self, order, next, done](caf::ok_atom) { restore_from(self, order, next + 1, done); },
             [done](caf::error& e) { done(from_caf_error(e)); });
 }
@@ -215,6 +218,18 @@ void restore_children(vm_pointer self, std::function<void(const error&)> done) {
   auto order = st.held->spawned();
   st.held.reset();
   restore_from(self, std::move(order), 0, std::move(done));
+}
+
+void release_calls(vm_pointer self) {
+  auto& st = self->state;
+  st.life.hold_calls(false);
+  if (!st.children) {
+    return;
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  for (auto& [name, child] : st.children->spawned()) {
+    caf::send_as(me, child, calls_released{});
+  }
 }
 
 caf::result<std::string> children_view(vm_pointer self) {

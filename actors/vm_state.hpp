@@ -110,11 +110,14 @@ void stop_children(vm_pointer self, const error& why);
 // attached (held).
 void hold_children(vm_pointer self, const error& why);
 // The restarted system runs: the held children (its children since it was
-// created) attach what they hold again (the guest parts queue behind the
-// bridge's negotiation, ahead of later callers' guest calls), one child after the other (SCSI,
-// VPMEM, shares, network, VPCI, combined layers); `done` gets the first
-// failure.
+// created) attach what they hold again, one child after the other (SCSI,
+// VPMEM, shares, network, VPCI, combined layers), while callers' calls
+// wait; `done` gets the first failure.
 void restore_children(vm_pointer self, std::function<void(const error&)> done);
+// Every device is attached again (served), or the VM stops or exits
+// first (refused with its state): the callers' calls the children left
+// waiting (vm_gate::holds_calls) are answered.
+void release_calls(vm_pointer self);
 // Every child's view, by child name, as one JSON object.
 caf::result<std::string> children_view(vm_pointer self);
 

@@ -29,6 +29,10 @@ public:
 
   // Only the VM writes.
   void set(lifecycle_state s) { state_.store(s, std::memory_order_release); }
+  // While a restarted system's devices are attached again, the calls of
+  // callers wait (the children leave them in their mailboxes) so that none
+  // runs on a half-restored VM.
+  void hold_calls(bool on) { holding_calls_.store(on, std::memory_order_release); }
   void set_exited(std::string exit_error) {
     exit_error_ = std::move(exit_error);
     set(lifecycle_state::exited);
@@ -39,11 +43,17 @@ public:
   error exited_error() const;
   // Guards device and guest calls: only a running VM takes them.
   error check_running(const char* what) const;
+  // True while callers' calls must wait: the system runs and its devices
+  // are being attached again.
+  bool holds_calls() const {
+    return holding_calls_.load(std::memory_order_acquire) && state() == lifecycle_state::running;
+  }
 
 private:
   std::string id_;
   std::string exit_error_;
   std::atomic<lifecycle_state> state_{lifecycle_state::created};
+  std::atomic<bool> holding_calls_{false};
 };
 
 } // namespace uvm

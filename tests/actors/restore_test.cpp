@@ -1,10 +1,13 @@
 // Desired-state restarts: a VM its policy restarts comes back with the
 // devices it had (same slots, same ref-counts, the guest's mounts again),
-// attached again once it runs, and a device that cannot be attached again
-// leaves the VM exited with an error that names it.
+// attached again once it runs while callers' calls wait, and a device that
+// cannot be attached again leaves the VM exited with an error that names
+// it.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -125,7 +128,8 @@ TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[
     eng.sim().crash("phoenix-devices");
     REQUIRE(eventually([&] { return restarted(vm, round); }));
     CHECK(eng.sim().oracle()["phoenix-devices"]["state"] == "running");
-    // The VM runs while its devices are attached again.
+    // The VM runs while its devices are attached again (the first test
+    // below shows that callers' calls wait meanwhile).
     CHECK(eventually([&] {
       return hcs_devices(eng, "phoenix-devices") == hcs_before &&
              engine_devices(vm) == engine_before;
@@ -179,6 +183,79 @@ TEST_CASE("a device that cannot be attached again fails the restart and names it
   auto refused = vm.add_scsi("/d/b.vhdx", "", false, uvm::vm_access_type::noop);
   CHECK(refused.err().code == uvm::errc::vm_exited);
   CHECK(refused.err().text.find("failed to restore SCSI disk /d/a.vhdx") != std::string::npos);
+  REQUIRE_FALSE(vm.close());
+}
+
+TEST_CASE("calls made while a restarted VM attaches its devices again wait for all of them",
+          "[restore]") {
+  using namespace std::chrono_literals;
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto created = eng.create_lcow(host.lcow("phoenix-waits"), on_failure());
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+  REQUIRE(vm.add_scsi("/d/b.vhdx", "/run/mounts/b", false, uvm::vm_access_type::noop));
+  auto hcs_before = hcs_devices(eng, "phoenix-waits");
+  auto engine_before = engine_devices(vm);
+
+  // The restarted system runs, but its attaches stall.
+  eng.sim().hold(uvm::hcs::call_kind::modify, true);
+  eng.sim().crash("phoenix-waits");
+  REQUIRE(eventually([&] { return restarted(vm, 1); }));
+
+  // A guest call and a lookup made now (each from its own thread) are not
+  // served on a VM without its disks.
+  uvm::process_parameters params;
+  params.command_args = {"sleep", "30"};
+  auto proc = std::async(std::launch::async, [&] { return vm.create_process(params.to_json()); });
+  auto found = std::async(std::launch::async, [&] { return vm.get_scsi_uvm_path("/d/b.vhdx"); });
+  CHECK(proc.wait_for(300ms) == std::future_status::timeout);
+  CHECK(found.wait_for(0ms) == std::future_status::timeout);
+  CHECK(hcs_devices(eng, "phoenix-waits") != hcs_before);
+
+  // Once the attaches complete, both are answered, on a VM that has them.
+  eng.sim().hold(uvm::hcs::call_kind::modify, false);
+  auto started = proc.get();
+  REQUIRE(started);
+  CHECK(hcs_devices(eng, "phoenix-waits") == hcs_before);
+  CHECK(engine_devices(vm) == engine_before);
+  auto b = found.get();
+  REQUIRE(b);
+  CHECK(*b == "/run/mounts/b");
+  REQUIRE_FALSE(vm.close());
+}
+
+TEST_CASE("calls that wait on a restore that fails get its error", "[restore]") {
+  using namespace std::chrono_literals;
+  host_dir host;
+  uvm::engine eng{test_config()};
+  auto policy = on_failure();
+  policy.max_restarts = 1;
+  auto created = eng.create_lcow(host.lcow("phoenix-waits-fails"), policy);
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+
+  eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "phoenix-waits-fails");
+  eng.sim().hold(uvm::hcs::call_kind::modify, true);
+  eng.sim().crash("phoenix-waits-fails");
+  REQUIRE(eventually([&] { return restarted(vm, 1); }));
+  uvm::process_parameters params;
+  params.command_args = {"true"};
+  auto proc = std::async(std::launch::async, [&] { return vm.create_process(params.to_json()); });
+  CHECK(proc.wait_for(300ms) == std::future_status::timeout);
+
+  eng.sim().hold(uvm::hcs::call_kind::modify, false);
+  auto refused = proc.get();
+  REQUIRE_FALSE(refused);
+  INFO(refused.err().text);
+  CHECK(refused.err().code == uvm::errc::vm_exited);
+  CHECK(refused.err().text.find("failed to restore SCSI disk /d/a.vhdx at 0:0: ") !=
+        std::string::npos);
+  CHECK(vm.info()->state == uvm::lifecycle_state::exited);
   REQUIRE_FALSE(vm.close());
 }
 
