@@ -378,13 +378,23 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
     } else {
       st.link = std::move(*l);
       if (auto channel = st.link->log_stream()) {
+        auto handler =
+            st.ctx.output ? st.ctx.output : logging::default_output_handler(st.ctx.vm_id);
         st.guest_log = bridge::log_reader::start(
             *st.ctx.io, std::move(channel),
-            st.ctx.output ? st.ctx.output : logging::default_output_handler(st.ctx.vm_id));
+            [handler, done = st.ctx.output_done](std::string_view chunk, bool end) {
+              handler(chunk, end);
+              if (end && done) {
+                done();
+              }
+            });
       }
       start_reading(self);
       negotiate(self);
     }
+  }
+  if (!st.guest_log && st.ctx.output_done) {
+    st.ctx.output_done();
   }
   return {
       [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); },

@@ -49,6 +49,9 @@ struct bridge_context {
   // Fed the guest's log channel (options_lcow::output); empty: the default
   // handler for vm_id (actors/core/guest_log.hpp).
   output_handler output;
+  // Called once when the guest's log channel has ended, or at once when
+  // there is none.
+  std::function<void()> output_done;
   // The VM's restarts when this bridge's system was created: after one,
   // the processes and containers of earlier systems are lost, and a call
   // that names one says so.

@@ -62,6 +62,13 @@ struct restore_devices {};
 // now, in the order they came. Handling it is what makes CAF try them again.
 struct calls_released {};
 
+// The bridge's log reader -> the VM (sent as the VM): the guest's log
+// channel of the system of `generation` has ended (or it had none), so a
+// Wait on that system's exit may return (uvm-api.md §5.7).
+struct guest_output_done {
+  uint64_t generation = 0;
+};
+
 // Backend -> VM (sent as the VM): the system of `generation` exited.
 struct hcs_exit_report {
   uint64_t generation = 0;
@@ -128,6 +135,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::system_exited)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::adopt_system)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::restore_devices)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::calls_released)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::guest_output_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::hcs_exit_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::vm_restart_request)
@@ -164,7 +172,7 @@ using bridge_child = guest_actor::extend_with<caf::typed_actor<
 
 using vm_actor = utility_vm_actor::extend_with<caf::typed_actor<
     caf::replies_to<vm_create_request>::with<vm_info>, caf::reacts_to<inbox_ready>,
-    caf::reacts_to<hcs_exit_report>, caf::reacts_to<bridge_lost>,
+    caf::reacts_to<hcs_exit_report>, caf::reacts_to<guest_output_done>, caf::reacts_to<bridge_lost>,
     caf::reacts_to<vm_restart_request>, caf::replies_to<mailbox_depth_request>::with<uint64_t>>>;
 
 using supervisor_internal = supervisor_actor::extend_with<

@@ -75,6 +75,36 @@ void publish(vm_pointer self, caf::message msg) {
   }
 }
 
+// A Wait on the exit of the system of `generation` returns once that
+// system's guest log has been read to its end.
+void answer_after_output(vm_pointer self, uint64_t generation,
+                         caf::typed_response_promise<caf::ok_atom> rp) {
+  if (self->state.output_open.count(generation) == 0) {
+    rp.deliver(caf::ok_atom_v);
+    return;
+  }
+  self->state.output_waiters.emplace_back(generation, std::move(rp));
+}
+
+// `generation` only, or every one (Close).
+void output_finished(vm_pointer self, std::optional<uint64_t> generation) {
+  auto& st = self->state;
+  if (generation) {
+    st.output_open.erase(*generation);
+  } else {
+    st.output_open.clear();
+  }
+  auto waiting = std::move(st.output_waiters);
+  st.output_waiters.clear();
+  for (auto& [gen, rp] : waiting) {
+    if (st.output_open.count(gen) == 0) {
+      rp.deliver(caf::ok_atom_v);
+    } else {
+      st.output_waiters.emplace_back(gen, std::move(rp));
+    }
+  }
+}
+
 // The exit of the current system, expected or not.
 void handle_exit(vm_pointer self, const hcs::exit_info& info) {
   auto& st = self->state;
@@ -117,7 +147,7 @@ void handle_exit(vm_pointer self, const hcs::exit_info& info) {
     stop_children(self, why);
   }
   for (auto& w : st.waiters) {
-    w.deliver(caf::ok_atom_v);
+    answer_after_output(self, st.generation, std::move(w));
   }
   st.waiters.clear();
   auto stopped = std::move(st.on_stopped);
@@ -261,6 +291,9 @@ void finish_close(vm_pointer self, const std::string& activity) {
   st.env.backend->close(st.plan.id);
   st.life.close();
   stop_children(self, error{errc::invalid_state, "utility VM " + st.plan.id + " closed"});
+  // Close does not wait for the guest's log (its reader is cut within
+  // bridge::log_grace); nor does a Wait any more.
+  output_finished(self, std::nullopt);
   logging::info(log_ctx(self, activity), "utility VM closed");
   publish(self, caf::make_message(vm_closed_event{st.plan.id, activity}));
   self->send(st.env.registry, vm_closed_report{st.plan.id});
@@ -461,12 +494,16 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
               return rp;
             },
             [=](wait_atom) -> caf::result<caf::ok_atom> {
-              auto s = self->state.life.state();
-              if (self->state.life.has_exited() || s == lifecycle_state::closed) {
+              auto& st = self->state;
+              if (st.life.state() == lifecycle_state::closed) {
                 return caf::ok_atom_v;
               }
               auto rp = self->make_response_promise<caf::ok_atom>();
-              self->state.waiters.push_back(rp);
+              if (st.life.has_exited()) {
+                answer_after_output(self, st.generation, rp);
+              } else {
+                st.waiters.push_back(rp);
+              }
               return rp;
             },
             [=](terminate_atom, const std::string& activity) -> caf::result<caf::ok_atom> {
@@ -660,6 +697,11 @@ vm_actor::behavior_type vm_behavior(vm_pointer self, vm_env env, vm_spec spec) {
             [=](inbox_ready msg) {
               if (from_owner(self, self->address(), "inbox_ready")) {
                 self->state.inbox->deliver(msg.id);
+              }
+            },
+            [=](const guest_output_done& done) {
+              if (from_owner(self, self->address(), "guest_output_done")) {
+                output_finished(self, done.generation);
               }
             },
             [=](const hcs_exit_report& report) {

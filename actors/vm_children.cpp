@@ -73,6 +73,12 @@ void spawn_children(vm_pointer self) {
   bc.admission = st.admission;
   bc.metrics = st.env.metrics;
   bc.restarts = st.life.restarts();
+  st.output_open.insert(st.generation);
+  bc.output_done = [addr = self->address(), gen = st.generation] {
+    if (auto me = caf::actor_cast<caf::actor>(addr)) {
+      caf::send_as(me, me, guest_output_done{gen});
+    }
+  };
   if (st.spec.lcow) {
     bc.output = st.spec.lcow_options.output;
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -56,6 +57,11 @@ struct vm_state {
   uint64_t next_call = 0;
   std::unordered_map<uint64_t, std::function<void(const error&)>> aborts;
   std::vector<caf::typed_response_promise<caf::ok_atom>> waiters;
+  // Wait returns once the system exited and its guest's log channel has
+  // been read to its end (uvm-api.md §5.7): the generations whose channel
+  // is still read, and the callers waiting on one of them.
+  std::set<uint64_t> output_open;
+  std::vector<std::pair<uint64_t, caf::typed_response_promise<caf::ok_atom>>> output_waiters;
   std::vector<std::function<void()>> on_stopped; // Close waits for the exit
   std::optional<vm_children> children;
   // The device children of a system that exited unexpectedly, kept with

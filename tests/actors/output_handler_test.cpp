@@ -2,9 +2,14 @@
 // custom handler set in the LCOW options, or the default handler, which
 // re-logs them through the engine's logger with the VM id and the guest's
 // level; for the in-process agent and for the gcs binary run as exec:.
+// Wait returns only once the guest's log has been read to its end (§5.7).
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -149,4 +154,36 @@ TEST_CASE("an exec: gcs logs to the descriptor beside the bridge", "[output][eng
   CHECK(got.has(R"("level":"info")"));
   CHECK_FALSE(vm->close());
   CHECK(eventually([&] { return got.end_calls() == 1; }));
+}
+
+TEST_CASE("Wait returns once the guest's log has been read to its end", "[output][engine]") {
+  // The handler takes its time over the end of the log: a Wait that
+  // returned at the system's exit alone would see it unfinished.
+  std::atomic<int> ends{0};
+  uvm::test::host_dir host;
+  uvm::engine eng{with_guest("in-process")};
+  auto opts = host.lcow("log-wait");
+  opts.output = [&ends](std::string_view, bool end) {
+    if (end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ++ends;
+    }
+  };
+  auto vm = eng.create_lcow(opts);
+  REQUIRE(vm);
+  REQUIRE_FALSE(vm->start());
+  // One Wait from before the exit, one from after it.
+  auto before = std::async(std::launch::async, [&] {
+    auto e = vm->wait();
+    return !e && ends == 1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50)); // it reaches the VM first
+  REQUIRE_FALSE(vm->terminate());
+  REQUIRE_FALSE(vm->wait());
+  CHECK(ends == 1);
+  CHECK(before.get());
+  // Once read, there is nothing left to wait for.
+  REQUIRE_FALSE(vm->wait());
+  CHECK_FALSE(vm->close());
+  CHECK(ends == 1);
 }

@@ -19,7 +19,8 @@ uvm::engine_config test_config() {
 
 } // namespace
 
-TEST_CASE("a running VM's memory changes, and the simulator holds the new size", "[resize]") {
+TEST_CASE("a running VM's memory changes, and the simulator holds the new size",
+          "[resize][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = eng.create_lcow(host.lcow("resize-mem"));
@@ -53,7 +54,8 @@ TEST_CASE("a running VM's memory changes, and the simulator holds the new size",
   REQUIRE_FALSE(vm->close());
 }
 
-TEST_CASE("a running VM's processor limits change; its processor count cannot on HCS", "[resize]") {
+TEST_CASE("a running VM's processor limits change; its processor count cannot on HCS",
+          "[resize][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto vm = eng.create_lcow(host.lcow("resize-cpu"));

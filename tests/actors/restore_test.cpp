@@ -85,7 +85,7 @@ bool restarted(uvm::utility_vm& vm, uint32_t round) {
 
 } // namespace
 
-TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[restore]") {
+TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[restore][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto created = eng.create_lcow(host.lcow("phoenix-devices"), on_failure());
@@ -158,7 +158,8 @@ TEST_CASE("a restarted VM comes back with its devices, slots and ref-counts", "[
   REQUIRE_FALSE(vm.close());
 }
 
-TEST_CASE("a device that cannot be attached again fails the restart and names it", "[restore]") {
+TEST_CASE("a device that cannot be attached again fails the restart and names it",
+          "[restore][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto policy = on_failure();
@@ -187,7 +188,7 @@ TEST_CASE("a device that cannot be attached again fails the restart and names it
 }
 
 TEST_CASE("calls made while a restarted VM attaches its devices again wait for all of them",
-          "[restore]") {
+          "[restore][engine]") {
   using namespace std::chrono_literals;
   host_dir host;
   uvm::engine eng{test_config()};
@@ -227,7 +228,7 @@ TEST_CASE("calls made while a restarted VM attaches its devices again wait for a
   REQUIRE_FALSE(vm.close());
 }
 
-TEST_CASE("calls that wait on a restore that fails get its error", "[restore]") {
+TEST_CASE("calls that wait on a restore that fails get its error", "[restore][engine]") {
   using namespace std::chrono_literals;
   host_dir host;
   uvm::engine eng{test_config()};
@@ -259,7 +260,8 @@ TEST_CASE("calls that wait on a restore that fails get its error", "[restore]") 
   REQUIRE_FALSE(vm.close());
 }
 
-TEST_CASE("packed VPMEM layers come back at their offsets on one device", "[restore][vpmem]") {
+TEST_CASE("packed VPMEM layers come back at their offsets on one device",
+          "[restore][vpmem][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
   auto opts = host.lcow("phoenix-packed");

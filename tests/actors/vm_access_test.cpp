@@ -32,7 +32,8 @@ std::string make_disk(const uvm::test::host_dir& host, const std::string& name) 
 
 } // namespace
 
-TEST_CASE("an individual grant lives as long as the VM's last ref to the disk", "[vm_access]") {
+TEST_CASE("an individual grant lives as long as the VM's last ref to the disk",
+          "[vm_access][engine]") {
   uvm::test::host_dir host;
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
@@ -59,7 +60,8 @@ TEST_CASE("an individual grant lives as long as the VM's last ref to the disk", 
   CHECK(entry(disk, acl_who::group, sim_vm.group).empty());
 }
 
-TEST_CASE("a failed grant fails the add with the seed's words and takes no slot", "[vm_access]") {
+TEST_CASE("a failed grant fails the add with the seed's words and takes no slot",
+          "[vm_access][engine]") {
   uvm::test::host_dir host;
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
@@ -85,7 +87,7 @@ TEST_CASE("a failed grant fails the add with the seed's words and takes no slot"
   REQUIRE_FALSE(vm->close());
 }
 
-TEST_CASE("without a principal the simulator grants nothing", "[vm_access]") {
+TEST_CASE("without a principal the simulator grants nothing", "[vm_access][engine]") {
   uvm::test::host_dir host;
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
@@ -100,7 +102,8 @@ TEST_CASE("without a principal the simulator grants nothing", "[vm_access]") {
   REQUIRE_FALSE(vm->close());
 }
 
-TEST_CASE("a restarted VM's disks are granted again to its new system", "[vm_access][restore]") {
+TEST_CASE("a restarted VM's disks are granted again to its new system",
+          "[vm_access][restore][engine]") {
   uvm::test::host_dir host;
   uvm::engine_config cfg;
   cfg.host = uvm::test::test_host();
