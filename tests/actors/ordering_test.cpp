@@ -104,3 +104,38 @@ TEST_CASE("close waits for the exit, then forgets the VM", "[ordering]") {
   CHECK((*found)->err().code == uvm::errc::not_found);
   CHECK(f.sim->oracle().empty());
 }
+
+TEST_CASE("calls wait while a restarted VM attaches its disks again", "[ordering][restore]") {
+  fixture f;
+  uvm::restart_policy policy;
+  policy.kind = uvm::restart_kind::on_failure;
+  auto vm = f.create(policy);
+  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
+  f.settle();
+  REQUIRE(*started);
+  uvm::scsi_add_request disk;
+  disk.host_path = "/d/a.vhdx";
+  disk.uvm_path = "/m/a";
+  auto added = f.ask<uvm::scsi_mount>(vm, uvm::add_scsi_atom_v, disk);
+  f.settle();
+  REQUIRE(*added);
+
+  f.sim->crash("vm1");
+  f.settle();
+  // The restarted system runs; the disk's attach takes 10 ms.
+  f.sim->set_latency(uvm::hcs::call_kind::modify, 10ms, 10ms);
+  f.sched->trigger_timeouts();
+  f.settle();
+  CHECK(f.info(vm).state == uvm::lifecycle_state::running);
+  CHECK(f.sim->oracle()["vm1"]["scsi"].empty());
+  auto path = f.ask<std::string>(vm, uvm::scsi_path_atom_v, std::string{"/d/a.vhdx"});
+  f.settle();
+  CHECK_FALSE(path->has_value());
+
+  f.clock->advance(10ms);
+  f.settle();
+  REQUIRE(path->has_value());
+  REQUIRE(**path);
+  CHECK(***path == "/m/a");
+  CHECK(f.sim->oracle()["vm1"]["scsi"]["0:0"]["Path"] == "/d/a.vhdx");
+}
