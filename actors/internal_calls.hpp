@@ -57,9 +57,10 @@ struct adopt_system {
 // device that could not be.
 struct restore_devices {};
 
-// VM -> its children and bridge: every device is attached again; the
-// callers' calls left waiting meanwhile (vm_gate::holds_calls) are served
-// now, in the order they came. Handling it is what makes CAF try them again.
+// VM -> its children and bridge: the restore is over (every device is
+// back, or the VM stopped or exited first); the callers' calls left waiting
+// meanwhile (vm_gate::holds_calls) are served or refused now, in the order
+// they came. Handling it is what makes CAF try them again.
 struct calls_released {};
 
 // The bridge's log reader -> the VM (sent as the VM): the guest's log
