@@ -78,6 +78,18 @@ nlohmann::json engine_devices(uvm::utility_vm& vm) {
           {"guest_mounts", view["gcs_bridge"]["mounts"]}};
 }
 
+// A started VM that its policy restarts once, with /d/a.vhdx at 0:0.
+uvm::utility_vm started_with_a_disk(uvm::engine& eng, const host_dir& host, const std::string& id) {
+  auto policy = on_failure();
+  policy.max_restarts = 1;
+  auto created = eng.create_lcow(host.lcow(id), policy);
+  REQUIRE(created);
+  auto vm = *created;
+  REQUIRE_FALSE(vm.start());
+  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+  return vm;
+}
+
 bool restarted(uvm::utility_vm& vm, uint32_t round) {
   auto info = vm.info();
   return info && info->restarts == round && info->state == uvm::lifecycle_state::running;
@@ -162,13 +174,7 @@ TEST_CASE("a device that cannot be attached again fails the restart and names it
           "[restore][engine]") {
   host_dir host;
   uvm::engine eng{test_config()};
-  auto policy = on_failure();
-  policy.max_restarts = 1;
-  auto created = eng.create_lcow(host.lcow("phoenix-fails"), policy);
-  REQUIRE(created);
-  auto vm = *created;
-  REQUIRE_FALSE(vm.start());
-  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+  auto vm = started_with_a_disk(eng, host, "phoenix-fails");
 
   // The restarted system refuses its first modify: the disk's attach.
   eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "phoenix-fails");
@@ -232,13 +238,7 @@ TEST_CASE("calls that wait on a restore that fails get its error", "[restore][en
   using namespace std::chrono_literals;
   host_dir host;
   uvm::engine eng{test_config()};
-  auto policy = on_failure();
-  policy.max_restarts = 1;
-  auto created = eng.create_lcow(host.lcow("phoenix-waits-fails"), policy);
-  REQUIRE(created);
-  auto vm = *created;
-  REQUIRE_FALSE(vm.start());
-  REQUIRE(vm.add_scsi("/d/a.vhdx", "/run/mounts/a", false, uvm::vm_access_type::noop));
+  auto vm = started_with_a_disk(eng, host, "phoenix-waits-fails");
 
   eng.sim().fail_next(uvm::hcs::call_kind::modify, 1, "phoenix-waits-fails");
   eng.sim().hold(uvm::hcs::call_kind::modify, true);
