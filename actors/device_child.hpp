@@ -90,6 +90,7 @@ public:
     env_.gate = std::move(gate);
   }
   completion_inbox& inbox() { return inbox_; }
+  held_calls& held() { return held_; }
   device_steps& steps() { return steps_; }
 
   // A caller admitted by the VM's admission waits for a reply: if the VM
@@ -134,6 +135,7 @@ private:
   device_steps steps_;
   std::vector<caf::response_promise> owed_;
   std::vector<size_t> free_;
+  held_calls held_;
 };
 
 // Answers a caller once: with a value (a result<T>) or an error; for
@@ -187,7 +189,7 @@ private:
 template <class T, class Atom, class Self, class Start>
 caf::result<T> serve(Self self, Start&& start) {
   auto& child = *self->state.child;
-  if (child.env().gate->holds_calls()) {
+  if (child.held().must_wait(*child.env().gate)) {
     return caf::skip;
   }
   metrics::call_timer timer{child.env().metrics.get(), call_op_of<Atom>};
@@ -211,7 +213,7 @@ caf::result<T> serve(Self self, Start&& start) {
 template <class T, class Atom, class Self, class Find>
 caf::result<T> lookup(Self self, Find&& find) {
   const auto& env = self->state.child->env();
-  if (env.gate->holds_calls()) {
+  if (self->state.child->held().must_wait(*env.gate)) {
     return caf::skip;
   }
   metrics::call_timer timer{env.metrics.get(), call_op_of<Atom>};
@@ -278,47 +280,50 @@ Behavior device_behavior(Self self, View view, Forget forget, Settle settle, Res
                          Calls... calls) {
   // A restore in flight when the new system exits too learns why.
   auto restoring = std::make_shared<caf::typed_response_promise<caf::ok_atom>>();
-  return Behavior{
-      calls...,
-      [=](view_atom) -> std::string { return view(); },
-      [=](system_exited& msg) {
-        if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
-          return;
-        }
-        self->state.child->fail_all(msg.why);
-        if (restoring->pending()) {
-          restoring->deliver(msg.why);
-        }
-        forget();
-        if (msg.hold) {
-          settle();
-          return;
-        }
-        self->quit();
-      },
-      [=](adopt_system& msg) {
-        if (from_owner(self, self->state.child->env().vm, "adopt_system")) {
-          self->state.child->rebind(std::move(msg.guest), std::move(msg.gate));
-        }
-      },
-      [=](restore_devices) -> caf::result<caf::ok_atom> {
-        if (!from_owner(self, self->state.child->env().vm, "restore_devices")) {
-          return caf::sec::request_receiver_down;
-        }
-        auto& child = *self->state.child;
-        *restoring = self->template make_response_promise<caf::ok_atom>();
-        auto steps = std::make_shared<std::vector<restore_step>>(restore());
-        auto rp = *restoring;
-        child.inbox().turn([&] { run_restore(self, steps, 0, restoring); });
-        return rp;
-      },
-      [=](calls_released) { from_owner(self, self->state.child->env().vm, "calls_released"); },
-      [=](inbox_ready msg) {
-        if (from_owner(self, self->address(), "inbox_ready")) {
-          self->state.child->inbox().deliver(msg.id);
-        }
-      },
-      [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
+  return Behavior{calls...,
+                  [=](view_atom) -> std::string { return view(); },
+                  [=](system_exited& msg) {
+                    if (!from_owner(self, self->state.child->env().vm, "system_exited")) {
+                      return;
+                    }
+                    self->state.child->fail_all(msg.why);
+                    if (restoring->pending()) {
+                      restoring->deliver(msg.why);
+                    }
+                    forget();
+                    if (msg.hold) {
+                      settle();
+                      return;
+                    }
+                    self->quit();
+                  },
+                  [=](adopt_system& msg) {
+                    if (from_owner(self, self->state.child->env().vm, "adopt_system")) {
+                      self->state.child->rebind(std::move(msg.guest), std::move(msg.gate));
+                    }
+                  },
+                  [=](restore_devices) -> caf::result<caf::ok_atom> {
+                    if (!from_owner(self, self->state.child->env().vm, "restore_devices")) {
+                      return caf::sec::request_receiver_down;
+                    }
+                    auto& child = *self->state.child;
+                    *restoring = self->template make_response_promise<caf::ok_atom>();
+                    auto steps = std::make_shared<std::vector<restore_step>>(restore());
+                    auto rp = *restoring;
+                    child.inbox().turn([&] { run_restore(self, steps, 0, restoring); });
+                    return rp;
+                  },
+                  [=](calls_released) {
+                    if (from_owner(self, self->state.child->env().vm, "calls_released")) {
+                      self->state.child->held().release();
+                    }
+                  },
+                  [=](inbox_ready msg) {
+                    if (from_owner(self, self->address(), "inbox_ready")) {
+                      self->state.child->inbox().deliver(msg.id);
+                    }
+                  },
+                  [=](mailbox_depth_request) -> uint64_t { return self->mailbox().size(); }};
 }
 
 // For children with nothing in flight to settle, or nothing to restore.

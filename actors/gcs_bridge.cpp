@@ -329,7 +329,7 @@ void guest_modify(bridge_pointer self, const std::string& request, const std::st
 // devices (until calls_released), the VM's state error when it does not run.
 template <class T, class F>
 caf::result<T> guarded(bridge_pointer self, const char* what, F&& call) {
-  if (self->state.ctx.gate->holds_calls()) {
+  if (self->state.held.must_wait(*self->state.ctx.gate)) {
     return caf::skip;
   }
   if (auto e = self->state.ctx.gate->check_running(what)) {
@@ -485,7 +485,11 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
         return guarded<guest_capabilities_info>(self, call_what<capabilities_atom>,
                                                 [&] { return capabilities(self); });
       },
-      [=](calls_released) { from_owner(self, self->state.ctx.vm, "calls_released"); },
+      [=](calls_released) {
+        if (from_owner(self, self->state.ctx.vm, "calls_released")) {
+          self->state.held.release();
+        }
+      },
       [=](system_exited& msg) {
         if (!from_owner(self, self->state.ctx.vm, "system_exited")) {
           return;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actors/core/stub_guest.hpp"
+#include "actors/core/vm_gate.hpp"
 #include "actors/gcs_bridge.hpp"
 #include "bridge/guest_link.hpp"
 #include "bridge/log_reader.hpp"
@@ -59,6 +60,7 @@ struct gcs_bridge_state {
   std::set<uint64_t> abandoned; // timed out: a late response is dropped
   bool sweep_scheduled = false;
   bool negotiated = false;
+  held_calls held; // callers' calls wait while the VM restores its devices
   std::vector<std::function<void()>> after_negotiation;
   std::optional<std::string> closed; // the cause, once the connection is gone
   std::string capabilities;          // as the guest sent them

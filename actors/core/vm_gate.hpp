@@ -56,4 +56,20 @@ private:
   std::atomic<bool> holding_calls_{false};
 };
 
+// An actor's side of vm_gate::holds_calls. Once one caller's call waits,
+// later ones wait too until calls_released, even if the gate let go
+// meanwhile: CAF tries the waiting ones again only after the next message,
+// and a caller's calls must keep their order.
+class held_calls {
+public:
+  bool must_wait(const vm_gate& gate) {
+    waiting_ = waiting_ || gate.holds_calls();
+    return waiting_;
+  }
+  void release() { waiting_ = false; }
+
+private:
+  bool waiting_ = false;
+};
+
 } // namespace uvm

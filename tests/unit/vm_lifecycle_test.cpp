@@ -73,3 +73,29 @@ TEST_CASE("lifecycle: failed start, restart", "[lifecycle]") {
   CHECK(l.exit_error().text == "container not exited");
   CHECK(l.was_started());
 }
+
+TEST_CASE("lifecycle: a restarted system holds callers' calls while it runs", "[lifecycle]") {
+  vm_lifecycle l{"vm"};
+  uvm::held_calls child;
+  l.hold_calls(true);
+  // Not before it runs: those calls get the state's error.
+  CHECK_FALSE(l.gate()->holds_calls());
+  CHECK_FALSE(child.must_wait(*l.gate()));
+  REQUIRE_FALSE(l.begin_start());
+  l.start_succeeded();
+  CHECK(l.gate()->holds_calls());
+  CHECK(child.must_wait(*l.gate()));
+  // Let go: a child that has a call waiting keeps the later ones behind it
+  // until it is released; one that had none serves at once.
+  l.hold_calls(false);
+  CHECK_FALSE(l.gate()->holds_calls());
+  CHECK(child.must_wait(*l.gate()));
+  uvm::held_calls idle;
+  CHECK_FALSE(idle.must_wait(*l.gate()));
+  child.release();
+  CHECK_FALSE(child.must_wait(*l.gate()));
+  // An exit ends the hold: the calls are answered with the exit.
+  l.hold_calls(true);
+  l.on_exit(true, "crashed");
+  CHECK_FALSE(l.gate()->holds_calls());
+}
