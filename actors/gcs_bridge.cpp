@@ -14,6 +14,9 @@
 namespace uvm {
 
 gcs_bridge_state::~gcs_bridge_state() {
+  if (sweep) {
+    ctx.sweeps->cancel(sweep);
+  }
   if (link) {
     link->shut();
   }
@@ -102,6 +105,28 @@ void log_frame(bridge_pointer self, const char* direction, uint32_t type, uint64
   }
 }
 
+// The bridge asks the engine's sweep timer to wake it at the earliest
+// deadline of its calls, and cancels that once none is left.
+void wake_at(bridge_pointer self, std::chrono::steady_clock::time_point due) {
+  auto& st = self->state;
+  if (st.sweep && st.sweep.due <= due) {
+    return;
+  }
+  st.ctx.sweeps->cancel(st.sweep);
+  st.sweep = st.ctx.sweeps->schedule(due, [addr = self->address()] {
+    if (auto me = caf::actor_cast<caf::actor>(addr)) {
+      caf::send_as(me, me, rpc_deadline_sweep{});
+    }
+  });
+}
+
+void stop_sweep(gcs_bridge_state& st) {
+  if (st.sweep) {
+    st.ctx.sweeps->cancel(st.sweep);
+    st.sweep = {};
+  }
+}
+
 } // namespace
 
 // The connection is gone: every caller learns why, the VM hears of it.
@@ -118,6 +143,7 @@ void close_bridge(bridge_pointer self, const std::string& cause) {
   }
   auto pending = std::move(st.pending);
   st.pending.clear();
+  stop_sweep(st);
   for (auto& [id, call] : pending) {
     call.done(closed_error(cause));
   }
@@ -134,30 +160,12 @@ void close_bridge(bridge_pointer self, const std::string& cause) {
 
 namespace {
 
-// Deadlines are checked by one periodic sweep while calls are pending, not
-// by a timer per call: a timer costs a wakeup of CAF's clock thread.
-std::chrono::milliseconds sweep_interval(const bridge_context& ctx) {
-  return std::clamp(ctx.rpc_timeout / 4, std::chrono::milliseconds(1),
-                    std::chrono::milliseconds(100));
-}
-
-void schedule_sweep(bridge_pointer self) {
-  auto& st = self->state;
-  if (st.sweep_scheduled ||
-      std::none_of(st.pending.begin(), st.pending.end(), [](const auto& call) {
-        return call.second.deadline != std::chrono::steady_clock::time_point::max();
-      })) {
-    return; // nothing with a deadline (WaitForProcess has none)
-  }
-  st.sweep_scheduled = true;
-  self->delayed_send(self, sweep_interval(st.ctx), rpc_deadline_sweep{});
-}
-
 // Fails the calls past their deadline; a late response to one is dropped.
 void sweep(bridge_pointer self) {
   auto& st = self->state;
-  st.sweep_scheduled = false;
+  stop_sweep(st); // this wake-up's, or a later one's that the next sets again
   auto now = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::time_point::max();
   std::vector<pending_rpc> expired;
   for (auto i = st.pending.begin(); i != st.pending.end();) {
     if (i->second.deadline <= now) {
@@ -165,15 +173,18 @@ void sweep(bridge_pointer self) {
       expired.push_back(std::move(i->second));
       i = st.pending.erase(i);
     } else {
+      next = std::min(next, i->second.deadline);
       ++i;
     }
+  }
+  if (next != std::chrono::steady_clock::time_point::max()) {
+    wake_at(self, next); // WaitForProcess has no deadline
   }
   for (auto& call : expired) {
     call.done(error{errc::hcs_failure, "bridge " + bridge::type_name(call.type) +
                                            " timed out after " +
                                            std::to_string(st.ctx.rpc_timeout.count()) + " ms"});
   }
-  schedule_sweep(self);
 }
 
 } // namespace
@@ -203,7 +214,9 @@ void send_rpc(bridge_pointer self, bridge::rpc r, const std::string& body, rpc_d
   // A stream that refuses the write has ended: its end is on its way here
   // (bridge_lost) and fails this call with the cause.
   st.link->stream().write(bridge::encode_frame(type, id, body));
-  schedule_sweep(self);
+  if (deadline) {
+    wake_at(self, due);
+  }
 }
 
 // Calls before the negotiation wait for it.
@@ -269,6 +282,9 @@ void on_frame(bridge_pointer self, uint32_t type, uint64_t id, std::string& body
     return;
   }
   auto call = st.pending.extract(id);
+  if (st.pending.empty()) {
+    stop_sweep(st);
+  }
   if (call.empty()) {
     if (st.abandoned.erase(id) > 0) {
       return; // its caller gave up
@@ -295,6 +311,8 @@ std::string view_of(bridge_pointer self) {
   }
   view["negotiated"] = st.negotiated;
   view["pending"] = st.pending.size();
+  // Whether the sweep timer will wake it: only while a call has a deadline.
+  view["deadline_wake"] = static_cast<bool>(st.sweep);
   view["capabilities"] =
       nlohmann::json::parse(st.capabilities.empty() ? "{}" : st.capabilities, nullptr, false);
   if (st.closed) {
@@ -498,6 +516,7 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
         auto why = from_caf_error(msg.why);
         auto pending = std::move(st.pending);
         st.pending.clear();
+        stop_sweep(st);
         for (auto& [id, call] : pending) {
           call.done(why);
         }

@@ -25,6 +25,7 @@
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
+#include "bridge/sweep_timer.hpp"
 #include "metrics/engine_metrics.hpp"
 
 namespace uvm {
@@ -37,6 +38,8 @@ struct bridge_context {
   std::chrono::milliseconds rpc_timeout{std::chrono::minutes(5)};
   std::shared_ptr<bridge::frame_log> log; // may be null
   std::shared_ptr<bridge::io_loop> io;    // serves the connection
+  // Wakes the bridge when an RPC's deadline passes (with `io`).
+  std::shared_ptr<bridge::sweep_timer> sweeps;
   std::shared_ptr<const vm_gate> gate;
   caf::actor_addr vm; // hears bridge_lost; the only sender of guest requests
   caf::group bus;     // container exits are published here

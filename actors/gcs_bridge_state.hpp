@@ -22,6 +22,7 @@
 #include "bridge/protocol.hpp"
 #include "bridge/rpc_messages.hpp"
 #include "bridge/stdio_relay.hpp"
+#include "bridge/sweep_timer.hpp"
 
 namespace uvm {
 
@@ -58,7 +59,8 @@ struct gcs_bridge_state {
   uint64_t next_id = 0;
   std::map<uint64_t, pending_rpc> pending;
   std::set<uint64_t> abandoned; // timed out: a late response is dropped
-  bool sweep_scheduled = false;
+  // The wake-up for the earliest deadline in `pending`, while one has any.
+  bridge::sweep_timer::ticket sweep;
   bool negotiated = false;
   held_calls held; // callers' calls wait while the VM restores its devices
   std::vector<std::function<void()>> after_negotiation;

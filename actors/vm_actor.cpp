@@ -117,13 +117,10 @@ void handle_exit(vm_pointer self, const hcs::exit_info& info) {
                : info.message.empty()    ? hcs::hresult_text(info.hresult)
                                          : info.message);
   st.bridge_lost.clear();
-  bool held = st.life.gate()->holds_calls();
   st.life.on_exit(unexpected, text);
-  if (held) {
-    // Calls that waited on a restore are answered with the exit, before
-    // the bridge ends (an actor that ends drops what waits in its mailbox).
-    release_calls(self);
-  }
+  // Calls that waited on a restore are answered with the exit, before the
+  // bridge ends (an actor that ends drops what waits in its mailbox).
+  release_calls(self);
   bool crashed = st.life.state() == lifecycle_state::exited;
   auto activity = st.exit_activity.empty() ? hcs::new_guid() : st.exit_activity;
   error why = crashed ? st.life.exited_error()
@@ -258,14 +255,11 @@ void start_system(vm_pointer self, const std::string& activity,
 // Terminate or Shutdown; does not wait for the exit.
 void stop_system(vm_pointer self, bool forced, const std::string& activity,
                  std::function<void(const error&)> done) {
-  bool held = self->state.life.gate()->holds_calls();
   if (!self->state.life.begin_stop()) {
     done({});
     return;
   }
-  if (held) {
-    release_calls(self); // they are refused: the VM is stopping
-  }
+  release_calls(self); // calls that waited on a restore are refused: the VM is stopping
   self->state.exit_activity = activity;
   auto id = self->state.plan.id;
   call_backend(
@@ -316,11 +310,8 @@ void restart_system(vm_pointer self) {
     auto& st = self->state;
     logging::error(log_ctx(self, activity), "utility VM restart failed", {{"error", e.text}});
     // Exited first: the calls left waiting are answered with this error.
-    bool held = st.life.gate()->holds_calls();
     st.life.on_exit(true, e.text);
-    if (held) {
-      release_calls(self);
-    }
+    release_calls(self);
     if (st.children) {
       // The new system goes (its exit is not this VM's any more) and the
       // devices wait for the next attempt.

@@ -14,6 +14,7 @@
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
+#include "bridge/sweep_timer.hpp"
 #include "hcs/backend.hpp"
 #include "hcs/create_plan.hpp"
 #include "metrics/engine_metrics.hpp"
@@ -35,6 +36,11 @@ struct vm_env {
   std::shared_ptr<bridge::frame_log> bridge_log;
   // Serves every bridge connection (and the in-process agents).
   std::shared_ptr<bridge::io_loop> io;
+  // Wakes bridges at their RPCs' deadlines (on `io`).
+  std::shared_ptr<bridge::sweep_timer> rpc_sweeps;
+  // Where the in-process agents' stdio relay folders go ($TMPDIR, read
+  // once by the engine).
+  std::string stdio_root = "/tmp";
   // The guest agent of LCOW VMs: "in-process" (default; processes
   // sandboxed), "in-process-unconfined", "exec:CMD", "unix:PATH", or "stub"
   // (no protocol; deterministic tests).

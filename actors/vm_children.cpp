@@ -63,10 +63,11 @@ void spawn_children(vm_pointer self) {
     auto own = st.env.backend->guest_connection(plan.id);
     bc.guest = own.empty() ? st.env.guest : own;
   }
-  bc.stdio_dir = (std::filesystem::temp_directory_path() / ("uvm-stdio-" + plan.id)).string();
+  bc.stdio_dir = (std::filesystem::path(st.env.stdio_root) / ("uvm-stdio-" + plan.id)).string();
   bc.rpc_timeout = st.env.bridge_rpc_timeout;
   bc.log = st.env.bridge_log;
   bc.io = st.env.io;
+  bc.sweeps = st.env.rpc_sweeps;
   bc.gate = st.life.gate();
   bc.vm = self->address();
   bc.bus = st.env.bus;
@@ -228,8 +229,7 @@ void restore_children(vm_pointer self, std::function<void(const error&)> done) {
 
 void release_calls(vm_pointer self) {
   auto& st = self->state;
-  st.life.hold_calls(false);
-  if (!st.children) {
+  if (!st.life.hold_calls(false) || !st.children) {
     return;
   }
   auto me = caf::actor_cast<caf::actor>(self);

@@ -122,7 +122,8 @@ void hold_children(vm_pointer self, const error& why);
 void restore_children(vm_pointer self, std::function<void(const error&)> done);
 // Every device is attached again (served), or the VM stops or exits
 // first (refused with its state): the callers' calls the children left
-// waiting (vm_gate::holds_calls) are answered.
+// waiting (vm_gate::holds_calls) are answered. Nothing happens when calls
+// are not held.
 void release_calls(vm_pointer self);
 // Every child's view, by child name, as one JSON object.
 caf::result<std::string> children_view(vm_pointer self);

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -19,6 +20,22 @@
 #include <caf/openssl/manager.hpp>
 
 namespace uvm {
+
+namespace {
+
+// $TMPDIR as std::filesystem reads it, or its own value when that is no
+// directory: creating a relay folder in it then fails and names it.
+std::string stdio_root() {
+  std::error_code ec;
+  auto dir = std::filesystem::temp_directory_path(ec);
+  if (!ec) {
+    return dir.string();
+  }
+  const char* env = std::getenv("TMPDIR");
+  return env != nullptr && *env != '\0' ? env : "/tmp";
+}
+
+} // namespace
 
 host_info detect_host() {
   host_info host;
@@ -62,6 +79,9 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.supervisor = supervisor_;
   env.bridge_log = bridge_log_;
   env.io = io_;
+  env.rpc_sweeps =
+      std::make_shared<bridge::sweep_timer>(io_, bridge::sweep_resolution(cfg_.bridge_rpc_timeout));
+  env.stdio_root = stdio_root();
   env.guest = cfg_.guest;
   env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
   env.vm_call_limit = cfg_.vm_call_limit;

@@ -31,8 +31,8 @@ public:
   void set(lifecycle_state s) { state_.store(s, std::memory_order_release); }
   // While a restarted system's devices are attached again, the calls of
   // callers wait (the children leave them in their mailboxes) so that none
-  // runs on a half-restored VM.
-  void hold_calls(bool on) { holding_calls_.store(on, std::memory_order_release); }
+  // runs on a half-restored VM. Returns whether calls were held before.
+  bool hold_calls(bool on) { return holding_calls_.exchange(on, std::memory_order_acq_rel); }
   void set_exited(std::string exit_error) {
     exit_error_ = std::move(exit_error);
     set(lifecycle_state::exited);

@@ -75,8 +75,9 @@ public:
 
   // Guards device and guest calls: only a running VM takes them.
   error check_running(const char* what) const { return gate_->check_running(what); }
-  // Callers' device and guest calls wait while `on` (vm_gate::holds_calls).
-  void hold_calls(bool on) { gate_->hold_calls(on); }
+  // Callers' device and guest calls wait while `on` (vm_gate::holds_calls);
+  // returns whether they were held before.
+  bool hold_calls(bool on) { return gate_->hold_calls(on); }
 
 private:
   void set(lifecycle_state s) {

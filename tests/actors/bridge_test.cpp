@@ -63,6 +63,9 @@ TEST_CASE("device requests travel the bridge to the gcs binary", "[bridge][engin
   auto view = nlohmann::json::parse(*vm->device_view());
   CHECK(view["gcs_bridge"]["negotiated"] == true);
   CHECK(view["gcs_bridge"]["capabilities"]["RuntimeOsType"] == "Linux");
+  // Every call is answered: no deadline wake-up is left with the timer.
+  CHECK(view["gcs_bridge"]["pending"] == 0);
+  CHECK(view["gcs_bridge"]["deadline_wake"] == false);
   CHECK_FALSE(vm->remove_vpmem(layer));
   CHECK_FALSE(vm->close());
 }

@@ -101,8 +101,10 @@ struct fixture {
   }
 
   // Creates and starts a VM.
-  uvm::utility_vm_actor running(std::string id = "vm1") {
-    auto vm = create({}, id);
+  uvm::utility_vm_actor running(std::string id = "vm1") { return running({}, std::move(id)); }
+
+  uvm::utility_vm_actor running(uvm::restart_policy policy, std::string id = "vm1") {
+    auto vm = create(policy, id);
     auto started = ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
     settle();
     REQUIRE(*started);

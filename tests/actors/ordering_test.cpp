@@ -34,10 +34,7 @@ TEST_CASE("an exit after a terminate is expected: no restart", "[ordering]") {
   fixture f;
   uvm::restart_policy policy;
   policy.kind = uvm::restart_kind::on_failure;
-  auto vm = f.create(policy);
-  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
-  f.settle();
-  REQUIRE(*started);
+  auto vm = f.running(policy);
   f.sim->set_latency(uvm::hcs::call_kind::terminate, 10ms, 10ms);
   auto waited = f.ask<caf::ok_atom>(vm, uvm::wait_atom_v);
   auto terminated = f.ask<caf::ok_atom>(vm, uvm::terminate_atom_v, std::string{});
@@ -63,10 +60,7 @@ TEST_CASE("the supervisor restarts after its back-off, not before", "[ordering]"
   uvm::restart_policy policy;
   policy.kind = uvm::restart_kind::on_failure;
   policy.backoff_initial_ms = 250;
-  auto vm = f.create(policy);
-  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
-  f.settle();
-  REQUIRE(*started);
+  auto vm = f.running(policy);
   auto waited = f.ask<caf::ok_atom>(vm, uvm::wait_atom_v);
   f.settle();
 
@@ -109,10 +103,7 @@ TEST_CASE("calls wait while a restarted VM attaches its disks again", "[ordering
   fixture f;
   uvm::restart_policy policy;
   policy.kind = uvm::restart_kind::on_failure;
-  auto vm = f.create(policy);
-  auto started = f.ask<caf::ok_atom>(vm, uvm::start_atom_v, std::string{});
-  f.settle();
-  REQUIRE(*started);
+  auto vm = f.running(policy);
   uvm::scsi_add_request disk;
   disk.host_path = "/d/a.vhdx";
   disk.uvm_path = "/m/a";
