@@ -122,6 +122,19 @@ error mounter::apply(const mount_request& r) const {
       r.target);
 }
 
+result<std::string> mounter::opened_node(const block_device& disk) const {
+  auto node = device_node(disk.name, disk.major, disk.minor);
+  if (!node) {
+    return node.err();
+  }
+  int fd = ::open(node->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return failure("open " + *node, errno);
+  }
+  ::close(fd);
+  return node;
+}
+
 result<std::string> mounter::device_node(const std::string& name, uint32_t major,
                                          uint32_t minor) const {
   auto node = opts_.dev + "/" + name;
@@ -146,22 +159,7 @@ error mounter::add(const scsi_disk_mount& m) const {
                            " (PCI " + pci + ")",
                        [&]() -> result<std::string> {
                          auto disk = find_scsi_disk(opts_.sysfs, pci, m.lun);
-                         if (!disk) {
-                           return disk.err();
-                         }
-                         auto node = device_node(disk->name, disk->major, disk->minor);
-                         if (!node) {
-                           return node.err();
-                         }
-                         // A disk removed from this LUN can linger in sysfs for a
-                         // moment after a new one was plugged there: wait until
-                         // the device opens.
-                         int fd = ::open(node->c_str(), O_RDONLY | O_CLOEXEC);
-                         if (fd < 0) {
-                           return failure("open " + *node, errno);
-                         }
-                         ::close(fd);
-                         return node;
+                         return disk ? opened_node(*disk) : disk.err();
                        });
   if (!node) {
     return node.err();
@@ -178,18 +176,22 @@ error mounter::add(const vpmem_mount& m) const {
                  "VPMEM device " + std::to_string(m.device_number) + " does not exist"};
   }
   auto pci = qemu_layout::pci_address(qemu_layout::vpmem_slot(m.device_number));
-  auto disk = wait_for(opts_.device_timeout,
+  block_device disk;
+  auto node = wait_for(opts_.device_timeout,
                        "VPMEM device " + std::to_string(m.device_number) + " (PCI " + pci + ")",
-                       [&] { return find_pmem_disk(opts_.sysfs, pci); });
-  if (!disk) {
-    return disk.err();
-  }
-  if (m.mapping) {
-    return add_packed(m, *disk);
-  }
-  auto node = device_node(disk->name, disk->major, disk->minor);
+                       [&]() -> result<std::string> {
+                         auto found = find_pmem_disk(opts_.sysfs, pci);
+                         if (!found) {
+                           return found.err();
+                         }
+                         disk = *found;
+                         return opened_node(disk);
+                       });
   if (!node) {
     return node.err();
+  }
+  if (m.mapping) {
+    return add_packed(m, disk);
   }
   return mount_at(m.mount_path, [&] {
     // DAX needs a file system with page-sized blocks; without it the layer

@@ -51,6 +51,10 @@ private:
   error add(const overlay_mount& m) const;
   // The node of `name` in opts_.dev, made when devtmpfs has not.
   result<std::string> device_node(const std::string& name, uint32_t major, uint32_t minor) const;
+  // The node of `disk`, once the device opens. A device shows in sysfs a
+  // moment before it opens: a new pmem disk (mounting it then fails with
+  // ENXIO), or a disk that lingers at a LUN after another was plugged there.
+  result<std::string> opened_node(const block_device& disk) const;
 
   mounter_options opts_;
 };

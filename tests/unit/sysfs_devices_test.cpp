@@ -110,6 +110,23 @@ TEST_CASE("mounter: a device that does not appear fails after the wait, before a
   CHECK_FALSE(fs::exists(target));
 }
 
+// Under load a new pmem disk shows in sysfs before its node opens; mounting
+// it then fails with ENXIO. The mounter waits for the node to open.
+TEST_CASE("mounter: a pmem disk in sysfs whose node does not open yet is waited for", "[mounts]") {
+  fake_sysfs sys;
+  sys.file("bus/pci/devices/0000:00:11.0/virtio4/ndbus2/region2/namespace2.0/block/pmem2/dev",
+           "259:2\n");
+  // A node that exists but never opens.
+  sys.dir("dev");
+  fs::create_symlink(sys.root / "dev" / "gone", sys.root / "dev" / "pmem2");
+  mounter m{{sys.path(), sys.path() + "/dev", std::chrono::milliseconds{30}, ""}};
+  auto target = sys.root / "mnt";
+  auto e = m.apply({true, vpmem_mount{target.string(), 2, std::nullopt}});
+  CHECK(e.text == "VPMEM device 2 (PCI 0000:00:11.0) did not appear within 30 ms: open " +
+                      sys.path() + "/dev/pmem2: No such file or directory");
+  CHECK_FALSE(fs::exists(target));
+}
+
 TEST_CASE("mounter: slots outside the VM's PCI layout and nothing to unmount", "[mounts]") {
   fake_sysfs sys;
   mounter m{{sys.path(), sys.path() + "/dev", std::chrono::milliseconds{30}, ""}};
