@@ -15,7 +15,8 @@
 namespace uvm::bridge {
 
 struct sweep_timer::state {
-  state(boost::asio::io_context& io, std::chrono::milliseconds r) : timer(io), resolution(r) {}
+  state(boost::asio::io_context& io, std::chrono::milliseconds r)
+      : timer(io), resolution(std::max(r, std::chrono::milliseconds(1))) {}
 
   std::mutex mutex;
   // By due time, then by id: what tick() takes is a prefix.
@@ -63,8 +64,7 @@ struct sweep_timer::state {
 };
 
 sweep_timer::sweep_timer(std::shared_ptr<io_loop> io, std::chrono::milliseconds resolution)
-    : io_(std::move(io)), resolution_(std::max(resolution, std::chrono::milliseconds(1))),
-      state_(std::make_shared<state>(io_->context(), resolution_)) {}
+    : io_(std::move(io)), state_(std::make_shared<state>(io_->context(), resolution)) {}
 
 sweep_timer::~sweep_timer() {
   std::lock_guard<std::mutex> lock{state_->mutex};

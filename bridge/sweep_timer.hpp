@@ -42,12 +42,10 @@ public:
   void cancel(const ticket& t);
   // Wake-ups scheduled and not yet run.
   size_t scheduled() const;
-  std::chrono::milliseconds resolution() const { return resolution_; }
 
 private:
   struct state;
   std::shared_ptr<io_loop> io_; // before state_: the timer goes before its loop
-  std::chrono::milliseconds resolution_;
   std::shared_ptr<state> state_;
 };
 
