@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <iostream>
@@ -113,6 +114,12 @@ nlohmann::json sample_json(const process_sample& s, const process_sample& base, 
           {"fds", s.fds}};
 }
 
+// The allocator settings the run had: they move round 1's create rate.
+std::string glibc_tunables() {
+  const char* t = std::getenv("GLIBC_TUNABLES");
+  return t != nullptr ? t : "";
+}
+
 } // namespace
 
 int density(const density_options& o) {
@@ -138,6 +145,7 @@ int density(const density_options& o) {
                         {"scheduler", o.scheduler},
                         {"sim_inline_completions", o.sim_inline},
                         {"descriptor_limit", eng.descriptors().now},
+                        {"glibc_tunables", glibc_tunables()},
                         {"before", sample_json(before, before, 0)}};
   size_t errors = 0;
   for (int round = 1; round <= o.rounds; ++round) {

@@ -3,21 +3,21 @@
 // the fleet gives everything back. (Rates are uvm-bench density's job.)
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
-#include <dirent.h>
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
+#include "tests/support/open_descriptors.hpp"
 
 using namespace std::chrono_literals;
+using uvm::test::describe;
+using uvm::test::open_descriptors;
+using uvm::test::settled_descriptors;
 
 namespace {
 
@@ -30,50 +30,6 @@ size_t thread_count() {
     }
   }
   return 0;
-}
-
-// What each open descriptor refers to ("socket:[..]", "anon_inode:[eventfd]",
-// a path), so a count that differs names the descriptors that did.
-std::multiset<std::string> open_descriptors() {
-  std::multiset<std::string> out;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) {
-    return out;
-  }
-  for (auto* e = ::readdir(d); e != nullptr; e = ::readdir(d)) {
-    if (e->d_name[0] == '.' || std::atoi(e->d_name) == ::dirfd(d)) {
-      continue;
-    }
-    char target[512];
-    auto n = ::readlinkat(::dirfd(d), e->d_name, target, sizeof target - 1);
-    out.insert(n < 0 ? std::string{"?"} : std::string{target, static_cast<size_t>(n)});
-  }
-  ::closedir(d);
-  return out;
-}
-
-// A reading that holds for 10 ms. UBSan's vptr checks open and close a
-// pipe pair on whichever thread makes one, so a single reading of a busy
-// process may count a pair that is gone a moment later.
-std::multiset<std::string> settled_descriptors() {
-  auto last = open_descriptors();
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(10ms);
-    auto now = open_descriptors();
-    if (now == last) {
-      break;
-    }
-    last = std::move(now);
-  }
-  return last;
-}
-
-std::string describe(const std::multiset<std::string>& fds) {
-  std::string s;
-  for (const auto& f : fds) {
-    s += (s.empty() ? "" : ", ") + f;
-  }
-  return s;
 }
 
 // Runs `count` asynchronous calls, at most `window` at once; `issue(i,

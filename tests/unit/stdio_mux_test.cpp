@@ -6,7 +6,6 @@
 // hang, no descriptor left behind; and the qemu: link that serves it.
 #include <chrono>
 #include <cstring>
-#include <dirent.h>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -22,22 +21,15 @@
 #include "bridge/stdio_mux.hpp"
 #include "bridge/stdio_mux_frame.hpp"
 #include "bridge/stdio_relay.hpp"
+#include "tests/support/open_descriptors.hpp"
 
 using namespace std::chrono_literals;
 using uvm::bridge::stdio_channel;
 using uvm::bridge::stdio_mux;
+using uvm::test::describe;
+using uvm::test::settled_descriptors;
 
 namespace {
-
-size_t open_fds() {
-  size_t n = 0;
-  auto* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) {
-    ++n;
-  }
-  ::closedir(dir);
-  return n;
-}
 
 struct temp_dir {
   std::filesystem::path path;
@@ -167,7 +159,7 @@ std::string pattern(size_t size, uint32_t seed) {
 } // namespace
 
 TEST_CASE("a muxed stream carries both directions and each half close", "[stdio_mux]") {
-  auto fds_before = open_fds();
+  auto fds_before = settled_descriptors();
   {
     mux_pair m;
     auto channel = m.listen(0x40000001);
@@ -184,7 +176,7 @@ TEST_CASE("a muxed stream carries both directions and each half close", "[stdio_
     CHECK(channel_read_all(*channel) == "from the guest and more");
     ::close(g);
   }
-  CHECK(open_fds() == fds_before);
+  CHECK(describe(settled_descriptors()) == describe(fds_before));
 }
 
 TEST_CASE("stdout ends at the host while the host still feeds stdin", "[stdio_mux]") {
@@ -200,7 +192,7 @@ TEST_CASE("stdout ends at the host while the host still feeds stdin", "[stdio_mu
 }
 
 TEST_CASE("many muxed streams run at once, each with its own bytes", "[stdio_mux]") {
-  auto fds_before = open_fds();
+  auto fds_before = settled_descriptors();
   {
     mux_pair m;
     constexpr uint32_t count = 16;
@@ -239,7 +231,7 @@ TEST_CASE("many muxed streams run at once, each with its own bytes", "[stdio_mux
     }
     CHECK(m.guest->ended().empty());
   }
-  CHECK(open_fds() == fds_before);
+  CHECK(describe(settled_descriptors()) == describe(fds_before));
 }
 
 TEST_CASE("a stream whose reader is slow stalls only itself", "[stdio_mux]") {
@@ -304,7 +296,7 @@ TEST_CASE("a host that closes a stream the guest still writes to resets it", "[s
 }
 
 TEST_CASE("the host vanishing mid-stream ends every guest stream", "[stdio_mux]") {
-  auto fds_before = open_fds();
+  auto fds_before = settled_descriptors();
   {
     mux_pair m;
     std::vector<std::unique_ptr<stdio_channel>> channels;
@@ -337,7 +329,7 @@ TEST_CASE("the host vanishing mid-stream ends every guest stream", "[stdio_mux]"
     REQUIRE_FALSE(late);
     CHECK(late.err().text == "dial stdio port 4: " + why);
   }
-  CHECK(open_fds() == fds_before);
+  CHECK(describe(settled_descriptors()) == describe(fds_before));
 }
 
 TEST_CASE("the guest vanishing mid-stream ends every host stream", "[stdio_mux]") {
