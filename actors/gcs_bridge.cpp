@@ -396,8 +396,9 @@ bridge_child::behavior_type gcs_bridge(bridge_pointer self, bridge_context ctx) 
     } else {
       st.link = std::move(*l);
       if (auto channel = st.link->log_stream()) {
-        auto handler =
-            st.ctx.output ? st.ctx.output : logging::default_output_handler(st.ctx.vm_id);
+        auto handler = st.ctx.output
+                           ? st.ctx.output
+                           : logging::default_output_handler(st.ctx.vm_id, st.ctx.guest_log_rate);
         st.guest_log = bridge::log_reader::start(
             *st.ctx.io, std::move(channel),
             [handler, done = st.ctx.output_done](std::string_view chunk, bool end) {

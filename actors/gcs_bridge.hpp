@@ -20,6 +20,7 @@
 #include <string>
 
 #include "actors/core/call_admission.hpp"
+#include "actors/core/log_rate_limit.hpp"
 #include "actors/core/stub_guest.hpp"
 #include "actors/core/vm_gate.hpp"
 #include "actors/internal_calls.hpp"
@@ -50,8 +51,10 @@ struct bridge_context {
   std::shared_ptr<stub_guest> stub;
   std::shared_ptr<metrics::engine_metrics> metrics; // null: none kept
   // Fed the guest's log channel (options_lcow::output); empty: the default
-  // handler for vm_id (actors/core/guest_log.hpp).
+  // handler for vm_id (actors/core/guest_log.hpp), bounded by
+  // `guest_log_rate`.
   output_handler output;
+  logging::log_rate guest_log_rate;
   // Called once when the guest's log channel has ended, or at once when
   // there is none.
   std::function<void()> output_done;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/core/call_admission.hpp"
+#include "actors/core/log_rate_limit.hpp"
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
@@ -50,6 +51,8 @@ struct vm_env {
   // engine's count of every VM's (null: no engine-wide limit).
   uint32_t vm_call_limit = 1024;
   std::shared_ptr<engine_admission> admission;
+  // How fast the guest may fill the log through the default output handler.
+  logging::log_rate guest_log_rate;
   // The engine's metrics (engine_config::metrics); null: none kept.
   std::shared_ptr<metrics::engine_metrics> metrics;
 };

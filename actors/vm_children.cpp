@@ -83,6 +83,7 @@ void spawn_children(vm_pointer self) {
   if (st.spec.lcow) {
     bc.output = st.spec.lcow_options.output;
   }
+  bc.guest_log_rate = st.env.guest_log_rate;
   if (bc.guest == "stub") {
     bc.stub = std::make_shared<stub_guest>(plan.id, bc.log);
   }

@@ -17,7 +17,7 @@
 #include "actors/core/logging.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/benches.hpp"
-#include "bench/process_stats.hpp"
+#include "bench/core/process_stats.hpp"
 #include "engine/engine.hpp"
 
 namespace uvm::bench {

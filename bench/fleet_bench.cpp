@@ -21,8 +21,8 @@
 #include "bench/benches.hpp"
 #include "bench/core/fleet_recorder.hpp"
 #include "bench/core/fleet_report.hpp"
+#include "bench/core/process_stats.hpp"
 #include "bench/fleet_ops.hpp"
-#include "bench/process_stats.hpp"
 
 namespace uvm::bench {
 

@@ -29,7 +29,8 @@ install(TARGETS ${UVM_LIBRARY_LAYERS} EXPORT uvm_engineTargets COMPONENT library
 # tests/packaging/install_prefix.sh compiles every public header against
 # the installed tree, so a header missing here fails it.
 set(UVM_PUBLIC_HEADERS
-    actors/core/deadline_table.hpp actors/core/guest_backend.hpp actors/core/logging.hpp actors/internal_calls.hpp
+    actors/core/deadline_table.hpp actors/core/guest_backend.hpp actors/core/log_rate_limit.hpp
+    actors/core/logging.hpp actors/internal_calls.hpp
     bridge/frame_log.hpp bridge/io_loop.hpp bridge/stdio_relay.hpp
     engine/blocking_call.hpp engine/call.hpp engine/calls.hpp engine/descriptor_limit.hpp
     engine/dispatcher.hpp engine/engine.hpp engine/guest_handles.hpp engine/host_network.hpp

@@ -85,6 +85,7 @@ engine::engine(engine_config cfg) : cfg_(std::move(cfg)) {
   env.guest = cfg_.guest;
   env.bridge_rpc_timeout = cfg_.bridge_rpc_timeout;
   env.vm_call_limit = cfg_.vm_call_limit;
+  env.guest_log_rate = cfg_.guest_log_rate;
   env.admission = std::make_shared<engine_admission>(cfg_.engine_call_limit);
   env.metrics = metrics_;
   registry_ = spawn_registry(*system_, std::move(env));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/core/log_rate_limit.hpp"
 #include "actors/internal_calls.hpp"
 #include "bridge/frame_log.hpp"
 #include "bridge/io_loop.hpp"
@@ -82,6 +83,10 @@ struct engine_config {
   // either limit fails at once with errc::busy (counted in vm_info).
   uint32_t vm_call_limit = 1024;
   uint64_t engine_call_limit = 262144;
+  // How fast each VM's guest may fill the engine's log through the default
+  // output handler (actors/core/guest_log.hpp): 200 entries a second after
+  // a burst of 2000; what is refused is counted in a warning.
+  logging::log_rate guest_log_rate;
   // How many exits the supervisor keeps for exits() (the most recent).
   size_t exit_history = 10000;
   // The guest agent of LCOW VMs (see vm_env::guest) and the deadline of

@@ -1,6 +1,7 @@
 #include "actors/core/guest_log.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -274,6 +275,7 @@ void guest_log_parser::fail(const std::string& why) {
   r.lvl = level::error;
   r.msg = "gcs log read";
   r.fields = {{"uvm-id", vm_id_}, {"error", valid_utf8(why)}};
+  r.from_guest = false;
   emit_(std::move(r));
   text_mode_ = true;
   auto held = std::move(entry_);
@@ -309,6 +311,7 @@ void guest_log_parser::end() {
     r.lvl = level::error;
     r.msg = "gcs terminated";
     r.fields = {{"uvm-id", vm_id_}, {"stderr", valid_utf8(text_)}};
+    r.from_guest = false;
     if (dropped_ > 0) {
       r.fields["stderr-dropped-bytes"] = dropped_;
     }
@@ -322,17 +325,98 @@ void guest_log_parser::end() {
   dropped_ = 0;
 }
 
-output_handler default_output_handler(const std::string& vm_id) {
-  auto parser = std::make_shared<guest_log_parser>(vm_id, [vm_id](guest_record r) {
-    log(r.lvl, context{vm_id, {}}, r.msg, r.fields);
-  });
-  return [parser](std::string_view chunk, bool end) {
-    if (end) {
-      parser->end();
-    } else {
-      parser->feed(chunk);
+namespace {
+
+// One stream's parser and the rate bound between it and the re-logging,
+// in one allocation (a VM keeps one while its guest runs). While a flood
+// lasts, the count of what was cut is said at most once a second, with an
+// entry that passes.
+struct limited_stream {
+  static constexpr std::chrono::seconds report_interval{1};
+  using relog_fn = std::function<void(const std::string& vm_id, guest_record)>;
+  using clock_fn = std::function<log_rate_limit::clock::time_point()>;
+
+  std::string vm_id;
+  relog_fn relog;
+  clock_fn now;
+  log_rate_limit limit;
+  log_rate_limit::clock::time_point last_report;
+  guest_log_parser parser;
+
+  limited_stream(std::string id, log_rate rate, relog_fn r, clock_fn n)
+      : vm_id(std::move(id)), relog(std::move(r)), now(std::move(n)), limit(rate, now()),
+        last_report(now()), parser(vm_id, [this](guest_record g) { pass(std::move(g)); }) {}
+
+  void notice(const std::string& msg, nlohmann::json fields) {
+    guest_record r;
+    r.lvl = level::warn;
+    r.msg = msg;
+    r.fields = std::move(fields);
+    r.fields["uvm-id"] = vm_id;
+    r.from_guest = false;
+    relog(vm_id, std::move(r));
+  }
+  void report_dropped(log_rate_limit::clock::time_point at) {
+    last_report = at;
+    if (auto n = limit.take_dropped()) {
+      notice("gcs log entries dropped", {{"dropped", n}});
     }
-  };
+  }
+  void pass(guest_record r) {
+    if (!r.from_guest) {
+      relog(vm_id, std::move(r));
+      return;
+    }
+    auto at = now();
+    switch (limit.admit(at)) {
+    case log_rate_limit::verdict::log:
+      if (limit.dropped() > 0 && (!limit.limiting() || at - last_report >= report_interval)) {
+        report_dropped(at);
+      }
+      relog(vm_id, std::move(r));
+      break;
+    case log_rate_limit::verdict::drop_first:
+      notice("gcs log rate limit reached",
+             {{"per-second", limit.rate().per_second}, {"burst", limit.rate().burst}});
+      break;
+    case log_rate_limit::verdict::drop:
+      break;
+    }
+  }
+  void operator()(std::string_view chunk, bool end) {
+    if (end) {
+      report_dropped(now());
+      parser.end();
+    } else {
+      parser.feed(chunk);
+    }
+  }
+};
+
+output_handler limited_handler(const std::string& vm_id, log_rate rate,
+                               limited_stream::relog_fn relog, limited_stream::clock_fn now) {
+  auto stream = std::make_shared<limited_stream>(vm_id, rate, std::move(relog), std::move(now));
+  return [stream](std::string_view chunk, bool end) { (*stream)(chunk, end); };
+}
+
+} // namespace
+
+output_handler rate_limited_handler(const std::string& vm_id, log_rate rate,
+                                    std::function<void(guest_record)> relog,
+                                    std::function<log_rate_limit::clock::time_point()> now) {
+  return limited_handler(
+      vm_id, rate,
+      [relog = std::move(relog)](const std::string&, guest_record r) { relog(std::move(r)); },
+      std::move(now));
+}
+
+output_handler default_output_handler(const std::string& vm_id, log_rate rate) {
+  return limited_handler(
+      vm_id, rate,
+      [](const std::string& id, guest_record r) {
+        log(r.lvl, context{id, {}}, r.msg, r.fields);
+      },
+      [] { return log_rate_limit::clock::now(); });
 }
 
 } // namespace uvm::logging

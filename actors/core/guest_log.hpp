@@ -17,6 +17,9 @@
 // log entry longer than N bytes"), and the text after an error keeps its
 // first max_entry bytes; what is dropped is counted in the field
 // "stderr-dropped-bytes". The parser holds at most max_entry bytes.
+//
+// Rate-bounded (not in hcsshim): the default handler re-logs the guest's
+// own entries at most as fast as a log_rate allows (log_rate_limit.hpp).
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/core/log_rate_limit.hpp"
 #include "actors/core/logging.hpp"
 #include "messages/options.hpp"
 
@@ -37,6 +41,9 @@ struct guest_record {
   level lvl = level::info;
   std::string msg;
   nlohmann::json fields = nlohmann::json::object();
+  // False for the parser's own reports ("gcs log read", "gcs terminated"):
+  // at most one of each per stream, so no rate bound applies to them.
+  bool from_guest = true;
 };
 
 class guest_log_parser {
@@ -74,8 +81,17 @@ private:
   uint64_t dropped_ = 0;
 };
 
-// The default OutputHandler of a VM: the parser above, re-logging through
+// The parser above, each record passed to `relog`, the guest's own entries
+// at most as fast as `rate` allows. When it starts refusing it says so
+// once ("gcs log rate limit reached", a warning); how many it refused is
+// said at the next entry it passes, or at the end of the stream ("gcs log
+// entries dropped", field "dropped").
+output_handler rate_limited_handler(const std::string& vm_id, log_rate rate,
+                                    std::function<void(guest_record)> relog,
+                                    std::function<log_rate_limit::clock::time_point()> now);
+
+// The default OutputHandler of a VM: the handler above, re-logging through
 // the engine's logger with `vm_id` as the line's VM.
-output_handler default_output_handler(const std::string& vm_id);
+output_handler default_output_handler(const std::string& vm_id, log_rate rate);
 
 } // namespace uvm::logging

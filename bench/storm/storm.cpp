@@ -36,6 +36,7 @@
 
 #include <unistd.h>
 
+#include "bench/core/process_stats.hpp"
 #include "engine/calls.hpp"
 #include "engine/engine.hpp"
 
@@ -128,28 +129,6 @@ bool expected(uvm::errc c) {
   default:
     return false;
   }
-}
-
-size_t entries(const char* dir) {
-  size_t n = 0;
-  std::error_code ec;
-  for (auto i = std::filesystem::directory_iterator(dir, ec);
-       !ec && i != std::filesystem::directory_iterator(); i.increment(ec)) {
-    ++n;
-  }
-  return n;
-}
-
-// What this process's descriptors point at.
-std::multiset<std::string> fd_targets() {
-  std::multiset<std::string> out;
-  std::error_code ec;
-  for (auto i = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && i != std::filesystem::directory_iterator(); i.increment(ec)) {
-    std::error_code link_ec;
-    out.insert(std::filesystem::read_symlink(i->path(), link_ec).string());
-  }
-  return out;
 }
 
 // What one caller holds on one VM: successful adds not yet removed.
@@ -788,19 +767,19 @@ private:
   void check_leaks() {
     r_.threads_back = eventually(
         [&] {
-          r_.threads_at_end = entries("/proc/self/task");
+          r_.threads_at_end = bench::thread_count();
           return r_.threads_at_end <= r_.threads_at_start + 1;
         },
         10s);
     r_.fds_back = eventually(
         [&] {
-          r_.fds_at_end = entries("/proc/self/fd");
+          r_.fds_at_end = bench::open_descriptors().size();
           // + the sandbox's lifeline pipe, opened once per process by the
           // first guest process (guest/sandbox.cpp).
           return r_.fds_at_end <= r_.fds_at_start + 2;
         },
         10s);
-    auto now = fd_targets();
+    auto now = bench::open_descriptors();
     for (const auto& target : fd_targets_at_start_) {
       auto i = now.find(target);
       if (i != now.end()) {
@@ -818,10 +797,10 @@ private:
     cfg.cleanup_margin = 5s;
     cfg.call_timeout = 40s;
     eng_ = std::make_unique<engine>(cfg);
-    r_.threads_at_start = entries("/proc/self/task");
-    r_.fds_at_start = entries("/proc/self/fd");
+    r_.threads_at_start = bench::thread_count();
+    r_.fds_at_start = bench::open_descriptors().size();
     r_.actors_at_start = eng_->system().registry().running();
-    fd_targets_at_start_ = fd_targets();
+    fd_targets_at_start_ = bench::open_descriptors();
 
     restart_policy policy;
     policy.kind = restart_kind::on_failure;

@@ -3,13 +3,12 @@
 // limit a call fails at once with errc::busy, counted in the VM's info.
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
-#include <malloc.h>
 #include <mutex>
 #include <string>
 
 #include <catch2/catch.hpp>
 
+#include "bench/core/process_stats.hpp"
 #include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
 
@@ -24,23 +23,12 @@ uvm::scsi_add_request disk(const std::string& host) {
 // The heap in use, in KiB: what the process keeps, unlike the resident
 // set, which also holds the allocator's high-water mark of a burst.
 long heap_kib() {
-  auto m = ::mallinfo2();
-  return static_cast<long>((m.uordblks + m.hblkhd) / 1024);
+  return static_cast<long>(uvm::bench::sample_process().heap_in_use_bytes / 1024);
 }
 
 // The resident set of this process, in KiB.
 long rss_kib() {
-  std::ifstream status{"/proc/self/status"};
-  std::string key;
-  long value = 0;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      status >> value;
-      return value;
-    }
-    status.ignore(4096, '\n');
-  }
-  return 0;
+  return static_cast<long>(uvm::bench::sample_process().rss_bytes / 1024);
 }
 
 struct tally {

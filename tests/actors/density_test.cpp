@@ -3,34 +3,23 @@
 // the fleet gives everything back. (Rates are uvm-bench density's job.)
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "bench/core/process_stats.hpp"
 #include "engine/engine.hpp"
 #include "tests/actors/fixtures.hpp"
-#include "tests/support/open_descriptors.hpp"
 
 using namespace std::chrono_literals;
-using uvm::test::describe;
-using uvm::test::open_descriptors;
-using uvm::test::settled_descriptors;
+using uvm::bench::describe;
+using uvm::bench::open_descriptors;
+using uvm::bench::settled_descriptors;
+using uvm::bench::thread_count;
 
 namespace {
-
-size_t thread_count() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Threads:", 0) == 0) {
-      return std::stoul(line.substr(8));
-    }
-  }
-  return 0;
-}
 
 // Runs `count` asynchronous calls, at most `window` at once; `issue(i,
 // done)` starts call i, which reports through done(ok) exactly once.

@@ -69,11 +69,11 @@ private:
   std::vector<std::string> lines_;
 };
 
-// JSON lines at info while it lives, its sink on the engine logger.
+// JSON lines at `lvl` while it lives, its sink on the engine logger.
 struct logged {
   std::shared_ptr<line_sink> sink = std::make_shared<line_sink>();
-  logged() {
-    uvm::logging::init(uvm::logging::format::json, uvm::logging::level::info);
+  explicit logged(uvm::logging::level lvl = uvm::logging::level::info) {
+    uvm::logging::init(uvm::logging::format::json, lvl);
     spdlog::get("uvm")->sinks().push_back(sink);
   }
   ~logged() {
@@ -90,6 +90,26 @@ struct logged {
       }
     }
     return nullptr;
+  }
+  // The sum of field `field` over the lines whose msg is `msg`.
+  size_t sum(const std::string& msg, const std::string& field) {
+    size_t n = 0;
+    for (auto& l : sink->lines()) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      if (j.is_object() && j.value("msg", "") == msg) {
+        n += j.value(field, size_t{0});
+      }
+    }
+    return n;
+  }
+  // How many lines are the guest's own entries, re-logged.
+  size_t guest_entries() {
+    size_t n = 0;
+    for (auto& l : sink->lines()) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      n += j.is_object() && j.contains("vm.time") ? 1 : 0;
+    }
+    return n;
   }
 };
 
@@ -139,6 +159,43 @@ TEST_CASE("the default handler re-logs guest lines with the VM id and level", "[
     CHECK_FALSE(vm->close());
   }
   CHECK(at_info.line("gcs log read").is_null());
+}
+
+TEST_CASE("the default handler bounds how fast a guest fills the log", "[output][engine]") {
+  // At debug the guest logs every bridge request it serves.
+  logged at_debug{uvm::logging::level::debug};
+  uvm::test::host_dir host;
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    auto cfg = with_guest("in-process");
+    cfg.guest_log_rate = {1, 1};
+    uvm::engine eng{cfg};
+    auto vm = eng.create_lcow(host.lcow("log-flood"));
+    REQUIRE(vm);
+    REQUIRE_FALSE(vm->start());
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(vm->dump_stacks());
+    }
+    REQUIRE(eventually([&] { return !at_debug.line("gcs log rate limit reached").is_null(); }));
+    auto cut = at_debug.line("gcs log rate limit reached");
+    CHECK(cut["level"] == "warning");
+    CHECK(cut["vm_id"] == "log-flood");
+    CHECK(cut["per-second"] == 1);
+    CHECK(cut["burst"] == 1);
+    CHECK_FALSE(vm->close());
+  }
+  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - t0;
+  // The end of the log says how many were cut (with any count said
+  // before it, while the flood lasted); the guest logged at least
+  // six (the negotiation and five dumps), and no more passed than the
+  // burst and the rate allow.
+  auto dropped = at_debug.line("gcs log entries dropped");
+  REQUIRE_FALSE(dropped.is_null());
+  CHECK(dropped["uvm-id"] == "log-flood");
+  auto passed = at_debug.guest_entries();
+  CHECK(passed >= 1);
+  CHECK(passed <= 1 + static_cast<size_t>(elapsed.count()));
+  CHECK(passed + at_debug.sum("gcs log entries dropped", "dropped") >= 6);
 }
 
 TEST_CASE("an exec: gcs logs to the descriptor beside the bridge", "[output][engine][bridge]") {

@@ -17,17 +17,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bench/core/process_stats.hpp"
 #include "bridge/guest_link.hpp"
 #include "bridge/stdio_mux.hpp"
 #include "bridge/stdio_mux_frame.hpp"
 #include "bridge/stdio_relay.hpp"
-#include "tests/support/open_descriptors.hpp"
 
 using namespace std::chrono_literals;
+using uvm::bench::describe;
+using uvm::bench::settled_descriptors;
 using uvm::bridge::stdio_channel;
 using uvm::bridge::stdio_mux;
-using uvm::test::describe;
-using uvm::test::settled_descriptors;
 
 namespace {
 
