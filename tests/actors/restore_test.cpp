@@ -185,8 +185,10 @@ TEST_CASE("a device that cannot be attached again fails the restart and names it
   }));
   auto why = vm.exit_error();
   CHECK(why.text.rfind("failed to restore SCSI disk /d/a.vhdx at 0:0: ", 0) == 0);
-  // No half-restored VM: the new system is gone from the simulator.
-  CHECK(eng.sim().oracle()["phoenix-fails"]["state"] != "running");
+  // No half-restored VM: the new system goes from the simulator. The VM is
+  // exited first (its waiting calls get the error), then the terminate
+  // runs, on the simulator's thread.
+  CHECK(eventually([&] { return eng.sim().oracle()["phoenix-fails"]["state"] != "running"; }));
   auto refused = vm.add_scsi("/d/b.vhdx", "", false, uvm::vm_access_type::noop);
   CHECK(refused.err().code == uvm::errc::vm_exited);
   CHECK(refused.err().text.find("failed to restore SCSI disk /d/a.vhdx") != std::string::npos);
