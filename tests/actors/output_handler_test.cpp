@@ -81,11 +81,21 @@ struct logged {
     sinks.pop_back();
     uvm::logging::init(uvm::logging::format::human, uvm::logging::level::warn);
   }
-  // The first line whose msg is `msg`, parsed.
-  nlohmann::json line(const std::string& msg) {
+  // Every line that is a JSON object, parsed.
+  std::vector<nlohmann::json> objects() {
+    std::vector<nlohmann::json> out;
     for (auto& l : sink->lines()) {
       auto j = nlohmann::json::parse(l, nullptr, false);
-      if (j.is_object() && j.value("msg", "") == msg) {
+      if (j.is_object()) {
+        out.push_back(std::move(j));
+      }
+    }
+    return out;
+  }
+  // The first line whose msg is `msg`, parsed.
+  nlohmann::json line(const std::string& msg) {
+    for (auto& j : objects()) {
+      if (j.value("msg", "") == msg) {
         return j;
       }
     }
@@ -94,20 +104,16 @@ struct logged {
   // The sum of field `field` over the lines whose msg is `msg`.
   size_t sum(const std::string& msg, const std::string& field) {
     size_t n = 0;
-    for (auto& l : sink->lines()) {
-      auto j = nlohmann::json::parse(l, nullptr, false);
-      if (j.is_object() && j.value("msg", "") == msg) {
-        n += j.value(field, size_t{0});
-      }
+    for (auto& j : objects()) {
+      n += j.value("msg", "") == msg ? j.value(field, size_t{0}) : 0;
     }
     return n;
   }
   // How many lines are the guest's own entries, re-logged.
   size_t guest_entries() {
     size_t n = 0;
-    for (auto& l : sink->lines()) {
-      auto j = nlohmann::json::parse(l, nullptr, false);
-      n += j.is_object() && j.contains("vm.time") ? 1 : 0;
+    for (auto& j : objects()) {
+      n += j.contains("vm.time") ? 1 : 0;
     }
     return n;
   }
