@@ -9,6 +9,10 @@
 //     succeed. Prints one JSON line; exit 0 when all held.
 //   remote_probe slow-reader ADDR CERT KEY CA BYTES DELAY_MS
 //     a process on the node writes BYTES to stdout, read here slowly.
+//   remote_probe busy ADDR CERT KEY CA CALLS LATENCY_MS
+//     CALLS SCSI adds at once on one VM while the node's simulated HCS
+//     holds each modify LATENCY_MS: prints how many succeeded, how many
+//     the node refused with busy, and the first refusal's words.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
+#include "hcs/backend.hpp"
 
 extern char** environ;
 
@@ -38,7 +43,8 @@ using json = nlohmann::json;
 
 int usage() {
   std::cerr << "usage: remote_probe failover ADDR CERT KEY CA UVMD_PID -- UVMD_ARGS...\n"
-               "       remote_probe slow-reader ADDR CERT KEY CA BYTES DELAY_MS\n";
+               "       remote_probe slow-reader ADDR CERT KEY CA BYTES DELAY_MS\n"
+               "       remote_probe busy ADDR CERT KEY CA CALLS LATENCY_MS\n";
   return 2;
 }
 
@@ -242,6 +248,65 @@ int slow_reader(const std::string& addr, const uvm::tls_options& tls, uint64_t b
   return got == bytes && in_order && code && *code == 0 ? 0 : 1;
 }
 
+int busy(const std::string& addr, const uvm::tls_options& tls, int calls, int latency_ms,
+         const std::string& boot) {
+  std::string host;
+  uint16_t port = 0;
+  if (!split(addr, host, port)) {
+    return usage();
+  }
+  auto eng = uvm::engine::connect(host, port, tls);
+  if (!eng) {
+    std::cerr << eng.err().text << "\n";
+    return 1;
+  }
+  auto vm = (*eng)->create_lcow(lcow("busy", (*eng)->config().host, boot));
+  if (!vm) {
+    std::cerr << "create: " << vm.err().text << "\n";
+    return 1;
+  }
+  if (auto e = vm->start()) {
+    std::cerr << "start: " << e.text << "\n";
+    return 1;
+  }
+  uvm::sim_control slow;
+  slow.what = uvm::sim_control::kind::latency;
+  slow.call = static_cast<uint8_t>(uvm::hcs::call_kind::modify);
+  slow.min_us = slow.max_us = int64_t{latency_ms} * 1000;
+  if (auto r = (*eng)->control_sim(slow); !r) {
+    std::cerr << "sim latency: " << r.err().text << "\n";
+    return 1;
+  }
+  std::mutex m;
+  int ok = 0;
+  std::vector<std::string> refused;
+  std::vector<std::string> other;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < calls; ++i) {
+    callers.emplace_back([&, i] {
+      auto r =
+          vm->add_scsi("/d/busy-" + std::to_string(i) + ".vhdx",
+                       "/run/mounts/busy-" + std::to_string(i), false, uvm::vm_access_type::noop);
+      std::lock_guard<std::mutex> lock{m};
+      if (r) {
+        ++ok;
+      } else {
+        (r.err().code == uvm::errc::busy ? refused : other).push_back(r.err().text);
+      }
+    });
+  }
+  for (auto& t : callers) {
+    t.join();
+  }
+  json out{{"ok", ok},
+           {"busy", refused.size()},
+           {"first_busy", refused.empty() ? "" : refused.front()},
+           {"other", other}};
+  std::cout << out.dump() << std::endl;
+  vm->close();
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -264,6 +329,9 @@ int main(int argc, char** argv) {
     std::vector<char*> uvmd_argv(argv + 8, argv + argc);
     uvmd_argv.push_back(nullptr);
     return failover(addr, tls, uvmd, uvmd_argv, boot);
+  }
+  if (mode == "busy") {
+    return busy(addr, tls, std::stoi(argv[6]), std::stoi(argv[7]), boot);
   }
   if (mode == "slow-reader") {
     return slow_reader(addr, tls, std::stoull(argv[6]), std::stoi(argv[7]), boot);

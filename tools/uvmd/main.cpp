@@ -147,6 +147,11 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   std::string metrics_auth_file;
   bool insecure_metrics_any_address = false;
+  uvm::engine_config defaults;
+  uint32_t vm_call_limit = defaults.vm_call_limit;
+  uint64_t engine_call_limit = defaults.engine_call_limit;
+  uint32_t guest_log_rate = defaults.guest_log_rate.per_second;
+  uint32_t guest_log_burst = defaults.guest_log_rate.burst;
   app.set_version_flag("--version", std::string{"uvmd "} + uvm::version_string);
   auto* config =
       app.set_config("--config", "",
@@ -190,6 +195,19 @@ int main(int argc, char** argv) {
                  "a file whose first line is USER:PASSWORD: /metrics asks for HTTP basic auth");
   app.add_flag("--insecure-metrics-any-address", insecure_metrics_any_address,
                "serve /metrics without authentication on a non-loopback address");
+  app.add_option("--vm-call-limit", vm_call_limit,
+                 "device and guest calls one VM may have accepted and not yet answered; a "
+                 "call past it fails at once with busy")
+      ->check(CLI::Range(1u, 1u << 24));
+  app.add_option("--engine-call-limit", engine_call_limit, "the same bound over all VMs together")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  app.add_option("--guest-log-rate", guest_log_rate,
+                 "entries a second each VM's guest may add to uvmd's log after its burst "
+                 "(0: no bound); what is cut is counted in a warning")
+      ->check(CLI::Range(0u, 1000000u));
+  app.add_option("--guest-log-burst", guest_log_burst,
+                 "entries each VM's guest may log at once before --guest-log-rate applies")
+      ->check(CLI::Range(1u, 10000000u));
   CLI11_PARSE(app, argc, argv);
 
   uvm::logging::format fmt{};
@@ -272,6 +290,9 @@ int main(int argc, char** argv) {
   cfg.network.heartbeat = std::chrono::milliseconds{heartbeat_ms};
   cfg.network.peer_timeout = std::chrono::milliseconds{peer_timeout_ms};
   cfg.metrics = !metrics_listen.empty();
+  cfg.vm_call_limit = vm_call_limit;
+  cfg.engine_call_limit = engine_call_limit;
+  cfg.guest_log_rate = {guest_log_rate, guest_log_burst};
   // Each handshake a client makes, logged with its address (CAF reports none).
   std::atomic<unsigned long> refusals{0};
   std::atomic<uvm::metrics::engine_metrics*> counted{nullptr};
