@@ -26,16 +26,12 @@ assert r["ok"] == 3 and r["busy"] == 5 and r["other"] == [], r
 assert r["first_busy"] == "utility VM busy is busy: cannot add a SCSI disk, 3 calls outstanding (limit 3)", r
 PY
 
-cat > "$WORK/log.jsonl" <<JSONL
-{"op":"create_lcow","vm":"a","options":{"ID":"chatty","BootFilesPath":"$WORK/boot"}}
-{"op":"start","vm":"a"}
-{"op":"dump_stacks","vm":"a"}
-{"op":"dump_stacks","vm":"a"}
-{"op":"dump_stacks","vm":"a"}
-{"op":"dump_stacks","vm":"a"}
-{"op":"dump_stacks","vm":"a"}
-{"op":"close","vm":"a"}
-JSONL
+{
+  echo '{"op":"create_lcow","vm":"a","options":{"ID":"chatty","BootFilesPath":"'"$WORK"'/boot"}}'
+  echo '{"op":"start","vm":"a"}'
+  for _ in 1 2 3 4 5; do echo '{"op":"dump_stacks","vm":"a"}'; done
+  echo '{"op":"close","vm":"a"}'
+} > "$WORK/log.jsonl"
 "$UVMCTL" --node "$ADDR_n" --insecure-plaintext run "$WORK/log.jsonl" > "$WORK/log.out" 2> "$WORK/log.err" ||
   fail "scenario exited $?: $(cat "$WORK/log.err")"
 wait_log "$WORK/n.log" 'gcs log rate limit reached.*uvm-id=chatty' ||

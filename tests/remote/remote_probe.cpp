@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,27 +66,47 @@ uvm::options_lcow lcow(const std::string& id, const uvm::host_info& host, const 
   return o;
 }
 
-int failover(const std::string& addr, const uvm::tls_options& tls, pid_t uvmd,
-             std::vector<char*> uvmd_argv, const std::string& boot) {
+// The engine connected to ADDR, or null with the reason on stderr.
+std::unique_ptr<uvm::engine> connect_to(const std::string& addr, const uvm::tls_options& tls) {
   std::string host;
   uint16_t port = 0;
   if (!split(addr, host, port)) {
-    return usage();
+    std::cerr << "ADDR must be HOST:PORT, got " << addr << "\n";
+    return nullptr;
   }
   auto eng = uvm::engine::connect(host, port, tls);
   if (!eng) {
     std::cerr << eng.err().text << "\n";
+    return nullptr;
+  }
+  return std::move(*eng);
+}
+
+// A VM created and started on `eng`, or none with the reason on stderr.
+std::optional<uvm::utility_vm> started(uvm::engine& eng, const std::string& id,
+                                       const std::string& boot) {
+  auto vm = eng.create_lcow(lcow(id, eng.config().host, boot));
+  if (!vm) {
+    std::cerr << "create " << id << ": " << vm.err().text << "\n";
+    return std::nullopt;
+  }
+  if (auto e = vm->start()) {
+    std::cerr << "start " << id << ": " << e.text << "\n";
+    return std::nullopt;
+  }
+  return *vm;
+}
+
+int failover(const std::string& addr, const uvm::tls_options& tls, pid_t uvmd,
+             std::vector<char*> uvmd_argv, const std::string& boot) {
+  auto eng = connect_to(addr, tls);
+  if (!eng) {
     return 1;
   }
   std::vector<uvm::utility_vm> vms;
   for (int i = 0; i < 2; ++i) {
-    auto vm = (*eng)->create_lcow(lcow("probe-" + std::to_string(i), (*eng)->config().host, boot));
+    auto vm = started(*eng, "probe-" + std::to_string(i), boot);
     if (!vm) {
-      std::cerr << "create: " << vm.err().text << "\n";
-      return 1;
-    }
-    if (auto e = vm->start()) {
-      std::cerr << "start: " << e.text << "\n";
       return 1;
     }
     vms.push_back(*vm);
@@ -163,7 +184,7 @@ int failover(const std::string& addr, const uvm::tls_options& tls, pid_t uvmd,
   out["restarted_pid"] = again;
   bool reconnected = false;
   for (int i = 0; i < 100 && !reconnected; ++i) {
-    auto l = (*eng)->list();
+    auto l = eng->list();
     reconnected = static_cast<bool>(l);
     if (!reconnected) {
       std::this_thread::sleep_for(std::chrono::milliseconds{100});
@@ -171,7 +192,7 @@ int failover(const std::string& addr, const uvm::tls_options& tls, pid_t uvmd,
   }
   out["reconnected"] = reconnected;
   if (reconnected) {
-    auto vm = (*eng)->create_lcow(lcow("probe-again", (*eng)->config().host, boot));
+    auto vm = eng->create_lcow(lcow("probe-again", eng->config().host, boot));
     out["create_after_reconnect"] = vm ? "ok" : vm.err().text;
   }
   std::cout << out.dump() << std::endl;
@@ -189,23 +210,12 @@ int failover(const std::string& addr, const uvm::tls_options& tls, pid_t uvmd,
 // process writes the sequence 0, 1, ..., 255, 0, ... as bytes).
 int slow_reader(const std::string& addr, const uvm::tls_options& tls, uint64_t bytes, int delay_ms,
                 const std::string& boot) {
-  std::string host;
-  uint16_t port = 0;
-  if (!split(addr, host, port)) {
-    return usage();
-  }
-  auto eng = uvm::engine::connect(host, port, tls);
+  auto eng = connect_to(addr, tls);
   if (!eng) {
-    std::cerr << eng.err().text << "\n";
     return 1;
   }
-  auto vm = (*eng)->create_lcow(lcow("slow-reader", (*eng)->config().host, boot));
+  auto vm = started(*eng, "slow-reader", boot);
   if (!vm) {
-    std::cerr << "create: " << vm.err().text << "\n";
-    return 1;
-  }
-  if (auto e = vm->start()) {
-    std::cerr << "start: " << e.text << "\n";
     return 1;
   }
   uvm::process_parameters params;
@@ -250,30 +260,19 @@ int slow_reader(const std::string& addr, const uvm::tls_options& tls, uint64_t b
 
 int busy(const std::string& addr, const uvm::tls_options& tls, int calls, int latency_ms,
          const std::string& boot) {
-  std::string host;
-  uint16_t port = 0;
-  if (!split(addr, host, port)) {
-    return usage();
-  }
-  auto eng = uvm::engine::connect(host, port, tls);
+  auto eng = connect_to(addr, tls);
   if (!eng) {
-    std::cerr << eng.err().text << "\n";
     return 1;
   }
-  auto vm = (*eng)->create_lcow(lcow("busy", (*eng)->config().host, boot));
+  auto vm = started(*eng, "busy", boot);
   if (!vm) {
-    std::cerr << "create: " << vm.err().text << "\n";
-    return 1;
-  }
-  if (auto e = vm->start()) {
-    std::cerr << "start: " << e.text << "\n";
     return 1;
   }
   uvm::sim_control slow;
   slow.what = uvm::sim_control::kind::latency;
   slow.call = static_cast<uint8_t>(uvm::hcs::call_kind::modify);
   slow.min_us = slow.max_us = int64_t{latency_ms} * 1000;
-  if (auto r = (*eng)->control_sim(slow); !r) {
+  if (auto r = eng->control_sim(slow); !r) {
     std::cerr << "sim latency: " << r.err().text << "\n";
     return 1;
   }
