@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # uvmd's bounds on what clients and guests may ask of it, set by its flags:
 # with --vm-call-limit 3, eight SCSI adds at once on one VM (the simulated
-# HCS holding each attach 1.5 s) give three mounts and five immediate
+# HCS holding each attach 3 s) give three mounts and five immediate
 # "busy" refusals naming the limit; with --guest-log-rate 1 and
 # --guest-log-burst 1, a guest that logs more than that is cut, with a
 # warning naming its VM and the count of what was cut. An out-of-range value is refused at start.
@@ -17,7 +17,7 @@ grep -q -- '--vm-call-limit' "$WORK/zero.err" || fail "the refusal does not name
 
 start_uvmd n --listen 127.0.0.1:0 --insecure-plaintext --log-level debug \
   --vm-call-limit 3 --guest-log-rate 1 --guest-log-burst 1
-PROBE_BOOT="$WORK/boot" timeout 60 "$PROBE" busy "$ADDR_n" - - - 8 1500 > "$WORK/busy.json" 2> "$WORK/busy.err" ||
+PROBE_BOOT="$WORK/boot" timeout 60 "$PROBE" busy "$ADDR_n" - - - 8 3000 > "$WORK/busy.json" 2> "$WORK/busy.err" ||
   fail "probe exited $?: $(cat "$WORK/busy.err")"
 "$PY" - "$WORK/busy.json" <<'PY' || fail "busy: $(cat "$WORK/busy.json")"
 import json, sys
