@@ -4,7 +4,8 @@
 # HCS holding each attach 3 s) give three mounts and five immediate
 # "busy" refusals naming the limit; with --guest-log-rate 1 and
 # --guest-log-burst 1, a guest that logs more than that is cut, with a
-# warning naming its VM and the count of what was cut. An out-of-range value is refused at start.
+# warning naming its VM and the count of what was cut. An out-of-range
+# value is refused at start.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/remote_lib.bash"
 PROBE="$(dirname "$UVMCTL")/remote_probe"
@@ -39,4 +40,4 @@ wait_log "$WORK/n.log" 'gcs log rate limit reached.*uvm-id=chatty' ||
 wait_log "$WORK/n.log" 'gcs log entries dropped.*uvm-id=chatty' || fail "no count of the entries cut"
 kill -TERM "$PID_n"
 wait "$PID_n" || fail "uvmd exited $? on SIGTERM"
-echo "--vm-call-limit 3: 3 mounts, 5 busy; --guest-log-rate 1: the guest's flood cut with one warning"
+echo "--vm-call-limit 3: 3 mounts, 5 busy; --guest-log-rate 1: the guest's flood cut, warned and counted"
