@@ -36,7 +36,10 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
 }
 
 struct node_state {
-  std::set<caf::actor> clients;       // told when the node stops
+  std::set<caf::actor> clients; // told when the node stops
+  // Replies of batched calls not yet sent, by the stand-in that called.
+  std::map<caf::actor, std::vector<remote_reply>> replies;
+  bool flush_queued = false;
   std::set<caf::actor_addr> children; // forwarders and stdio endpoints, ended then
   std::map<caf::actor_addr, caf::node_id> stdio_clients; // endpoint -> the node that asked
   metrics::engine_metrics* metrics = nullptr;            // the engine's; null: none kept
@@ -69,6 +72,70 @@ void give_up_stdio_of(node_pointer self, const caf::node_id& client_node) {
   }
 }
 
+// Every reply type of the interfaces a client's stand-in calls, handed to
+// `on_reply` as a message (the target's error too).
+template <class F>
+caf::behavior any_reply(F on_reply) {
+  auto pass = [on_reply](auto&... xs) { on_reply(caf::make_message(std::move(xs)...)); };
+  using std::string;
+  return {
+      [pass](caf::error& x) { pass(x); },
+      [pass](caf::ok_atom& x) { pass(x); },
+      [pass](string& x) { pass(x); },
+      [pass](uint64_t& x) { pass(x); },
+      [pass](uint32_t& x) { pass(x); },
+      [pass](bool& x) { pass(x); },
+      [pass](vm_info& x) { pass(x); },
+      [pass](vm_stats& x) { pass(x); },
+      [pass](scsi_mount& x) { pass(x); },
+      [pass](vsmb_share_handle& x) { pass(x); },
+      [pass](plan9_share_handle& x) { pass(x); },
+      [pass](guest_capabilities_info& x) { pass(x); },
+      [pass](std::vector<vm_info>& x) { pass(x); },
+      [pass](std::vector<exit_record>& x) { pass(x); },
+      [pass](std::vector<caf::actor_addr>& x) { pass(x); },
+      [pass](node_info& x) { pass(x); },
+      [pass](utility_vm_actor& vm, vm_info& info) { pass(vm, info); },
+      [pass](utility_vm_actor& x) { pass(x); },
+      [pass](vm_devices& x) { pass(x); },
+  };
+}
+
+// Queues a reply for its stand-in; the replies queued by the time the
+// flush comes round leave together.
+void queue_reply(node_pointer self, const caf::actor& client, uint64_t id, caf::message content) {
+  self->state.replies[client].push_back(remote_reply{id, std::move(content)});
+  if (!self->state.flush_queued) {
+    self->state.flush_queued = true;
+    self->send(self, reply_flush{});
+  }
+}
+
+// Each call goes to its target as the stand-in would have sent it; calls
+// have no deadline here (a wait may last), the client's loss of the node
+// ends them there.
+void run_calls(node_pointer self, call_batch& batch) {
+  auto client = caf::actor_cast<caf::actor>(self->current_sender());
+  for (auto& c : batch.calls) {
+    if (!c.target) {
+      if (c.wants_reply && client) {
+        queue_reply(self, client, c.id,
+                    caf::make_message(caf::make_error(caf::sec::request_receiver_down)));
+      }
+      continue;
+    }
+    if (!c.wants_reply || !client) {
+      caf::anon_send(c.target, std::move(c.content));
+      continue;
+    }
+    auto h = self->request(c.target, caf::infinite, std::move(c.content));
+    self->add_multiplexed_response_handler(h.id(),
+                                           any_reply([self, client, id = c.id](caf::message m) {
+                                             queue_reply(self, client, id, std::move(m));
+                                           }));
+  }
+}
+
 node_internal::behavior_type node(node_pointer self, engine* eng) {
   self->state.metrics = eng->metrics();
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -89,6 +156,15 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
   auto reg = eng->registry();
   auto timeout = caf::duration{eng->caller_wait()};
   return {
+      [self](call_batch& batch) { run_calls(self, batch); },
+      [self](reply_flush) {
+        self->state.flush_queued = false;
+        auto all = std::move(self->state.replies);
+        self->state.replies.clear();
+        for (auto& [client, replies] : all) {
+          caf::anon_send(client, reply_batch{std::move(replies)});
+        }
+      },
       [self](node_stop) {
         for (const auto& c : self->state.clients) {
           caf::anon_send(c, node_stopping_atom_v);

@@ -20,13 +20,17 @@ namespace uvm {
 // type, outside the published interface: only the node's process sends it.
 struct node_stop {};
 
+// Sends the replies that completed since the last one (local-only too).
+struct reply_flush {};
+
 } // namespace uvm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::node_stop)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::reply_flush)
 
 namespace uvm {
 
-using node_internal = node_actor::extend<caf::reacts_to<node_stop>>;
+using node_internal = node_actor::extend<caf::reacts_to<node_stop>, caf::reacts_to<reply_flush>>;
 
 // Publish it as node_actor. `eng` must outlive the actor.
 node_internal spawn_node(engine& eng);

@@ -66,12 +66,27 @@ void remote_context::end_all() {
 
 namespace {
 
+// Sends the calls queued since the last flush (a message to itself).
+struct ref_flush {};
+
+} // namespace
+
+} // namespace uvm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::ref_flush)
+
+namespace uvm {
+
+namespace {
+
 struct ref_state {
   std::shared_ptr<remote_context> ctx;
   caf::actor target;
   std::map<uint64_t, caf::response_promise> pending;
   uint64_t next_id = 0;
   caf::error gone; // set once the target is gone: every call's answer
+  std::vector<remote_call> outbox;
+  bool flush_queued = false;
   static inline const char* name = "remote_ref";
 };
 
@@ -104,38 +119,33 @@ Handle wrap_as(ref_actor* self, const Handle& h) {
   return caf::actor_cast<Handle>(wrap(self, caf::actor_cast<caf::actor>(h)));
 }
 
-// The replies of the public interfaces and the node's, each passed on;
-// actor handles in them become stand-ins.
-caf::behavior reply_forwarder(ref_actor* self, uint64_t id) {
-  auto pass = [self, id](auto... xs) { answer(self, id, std::move(xs)...); };
-  using std::string;
-  return {
-      [self, id](caf::error& e) { answer(self, id, std::move(e)); },
-      [pass](caf::ok_atom x) { pass(x); },
-      [pass](string& x) { pass(std::move(x)); },
-      [pass](uint64_t x) { pass(x); },
-      [pass](uint32_t x) { pass(x); },
-      [pass](bool x) { pass(x); },
-      [pass](vm_info& x) { pass(std::move(x)); },
-      [pass](vm_stats& x) { pass(std::move(x)); },
-      [pass](scsi_mount& x) { pass(std::move(x)); },
-      [pass](vsmb_share_handle& x) { pass(std::move(x)); },
-      [pass](plan9_share_handle& x) { pass(std::move(x)); },
-      [pass](guest_capabilities_info& x) { pass(std::move(x)); },
-      [pass](std::vector<vm_info>& x) { pass(std::move(x)); },
-      [pass](std::vector<exit_record>& x) { pass(std::move(x)); },
-      [pass](std::vector<caf::actor_addr>& x) { pass(std::move(x)); },
-      [pass](node_info& x) { pass(std::move(x)); },
-      [self, pass](utility_vm_actor& vm, vm_info& info) {
-        pass(wrap_as(self, vm), std::move(info));
-      },
-      [self, pass](utility_vm_actor& vm) { pass(wrap_as(self, vm)); },
-      [self, pass](vm_devices& d) {
-        pass(vm_devices{wrap_as(self, d.scsi), wrap_as(self, d.vpmem), wrap_as(self, d.shares),
-                        wrap_as(self, d.network), wrap_as(self, d.vpci), wrap_as(self, d.layers),
-                        wrap_as(self, d.guest)});
-      },
-  };
+// A reply from the node, passed on; actor handles in it become stand-ins.
+void pass_reply(ref_actor* self, remote_reply& r) {
+  auto& m = r.content;
+  if (m.match_elements<utility_vm_actor, vm_info>()) {
+    answer(self, r.id, wrap_as(self, m.get_as<utility_vm_actor>(0)), m.get_as<vm_info>(1));
+  } else if (m.match_elements<utility_vm_actor>()) {
+    answer(self, r.id, wrap_as(self, m.get_as<utility_vm_actor>(0)));
+  } else if (m.match_elements<vm_devices>()) {
+    const auto& d = m.get_as<vm_devices>(0);
+    answer(self, r.id,
+           vm_devices{wrap_as(self, d.scsi), wrap_as(self, d.vpmem), wrap_as(self, d.shares),
+                      wrap_as(self, d.network), wrap_as(self, d.vpci), wrap_as(self, d.layers),
+                      wrap_as(self, d.guest)});
+  } else {
+    answer(self, r.id, std::move(m));
+  }
+}
+
+// Queues a call for the node; the calls queued by the time the flush comes
+// round leave as one batch.
+void queue_call(ref_actor* self, uint64_t id, bool wants_reply, caf::message content) {
+  auto& st = self->state;
+  st.outbox.push_back(remote_call{id, wants_reply, st.target, std::move(content)});
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, ref_flush{});
+  }
 }
 
 // CreateProcess: started on the node, its stdio pumped to channels here.
@@ -173,6 +183,7 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
                   : caf::make_error(caf::sec::request_receiver_down);
     auto pending = std::move(st.pending);
     st.pending.clear();
+    st.outbox.clear();
     for (auto& [id, rp] : pending) {
       rp.deliver(st.gone);
     }
@@ -189,7 +200,7 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
         }
         auto msg = xs.move_content_to_message();
         if (!is_request) {
-          self->send(st.target, std::move(msg));
+          queue_call(self, 0, false, std::move(msg));
           return caf::message{};
         }
         auto rp = self->make_response_promise();
@@ -200,11 +211,23 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
           return rp;
         }
         // Wait calls have no deadline; the node's loss ends them.
-        auto h = self->request(st.target, caf::infinite, std::move(msg));
-        self->add_multiplexed_response_handler(h.id(), reply_forwarder(self, id));
+        queue_call(self, id, true, std::move(msg));
         return rp;
       });
   return {
+      [self](ref_flush) {
+        auto& st = self->state;
+        st.flush_queued = false;
+        if (auto node = st.ctx->node()) {
+          self->send(node, call_batch{std::move(st.outbox)});
+        }
+        st.outbox.clear();
+      },
+      [self](reply_batch& b) {
+        for (auto& r : b.replies) {
+          pass_reply(self, r);
+        }
+      },
       [self](remote_retarget& r) {
         auto& st = self->state;
         self->demonitor(st.target);

@@ -6,7 +6,10 @@
 // stop) they all fail at once with "node HOST:PORT lost: <why>", and so
 // does every later call, instead of waiting for their timeouts. A process
 // start becomes a start on the node whose stdio crosses the network
-// (engine/remote_stdio.hpp).
+// (engine/remote_stdio.hpp). Calls go to the node's actor in batches
+// (call_batch, messages/caf/remote_calls.hpp): those that arrive while a
+// batch is being made join it, so a window of calls in flight costs a
+// network message per batch, not per call.
 #pragma once
 
 #include <atomic>

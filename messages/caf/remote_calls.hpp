@@ -11,6 +11,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/message.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "messages/caf/interfaces.hpp"
@@ -92,6 +93,51 @@ typename Inspector::result_type inspect(Inspector& f, remote_process& x) {
 // Stream numbers of stdio messages.
 enum class stdio_stream : uint8_t { in = 0, out = 1, err = 2 };
 
+// Calls to the node's actors travel in batches: a client's stand-in sends
+// the calls that queued up while it was busy as one message, and the node
+// sends the replies that completed meanwhile as one message back. Under a
+// window of calls in flight, that is one network message per batch instead
+// of one per call; a single call is a batch of one.
+struct remote_call {
+  uint64_t id = 0; // the stand-in's, for the reply
+  bool wants_reply = false;
+  caf::actor target;    // one of the node's actors
+  caf::message content; // the call, as the target's interface takes it
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_call& x) {
+  return f(x.id, x.wants_reply, x.target, x.content);
+}
+
+struct call_batch {
+  std::vector<remote_call> calls;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_batch& x) {
+  return f(x.calls);
+}
+
+struct remote_reply {
+  uint64_t id = 0;
+  caf::message content; // the target's reply, or its error
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_reply& x) {
+  return f(x.id, x.content);
+}
+
+struct reply_batch {
+  std::vector<remote_reply> replies;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
+  return f(x.replies);
+}
+
 // The actor a node publishes: the registry's calls (the VMs it hands out
 // are the node's VM actors, answering utility_vm_actor), the supervisor's
 // exits, the simulator's controls, the event bus and process starts whose
@@ -105,6 +151,8 @@ using node_actor = registry_actor::extend<
     // The node sends every event of its bus to the actor until it ends.
     caf::replies_to<subscribe_atom, caf::actor>::with<caf::ok_atom>,
     // CreateProcess through the VM (or its guest child) named by the handle.
-    caf::replies_to<remote_exec_atom, utility_vm_actor, process_request>::with<remote_process>>;
+    caf::replies_to<remote_exec_atom, utility_vm_actor, process_request>::with<remote_process>,
+    // Calls to the node's actors; the replies go to the sender as reply_batch.
+    caf::reacts_to<call_batch>>;
 
 } // namespace uvm

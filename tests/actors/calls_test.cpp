@@ -7,6 +7,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -429,18 +430,37 @@ TEST_CASE("Release() of every resource handle, blocking and asynchronous, and it
   CHECK_FALSE(wcow->close());
 }
 
+// An engine of its own behind a node on a loopback port, as uvmd serves
+// it; a client declared after it ends first.
+struct published_node {
+  std::unique_ptr<uvm::engine> server;
+  caf::actor node;
+  uint16_t port = 0;
+
+  published_node() {
+    auto cfg = test_config();
+    cfg.network.enabled = true;
+    server = std::make_unique<uvm::engine>(cfg);
+    node = caf::actor_cast<caf::actor>(uvm::spawn_node(*server));
+    auto p = server->system().middleman().publish(caf::actor_cast<uvm::node_actor>(node), 0,
+                                                  "127.0.0.1", true);
+    REQUIRE(p);
+    port = *p;
+  }
+  ~published_node() {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    node = nullptr;
+    server.reset();
+  }
+};
+
 TEST_CASE("a connected engine runs the same calls through the same mechanism",
           "[engine][async][calls][remote]") {
   host_dir host;
-  auto server_cfg = test_config();
-  server_cfg.network.enabled = true;
-  auto server = std::make_unique<uvm::engine>(server_cfg);
-  auto node = uvm::spawn_node(*server);
-  auto port = server->system().middleman().publish(caf::actor_cast<uvm::node_actor>(node), 0,
-                                                   "127.0.0.1", true);
-  REQUIRE(port);
+  published_node n;
+  auto& server = n.server;
   {
-    auto client = uvm::engine::connect("127.0.0.1", *port, {}, test_config());
+    auto client = uvm::engine::connect("127.0.0.1", n.port, {}, test_config());
     REQUIRE(client);
     auto& eng = **client;
     auto vm = async(eng, calls::create_lcow{host.lcow("remote-calls"), {}, {}});
@@ -465,7 +485,59 @@ TEST_CASE("a connected engine runs the same calls through the same mechanism",
     CHECK(async(eng, calls::list{})->size() == 1);
     CHECK_FALSE(async(*vm, calls::close{}));
   }
-  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-  node = nullptr;
-  server.reset();
+}
+
+// Calls issued together cross the network in batches (engine/remote_ref.hpp):
+// each still gets its own answer, its own error, and the order it was sent in.
+TEST_CASE("calls in flight together through a connected engine each get their own answer",
+          "[engine][calls][remote]") {
+  host_dir host;
+  published_node n;
+  auto client = uvm::engine::connect("127.0.0.1", n.port, {}, test_config());
+  REQUIRE(client);
+  auto vm = async(**client, calls::create_lcow{host.lcow("remote-window"), {}, {}});
+  REQUIRE(vm);
+  REQUIRE_FALSE(async(*vm, calls::start{}));
+  constexpr int window = 48;
+  auto path = [](int i) { return "/d/window-" + std::to_string(i) + ".vhdx"; };
+  std::vector<std::promise<uvm::result<uvm::scsi_mount>>> added(window);
+  std::vector<std::future<uvm::result<uvm::scsi_mount>>> adds;
+  for (int i = 0; i < window; ++i) {
+    adds.push_back(added[i].get_future());
+    uvm::scsi_add_request req;
+    req.host_path = path(i);
+    vm->add_scsi(req,
+                 [&added, i](uvm::result<uvm::scsi_mount> r) { added[i].set_value(std::move(r)); });
+  }
+  std::set<std::pair<uint32_t, int32_t>> slots;
+  for (int i = 0; i < window; ++i) {
+    REQUIRE(adds[i].wait_for(30s) == std::future_status::ready);
+    auto m = adds[i].get();
+    REQUIRE(m);
+    CHECK(m->host_path == path(i));
+    slots.emplace(m->controller, m->lun);
+  }
+  CHECK(slots.size() == window);
+  CHECK(n.server->sim().oracle()["remote-window"]["scsi"].size() == window);
+
+  // A remove of each, then a second remove of the first: the second was
+  // sent after the first, so it finds the disk gone.
+  std::vector<std::promise<uvm::error>> removed(window + 1);
+  std::vector<std::future<uvm::error>> removes;
+  for (int i = 0; i <= window; ++i) {
+    removes.push_back(removed[i].get_future());
+    vm->remove_scsi(path(i % window),
+                    [&removed, i](const uvm::error& e) { removed[i].set_value(e); });
+  }
+  for (int i = 0; i <= window; ++i) {
+    REQUIRE(removes[i].wait_for(30s) == std::future_status::ready);
+    auto e = removes[i].get();
+    if (i < window) {
+      CHECK_FALSE(e);
+    } else {
+      CHECK(e.code == uvm::errc::not_attached);
+    }
+  }
+  CHECK(n.server->sim().oracle()["remote-window"]["scsi"].empty());
+  CHECK_FALSE(async(*vm, calls::close{}));
 }
