@@ -29,12 +29,13 @@ caf::behavior node_watch(caf::stateful_actor<watch_state>* self,
       self->state.ctx->lost = true;
     }
   });
-  self->set_default_handler(
-      [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
-        caf::anon_send(self->state.bus, xs.move_content_to_message());
-        return caf::message{};
-      });
+  self->set_default_handler(caf::drop);
   return {
+      [self](event_batch& b) {
+        for (auto& e : b.events) {
+          caf::anon_send(self->state.bus, std::move(e));
+        }
+      },
       [self](node_stopping_atom) { self->state.ctx->set_stopping(); },
       [self](const node_actor& node) { self->monitor(node); },
   };

@@ -17,10 +17,13 @@ constexpr std::chrono::seconds stdio_attach_timeout{30};
 
 struct forwarder_state {
   caf::actor subscriber;
+  std::vector<caf::message> events; // not yet sent
   static inline const char* name = "event_forwarder";
 };
 
-// Sends the bus's events to one subscriber until it ends.
+// Sends the bus's events to one subscriber until it ends: those that
+// arrive while a batch is being made leave with it, so a burst of events
+// (a device call each) costs a network message per batch, not per event.
 caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::group bus,
                               caf::actor subscriber) {
   self->state.subscriber = subscriber;
@@ -29,10 +32,20 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   self->set_default_handler(
       [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
-        self->send(self->state.subscriber, xs.move_content_to_message());
+        auto& events = self->state.events;
+        if (events.empty()) {
+          self->send(self, event_flush{});
+        }
+        events.push_back(xs.move_content_to_message());
         return caf::message{};
       });
-  return {[](caf::group_down_msg&) {}};
+  return {
+      [self](event_flush) {
+        self->send(self->state.subscriber, event_batch{std::move(self->state.events)});
+        self->state.events.clear();
+      },
+      [](caf::group_down_msg&) {},
+  };
 }
 
 struct node_state {

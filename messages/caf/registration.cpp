@@ -81,6 +81,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<remote_process>("uvm::remote_process");
   cfg.add_message_type<call_batch>("uvm::call_batch");
   cfg.add_message_type<reply_batch>("uvm::reply_batch");
+  cfg.add_message_type<event_batch>("uvm::event_batch");
   cfg.add_message_type<stdio_stream>("uvm::stdio_stream");
   cfg.add_error_category(caf::atom("uvm"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -138,6 +138,17 @@ typename Inspector::result_type inspect(Inspector& f, reply_batch& x) {
   return f(x.replies);
 }
 
+// The node's events for one subscriber, those published since the last
+// batch went (in their order on the node's bus).
+struct event_batch {
+  std::vector<caf::message> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+  return f(x.events);
+}
+
 // The actor a node publishes: the registry's calls (the VMs it hands out
 // are the node's VM actors, answering utility_vm_actor), the supervisor's
 // exits, the simulator's controls, the event bus and process starts whose
@@ -148,7 +159,8 @@ using node_actor = registry_actor::extend<
     caf::replies_to<exits_atom>::with<std::vector<exit_record>>,
     // The oracle's JSON for kind::oracle, else "".
     caf::replies_to<sim_control_atom, sim_control>::with<std::string>,
-    // The node sends every event of its bus to the actor until it ends.
+    // The node sends every event of its bus to the actor, in event_batch
+    // messages, until it ends.
     caf::replies_to<subscribe_atom, caf::actor>::with<caf::ok_atom>,
     // CreateProcess through the VM (or its guest child) named by the handle.
     caf::replies_to<remote_exec_atom, utility_vm_actor, process_request>::with<remote_process>,

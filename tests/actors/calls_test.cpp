@@ -6,7 +6,9 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -487,14 +489,46 @@ TEST_CASE("a connected engine runs the same calls through the same mechanism",
   }
 }
 
-// Calls issued together cross the network in batches (engine/remote_ref.hpp):
-// each still gets its own answer, its own error, and the order it was sent in.
+// The device events a client's bus hears, in their order.
+struct device_log {
+  std::mutex m;
+  std::vector<uvm::device_event> events;
+
+  size_t size() {
+    std::lock_guard<std::mutex> lock{m};
+    return events.size();
+  }
+};
+
+caf::behavior device_listener(caf::event_based_actor* self, caf::group bus,
+                              std::shared_ptr<device_log> log) {
+  self->join(bus);
+  self->set_default_handler(caf::drop);
+  return {
+      [log](const uvm::device_event& e) {
+        std::lock_guard<std::mutex> lock{log->m};
+        log->events.push_back(e);
+      },
+      [](caf::ok_atom) { return caf::ok_atom_v; },
+  };
+}
+
+// Calls issued together cross the network in batches (engine/remote_ref.hpp),
+// and so do the node's events: each call still gets its own answer, its own
+// error, and the order it was sent in; each event arrives once, in order.
 TEST_CASE("calls in flight together through a connected engine each get their own answer",
           "[engine][calls][remote]") {
   host_dir host;
   published_node n;
   auto client = uvm::engine::connect("127.0.0.1", n.port, {}, test_config());
   REQUIRE(client);
+  auto log = std::make_shared<device_log>();
+  auto listener = (*client)->system().spawn(device_listener, (*client)->events(), log);
+  {
+    caf::scoped_actor self{(*client)->system()};
+    self->request(listener, caf::infinite, caf::ok_atom_v)
+        .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  }
   auto vm = async(**client, calls::create_lcow{host.lcow("remote-window"), {}, {}});
   REQUIRE(vm);
   REQUIRE_FALSE(async(*vm, calls::start{}));
@@ -539,5 +573,19 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
     }
   }
   CHECK(n.server->sim().oracle()["remote-window"]["scsi"].empty());
+  CHECK(eventually([&] { return log->size() >= 2 * window; }));
+  {
+    std::lock_guard<std::mutex> lock{log->m};
+    CHECK(log->events.size() == 2 * window);
+    std::map<std::string, std::string> last; // host path -> its last action
+    for (const auto& e : log->events) {
+      CHECK(e.vm_id == "remote-window");
+      CHECK(e.kind == "scsi");
+      CHECK(e.action == (last[e.host_path].empty() ? "added" : "removed"));
+      last[e.host_path] = e.action;
+    }
+    CHECK(last.size() == window);
+  }
+  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   CHECK_FALSE(async(*vm, calls::close{}));
 }
