@@ -18,8 +18,17 @@ constexpr std::chrono::seconds stdio_attach_timeout{30};
 struct forwarder_state {
   caf::actor subscriber;
   std::vector<caf::message> events; // not yet sent
+  bool flush_queued = false;
   static inline const char* name = "event_forwarder";
 };
+
+void send_events(caf::stateful_actor<forwarder_state>* self) {
+  auto& st = self->state;
+  if (!st.events.empty()) {
+    self->send(st.subscriber, event_batch{std::move(st.events)});
+    st.events.clear();
+  }
+}
 
 // Sends the bus's events to one subscriber until it ends: those that
 // arrive while a batch is being made leave with it, so a burst of events
@@ -32,17 +41,20 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   self->set_default_handler(
       [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
-        auto& events = self->state.events;
-        if (events.empty()) {
+        auto& st = self->state;
+        st.events.push_back(xs.move_content_to_message());
+        if (st.events.size() >= max_batch) {
+          send_events(self);
+        } else if (!st.flush_queued) {
+          st.flush_queued = true;
           self->send(self, event_flush{});
         }
-        events.push_back(xs.move_content_to_message());
         return caf::message{};
       });
   return {
       [self](event_flush) {
-        self->send(self->state.subscriber, event_batch{std::move(self->state.events)});
-        self->state.events.clear();
+        self->state.flush_queued = false;
+        send_events(self);
       },
       [](caf::group_down_msg&) {},
   };
@@ -115,10 +127,14 @@ caf::behavior any_reply(F on_reply) {
 }
 
 // Queues a reply for its stand-in; the replies queued by the time the
-// flush comes round leave together.
+// flush comes round leave together (or as soon as a batch is full).
 void queue_reply(node_pointer self, const caf::actor& client, uint64_t id, caf::message content) {
-  self->state.replies[client].push_back(remote_reply{id, std::move(content)});
-  if (!self->state.flush_queued) {
+  auto& queued = self->state.replies[client];
+  queued.push_back(remote_reply{id, std::move(content)});
+  if (queued.size() >= max_batch) {
+    caf::anon_send(client, reply_batch{std::move(queued)});
+    queued.clear();
+  } else if (!self->state.flush_queued) {
     self->state.flush_queued = true;
     self->send(self, reply_flush{});
   }
@@ -175,7 +191,9 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
         auto all = std::move(self->state.replies);
         self->state.replies.clear();
         for (auto& [client, replies] : all) {
-          caf::anon_send(client, reply_batch{std::move(replies)});
+          if (!replies.empty()) {
+            caf::anon_send(client, reply_batch{std::move(replies)});
+          }
         }
       },
       [self](node_stop) {

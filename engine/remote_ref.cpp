@@ -137,12 +137,25 @@ void pass_reply(ref_actor* self, remote_reply& r) {
   }
 }
 
+void send_outbox(ref_actor* self) {
+  auto& st = self->state;
+  if (st.outbox.empty()) {
+    return;
+  }
+  if (auto node = st.ctx->node()) {
+    self->send(node, call_batch{std::move(st.outbox)});
+  }
+  st.outbox.clear();
+}
+
 // Queues a call for the node; the calls queued by the time the flush comes
-// round leave as one batch.
+// round leave as one batch (or as soon as a batch is full).
 void queue_call(ref_actor* self, uint64_t id, bool wants_reply, caf::message content) {
   auto& st = self->state;
   st.outbox.push_back(remote_call{id, wants_reply, st.target, std::move(content)});
-  if (!st.flush_queued) {
+  if (st.outbox.size() >= max_batch) {
+    send_outbox(self);
+  } else if (!st.flush_queued) {
     st.flush_queued = true;
     self->send(self, ref_flush{});
   }
@@ -216,12 +229,8 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
       });
   return {
       [self](ref_flush) {
-        auto& st = self->state;
-        st.flush_queued = false;
-        if (auto node = st.ctx->node()) {
-          self->send(node, call_batch{std::move(st.outbox)});
-        }
-        st.outbox.clear();
+        self->state.flush_queued = false;
+        send_outbox(self);
       },
       [self](reply_batch& b) {
         for (auto& r : b.replies) {

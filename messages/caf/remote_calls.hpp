@@ -97,7 +97,11 @@ enum class stdio_stream : uint8_t { in = 0, out = 1, err = 2 };
 // the calls that queued up while it was busy as one message, and the node
 // sends the replies that completed meanwhile as one message back. Under a
 // window of calls in flight, that is one network message per batch instead
-// of one per call; a single call is a batch of one.
+// of one per call; a single call is a batch of one. A batch holds at most
+// max_batch entries (calls, replies or events): a larger burst leaves as
+// several, so that no message grows with the caller's window.
+constexpr size_t max_batch = 256;
+
 struct remote_call {
   uint64_t id = 0; // the stand-in's, for the reply
   bool wants_reply = false;

@@ -1,6 +1,7 @@
 // The one call mechanism (engine/call.hpp, engine/calls.hpp): every call
 // of the embedding API in its asynchronous form, a caller's deadline on
 // any call, the resource handles' Release() and a connected engine.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -587,5 +588,18 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
     CHECK(last.size() == window);
   }
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+
+  // More calls at once than a batch holds: they leave as several, and
+  // every one is answered.
+  constexpr int burst = 3 * uvm::max_batch;
+  auto answered = std::make_shared<std::atomic<int>>(0);
+  auto failed = std::make_shared<std::atomic<int>>(0);
+  for (int i = 0; i < burst; ++i) {
+    vm->request_async<uvm::vm_stats>(
+        [answered, failed](uvm::result<uvm::vm_stats> r) { ++*(r ? answered : failed); },
+        uvm::stats_atom_v, std::string{});
+  }
+  CHECK(eventually([&] { return *answered + *failed == burst; }, 20s));
+  CHECK(*failed == 0);
   CHECK_FALSE(async(*vm, calls::close{}));
 }
