@@ -8,6 +8,10 @@ namespace uvm::bridge {
 log_reader::log_reader(io_loop& loop, std::shared_ptr<byte_stream> channel, output_handler handler)
     : loop_(loop), channel_(std::move(channel)), handler_(std::move(handler)) {}
 
+log_reader::~log_reader() {
+  end();
+}
+
 std::shared_ptr<log_reader> log_reader::start(io_loop& loop, std::shared_ptr<byte_stream> channel,
                                               output_handler handler) {
   auto r = std::make_shared<log_reader>(loop, channel, std::move(handler));

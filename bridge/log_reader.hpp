@@ -2,7 +2,8 @@
 // feeds its bytes to the VM's output handler as they arrive (no thread,
 // no blocking read). The handler hears each chunk, then exactly one end,
 // never two calls at once: at the channel's end, or when the reader is
-// stopped, whichever comes first.
+// stopped or destroyed, whichever comes first (an engine torn down within
+// a VM's grace still has its handler say what it cut).
 //
 // The channel normally ends with the guest (the in-process agent shuts it,
 // an exec: agent's descriptor closes when it exits, a QEMU VM's socket
@@ -36,6 +37,9 @@ public:
   bool ended() const;
 
   log_reader(io_loop& loop, std::shared_ptr<byte_stream> channel, output_handler handler);
+  ~log_reader();
+  log_reader(const log_reader&) = delete;
+  log_reader& operator=(const log_reader&) = delete;
 
 private:
   void deliver(std::string_view bytes);
