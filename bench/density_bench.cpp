@@ -114,7 +114,8 @@ nlohmann::json sample_json(const process_sample& s, const process_sample& base, 
           {"fds", s.fds}};
 }
 
-// The allocator settings the run had: they move round 1's create rate.
+// glibc's allocator settings the run had: under glibc's malloc they move
+// round 1's create rate (jemalloc ignores them).
 std::string glibc_tunables() {
   const char* t = std::getenv("GLIBC_TUNABLES");
   return t != nullptr ? t : "";
@@ -145,6 +146,7 @@ int density(const density_options& o) {
                         {"scheduler", o.scheduler},
                         {"sim_inline_completions", o.sim_inline},
                         {"descriptor_limit", eng.descriptors().now},
+                        {"allocator", allocator_name()},
                         {"glibc_tunables", glibc_tunables()},
                         {"before", sample_json(before, before, 0)}};
   size_t errors = 0;

@@ -489,7 +489,8 @@ int fleet(const fleet_options& o) {
                {"interval_ms", opts.interval_ms},
                {"vms_per_node", opts.vms},
                {"backend", p.backend},
-               {"seed", opts.seed}};
+               {"seed", opts.seed},
+               {"allocator", allocator_name()}};
     summary["nodes"] = nlohmann::json::array();
     for (const auto& t : targets) {
       summary["nodes"].push_back(t.name);

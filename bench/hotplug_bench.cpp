@@ -7,6 +7,7 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/benches.hpp"
+#include "bench/core/process_stats.hpp"
 #include "engine/engine.hpp"
 
 namespace uvm::bench {
@@ -143,6 +144,7 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
                         {"guest", guest},
                         {"calls_to", via_vm ? "vm" : "scsi_controller"},
                         {"metrics", metrics},
+                        {"allocator", allocator_name()},
                         {"sim_inline_completions", cfg.sim_inline_completions},
                         {"seconds", elapsed},
                         {"ops", stats->ops},

@@ -6,6 +6,7 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/benches.hpp"
+#include "bench/core/process_stats.hpp"
 #include "engine/engine.hpp"
 
 namespace uvm::bench {
@@ -73,6 +74,7 @@ int lifecycle(int vms, int latency_us, bool json) {
   nlohmann::json out = {{"bench", "lifecycle"},
                         {"vms", vms},
                         {"latency_us", latency_us},
+                        {"allocator", allocator_name()},
                         {"errors", errors.load()},
                         {"create_per_s", vms / created_s},
                         {"start_per_s", vms / started_s},

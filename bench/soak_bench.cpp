@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/benches.hpp"
+#include "bench/core/process_stats.hpp"
 
 namespace uvm::bench {
 
@@ -89,6 +90,7 @@ int soak(const soak_options& o) {
                           {"fds", s.fds}});
   }
   nlohmann::json out = {{"out", o.out_dir},
+                        {"allocator", allocator_name()},
                         {"minutes", o.minutes},
                         {"warmup_samples", warm},
                         {"samples", per_sample},

@@ -87,7 +87,7 @@ if(DPKG_SHLIBDEPS)
 else()
   message(WARNING "dpkg-shlibdeps not found (dpkg-dev): the .deb's Depends list is written by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libgcc-s1, libcaf-core0.17.6, libcaf-io0.17.6, libcaf-openssl0.17.6, libssl3, libspdlog1.10, libfmt9, libsystemd0, libacl1")
+      "libc6, libstdc++6, libgcc-s1, libcaf-core0.17.6, libcaf-io0.17.6, libcaf-openssl0.17.6, libssl3, libspdlog1.10, libfmt9, libsystemd0, libacl1, libjemalloc2")
 endif()
 # Embedders need the headers of what the library's headers include.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libcaf-dev, nlohmann-json3-dev, libspdlog-dev, libboost-dev, libssl-dev, qemu-system-x86")

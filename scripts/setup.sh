@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake make g++ libcaf-dev libssl-dev openssl nlohmann-json3-dev libspdlog-dev libboost-dev catch2
           libcli11-dev prometheus-cpp-dev curl python3 clang libclang-rt-14-dev gnuplot-nox
           qemu-system-x86 qemu-utils e2fsprogs busybox-static kmod cpio xz-utils
-          libsystemd-dev libacl1-dev acl pkg-config help2man dpkg-dev systemd)
+          libsystemd-dev libacl1-dev acl pkg-config help2man dpkg-dev systemd libjemalloc-dev)
 JOBS=${JOBS:-2}
 
 install_missing() {

@@ -6,10 +6,53 @@
 #include <thread>
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <malloc.h>
 #include <unistd.h>
 
 namespace uvm::bench {
+
+namespace {
+
+// jemalloc's control call, found at run time: the benches that link it and
+// the tests that do not share this file, and a preloaded jemalloc counts too.
+using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+
+mallctl_fn jemalloc_ctl() {
+  static const auto fn = reinterpret_cast<mallctl_fn>(::dlsym(RTLD_DEFAULT, "mallctl"));
+  return fn;
+}
+
+uint64_t heap_in_use() {
+  if (auto ctl = jemalloc_ctl()) {
+    // Its statistics are a snapshot, refreshed by advancing the epoch.
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    size_t allocated = 0;
+    size_t allocated_len = sizeof allocated;
+    if (ctl("epoch", &epoch, &len, &epoch, len) == 0 &&
+        ctl("stats.allocated", &allocated, &allocated_len, nullptr, 0) == 0) {
+      return allocated;
+    }
+  }
+  auto heap = ::mallinfo2();
+  return heap.uordblks + heap.hblkhd;
+}
+
+} // namespace
+
+std::string allocator_name() {
+  if (auto ctl = jemalloc_ctl()) {
+    const char* version = nullptr;
+    size_t len = sizeof version;
+    if (ctl("version", &version, &len, nullptr, 0) == 0 && version != nullptr) {
+      return std::string{"jemalloc "} + version;
+    }
+    return "jemalloc";
+  }
+  return std::string{"glibc "} + ::gnu_get_libc_version();
+}
 
 process_sample sample_process() {
   process_sample s;
@@ -22,8 +65,7 @@ process_sample sample_process() {
       s.rss_bytes = resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     }
   }
-  auto heap = ::mallinfo2();
-  s.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
+  s.heap_in_use_bytes = heap_in_use();
   s.threads = thread_count();
   s.fds = open_descriptors().size();
   return s;

@@ -1,6 +1,7 @@
 // What this process holds now, from /proc/self: resident memory, threads
-// and open descriptors; and from glibc's allocator, the heap bytes in use,
-// which tell a leak (both grow) from retained free memory (only RSS does).
+// and open descriptors; and from its allocator (jemalloc's or glibc's), the
+// heap bytes in use, which tell a leak (both grow) from retained free
+// memory (only RSS does).
 // The benches report these; the tests that check nothing is left open
 // compare descriptors by what each refers to, so a difference names them.
 #pragma once
@@ -14,7 +15,7 @@ namespace uvm::bench {
 
 struct process_sample {
   uint64_t rss_bytes = 0;
-  uint64_t heap_in_use_bytes = 0; // allocated and not freed (mallinfo2)
+  uint64_t heap_in_use_bytes = 0; // allocated and not freed
   size_t threads = 0;
   size_t fds = 0;
 };
@@ -22,6 +23,11 @@ struct process_sample {
 process_sample sample_process();
 
 size_t thread_count();
+
+// The malloc this process runs on, as the reports name it: "jemalloc
+// 5.3.0-…" when the binary links jemalloc (or it is preloaded), else
+// "glibc 2.36".
+std::string allocator_name();
 
 // What each open descriptor refers to ("socket:[..]", "pipe:[..]", a
 // path); the one that reads the listing is not among them.

@@ -26,6 +26,10 @@ depends=$(dpkg-deb -f "$DEB" Depends)
 for lib in libc6 libstdc++6 libcaf-core libcaf-io libcaf-openssl libssl3 libspdlog libsystemd0; do
   [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
 done
+# uvmd links jemalloc unless the build chose the system's allocator.
+if ldd "$BUILD/uvmd" | grep -q libjemalloc; then
+  [[ $depends == *libjemalloc2* ]] || fail "Depends lacks libjemalloc2: $depends"
+fi
 dpkg-deb -e "$DEB" "$WORK/control"
 [ "$(cat "$WORK/control/conffiles")" = /etc/uvmd/uvmd.toml ] || fail "conffiles: $(cat "$WORK/control/conffiles")"
 for script in postinst prerm postrm; do
