@@ -153,6 +153,19 @@ void run_calls(node_pointer self, call_batch& batch) {
       }
       continue;
     }
+    // What depends on who asked is not relayed by the node to itself: a
+    // process start ties its stdio to the asker's node, and a batch's
+    // replies go to its sender (our clients send starts directly).
+    if (c.target.address() == self->address() &&
+        (c.content.match_element<remote_exec_atom>(0) || c.content.match_elements<call_batch>())) {
+      if (c.wants_reply && client) {
+        queue_reply(self, client, c.id,
+                    caf::make_message(to_caf_error(error{
+                        errc::bad_request, "process starts and call batches are sent to the node "
+                                           "directly, not in a call batch"})));
+      }
+      continue;
+    }
     if (!c.wants_reply || !client) {
       caf::anon_send(c.target, std::move(c.content));
       continue;

@@ -603,3 +603,45 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
   CHECK(*failed == 0);
   CHECK_FALSE(async(*vm, calls::close{}));
 }
+
+TEST_CASE("a node does not relay to itself a process start or a batch put in a call batch",
+          "[engine][calls][remote]") {
+  published_node n;
+  // A peer that writes its own batches, as any authenticated client could.
+  auto client = uvm::engine::connect("127.0.0.1", n.port, {}, test_config());
+  REQUIRE(client);
+  auto& sys = (*client)->system();
+  auto node = sys.middleman().remote_actor<uvm::node_actor>("127.0.0.1", n.port);
+  REQUIRE(node);
+  auto self_target = caf::actor_cast<caf::actor>(*node);
+  uvm::call_batch batch;
+  batch.calls.push_back({1, true, self_target,
+                         caf::make_message(uvm::remote_exec_atom_v, uvm::utility_vm_actor{},
+                                           uvm::process_request{})});
+  batch.calls.push_back({2, true, self_target, caf::make_message(uvm::call_batch{})});
+  batch.calls.push_back({3, true, self_target, caf::make_message(uvm::list_atom_v)});
+  caf::scoped_actor self{sys};
+  self->send(*node, std::move(batch));
+  std::map<uint64_t, caf::message> replies;
+  while (replies.size() < 3) {
+    bool got = false;
+    self->receive(
+        [&](uvm::reply_batch& b) {
+          got = true;
+          for (auto& r : b.replies) {
+            replies.emplace(r.id, std::move(r.content));
+          }
+        },
+        caf::after(10s) >> [] {});
+    REQUIRE(got);
+  }
+  for (uint64_t id : {1, 2}) {
+    REQUIRE(replies[id].match_elements<caf::error>());
+    auto e = uvm::from_caf_error(replies[id].get_as<caf::error>(0));
+    CHECK(e.code == uvm::errc::bad_request);
+    CHECK(e.text == "process starts and call batches are sent to the node directly, not in a "
+                    "call batch");
+  }
+  // The rest of the batch ran as usual.
+  CHECK(replies[3].match_elements<std::vector<uvm::vm_info>>());
+}
