@@ -4,9 +4,19 @@
 #include <map>
 #include <set>
 
+#include "actors/core/batch_queue.hpp"
 #include "actors/core/logging.hpp"
 #include "engine/remote_stdio.hpp"
 #include "engine/sim_control.hpp"
+
+namespace uvm {
+namespace {
+// Sends a subscriber the events published since the last batch.
+struct event_flush {};
+} // namespace
+} // namespace uvm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::event_flush)
 
 namespace uvm {
 
@@ -17,45 +27,36 @@ constexpr std::chrono::seconds stdio_attach_timeout{30};
 
 struct forwarder_state {
   caf::actor subscriber;
-  std::vector<caf::message> events; // not yet sent
-  bool flush_queued = false;
+  batch_queue<caf::message> events{max_batch}; // not yet sent
   static inline const char* name = "event_forwarder";
 };
 
-void send_events(caf::stateful_actor<forwarder_state>* self) {
-  auto& st = self->state;
-  if (!st.events.empty()) {
-    self->send(st.subscriber, event_batch{std::move(st.events)});
-    st.events.clear();
+using forwarder_actor = caf::stateful_actor<forwarder_state>;
+
+void send_events(forwarder_actor* self, std::vector<caf::message> events) {
+  if (!events.empty()) {
+    self->send(self->state.subscriber, event_batch{std::move(events)});
   }
 }
 
 // Sends the bus's events to one subscriber until it ends: those that
 // arrive while a batch is being made leave with it, so a burst of events
 // (a device call each) costs a network message per batch, not per event.
-caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::group bus,
-                              caf::actor subscriber) {
+caf::behavior event_forwarder(forwarder_actor* self, caf::group bus, caf::actor subscriber) {
   self->state.subscriber = subscriber;
   self->join(bus);
   self->monitor(subscriber);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   self->set_default_handler(
       [self](caf::scheduled_actor*, caf::message_view& xs) -> caf::result<caf::message> {
-        auto& st = self->state;
-        st.events.push_back(xs.move_content_to_message());
-        if (st.events.size() >= max_batch) {
-          send_events(self);
-        } else if (!st.flush_queued) {
-          st.flush_queued = true;
-          self->send(self, event_flush{});
-        }
+        self->state.events.push(
+            xs.move_content_to_message(),
+            [self](std::vector<caf::message> events) { send_events(self, std::move(events)); },
+            [self] { self->send(self, event_flush{}); });
         return caf::message{};
       });
   return {
-      [self](event_flush) {
-        self->state.flush_queued = false;
-        send_events(self);
-      },
+      [self](event_flush) { send_events(self, self->state.events.flush()); },
       [](caf::group_down_msg&) {},
   };
 }
@@ -63,8 +64,7 @@ caf::behavior event_forwarder(caf::stateful_actor<forwarder_state>* self, caf::g
 struct node_state {
   std::set<caf::actor> clients; // told when the node stops
   // Replies of batched calls not yet sent, by the stand-in that called.
-  std::map<caf::actor, std::vector<remote_reply>> replies;
-  bool flush_queued = false;
+  std::map<caf::actor, batch_queue<remote_reply>> replies;
   std::set<caf::actor_addr> children; // forwarders and stdio endpoints, ended then
   std::map<caf::actor_addr, caf::node_id> stdio_clients; // endpoint -> the node that asked
   metrics::engine_metrics* metrics = nullptr;            // the engine's; null: none kept
@@ -129,15 +129,14 @@ caf::behavior any_reply(F on_reply) {
 // Queues a reply for its stand-in; the replies queued by the time the
 // flush comes round leave together (or as soon as a batch is full).
 void queue_reply(node_pointer self, const caf::actor& client, uint64_t id, caf::message content) {
-  auto& queued = self->state.replies[client];
-  queued.push_back(remote_reply{id, std::move(content)});
-  if (queued.size() >= max_batch) {
-    caf::anon_send(client, reply_batch{std::move(queued)});
-    queued.clear();
-  } else if (!self->state.flush_queued) {
-    self->state.flush_queued = true;
-    self->send(self, reply_flush{});
-  }
+  auto& replies = self->state.replies;
+  auto queued = replies.try_emplace(client, max_batch).first;
+  queued->second.push(
+      remote_reply{id, std::move(content)},
+      [client](std::vector<remote_reply> batch) {
+        caf::anon_send(client, reply_batch{std::move(batch)});
+      },
+      [self, client] { self->send(self, reply_flush{client}); });
 }
 
 // Each call goes to its target as the stand-in would have sent it; calls
@@ -199,14 +198,17 @@ node_internal::behavior_type node(node_pointer self, engine* eng) {
   auto timeout = caf::duration{eng->caller_wait()};
   return {
       [self](call_batch& batch) { run_calls(self, batch); },
-      [self](reply_flush) {
-        self->state.flush_queued = false;
-        auto all = std::move(self->state.replies);
-        self->state.replies.clear();
-        for (auto& [client, replies] : all) {
-          if (!replies.empty()) {
-            caf::anon_send(client, reply_batch{std::move(replies)});
-          }
+      [self](reply_flush& f) {
+        auto& replies = self->state.replies;
+        auto queued = replies.find(f.client);
+        if (queued == replies.end()) {
+          return;
+        }
+        auto batch = queued->second.flush();
+        // Nothing is queued for the client now and no flush is asked.
+        replies.erase(queued);
+        if (!batch.empty()) {
+          caf::anon_send(f.client, reply_batch{std::move(batch)});
         }
       },
       [self](node_stop) {

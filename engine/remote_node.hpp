@@ -20,17 +20,16 @@ namespace uvm {
 // type, outside the published interface: only the node's process sends it.
 struct node_stop {};
 
-// Sends the replies that completed since the last one (local-only too).
-struct reply_flush {};
-
-// Sends a subscriber the events published since the last batch (local-only).
-struct event_flush {};
+// Sends a client the replies that completed since its last batch
+// (local-only too).
+struct reply_flush {
+  caf::actor client;
+};
 
 } // namespace uvm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::node_stop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::reply_flush)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(uvm::event_flush)
 
 namespace uvm {
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "actors/core/batch_queue.hpp"
 #include "engine/remote_stdio.hpp"
 #include "messages/caf/registration.hpp"
 
@@ -84,9 +85,8 @@ struct ref_state {
   caf::actor target;
   std::map<uint64_t, caf::response_promise> pending;
   uint64_t next_id = 0;
-  caf::error gone; // set once the target is gone: every call's answer
-  std::vector<remote_call> outbox;
-  bool flush_queued = false;
+  caf::error gone;                            // set once the target is gone: every call's answer
+  batch_queue<remote_call> outbox{max_batch}; // calls for the node's next batch
   static inline const char* name = "remote_ref";
 };
 
@@ -137,28 +137,23 @@ void pass_reply(ref_actor* self, remote_reply& r) {
   }
 }
 
-void send_outbox(ref_actor* self) {
-  auto& st = self->state;
-  if (st.outbox.empty()) {
+void send_calls(ref_actor* self, std::vector<remote_call> calls) {
+  if (calls.empty()) {
     return;
   }
-  if (auto node = st.ctx->node()) {
-    self->send(node, call_batch{std::move(st.outbox)});
+  if (auto node = self->state.ctx->node()) {
+    self->send(node, call_batch{std::move(calls)});
   }
-  st.outbox.clear();
 }
 
 // Queues a call for the node; the calls queued by the time the flush comes
 // round leave as one batch (or as soon as a batch is full).
 void queue_call(ref_actor* self, uint64_t id, bool wants_reply, caf::message content) {
   auto& st = self->state;
-  st.outbox.push_back(remote_call{id, wants_reply, st.target, std::move(content)});
-  if (st.outbox.size() >= max_batch) {
-    send_outbox(self);
-  } else if (!st.flush_queued) {
-    st.flush_queued = true;
-    self->send(self, ref_flush{});
-  }
+  st.outbox.push(
+      remote_call{id, wants_reply, st.target, std::move(content)},
+      [self](std::vector<remote_call> calls) { send_calls(self, std::move(calls)); },
+      [self] { self->send(self, ref_flush{}); });
 }
 
 // CreateProcess: started on the node, its stdio pumped to channels here.
@@ -196,7 +191,7 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
                   : caf::make_error(caf::sec::request_receiver_down);
     auto pending = std::move(st.pending);
     st.pending.clear();
-    st.outbox.clear();
+    st.outbox.take(); // not sent: their callers get `gone` below
     for (auto& [id, rp] : pending) {
       rp.deliver(st.gone);
     }
@@ -228,10 +223,7 @@ caf::behavior remote_ref(ref_actor* self, std::shared_ptr<remote_context> ctx, c
         return rp;
       });
   return {
-      [self](ref_flush) {
-        self->state.flush_queued = false;
-        send_outbox(self);
-      },
+      [self](ref_flush) { send_calls(self, self->state.outbox.flush()); },
       [self](reply_batch& b) {
         for (auto& r : b.replies) {
           pass_reply(self, r);

@@ -23,6 +23,7 @@
 #include "engine/calls.hpp"
 #include "engine/engine.hpp"
 #include "engine/remote_node.hpp"
+#include "tests/actors/bus_collector.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
@@ -490,30 +491,6 @@ TEST_CASE("a connected engine runs the same calls through the same mechanism",
   }
 }
 
-// The device events a client's bus hears, in their order.
-struct device_log {
-  std::mutex m;
-  std::vector<uvm::device_event> events;
-
-  size_t size() {
-    std::lock_guard<std::mutex> lock{m};
-    return events.size();
-  }
-};
-
-caf::behavior device_listener(caf::event_based_actor* self, caf::group bus,
-                              std::shared_ptr<device_log> log) {
-  self->join(bus);
-  self->set_default_handler(caf::drop);
-  return {
-      [log](const uvm::device_event& e) {
-        std::lock_guard<std::mutex> lock{log->m};
-        log->events.push_back(e);
-      },
-      [](caf::ok_atom) { return caf::ok_atom_v; },
-  };
-}
-
 // Calls issued together cross the network in batches (engine/remote_ref.hpp),
 // and so do the node's events: each call still gets its own answer, its own
 // error, and the order it was sent in; each event arrives once, in order.
@@ -523,26 +500,22 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
   published_node n;
   auto client = uvm::engine::connect("127.0.0.1", n.port, {}, test_config());
   REQUIRE(client);
-  auto log = std::make_shared<device_log>();
-  auto listener = (*client)->system().spawn(device_listener, (*client)->events(), log);
-  {
-    caf::scoped_actor self{(*client)->system()};
-    self->request(listener, caf::infinite, caf::ok_atom_v)
-        .receive([](caf::ok_atom) {}, [](caf::error&) {});
-  }
+  uvm::test::collector heard{**client};
   auto vm = async(**client, calls::create_lcow{host.lcow("remote-window"), {}, {}});
   REQUIRE(vm);
   REQUIRE_FALSE(async(*vm, calls::start{}));
   constexpr int window = 48;
   auto path = [](int i) { return "/d/window-" + std::to_string(i) + ".vhdx"; };
-  std::vector<std::promise<uvm::result<uvm::scsi_mount>>> added(window);
+  // Shared with the callbacks: a failed REQUIRE leaves the test while
+  // answers may still come.
+  auto added = std::make_shared<std::vector<std::promise<uvm::result<uvm::scsi_mount>>>>(window);
   std::vector<std::future<uvm::result<uvm::scsi_mount>>> adds;
   for (int i = 0; i < window; ++i) {
-    adds.push_back(added[i].get_future());
+    adds.push_back((*added)[i].get_future());
     uvm::scsi_add_request req;
     req.host_path = path(i);
-    vm->add_scsi(req,
-                 [&added, i](uvm::result<uvm::scsi_mount> r) { added[i].set_value(std::move(r)); });
+    vm->add_scsi(
+        req, [added, i](uvm::result<uvm::scsi_mount> r) { (*added)[i].set_value(std::move(r)); });
   }
   std::set<std::pair<uint32_t, int32_t>> slots;
   for (int i = 0; i < window; ++i) {
@@ -557,12 +530,12 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
 
   // A remove of each, then a second remove of the first: the second was
   // sent after the first, so it finds the disk gone.
-  std::vector<std::promise<uvm::error>> removed(window + 1);
+  auto removed = std::make_shared<std::vector<std::promise<uvm::error>>>(window + 1);
   std::vector<std::future<uvm::error>> removes;
   for (int i = 0; i <= window; ++i) {
-    removes.push_back(removed[i].get_future());
+    removes.push_back((*removed)[i].get_future());
     vm->remove_scsi(path(i % window),
-                    [&removed, i](const uvm::error& e) { removed[i].set_value(e); });
+                    [removed, i](const uvm::error& e) { (*removed)[i].set_value(e); });
   }
   for (int i = 0; i <= window; ++i) {
     REQUIRE(removes[i].wait_for(30s) == std::future_status::ready);
@@ -574,12 +547,12 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
     }
   }
   CHECK(n.server->sim().oracle()["remote-window"]["scsi"].empty());
-  CHECK(eventually([&] { return log->size() >= 2 * window; }));
+  CHECK(eventually([&] { return heard->device_count() >= 2 * window; }));
   {
-    std::lock_guard<std::mutex> lock{log->m};
-    CHECK(log->events.size() == 2 * window);
+    std::lock_guard<std::mutex> lock{heard->m};
+    CHECK(heard->devices.size() == 2 * window);
     std::map<std::string, std::string> last; // host path -> its last action
-    for (const auto& e : log->events) {
+    for (const auto& e : heard->devices) {
       CHECK(e.vm_id == "remote-window");
       CHECK(e.kind == "scsi");
       CHECK(e.action == (last[e.host_path].empty() ? "added" : "removed"));
@@ -587,7 +560,6 @@ TEST_CASE("calls in flight together through a connected engine each get their ow
     }
     CHECK(last.size() == window);
   }
-  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
 
   // More calls at once than a batch holds: they leave as several, and
   // every one is answered.

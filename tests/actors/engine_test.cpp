@@ -9,9 +9,11 @@
 
 #include "actors/event_bus.hpp"
 #include "engine/engine.hpp"
+#include "tests/actors/bus_collector.hpp"
 #include "tests/actors/fixtures.hpp"
 
 using namespace std::chrono_literals;
+using uvm::test::collector;
 using uvm::test::eventually;
 using uvm::test::host_dir;
 
@@ -27,62 +29,6 @@ uvm::engine_config test_config() {
   cfg.call_timeout = std::chrono::seconds(20);
   return cfg;
 }
-
-// Collects the bus's events for inspection by the test thread.
-struct event_log {
-  std::mutex m;
-  std::condition_variable cv;
-  std::vector<uvm::vm_exited_event> exited;
-  std::vector<uvm::vm_restart_event> restarts;
-  std::vector<uvm::vm_started_event> started;
-  std::vector<uvm::vm_created_event> created;
-  std::vector<uvm::device_event> devices;
-
-  size_t exited_for(const std::string& id) {
-    std::lock_guard<std::mutex> lock{m};
-    return std::count_if(exited.begin(), exited.end(),
-                         [&](const uvm::vm_exited_event& e) { return e.vm_id == id; });
-  }
-};
-
-caf::behavior event_collector(caf::event_based_actor* self, caf::group bus,
-                              std::shared_ptr<event_log> log) {
-  self->join(bus);
-  auto push = [log](auto& vec, auto ev) {
-    std::lock_guard<std::mutex> lock{log->m};
-    vec.push_back(std::move(ev));
-    log->cv.notify_all();
-  };
-  return {
-      [=](const uvm::vm_exited_event& e) { push(log->exited, e); },
-      [=](const uvm::vm_restart_event& e) { push(log->restarts, e); },
-      [=](const uvm::vm_started_event& e) { push(log->started, e); },
-      [=](const uvm::vm_created_event& e) { push(log->created, e); },
-      [](const uvm::vm_closed_event&) {},
-      [=](const uvm::device_event& e) { push(log->devices, e); },
-      [](const caf::ok_atom&) -> caf::ok_atom { return caf::ok_atom_v; },
-  };
-}
-
-// A bus subscriber for the length of a test; it must end before its engine.
-class collector {
-public:
-  explicit collector(uvm::engine& eng) : log(std::make_shared<event_log>()) {
-    actor_ = eng.system().spawn(event_collector, eng.events(), log);
-    // Wait until the join took effect.
-    caf::scoped_actor self{eng.system()};
-    self->request(actor_, caf::infinite, caf::ok_atom_v)
-        .receive([](caf::ok_atom) {}, [](caf::error&) {});
-  }
-  ~collector() { caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown); }
-
-  event_log* operator->() { return log.get(); }
-
-  std::shared_ptr<event_log> log;
-
-private:
-  caf::actor actor_;
-};
 
 } // namespace
 
