@@ -25,7 +25,7 @@ struct density_options {
   int window = 256;
   int rounds = 2;
   unsigned io_threads = 2;
-  std::string scheduler = "stealing";
+  std::string scheduler = "handoff";
   int moderate_sleep_us = 50;
   // Zero-latency simulator calls complete inside the call (as in hotplug).
   bool sim_inline = true;

@@ -98,10 +98,11 @@ int main(int argc, char** argv) {
                  "zero-latency simulator calls complete inside the call (inline, as hotplug "
                  "runs) or on its timer thread (thread, the engine's default)")
       ->check(CLI::IsMember({"inline", "thread"}));
-  dn->add_option("--scheduler", dopt.scheduler, "CAF scheduler policy")
-      ->check(CLI::IsMember({"stealing", "sharing"}));
+  dn->add_option("--scheduler", dopt.scheduler,
+                 "scheduler: the engine's (handoff) or CAF's (stealing, sharing)")
+      ->check(CLI::IsMember({"handoff", "stealing", "sharing"}));
   dn->add_option("--moderate-sleep-us", dopt.moderate_sleep_us,
-                 "work stealing: idle worker sleep between polls")
+                 "an idle worker's sleep between polls (stealing) or nap (handoff)")
       ->check(CLI::Range(0, 100000));
   dn->add_flag("--json", dopt.json, "one JSON object on one line");
 
@@ -138,15 +139,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   hp->add_option("--seconds", seconds, "how long to run")->check(CLI::Range(0.1, 3600.0));
   hp->add_flag("--json", json, "one JSON object on one line");
-  std::string policy = "stealing";
+  std::string policy = "handoff";
   int moderate_sleep_us = 50;
   int threads = 2;
   // The stub answers the guest step inside the engine, as the fakes of a
   // SCSI-manager benchmark do; in-process adds the bridge protocol and two
   // thread hops per guest request.
   std::string guest = "stub";
-  hp->add_option("--scheduler", policy, "CAF scheduler policy")
-      ->check(CLI::IsMember({"stealing", "sharing"}));
+  hp->add_option("--scheduler", policy,
+                 "scheduler: the engine's (handoff) or CAF's (stealing, sharing)")
+      ->check(CLI::IsMember({"handoff", "stealing", "sharing"}));
   hp->add_option("--guest", guest,
                  "the VM's guest agent: stub (the guest's mount table, no protocol; default), "
                  "in-process (the bridge protocol over a socketpair), in-process-unconfined, "
@@ -161,7 +163,7 @@ int main(int argc, char** argv) {
                  "the engine counts every call, as uvmd --metrics-listen makes it (on), or not")
       ->check(CLI::IsMember({"on", "off"}));
   hp->add_option("--moderate-sleep-us", moderate_sleep_us,
-                 "work stealing: idle worker sleep between polls")
+                 "an idle worker's sleep between polls (stealing) or nap (handoff)")
       ->check(CLI::Range(0, 100000));
 
   std::string gcs;

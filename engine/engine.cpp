@@ -11,6 +11,7 @@
 #include "engine/blocking_call.hpp"
 #include "engine/calls.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/handoff_scheduler.hpp"
 #include "engine/remote_link.hpp"
 #include "engine/sim_control.hpp"
 #include "engine/tls_guard.hpp"
@@ -102,7 +103,11 @@ engine::engine(remote_tag, engine_config cfg) : cfg_(std::move(cfg)) {
 void engine::make_system() {
   system_config_ = std::make_unique<caf::actor_system_config>();
   system_config_->set("scheduler.max-threads", cfg_.scheduler_threads);
-  system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
+  if (cfg_.scheduler_policy == "handoff") {
+    handoff_scheduler::install(*system_config_, cfg_.moderate_sleep, cfg_.relaxed_sleep);
+  } else {
+    system_config_->set("scheduler.policy", caf::atom_from_string(cfg_.scheduler_policy));
+  }
   system_config_->set("work-stealing.moderate-sleep-duration", caf::timespan{cfg_.moderate_sleep});
   system_config_->set("work-stealing.relaxed-sleep-duration", caf::timespan{cfg_.relaxed_sleep});
   if (cfg_.network.enabled) {

@@ -50,15 +50,20 @@ struct network_config {
 };
 
 struct engine_config {
-  host_info host;                            // see detect_host()
-  int scheduler_threads = 2;                 // CAF defaults to max(cores, 4)
-  std::string scheduler_policy = "stealing"; // or "sharing"
-  // Work stealing: how long an idle worker sleeps between polls once its
-  // aggressive polling is over (CAF's default is 50 µs).
+  host_info host;            // see detect_host()
+  int scheduler_threads = 2; // CAF defaults to max(cores, 4)
+  // "handoff" (engine/handoff_scheduler.hpp), or CAF's "stealing" or
+  // "sharing".
+  std::string scheduler_policy = "handoff";
+  // How long an idle worker sleeps between polls once its aggressive
+  // polling is over (work stealing; CAF's default is 50 µs), or one nap of
+  // an idle handoff worker.
   std::chrono::microseconds moderate_sleep{50};
-  // ... and between polls once that is over too (CAF's default is 10 ms:
-  // on a lightly loaded engine, a message that finds every worker in
-  // that sleep waits up to 10 ms for each hop of a call).
+  // Work stealing: how long between polls once that is over too (CAF's
+  // default is 10 ms: on a lightly loaded engine, a message that finds
+  // every worker in that sleep waits up to 10 ms for each hop of a call).
+  // Handoff: how often a sleeping worker looks for a job left in a busy
+  // worker's slot.
   std::chrono::microseconds relaxed_sleep{1000};
   int backend_threads = 1; // the simulator's timer threads
   // The threads of the I/O loop that serves every bridge connection and

@@ -92,10 +92,12 @@ case "$mode" in
     # its worker threads are invisible to TSan and every actor test on the
     # threaded scheduler reports CAF-internal "races". TSan runs what it can
     # judge: the pure cores, the simulator and executors with their own
-    # threads, and the actor tests on CAF's single-threaded test coordinator.
+    # threads, the engine scheduler's own hand-offs (jobs that are not
+    # actors), and the actor tests on CAF's single-threaded test coordinator.
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
     ./build-tsan/tests/unit_tests
-    UVM_RANDOM_STEPS=20000 ./build-tsan/tests/actor_tests "~[engine]~[pipelining]~[serialization]"
+    UVM_RANDOM_STEPS=20000 ./build-tsan/tests/actor_tests \
+      "~[engine]~[pipelining]~[serialization]~[threaded]"
     ;;
   *)
     echo "usage: $0 demo|test|asan|sanitize" >&2

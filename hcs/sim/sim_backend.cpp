@@ -133,6 +133,32 @@ struct sim_backend::state {
         std::uniform_int_distribution<int64_t>(min.count(), max.count())(latency_rng));
   }
 
+  // Under the lock: the call's effect on the model; `exited` is the
+  // handler to notify once the lock is released.
+  call_result apply_locked(call_kind kind, const std::string& id, const std::string& text,
+                           bool injected_fault, exit_handler& on_exit, exit_handler& exited) {
+    if (injected_fault) {
+      return call_result::failure(hr::fail, "injected fault");
+    }
+    auto result = model.apply(kind, id, text);
+    if (result.ok() && kind == call_kind::create && on_exit) {
+      exit_handlers[id] = std::move(on_exit);
+    }
+    if (result.ok() && (kind == call_kind::shutdown || kind == call_kind::terminate)) {
+      exited = take_exit_handler(id);
+    }
+    return result;
+  }
+
+  static void answer(call_result result, exit_handler exited, const completion& done) {
+    if (done) {
+      done(std::move(result));
+    }
+    if (exited) {
+      exited({hr::ok, ""});
+    }
+  }
+
   void complete(call_kind kind, const std::string& id, const std::string& text,
                 uint64_t received_in, bool injected_fault, exit_handler on_exit,
                 const completion& done) {
@@ -143,24 +169,11 @@ struct sim_backend::state {
       if (!disarm(id, received_in)) {
         result = call_result::failure(hr::system_not_found,
                                       "compute system " + id + " was closed during the call");
-      } else if (injected_fault) {
-        result = call_result::failure(hr::fail, "injected fault");
       } else {
-        result = model.apply(kind, id, text);
-        if (result.ok() && kind == call_kind::create && on_exit) {
-          exit_handlers[id] = std::move(on_exit);
-        }
-        if (result.ok() && (kind == call_kind::shutdown || kind == call_kind::terminate)) {
-          exited = take_exit_handler(id);
-        }
+        result = apply_locked(kind, id, text, injected_fault, on_exit, exited);
       }
     }
-    if (done) {
-      done(std::move(result));
-    }
-    if (exited) {
-      exited({hr::ok, ""});
-    }
+    answer(std::move(result), std::move(exited), done);
   }
 };
 
@@ -203,23 +216,26 @@ void sim_backend::submit(call_kind kind, const std::string& id, std::string text
   }
   const auto verdict = state_->faults.on_call(kind, id);
   const auto delay = state_->draw_latency(kind);
+  const bool held = state_->held[static_cast<std::size_t>(kind)];
+  if (delay.count() == 0 && inline_completions_ && !verdict.crash && !held) {
+    // Applied under the lock it was received in: no close can come
+    // between, so nothing is armed.
+    exit_handler exited;
+    auto result = state_->apply_locked(kind, id, text, verdict.fail, on_exit, exited);
+    lock.unlock();
+    state::answer(std::move(result), std::move(exited), done);
+    return;
+  }
   const auto generation = state_->arm(id);
   auto crashed = verdict.crash ? state_->crash_locked(id) : exit_handler{};
   if (crashed) {
     state_->arm(id); // the crash's notification checks back too
   }
-  const bool held = state_->held[static_cast<std::size_t>(kind)];
   if (!held) {
     lock.unlock();
   }
-
-  const bool crashing = static_cast<bool>(crashed);
   if (crashed) {
     post_crash_exit(id, generation, std::move(crashed));
-  }
-  if (delay.count() == 0 && inline_completions_ && !crashing && !held) {
-    state_->complete(kind, id, text, generation, verdict.fail, std::move(on_exit), done);
-    return;
   }
   std::function<void()> finish = [weak = std::weak_ptr<state>(state_), kind, id,
                                   text = std::move(text), generation, fail = verdict.fail,

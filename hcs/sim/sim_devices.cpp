@@ -103,25 +103,27 @@ void modify_scsi(sim_devices& devices, const std::string& controller, std::strin
   if (*lun >= scsi_luns_per_controller) {
     reject(hr::invalid_arg, "SCSI LUN " + std::to_string(*lun) + " is out of range (0-63)");
   }
-  auto where = "SCSI " + controller + ":" + std::to_string(*lun);
+  // Named in errors only: a removal that succeeds never builds it.
+  auto where = [&] { return "SCSI " + controller + ":" + std::to_string(*lun); };
   auto& luns = slots->second;
   auto current = luns.find(*lun);
   switch (req.type) {
   case request_type::add: {
+    const auto what = where();
     if (current != luns.end()) {
-      reject(hr::invalid_arg, where + " is already attached (" + current->second.path + ")");
+      reject(hr::invalid_arg, what + " is already attached (" + current->second.path + ")");
     }
-    luns.emplace(*lun, parse_attachment(need_settings(req.settings, req.type, where), where));
+    luns.emplace(*lun, parse_attachment(need_settings(req.settings, req.type, what), what));
     return;
   }
   case request_type::remove:
     if (current == luns.end()) {
-      reject(hr::element_not_found, "nothing is attached at " + where);
+      reject(hr::element_not_found, "nothing is attached at " + where());
     }
     luns.erase(current);
     return;
   default:
-    unsupported(req.type, where);
+    unsupported(req.type, where());
   }
 }
 
