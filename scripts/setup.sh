@@ -94,7 +94,7 @@ case "$mode" in
     # judge: the pure cores, the simulator and executors with their own
     # threads, the engine scheduler's own hand-offs (jobs that are not
     # actors), and the actor tests on CAF's single-threaded test coordinator.
-    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
     ./build-tsan/tests/unit_tests
     UVM_RANDOM_STEPS=20000 ./build-tsan/tests/actor_tests \
       "~[engine]~[pipelining]~[serialization]~[threaded]"
