@@ -32,9 +32,11 @@ struct system_on_handoff {
   caf::actor_system_config cfg;
 };
 
-// Answers each ping with a pong to whoever sent it.
-caf::behavior echo(caf::event_based_actor*) {
-  return {[](ping_atom, int n) { return n + 1; }};
+// Answers each ping with the number plus `step`. (Every actor here takes
+// an argument: CAF 0.17 spawns a function without one through a null
+// pointer, which UBSan reports.)
+caf::behavior echo(caf::event_based_actor*, int step) {
+  return {[step](ping_atom, int n) { return n + step; }};
 }
 
 // Sends ping_atom to `peer` on every pong until stopped: with the peer
@@ -55,7 +57,7 @@ TEST_CASE("handoff scheduler: the system it is installed in runs on it", "[threa
   system_on_handoff s{2};
   caf::actor_system sys{s.cfg};
   REQUIRE(dynamic_cast<uvm::handoff_scheduler*>(&sys.scheduler()) != nullptr);
-  auto e = sys.spawn(echo);
+  auto e = sys.spawn(echo, 1);
   caf::scoped_actor self{sys};
   int total = 0;
   for (int i = 0; i < 1000; ++i) {
@@ -78,7 +80,7 @@ TEST_CASE("handoff scheduler: two actors waking each other do not starve a third
   while (count->load() < 10000) {
     std::this_thread::yield();
   }
-  auto e = sys.spawn(echo);
+  auto e = sys.spawn(echo, 1);
   caf::scoped_actor self{sys};
   bool answered = false;
   self->request(e, 10s, ping_atom_v, 1)
@@ -92,20 +94,25 @@ TEST_CASE("handoff scheduler: an actor handed off by a handler that blocks runs 
           "[threaded]") {
   system_on_handoff s{2};
   caf::actor_system sys{s.cfg};
-  std::promise<std::chrono::steady_clock::time_point> ran;
-  auto target = sys.spawn([&ran](caf::event_based_actor*) -> caf::behavior {
-    return {[&ran](ping_atom, int) { ran.set_value(std::chrono::steady_clock::now()); }};
-  });
-  std::chrono::steady_clock::time_point sent;
-  auto blocker = sys.spawn([&](caf::event_based_actor* self) -> caf::behavior {
-    return {[&, self](stop_atom) {
-      // The target was idle, so it lands in this worker's slot ...
-      sent = std::chrono::steady_clock::now();
-      self->send(target, ping_atom_v, 0);
-      // ... while this handler keeps the worker for a long time.
-      std::this_thread::sleep_for(2s);
-    }};
-  });
+  using time_point = std::chrono::steady_clock::time_point;
+  std::promise<time_point> ran;
+  auto target = sys.spawn(
+      [](caf::event_based_actor*, std::promise<time_point>* ran) -> caf::behavior {
+        return {[ran](ping_atom, int) { ran->set_value(std::chrono::steady_clock::now()); }};
+      },
+      &ran);
+  time_point sent;
+  auto blocker = sys.spawn(
+      [](caf::event_based_actor* self, caf::actor target, time_point* sent) -> caf::behavior {
+        return {[self, target, sent](stop_atom) {
+          // The target was idle, so it lands in this worker's slot ...
+          *sent = std::chrono::steady_clock::now();
+          self->send(target, ping_atom_v, 0);
+          // ... while this handler keeps the worker for a long time.
+          std::this_thread::sleep_for(2s);
+        }};
+      },
+      target, &sent);
   caf::anon_send(blocker, stop_atom_v);
   auto done = ran.get_future();
   REQUIRE(done.wait_for(10s) == std::future_status::ready);
@@ -117,9 +124,11 @@ TEST_CASE("handoff scheduler: messages from many outside threads all arrive", "[
   system_on_handoff s{2};
   caf::actor_system sys{s.cfg};
   auto seen = std::make_shared<std::atomic<int>>(0);
-  auto counter = sys.spawn([seen](caf::event_based_actor*) -> caf::behavior {
-    return {[seen](ping_atom, int) { seen->fetch_add(1); }};
-  });
+  auto counter = sys.spawn(
+      [](caf::event_based_actor*, std::shared_ptr<std::atomic<int>> seen) -> caf::behavior {
+        return {[seen](ping_atom, int) { seen->fetch_add(1); }};
+      },
+      seen);
   std::vector<std::thread> senders;
   for (int t = 0; t < 4; ++t) {
     senders.emplace_back([&] {
