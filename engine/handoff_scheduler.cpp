@@ -147,8 +147,7 @@ void handoff_scheduler::push(caf::resumable* job) {
   }
 }
 
-caf::resumable* handoff_scheduler::try_pop() {
-  std::lock_guard<std::mutex> lock{mutex_};
+caf::resumable* handoff_scheduler::pop_front_locked() {
   if (queue_.empty()) {
     return nullptr;
   }
@@ -156,6 +155,14 @@ caf::resumable* handoff_scheduler::try_pop() {
   queue_.pop_front();
   queued_.store(queue_.size(), std::memory_order_release);
   return job;
+}
+
+caf::resumable* handoff_scheduler::try_pop() {
+  if (queued_.load(std::memory_order_acquire) == 0) {
+    return nullptr; // no lock while the queue looks empty
+  }
+  std::lock_guard<std::mutex> lock{mutex_};
+  return pop_front_locked();
 }
 
 caf::resumable* handoff_scheduler::steal_handoff(const worker& thief) {
@@ -187,10 +194,8 @@ caf::resumable* handoff_scheduler::steal_stuck(worker& thief) {
 caf::resumable* handoff_scheduler::poll(worker& w) {
   auto until = std::chrono::steady_clock::now() + spin_time;
   for (unsigned i = 1;; ++i) {
-    if (queued_.load(std::memory_order_acquire) > 0) {
-      if (auto* job = try_pop()) {
-        return job;
-      }
+    if (auto* job = try_pop()) {
+      return job;
     }
     cpu_relax();
     if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) {
@@ -200,10 +205,8 @@ caf::resumable* handoff_scheduler::poll(worker& w) {
   std::fill(w.seen_.begin(), w.seen_.end(), nullptr);
   for (size_t n = 0; n < nap_rounds; ++n) {
     std::this_thread::sleep_for(nap_);
-    if (queued_.load(std::memory_order_acquire) > 0) {
-      if (auto* job = try_pop()) {
-        return job;
-      }
+    if (auto* job = try_pop()) {
+      return job;
     }
     if (auto* job = steal_stuck(w)) {
       return job;
@@ -221,10 +224,7 @@ caf::resumable* handoff_scheduler::pop(worker& w) {
   }
   std::unique_lock<std::mutex> lock{mutex_};
   for (;;) {
-    if (!queue_.empty()) {
-      auto* job = queue_.front();
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
+    if (auto* job = pop_front_locked()) {
       return job;
     }
     ++sleeping_;

@@ -69,6 +69,8 @@ private:
   caf::resumable* pop(worker& w);
   // A job found while spinning or napping (none: time to sleep).
   caf::resumable* poll(worker& w);
+  // The queue's front job, or none; try_pop() takes the lock for it.
+  caf::resumable* pop_front_locked();
   caf::resumable* try_pop();
   caf::resumable* steal_handoff(const worker& thief);
   caf::resumable* steal_stuck(worker& thief);
