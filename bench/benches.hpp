@@ -41,12 +41,24 @@ struct timer_floor {
 };
 timer_floor measure_timer_floor(std::chrono::microseconds latency, int callers, double seconds);
 
+// What a program outside the engine reached running its own add/release
+// loop for `seconds` (`program -seconds S`, which prints one JSON object
+// with `ops_per_s` on its last line): that rate and the object. Throws
+// when the program fails or prints no such object.
+struct external_anchor {
+  double ops_per_s = 0;
+  std::string report;
+};
+external_anchor measure_external_anchor(const std::string& program, double seconds);
+
 // One VM; `callers` callers, each adding then removing its own SCSI disk in
 // a loop for `seconds`, every backend call taking `latency_us`.
 // `metrics`: the engine counts every call (engine_config::metrics).
+// `anchor`: a program measured first, in the same run, with
+// measure_external_anchor; none when empty.
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm,
-            bool metrics);
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm, bool metrics,
+            const std::string& anchor);
 
 // One VM call (ContainerCounter) `calls` times, blocking vs asynchronous.
 int roundtrip(int calls, bool json);

@@ -115,8 +115,17 @@ caf::behavior hotplug_caller(hotplug_caller_actor<Target>* self, Target target, 
 }
 
 int hotplug(int latency_us, int callers, double seconds, bool json, const std::string& policy,
-            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm,
-            bool metrics) {
+            int moderate_sleep_us, int threads, const std::string& guest, bool via_vm, bool metrics,
+            const std::string& anchor) {
+  std::optional<external_anchor> outside;
+  if (!anchor.empty()) {
+    try {
+      outside = measure_external_anchor(anchor, seconds);
+    } catch (const std::exception& e) {
+      std::cerr << "hotplug: the anchor: " << e.what() << "\n";
+      return 2;
+    }
+  }
   // With a latency, the anchor first: what the simulator's timers alone
   // allow these callers, on this machine, now.
   std::optional<timer_floor> floor;
@@ -206,6 +215,10 @@ int hotplug(int latency_us, int callers, double seconds, bool json, const std::s
   if (floor) {
     out["timer_floor"] = {{"ops_per_s", floor->ops_per_s}, {"mean_late_us", floor->mean_late_us}};
     out["of_timer_floor"] = out["ops_per_s"].get<double>() / floor->ops_per_s;
+  }
+  if (outside) {
+    out["anchor"] = nlohmann::json::parse(outside->report);
+    out["of_anchor"] = out["ops_per_s"].get<double>() / outside->ops_per_s;
   }
   if (!all.first_error.empty()) {
     out["first_error"] = all.first_error;

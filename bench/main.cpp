@@ -2,11 +2,13 @@
 //   uvm-bench lifecycle --vms N --latency-us L [--json]
 //     N LCOW VMs created, started and closed concurrently through the async
 //     API, every backend call taking L µs.
-//   uvm-bench hotplug --latency-us L --callers G --seconds S [--metrics on|off] [--json]
+//   uvm-bench hotplug --latency-us L --callers G --seconds S [--metrics on|off]
+//                     [--anchor PROGRAM] [--json]
 //     one VM; G callers, each adding then removing its own SCSI disk in a
 //     loop, every backend call taking L µs. Reports ops_per_s (adds and
 //     releases completed per second) and the p50/p99 latencies of each.
 //     The guest step goes to the guest stub unless --guest says otherwise.
+//     --anchor: PROGRAM's own loop first, in the same run, and the ratio.
 //   uvm-bench roundtrip --calls N [--json]
 //     one VM call (ContainerCounter) N times, blocking vs asynchronous, in
 //     the same run.
@@ -154,6 +156,11 @@ int main(int argc, char** argv) {
                  "in-process (the bridge protocol over a socketpair), in-process-unconfined, "
                  "exec:CMD, unix:PATH");
   hp->add_option("--scheduler-threads", threads, "CAF scheduler threads")->check(CLI::Range(1, 64));
+  std::string hp_anchor;
+  hp->add_option("--anchor", hp_anchor,
+                 "a program run first, in the same run, as `PROGRAM -seconds S`, printing one JSON "
+                 "object with ops_per_s (bench/anchor/ builds hcsshim's SCSI manager as one); the "
+                 "report gives it and of_anchor");
   bool via_vm = false;
   hp->add_flag("--via-vm", via_vm,
                "send the calls to the VM, which routes them to its SCSI child (default: to the "
@@ -302,7 +309,7 @@ int main(int argc, char** argv) {
   }
   if (*hp) {
     return hotplug(hp_latency_us, callers, seconds, json, policy, moderate_sleep_us, threads, guest,
-                   via_vm, hp_metrics == "on");
+                   via_vm, hp_metrics == "on", hp_anchor);
   }
   if (*rm) {
     if (uvmd_path.empty()) {
