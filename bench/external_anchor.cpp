@@ -2,62 +2,39 @@
 // that runs its own add/release loop for `-seconds S` and prints one JSON
 // object with `ops_per_s` on its last line of output (bench/anchor/ builds
 // one from hcsshim's own SCSI manager).
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/benches.hpp"
-
-extern char** environ;
+#include "bench/child_process.hpp"
 
 namespace uvm::bench {
 
 namespace {
 
-// Runs `argv` with its stdout to a pipe and returns that output; throws
-// when it cannot start or does not exit 0.
+// Runs `argv` and returns its stdout; throws when it cannot start or does
+// not exit 0.
 std::string run_capturing(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));
-  }
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
+  auto child = spawn_with_piped_stdout(argv, true);
   std::string out;
   char buf[4096];
   for (;;) {
-    auto n = read(fds[0], buf, sizeof buf);
+    auto n = read(child.stdout_fd, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       break;
     }
   }
-  close(fds[0]);
+  close(child.stdout_fd);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     throw std::runtime_error(argv[0] + " failed (wait status " + std::to_string(status) + ")");

@@ -6,7 +6,6 @@
 // rate as a share of it. The node's simulator completes zero-latency calls
 // inline, as the hotplug bench's engine does: the figures are the remote
 // layer's, not the simulator's timer thread.
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,9 +19,8 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/benches.hpp"
+#include "bench/child_process.hpp"
 #include "engine/engine.hpp"
-
-extern char** environ;
 
 namespace uvm::bench {
 
@@ -34,28 +32,15 @@ struct node_process {
   std::string addr;
 
   static std::unique_ptr<node_process> start(const std::vector<std::string>& args) {
-    int out[2];
-    if (::pipe(out) != 0) {
+    piped_child child;
+    try {
+      child = spawn_with_piped_stdout(args, false);
+    } catch (const std::runtime_error&) {
       return nullptr;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<char*> argv;
-    for (const auto& a : args) {
-      argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
     auto p = std::make_unique<node_process>();
-    int rc = posix_spawn(&p->pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    if (rc != 0) {
-      ::close(out[0]);
-      return nullptr;
-    }
-    FILE* f = ::fdopen(out[0], "r");
+    p->pid = child.pid;
+    FILE* f = ::fdopen(child.stdout_fd, "r");
     char line[256] = {};
     if (std::fgets(line, sizeof line, f) != nullptr) {
       std::string l{line};
